@@ -1,0 +1,1 @@
+"""The ``cellwright`` command line. Thin: parse arguments, call the engine, print."""

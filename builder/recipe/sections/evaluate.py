@@ -1,0 +1,60 @@
+"""The ``evaluate:``, ``report:`` and ``export:`` sections."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from builder.recipe.fields import Section, field
+
+
+class PostProcess(Section):
+    """How network outputs become masks or instance labels."""
+
+    threshold: float = field(0.5, help="Foreground probability threshold.", ge=0.0, le=1.0, common=True)
+    seed_threshold: float = field(0.5, help="Interior probability that marks a cell seed (watershed).", ge=0.0, le=1.0)
+    min_size: int = field(10, help="Objects smaller than this are removed.", ge=0, unit="px")
+    tune: bool = field(True, help="Tune the thresholds on the validation images after training.", common=True)
+
+
+class EvaluateSection(Section):
+    """How the trained model is scored on the test images."""
+
+    iou_thresholds: list[float] = field(
+        default_factory=lambda: [0.5, 0.6, 0.7, 0.8, 0.9],
+        help="IoU thresholds at which instance matches are counted (average precision, F1).",
+    )
+    postprocess: PostProcess = field(default_factory=PostProcess, help="Thresholds for masks and instances.")
+    split: Literal["test", "validation", "train"] = field("test", help="Which split to score.")
+
+
+class ReportSection(Section):
+    """What goes into the report written at the end of a run."""
+
+    enabled: bool = field(True, help="Write a report at the end of training.", common=True)
+    formats: list[Literal["html", "pdf"]] = field(
+        default_factory=lambda: ["html"], help="Report formats: a self-contained HTML page and/or a PDF."
+    )
+    worst_cases: int = field(4, help="Number of worst-scoring test images shown.", ge=0, le=50)
+    examples: int = field(4, help="Number of example images shown per section.", ge=0, le=50)
+
+
+class Author(Section):
+    """A person credited for the model."""
+
+    name: str = field(..., help="Full name.")
+    affiliation: str | None = field(None, help="Institute or lab.")
+    orcid: str | None = field(None, help="ORCID iD, e.g. 0000-0002-1825-0097.")
+
+
+class ExportSection(Section):
+    """Formats the trained model is exported to, and who gets credit."""
+
+    formats: list[Literal["bundle", "bioimageio", "onnx", "savedmodel"]] = field(
+        default_factory=lambda: ["bundle"], help="Formats written at the end of training.", common=True
+    )
+    authors: list[Author] = field(default_factory=list, help="People credited for the model.")
+    license: str = field("CC-BY-4.0", help="Licence of the exported model (SPDX identifier).")
+    citation: str | None = field(None, help="How to cite this model (text or DOI).")
+    tolerance: float = field(
+        1e-4, help="Largest allowed difference between the exported and the original model's outputs.", gt=0.0
+    )

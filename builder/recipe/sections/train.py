@@ -1,0 +1,101 @@
+"""The ``train:`` section: how long, how fast and with which loss the model learns."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import model_validator
+
+from builder.recipe.fields import Section, field
+
+
+class Optimizer(Section):
+    """The optimiser and its step size."""
+
+    name: Literal["adam", "adamw", "sgd", "rmsprop"] = field("adam", help="Optimisation algorithm.", common=True)
+    learning_rate: float = field(
+        1e-3, help="Initial step size; lower it (e.g. 1e-4) when fine-tuning a pretrained model.", gt=0.0, le=10.0,
+        common=True, suggested=[1e-2, 1e-3, 3e-4, 1e-4],
+    )
+    weight_decay: float = field(0.0, help="Weight decay (adamw, sgd).", ge=0.0, le=1.0)
+    momentum: float = field(0.9, help="Momentum (sgd).", ge=0.0, lt=1.0)
+    clipnorm: float | None = field(None, help="Clip each gradient to this norm (stabilises training).", gt=0.0)
+
+
+class Schedule(Section):
+    """How the learning rate changes over the epochs."""
+
+    name: Literal["constant", "cosine", "step", "plateau"] = field(
+        "cosine", help="Learning-rate schedule over epochs.", common=True
+    )
+    warmup_epochs: int = field(0, help="Epochs of linear warm-up from a small learning rate.", ge=0, unit="epochs")
+    step_epochs: int = field(10, help="Epochs between drops for the 'step' schedule.", ge=1, unit="epochs")
+    factor: float = field(0.5, help="Multiply the learning rate by this at each drop (step, plateau).", gt=0.0, lt=1.0)
+    patience: int = field(5, help="Epochs without improvement before a drop (plateau).", ge=1, unit="epochs")
+    min_learning_rate: float = field(1e-6, help="Lowest learning rate the schedule goes to.", ge=0.0)
+
+
+class EarlyStopping(Section):
+    """Stop when the validation score stops improving."""
+
+    enabled: bool = field(True, help="Stop early when validation loss no longer improves.", common=True)
+    patience: int = field(20, help="Epochs without improvement before stopping.", ge=1, unit="epochs")
+    monitor: str = field("val_loss", help="Quantity watched for improvement.")
+
+
+Loss = Literal[
+    "auto", "cross_entropy", "dice", "focal", "cross_entropy+dice", "focal+dice", "mae", "mse", "ssim+mae"
+]
+
+
+class TrainSection(Section):
+    """How the model learns: epochs, batch size, optimiser, schedule, loss, precision and devices."""
+
+    epochs: int = field(50, help="Passes over the training data.", ge=1, le=100000, unit="epochs", common=True)
+    batch_size: int | Literal["auto"] = field(
+        8, help="Images per step; 'auto' finds the largest batch that fits in memory.", common=True,
+        suggested=["auto", 4, 8, 16, 32],
+    )
+    steps_per_epoch: int | None = field(
+        None, help="Steps per epoch; by default the training set is seen once per epoch.", ge=1
+    )
+    optimizer: Optimizer = field(default_factory=Optimizer, help="Optimiser and learning rate.")
+    schedule: Schedule = field(default_factory=Schedule, help="Learning-rate schedule.")
+    loss: Loss = field(
+        "auto",
+        help="Loss function; 'auto' picks the usual one for the task (cross-entropy+Dice for segmentation, "
+        "MAE for image-to-image).",
+        common=True,
+    )
+    class_weights: Literal["auto", "none"] | list[float] = field(
+        "auto", help="Weight rare classes more: 'auto' (inverse frequency), 'none', or one weight per class."
+    )
+    label_smoothing: float = field(0.0, help="Label smoothing for classification.", ge=0.0, lt=1.0)
+    instance_target: Literal["three_class", "distance"] = field(
+        "three_class",
+        help="Training target for instance segmentation: background/boundary/interior classes, or "
+        "distance-transform maps (DeepCell-style).",
+    )
+    self_supervised: bool = field(
+        False, help="Noise2Void-style blind-spot training from noisy images only (image-to-image)."
+    )
+    early_stopping: EarlyStopping = field(default_factory=EarlyStopping, help="Stop when validation stops improving.")
+    precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"] = field(
+        "auto", help="'auto' uses mixed precision on a GPU and float32 on a CPU."
+    )
+    xla: Literal["auto", "on", "off"] = field("auto", help="XLA compilation; 'auto' turns it on for GPUs only.")
+    distribute: Literal["auto", "none", "mirrored", "multi_worker"] = field(
+        "auto",
+        help="'auto' uses all local GPUs (MirroredStrategy); 'multi_worker' trains across machines set in TF_CONFIG.",
+    )
+    seed: int = field(42, help="Random seed; the same seed gives the same run on a CPU.", ge=0)
+    checkpoint_every: int = field(1, help="Save a checkpoint every N epochs (best and last are kept).", ge=1)
+
+    @model_validator(mode="after")
+    def _warmup_within_epochs(self) -> TrainSection:
+        if self.schedule.warmup_epochs >= self.epochs:
+            raise ValueError(
+                f"schedule.warmup_epochs ({self.schedule.warmup_epochs}) must be below epochs ({self.epochs}); "
+                "warm up for a few epochs only"
+            )
+        return self
