@@ -1,6 +1,7 @@
 """What this computer offers Cellwright: versions, GPU visibility (and why not), memory, disk, weights cache.
 
-Used by ``cellwright doctor`` and written into every run folder.
+Used by ``cellwright doctor`` and written into every run folder. Nothing here imports TensorFlow
+(the GUI uses it); :mod:`builder.gpu` asks TensorFlow which GPUs it sees.
 """
 
 from __future__ import annotations
@@ -52,31 +53,6 @@ def basic_environment(path: str | os.PathLike[str] = ".") -> dict[str, Any]:
         "keras_cache": str(keras_cache_dir()),
         "keras_cache_exists": keras_cache_dir().is_dir(),
     }
-
-
-def gpu_report() -> dict[str, Any]:
-    """Import TensorFlow and say which GPUs it sees; when none, explain the most likely reason."""
-    info: dict[str, Any] = {"gpus": [], "gpu_visible": False, "reason": ""}
-    try:
-        import tensorflow as tf
-    except Exception as error:  # pragma: no cover - depends on the installation
-        info["reason"] = f"TensorFlow could not be imported ({error}). Reinstall with `pip install cellwright`."
-        return info
-    gpus = tf.config.list_physical_devices("GPU")
-    info["gpus"] = [gpu.name for gpu in gpus]
-    info["gpu_visible"] = bool(gpus)
-    info["built_with_cuda"] = bool(tf.test.is_built_with_cuda())
-    if gpus:
-        details = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
-        info["gpu_names"] = details
-        return info
-    info["reason"] = explain_missing_gpu(
-        built_with_cuda=info["built_with_cuda"],
-        tensorflow_package=basic_environment().get("tensorflow_package"),
-        nvidia_smi=shutil.which("nvidia-smi") is not None,
-        system=platform.system(),
-    )
-    return info
 
 
 def explain_missing_gpu(*, built_with_cuda: bool, tensorflow_package: str | None, nvidia_smi: bool,

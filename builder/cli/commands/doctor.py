@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from builder.cli.output import emit_json, say
-    from builder.environment import basic_environment, gpu_report
+    from builder.environment import basic_environment
+    from builder.gpu import gpu_report
 
     report = basic_environment()
     if not args.no_gpu_check:
