@@ -1,0 +1,1 @@
+"""The node editor: a graph of blocks on a QGraphicsView, edited through undoable commands."""

@@ -1,0 +1,58 @@
+"""Live loss and metric curves (matplotlib's Qt canvas; redrawn at most a few times a second)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+
+class Curves(QWidget):
+    """Two panels: losses (training and validation) and the other metrics, per epoch."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+
+        self.figure = Figure(figsize=(6, 3), dpi=90, layout="constrained")
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.loss_ax = self.figure.add_subplot(1, 2, 1)
+        self.metric_ax = self.figure.add_subplot(1, 2, 2)
+        self.series: dict[str, list[tuple[float, float]]] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.canvas)
+        self._timer = QTimer(self, singleShot=True, interval=300)
+        self._timer.timeout.connect(self.redraw)
+        self.redraw()
+
+    def clear(self) -> None:
+        self.series = {}
+        self.redraw()
+
+    def add_epoch(self, epoch: float, metrics: dict[str, float]) -> None:
+        for name, value in metrics.items():
+            if name in ("learning_rate", "lr") or value is None:
+                continue
+            self.series.setdefault(name, []).append((float(epoch), float(value)))
+        self._timer.start()
+
+    def redraw(self) -> None:
+        for ax, title in ((self.loss_ax, "Loss"), (self.metric_ax, "Metrics")):
+            ax.clear()
+            ax.set_title(title, fontsize=10)
+            ax.set_xlabel("epoch", fontsize=9)
+            ax.tick_params(labelsize=8)
+            ax.grid(True, alpha=0.3)
+        for name, points in sorted(self.series.items()):
+            ax = self.loss_ax if "loss" in name else self.metric_ax
+            xs, ys = zip(*points, strict=True)
+            style = "--" if name.startswith("val_") else "-"
+            ax.plot(xs, ys, style, marker="o" if len(xs) < 30 else None, markersize=3, label=name)
+        for ax in (self.loss_ax, self.metric_ax):
+            if ax.lines:
+                ax.legend(fontsize=8, frameon=False)
+            else:
+                ax.text(0.5, 0.5, "waiting for the first epoch", ha="center", va="center",
+                        transform=ax.transAxes, fontsize=9, color="#868e96")
+        self.canvas.draw_idle()

@@ -1,0 +1,236 @@
+"""Forms generated from a JSON Schema (pydantic models with Cellwright's ``x-cellwright`` UI metadata).
+
+Commonly used fields come first; the rest sit under a collapsible "Advanced" part. Nested sections
+become titled groups. Each edit calls ``on_change(keys, value)`` with the key path inside the form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from builder.recipe.fields import UI_KEY
+
+OnChange = Callable[[tuple[str, ...], Any], None]
+_MISSING = object()
+
+
+def resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    """Follow ``$ref`` (and one-element ``allOf``) to the real sub-schema."""
+    while True:
+        if "$ref" in schema:
+            name = schema["$ref"].split("/")[-1]
+            schema = {**root.get("$defs", {}).get(name, {}), **{k: v for k, v in schema.items() if k != "$ref"}}
+        elif "allOf" in schema and len(schema["allOf"]) == 1:
+            schema = {**schema["allOf"][0], **{k: v for k, v in schema.items() if k != "allOf"}}
+        else:
+            return schema
+
+
+def split_nullable(schema: dict[str, Any], root: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """``(inner schema, nullable)`` for ``anyOf: [X, null]``; unchanged otherwise."""
+    options = schema.get("anyOf")
+    if options and any(o.get("type") == "null" for o in options):
+        rest = [o for o in options if o.get("type") != "null"]
+        if len(rest) == 1:
+            inner = resolve(rest[0], root)
+            return {**{k: v for k, v in schema.items() if k != "anyOf"}, **inner}, True
+    return resolve(schema, root), False
+
+
+def label_for(name: str, schema: dict[str, Any]) -> str:
+    ui = schema.get(UI_KEY, {})
+    return str(ui.get("display_name") or schema.get("title") or name.replace("_", " ").capitalize())
+
+
+def is_section(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "object" and bool(schema.get("properties"))
+
+
+class SchemaForm(QWidget):
+    """A form for one object schema; ``values`` are the keys set in the recipe (others show defaults)."""
+
+    def __init__(self, schema: dict[str, Any], values: dict[str, Any] | None, on_change: OnChange,
+                 root: dict[str, Any] | None = None, prefix: tuple[str, ...] = (), parent=None,
+                 skip: tuple[str, ...] = ()) -> None:
+        super().__init__(parent)
+        self.root = root or schema
+        self.on_change = on_change
+        self.prefix = prefix
+        self.editors: dict[str, QWidget] = {}
+        schema = resolve(schema, self.root)
+        values = values if isinstance(values, dict) else {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        common, advanced, groups = QFormLayout(), QFormLayout(), []
+        for form in (common, advanced):
+            form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for name, raw in schema.get("properties", {}).items():
+            if name in skip:
+                continue
+            prop, _nullable = split_nullable(raw, self.root)
+            if is_section(prop):
+                groups.append((name, prop, raw))
+                continue
+            editor = self._editor(name, raw, values.get(name, _MISSING))
+            label = QLabel(label_for(name, prop))
+            label.setToolTip(prop.get("description", raw.get("description", "")))
+            target = common if prop.get(UI_KEY, raw.get(UI_KEY, {})).get("commonly_used") else advanced
+            target.addRow(label, editor)
+        layout.addLayout(common)
+        for name, prop, raw in groups:
+            box = QGroupBox(label_for(name, prop))
+            box.setToolTip(raw.get("description", prop.get("description", "")))
+            inner = QVBoxLayout(box)
+            sub = SchemaForm(prop, values.get(name), on_change, self.root, (*prefix, name))
+            self.editors.update({f"{name}.{key}": widget for key, widget in sub.editors.items()})
+            inner.addWidget(sub)
+            layout.addWidget(box)
+        if advanced.rowCount():
+            toggle = QToolButton(text="Advanced", checkable=True)
+            toggle.setObjectName("advancedToggle")
+            toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            toggle.setArrowType(Qt.ArrowType.RightArrow)
+            holder = QWidget()
+            holder.setLayout(advanced)
+            holder.setVisible(False)
+
+            def flip(on: bool, holder: QWidget = holder, toggle: QToolButton = toggle) -> None:
+                holder.setVisible(on)
+                toggle.setArrowType(Qt.ArrowType.DownArrow if on else Qt.ArrowType.RightArrow)
+
+            toggle.toggled.connect(flip)
+            layout.addWidget(toggle)
+            layout.addWidget(holder)
+            self.advanced_toggle = toggle
+        layout.addStretch(1)
+
+    # ----------------------------------------------------------------- one editor per field
+    def _editor(self, name: str, raw: dict[str, Any], value: Any) -> QWidget:
+        prop, nullable = split_nullable(raw, self.root)
+        ui = {**raw.get(UI_KEY, {}), **prop.get(UI_KEY, {})}
+        default = raw.get("default", prop.get("default"))
+        current = default if value is _MISSING else value
+        keys = (*self.prefix, name)
+        tip = raw.get("description", prop.get("description", ""))
+        kind = prop.get("type")
+        choices = prop.get("enum") or ([prop["const"]] if "const" in prop else None)
+        if kind == "boolean" and not nullable:
+            widget: QWidget = QCheckBox()
+            widget.setChecked(bool(current))
+            widget.toggled.connect(lambda on: self.on_change(keys, bool(on)))
+        elif choices is not None:
+            widget = QComboBox()
+            items = ([""] if nullable else []) + [str(c) for c in choices]
+            widget.addItems(items)
+            widget.setCurrentText("" if current is None else str(current))
+            lookup = {str(c): c for c in choices}
+            widget.currentTextChanged.connect(lambda text: self.on_change(keys, lookup.get(text)))
+        elif kind == "integer" and not nullable and "suggested_values" not in ui:
+            widget = QSpinBox()
+            low = prop.get("minimum", prop.get("exclusiveMinimum", -(2**31) + 1) + ("exclusiveMinimum" in prop))
+            high = prop.get("maximum", prop.get("exclusiveMaximum", 2**31 - 1) - ("exclusiveMaximum" in prop))
+            widget.setRange(int(low), int(high))
+            widget.setValue(int(current or 0))
+            if ui.get("unit"):
+                widget.setSuffix(f" {ui['unit']}")
+            widget.valueChanged.connect(lambda number: self.on_change(keys, int(number)))
+        elif "suggested_values" in ui:
+            widget = QComboBox()
+            widget.setEditable(True)
+            widget.addItems([_text(v) for v in ui["suggested_values"]])
+            widget.setCurrentText(_text(current))
+            widget.lineEdit().editingFinished.connect(
+                lambda w=widget: self._commit_text(w, keys, w.currentText(), prop, nullable)
+            )
+            widget.activated.connect(
+                lambda _i, w=widget: self._commit_text(w, keys, w.currentText(), prop, nullable)
+            )
+        else:
+            widget = self._line_editor(keys, current, prop, nullable, ui)
+        widget.setToolTip(tip + (f"  [{ui['unit']}]" if ui.get("unit") else ""))
+        self.editors[name] = widget
+        return widget
+
+    def _line_editor(self, keys: tuple[str, ...], current: Any, prop: dict[str, Any], nullable: bool,
+                     ui: dict[str, Any]) -> QWidget:
+        line = QLineEdit(_text(current))
+        if nullable:
+            line.setPlaceholderText("(not set)")
+        line.editingFinished.connect(lambda: self._commit_text(line, keys, line.text(), prop, nullable))
+        if ui.get("widget") not in ("folder", "path"):
+            return line
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(line)
+        browse = QPushButton("…")
+        browse.setFixedWidth(28)
+        browse.setToolTip("Choose on disk")
+
+        def choose() -> None:
+            if ui.get("widget") == "folder":
+                path = QFileDialog.getExistingDirectory(self, "Choose a folder")
+            else:
+                path = QFileDialog.getOpenFileName(self, "Choose a file")[0]
+            if path:
+                line.setText(path)
+                self._commit_text(line, keys, path, prop, nullable)
+
+        browse.clicked.connect(choose)
+        row.addWidget(browse)
+        holder.line = line  # type: ignore[attr-defined]
+        return holder
+
+    def _commit_text(self, widget: QWidget, keys: tuple[str, ...], text: str, prop: dict[str, Any],
+                     nullable: bool) -> None:
+        text = text.strip()
+        if text == "" and nullable:
+            widget.setStyleSheet("")
+            self.on_change(keys, None)
+            return
+        kind = prop.get("type")
+        try:
+            if kind == "string":
+                value: Any = text
+            else:
+                value = yaml.safe_load(text) if text else None
+                if kind == "number" and isinstance(value, int) and not isinstance(value, bool):
+                    value = float(value)
+                if kind in ("number", "integer") and not isinstance(value, (int, float)):
+                    raise ValueError(f"Expected a number. Received: {text}")
+        except (ValueError, yaml.YAMLError) as error:
+            widget.setStyleSheet("border: 1px solid #d62828;")
+            widget.setToolTip(str(error))
+            return
+        widget.setStyleSheet("")
+        self.on_change(keys, value)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, dict)):
+        return yaml.safe_dump(value, default_flow_style=True, sort_keys=False).strip()
+    return str(value)

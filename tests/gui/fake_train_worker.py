@@ -1,0 +1,24 @@
+"""A stand-in for ``cellwright train RECIPE --events`` (until the real command exists): real event lines.
+
+Usage: python fake_train_worker.py RUN_DIR EPOCHS [--fail]
+"""
+
+import sys
+import time
+
+from builder.events import json_lines_sink, make_event
+
+run_dir, epochs = sys.argv[1], int(sys.argv[2])
+sink = json_lines_sink()
+print("plain log line from the worker", flush=True)
+sink(make_event("start", run=run_dir, epochs=epochs, initial_epoch=0, device="CPU", gpus=[], parameters=1234))
+for epoch in range(1, epochs + 1):
+    time.sleep(0.05)
+    sink(make_event("batch", epoch=epoch, epochs=epochs, step=1, steps=1, metrics={"loss": 1.0 / epoch}, eta_s=1.0))
+    sink(make_event("epoch", epoch=epoch, epochs=epochs, eta_s=0.1 * (epochs - epoch),
+                    metrics={"loss": 1.0 / epoch, "val_loss": 1.2 / epoch, "dice": epoch / epochs}))
+if "--fail" in sys.argv:
+    sink(make_event("error", where="train.epochs", what="Something the user can fix.", fix="Lower it."))
+    sys.exit(2)
+sink(make_event("done", run=run_dir, epochs_completed=epochs, best_epoch=epochs, best_value=1.2 / epochs,
+                monitor="val_loss", stopped_early=False))
