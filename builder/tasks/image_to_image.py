@@ -1,0 +1,161 @@
+"""Image-to-image: paired restoration / label-free prediction (CARE-style) and Noise2Void blind-spot masking.
+
+Noise2Void (Krull et al. 2019) trains a denoiser from noisy images alone: in each training patch a small
+fraction of pixels is replaced by the value of a random neighbour, and the loss is computed only at those
+pixels, so the network cannot learn the identity and must predict each pixel from its surroundings.
+
+Blind-spot targets carry the mask with them: ``y_true`` is ``(Y, X, 2C)``, the original patch in the first
+``C`` channels and the 0/1 mask of manipulated pixels in the last ``C`` (see :func:`split_n2v_target` and the
+``masked_mse`` loss in :mod:`builder.tasks.losses`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from builder.errors import DataError
+
+#: Default fraction of pixels manipulated per patch (0.2-2 % is usual).
+N2V_FRACTION = 0.01
+#: Default neighbourhood radius for the replacement value.
+N2V_RADIUS = 2
+
+
+def _check_fraction(fraction: float, radius: int) -> None:
+    if not 0.0 < fraction <= 0.1:
+        raise DataError("noise2void",
+                        f"Invalid `fraction`. Expected 0 < fraction <= 0.1. Received: fraction={fraction}",
+                        "Use 0.002-0.02 (0.2-2 % of the pixels).")
+    if radius < 1:
+        raise DataError("noise2void", f"Invalid `radius`. Expected >= 1. Received: radius={radius}",
+                        "Use a radius of 2 to 5 pixels.")
+
+
+def _neighbour(coord: np.ndarray, offset: np.ndarray, size: int) -> np.ndarray:
+    """coord + offset, mirrored (coord - offset) where it would leave the image; never equals coord if offset != 0."""
+    n = coord + offset
+    n = np.where((n < 0) | (n >= size), coord - offset, n)
+    return np.clip(n, 0, size - 1)
+
+
+def n2v_manipulate(
+    patch: Any,
+    *,
+    fraction: float = N2V_FRACTION,
+    radius: int = N2V_RADIUS,
+    rng: np.random.Generator | int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Blind-spot masking of one patch (numpy).
+
+    Parameters
+    ----------
+    patch : (Y, X, C) array
+        A noisy training patch.
+    fraction : float
+        Fraction of pixels to manipulate (at least one pixel).
+    radius : int
+        Replacement values come from a random pixel within ``radius`` (Chebyshev distance), never the pixel itself.
+    rng : numpy Generator or int seed, optional
+
+    Returns
+    -------
+    manipulated : (Y, X, C) ndarray of float32
+        The network input.
+    mask : (Y, X, C) ndarray of float32
+        1 at manipulated pixels (all channels of a chosen pixel), else 0.
+    """
+    x = np.asarray(patch, dtype=np.float32)
+    if x.ndim == 2:
+        x = x[..., None]
+    if x.ndim != 3:
+        raise DataError("noise2void", f"`patch` must be (Y, X, C); received shape {x.shape}.", "Pass one patch.")
+    _check_fraction(fraction, radius)
+    rng = np.random.default_rng(rng)
+    h, w = x.shape[:2]
+    n = max(1, int(round(fraction * h * w)))
+    flat = rng.choice(h * w, size=min(n, h * w), replace=False)
+    ys, xs = np.divmod(flat, w)
+    # offsets in [-r, r]^2 without (0, 0)
+    side = 2 * radius + 1
+    k = rng.integers(0, side * side - 1, size=ys.size)
+    k = k + (k >= (side * side) // 2)
+    dy, dx = k // side - radius, k % side - radius
+    ny, nx = _neighbour(ys, dy, h), _neighbour(xs, dx, w)
+    out = x.copy()
+    out[ys, xs, :] = x[ny, nx, :]
+    mask = np.zeros_like(x)
+    mask[ys, xs, :] = 1.0
+    return out, mask
+
+
+def n2v_target(patch: Any, mask: Any) -> np.ndarray:
+    """Stack the original patch and its blind-spot mask into the ``(Y, X, 2C)`` training target."""
+    x = np.asarray(patch, dtype=np.float32)
+    m = np.asarray(mask, dtype=np.float32)
+    if x.ndim == 2:
+        x, m = x[..., None], m[..., None]
+    return np.concatenate([x, m], axis=-1)
+
+
+def split_n2v_target(y_true: Any) -> tuple[Any, Any]:
+    """Split a ``(..., 2C)`` blind-spot target into (original, mask); works on numpy arrays and tensors."""
+    c = y_true.shape[-1] // 2
+    return y_true[..., :c], y_true[..., c:]
+
+
+def make_n2v_map_fn(*, fraction: float = N2V_FRACTION, radius: int = N2V_RADIUS, seed: int | None = None):
+    """A TensorFlow function ``patch (Y, X, C) -> (manipulated, target (Y, X, 2C))`` for ``tf.data`` ``map``.
+
+    Use it on single (unbatched) noisy patches: ``ds.map(make_n2v_map_fn(seed=42))``. Pure TensorFlow ops, so it
+    runs in the input pipeline without Python. With ``seed`` the sequence of masks is reproducible.
+    """
+    import tensorflow as tf
+
+    _check_fraction(fraction, radius)
+    side = 2 * radius + 1
+    if seed is not None:
+        gen = tf.random.Generator.from_seed(seed)
+    else:
+        gen = tf.random.Generator.from_non_deterministic_state()
+
+    def _mirror(coord, offset, size):
+        n = coord + offset
+        n = tf.where((n < 0) | (n >= size), coord - offset, n)
+        return tf.clip_by_value(n, 0, size - 1)
+
+    def n2v_map(patch):
+        x = tf.cast(patch, tf.float32)
+        if x.shape.rank == 2:
+            x = x[..., None]
+        shape = tf.shape(x)
+        h, w, c = shape[0], shape[1], shape[2]
+        n = tf.maximum(1, tf.cast(tf.round(fraction * tf.cast(h * w, tf.float32)), tf.int32))
+        # distinct random pixels: the first n of a random permutation (via random keys)
+        keys = gen.uniform([h * w])
+        flat = tf.math.top_k(keys, k=n).indices
+        ys, xs = flat // w, flat % w
+        k = gen.uniform([n], 0, side * side - 1, dtype=tf.int32)
+        k = k + tf.cast(k >= (side * side) // 2, tf.int32)
+        dy, dx = k // side - radius, k % side - radius
+        ny, nx = _mirror(ys, dy, h), _mirror(xs, dx, w)
+        values = tf.gather_nd(x, tf.stack([ny, nx], axis=1))
+        where = tf.stack([ys, xs], axis=1)
+        manipulated = tf.tensor_scatter_nd_update(x, where, values)
+        mask = tf.tensor_scatter_nd_update(tf.zeros([h, w], tf.float32), where, tf.ones([n], tf.float32))
+        mask = tf.repeat(mask[..., None], c, axis=-1)
+        return manipulated, tf.concat([x, mask], axis=-1)
+
+    return n2v_map
+
+
+def identity_target(target: Any) -> np.ndarray:
+    """Paired image-to-image target: the target image itself as float32 ``(Y, X, C)``."""
+    t = np.asarray(target, dtype=np.float32)
+    return t[..., None] if t.ndim == 2 else t
+
+
+def postprocess_image(pred: Any) -> np.ndarray:
+    """Network output to a float32 image (no change besides the dtype)."""
+    return np.asarray(pred, dtype=np.float32)

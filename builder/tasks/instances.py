@@ -1,0 +1,264 @@
+"""Instance segmentation: training targets from instance labels, seeded-watershed post-processing, tuning.
+
+Two targets are offered (``train.instance_target``):
+
+- ``three_class``: 0 background, 1 boundary (the object pixels that touch background or another object),
+  2 interior. The network predicts softmax probabilities (Y, X, 3).
+- ``distance`` (in the spirit of DeepCell): channel 0 is the *inner distance*, the distance of each object pixel
+  to its own object's edge divided by the largest such distance in that object (1 at the centre, small at the
+  edge, 0 in the background); channel 1 is the *outer distance*, the same distance in pixels capped at
+  :data:`OUTER_CAP` and divided by it (a foreground map with soft edges). The network regresses both (linear).
+
+Both become instance labels by a seeded watershed: seeds are where the interior/inner map exceeds
+``seed_threshold``, the objects' extent is where the foreground map exceeds ``threshold``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from builder.errors import DataError
+from builder.tasks.classical import classical_instances  # noqa: F401  (re-exported)
+
+#: Distance (pixels) at which the outer-distance target reaches 1.
+OUTER_CAP = 2.0
+
+
+def _labels_2d(labels: Any, name: str = "labels") -> tuple[np.ndarray, bool]:
+    a = np.asarray(labels)
+    had_channel = a.ndim == 3 and a.shape[-1] == 1
+    if had_channel:
+        a = a[..., 0]
+    if a.ndim != 2:
+        raise DataError("instance target", f"`{name}` must be (Y, X) or (Y, X, 1); received shape {a.shape}.",
+                        "Pass one 2D instance label image (0 background, 1, 2, ... objects).")
+    if not np.issubdtype(a.dtype, np.integer):
+        if a.size and not np.all(np.mod(a, 1) == 0):
+            raise DataError("instance target", f"`{name}` holds non-integer values (dtype {a.dtype}).",
+                            "Instance masks must be integer labels; check data.masks points at the label images.")
+        a = a.astype(np.int64)
+    return a, had_channel
+
+
+def three_class_target(labels: Any) -> np.ndarray:
+    """Background (0) / boundary (1) / interior (2) classes from instance labels.
+
+    Parameters
+    ----------
+    labels : (Y, X) or (Y, X, 1) array of int
+        Instance labels, 0 = background.
+
+    Returns
+    -------
+    (Y, X) or (Y, X, 1) ndarray of int32 (same layout as ``labels``)
+    """
+    from skimage.segmentation import find_boundaries
+
+    lab, had_channel = _labels_2d(labels)
+    boundary = find_boundaries(lab, mode="inner") & (lab > 0)
+    out = np.where(lab > 0, 2, 0).astype(np.int32)
+    out[boundary] = 1
+    return out[..., None] if had_channel else out
+
+
+def three_class_training_target(labels: Any) -> np.ndarray:
+    """:func:`three_class_target` as the ``(Y, X, 1)`` float32 class-index target the data pipeline expects."""
+    t = three_class_target(labels)
+    return (t if t.ndim == 3 else t[..., None]).astype(np.float32)
+
+
+def _per_object_edt(lab: np.ndarray) -> np.ndarray:
+    """Distance of each object pixel to the nearest pixel outside its own object (neighbours count as outside)."""
+    dist = np.zeros(lab.shape, dtype=np.float64)
+    for i, sl in enumerate(ndi.find_objects(lab), start=1):
+        if sl is None:
+            continue
+        sl = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in sl)
+        obj = np.pad(lab[sl] == i, 1)  # padding: image border counts as edge
+        d = ndi.distance_transform_edt(obj)[1:-1, 1:-1]
+        inside = lab[sl] == i
+        dist[sl][inside] = d[inside]
+    return dist
+
+
+def distance_targets(labels: Any) -> np.ndarray:
+    """Inner and outer distance maps (DeepCell-style) from instance labels.
+
+    Parameters
+    ----------
+    labels : (Y, X) or (Y, X, 1) array of int
+
+    Returns
+    -------
+    (Y, X, 2) ndarray of float32
+        Channel 0: inner distance in [0, 1] (1 at each object's centre); channel 1: outer distance in [0, 1].
+    """
+    lab, _ = _labels_2d(labels)
+    dist = _per_object_edt(lab)
+    peak = ndi.maximum(dist, lab, index=np.arange(lab.max() + 1)) if lab.max() > 0 else np.zeros(1)
+    peak = np.asarray(peak, dtype=np.float64)
+    inner = np.where(lab > 0, dist / np.maximum(peak[lab], 1e-9), 0.0)
+    outer = np.minimum(dist, OUTER_CAP) / OUTER_CAP
+    return np.stack([inner, outer], axis=-1).astype(np.float32)
+
+
+def _seeded_watershed(height: np.ndarray, seed_map: np.ndarray, foreground: np.ndarray, min_size: int) -> np.ndarray:
+    """Watershed of ``-height`` from connected seed regions, restricted to ``foreground``.
+
+    Foreground components without any seed become objects of their own; objects below ``min_size`` are removed.
+    """
+    from skimage.segmentation import relabel_sequential, watershed
+
+    seeds, n = ndi.label(seed_map & foreground)
+    labels = watershed(-height, seeds, mask=foreground) if n else np.zeros(foreground.shape, np.int64)
+    orphans, n_orphans = ndi.label(foreground & (labels == 0))
+    if n_orphans:
+        labels = np.where(orphans > 0, orphans + labels.max(), labels)
+    if min_size > 0 and labels.max() > 0:
+        sizes = np.bincount(labels.ravel())
+        small = sizes < min_size
+        small[0] = False
+        labels[small[labels]] = 0
+    return relabel_sequential(labels.astype(np.int32))[0]
+
+
+def _check_channels(pred: Any, k: int, name: str) -> np.ndarray:
+    p = np.asarray(pred, dtype=np.float32)
+    if p.ndim != 3 or p.shape[-1] != k:
+        raise DataError("instance post-processing", f"`{name}` must be (Y, X, {k}); received shape {p.shape}.",
+                        "Pass the network output for one image (batch axis removed).")
+    return p
+
+
+def instances_from_three_class(
+    prob: Any, *, seed_threshold: float = 0.5, threshold: float = 0.5, min_size: int = 10
+) -> np.ndarray:
+    """Instance labels from background/boundary/interior probabilities.
+
+    Parameters
+    ----------
+    prob : (Y, X, 3) array of float
+        Softmax output: background, boundary, interior.
+    seed_threshold : float
+        Interior probability above which a pixel belongs to a seed.
+    threshold : float
+        Foreground probability (boundary + interior) above which a pixel belongs to an object.
+    min_size : int
+        Smallest object kept, in pixels.
+
+    Returns
+    -------
+    (Y, X) ndarray of int32
+    """
+    p = _check_channels(prob, 3, "prob")
+    interior = p[..., 2]
+    foreground = (p[..., 1] + p[..., 2]) > threshold
+    return _seeded_watershed(interior, interior > seed_threshold, foreground, min_size)
+
+
+def instances_from_distance(
+    pred: Any, *, seed_threshold: float = 0.5, threshold: float = 0.5, min_size: int = 10
+) -> np.ndarray:
+    """Instance labels from predicted inner/outer distance maps (see :func:`distance_targets`).
+
+    Parameters
+    ----------
+    pred : (Y, X, 2) array of float
+        Channel 0 inner distance, channel 1 outer distance.
+    seed_threshold : float
+        Inner distance above which a pixel belongs to a seed.
+    threshold : float
+        Outer distance above which a pixel belongs to an object.
+    min_size : int
+
+    Returns
+    -------
+    (Y, X) ndarray of int32
+    """
+    p = _check_channels(pred, 2, "pred")
+    inner = ndi.gaussian_filter(p[..., 0], 1.0)
+    foreground = p[..., 1] > threshold
+    return _seeded_watershed(inner, inner > seed_threshold, foreground, min_size)
+
+
+POSTPROCESS = {"three_class": instances_from_three_class, "distance": instances_from_distance}
+
+DEFAULT_GRID: dict[str, tuple[float, ...]] = {
+    "threshold": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
+    "seed_threshold": (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+}
+
+
+def postprocess_instances(pred: Any, target: str = "three_class", **params: Any) -> np.ndarray:
+    """Dispatch to :func:`instances_from_three_class` or :func:`instances_from_distance` by target name."""
+    if target not in POSTPROCESS:
+        raise DataError("train.instance_target", f"Unknown instance target {target!r}.",
+                        f"Use one of: {', '.join(POSTPROCESS)}.")
+    return POSTPROCESS[target](pred, **params)
+
+
+def tune_postprocess(
+    predictions: Sequence[Any],
+    labels: Sequence[Any],
+    *,
+    target: str = "three_class",
+    start: dict[str, float] | None = None,
+    grid: dict[str, Sequence[float]] | None = None,
+    min_size: int = 10,
+    iou_thresholds: Sequence[float] = (0.5, 0.6, 0.7, 0.8, 0.9),
+) -> dict[str, Any]:
+    """Choose ``threshold`` and ``seed_threshold`` that score best on validation images.
+
+    Every pair on ``grid`` (plus ``start``) is tried; the score is the DSB average precision averaged over
+    ``iou_thresholds`` (counts pooled over images). The starting point is kept when nothing beats it.
+
+    Parameters
+    ----------
+    predictions : list of (Y, X, 3) or (Y, X, 2) arrays
+        Network outputs for the validation images.
+    labels : list of (Y, X) arrays
+        True instance labels of the same images.
+    target : {"three_class", "distance"}
+    start : dict, optional
+        The current ``threshold``/``seed_threshold`` (e.g. from the recipe).
+    grid : dict, optional
+        Values to try per parameter; default :data:`DEFAULT_GRID`.
+    min_size : int
+    iou_thresholds : sequence of float
+
+    Returns
+    -------
+    dict
+        ``threshold``, ``seed_threshold``, ``min_size``, ``score`` (best), ``start_score`` (None without
+        ``start``) and ``tried`` (list of {threshold, seed_threshold, score}).
+    """
+    from builder.tasks.metrics.instances import instance_metrics
+
+    predictions, labels = list(predictions), list(labels)
+    if not predictions or len(predictions) != len(labels):
+        raise DataError("post-processing tuning", f"{len(predictions)} predictions and {len(labels)} label images.",
+                        "Tune on at least one validation image with its mask.")
+    grid = {**DEFAULT_GRID, **(grid or {})}
+    candidates = list(itertools.product(grid["threshold"], grid["seed_threshold"]))
+    if start is not None:
+        candidates.insert(0, (float(start["threshold"]), float(start["seed_threshold"])))
+    tried = []
+    for thr, seed in candidates:
+        pred_labels = [postprocess_instances(p, target, threshold=thr, seed_threshold=seed, min_size=min_size)
+                       for p in predictions]
+        score = instance_metrics(labels, pred_labels, iou_thresholds)["ap_mean"]
+        tried.append({"threshold": float(thr), "seed_threshold": float(seed), "score": float(score)})
+    best = max(tried, key=lambda r: r["score"])  # first of equal scores wins, so the start is kept on ties
+    return {
+        "threshold": best["threshold"],
+        "seed_threshold": best["seed_threshold"],
+        "min_size": int(min_size),
+        "score": best["score"],
+        "start_score": tried[0]["score"] if start is not None else None,
+        "tried": tried,
+    }
