@@ -1,0 +1,64 @@
+"""``cellwright export``: write a trained model as a bundle, a bioimage.io package, ONNX or a SavedModel."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "export"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        NAME, help="Export a trained model (Cellwright bundle, bioimage.io, ONNX, SavedModel).",
+        description="Export a run folder (checkpoints/best.keras + recipe.yaml) or a .keras file with --recipe. "
+        "Every export is re-run on a test input and compared with the Keras model.",
+    )
+    parser.add_argument("source", type=Path, help="Run folder or .keras model file.")
+    parser.add_argument("--format", dest="formats", action="append", choices=["bundle", "bioimageio", "onnx",
+                        "savedmodel"], help="Format to write; repeat for several (default: bundle).")
+    parser.add_argument("--out", type=Path, default=None, help="Output folder (default: RUN_DIR/exports or .).")
+    parser.add_argument("--recipe", type=Path, default=None, help="Recipe the model was trained with.")
+    parser.add_argument("--test-input", type=Path, default=None,
+                        help="Normalised test input (.npy, B,Y,X,C or Y,X,C); a synthetic one is used if missing.")
+    parser.add_argument("--size-multiple", type=int, default=1,
+                        help="Input Y/X must be a multiple of this (the network's total downsampling).")
+    parser.add_argument("--tolerance", type=float, default=None, help="Largest allowed output difference.")
+    parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from builder.cli.output import emit_json, say, warn
+    from builder.export.api import export_model, find_source, synthetic_test_input
+    from builder.export.bioimageio import consumers_table
+    from builder.export.metadata import metadata_from_recipe
+    from builder.export.safe_import import load_array, load_keras_safely
+
+    source = find_source(args.source, args.recipe)
+    model = load_keras_safely(source.model_path)
+    metadata = metadata_from_recipe(source.recipe, size_multiple=args.size_multiple)
+    if args.test_input is not None:
+        x = load_array(args.test_input)
+        metadata.test_input = x[None] if x.ndim == 3 else x
+    else:
+        warn("No --test-input given: checking the export on a synthetic image (conversion check only).")
+        metadata.test_input = synthetic_test_input(model, metadata.normalization, size=64)
+    formats = args.formats or list((source.recipe.get("export") or {}).get("formats") or ["bundle"])
+    tolerance = args.tolerance or float((source.recipe.get("export") or {}).get("tolerance", 1e-4))
+    out = args.out or (args.source / "exports" if args.source.is_dir() else Path("."))
+    results = export_model(model, metadata, out, formats, tolerance=tolerance, report=source.report)
+    if args.json:
+        emit_json(results)
+        return 0
+    for result in results:
+        say(f"{result['format']}: {result['path']}")
+        for check in result["checks"]:
+            diff, tol = check["max_abs_diff"], check["tolerance"]
+            say(f"  {check['format']}: max |difference| = {diff:.3g} (tolerance {tol:g})")
+        if result["format"] == "bioimageio":
+            say(f"  bioimage.io validation: {result['status']} ({len(result['warnings'])} warnings)")
+            for line in result["warnings"]:
+                say(f"    warning: {line}")
+            say("  " + consumers_table().replace("\n", "\n  "))
+    return 0

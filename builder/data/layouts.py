@@ -1,0 +1,296 @@
+"""Find the samples of a dataset (``data:`` in a recipe) and split them into train / validation / test.
+
+Layouts: ``folders`` (images/ + masks/ or targets/), ``class_folders`` (one folder per class), ``manifest``
+(CSV ``path,label`` / ``image,mask`` / ``image,target``, optional ``split`` column), ``paired`` (source/ +
+target/), ``noisy_only``, ``ctc`` (Cell Tracking Challenge) and ``demo`` (generated on first use).
+Splits: fixed sub-folders, or a seeded random split that is stratified by class for classification and keeps
+whole images (groups) on one side for the other tasks.
+"""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from builder.data.readers import is_image_file
+from builder.errors import DataError, Problem
+
+SPLITS = ("train", "validation", "test")
+_MASK_SUFFIXES = re.compile(r"([_-](mask|masks|label|labels|seg|target|gt|cp_masks))$")
+#: What the demo kinds are laid out as (helper "demo" writes them).
+_DEMO_LAYOUT = {"nuclei": "folders", "cells": "class_folders", "denoise": "folders", "label_free": "folders",
+                "timelapse": "ctc"}
+
+
+@dataclass
+class Sample:
+    """One training example: an image plus its mask, target or label."""
+
+    image_path: Path
+    mask_path: Path | None = None
+    target_path: Path | None = None
+    label: str | None = None
+    group: str = ""
+    split: str | None = None  # fixed by a manifest's 'split' column
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass
+class Dataset:
+    """Samples per split, plus what discovery noticed (images without masks, ...)."""
+
+    task: str
+    layout: str
+    root: Path
+    splits: dict[str, list[Sample]] = field(default_factory=lambda: {s: [] for s in SPLITS})
+    classes: list[str] | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    def samples(self) -> list[tuple[str, Sample]]:
+        """All ``(split, sample)`` pairs."""
+        return [(name, s) for name in SPLITS for s in self.splits.get(name, [])]
+
+    def to_split_json(self) -> dict[str, Any]:
+        """What goes into a run's ``split.json``."""
+        return {"layout": self.layout, "root": str(self.root), "classes": self.classes,
+                "splits": {k: [s.to_dict() for s in v] for k, v in self.splits.items()}}
+
+
+def sample_key(path: Path) -> str:
+    """Name used to pair an image with its mask/target: stem without endings and mask suffixes, lower case."""
+    name = path.name
+    for ending in (".ome.tiff", ".ome.tif", ".ome.zarr"):
+        if name.lower().endswith(ending):
+            name = name[: -len(ending)]
+            break
+    else:
+        name = path.stem if path.suffix else name
+    return _MASK_SUFFIXES.sub("", name.lower())
+
+
+def list_images(folder: Path, pattern: str = "*") -> list[Path]:
+    """Image files (and OME-Zarr folders) in ``folder`` whose names match ``pattern``, sorted."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if is_image_file(p) and fnmatch.fnmatch(p.name, pattern))
+
+
+def discover(recipe: Any, base_dir: str | Path = ".") -> Dataset:
+    """List the samples of the recipe's dataset, split into train / validation / test.
+
+    Parameters
+    ----------
+    recipe : Recipe
+        Uses ``recipe.task`` and ``recipe.data``.
+    base_dir : str or Path
+        Folder of the recipe file; ``data.root`` is relative to it.
+
+    Returns
+    -------
+    Dataset
+        Deterministic for a given ``data.split.seed``.
+
+    Raises
+    ------
+    DataError
+        If the data folder or a required sub-folder is missing.
+    """
+    data = recipe.data
+    root = (Path(base_dir) / data.root).resolve()
+    layout = data.layout
+    if layout == "demo":
+        root, layout = _demo_root(root, data.demo)
+    if not root.is_dir():
+        raise DataError(f"data.root ({root})", "folder not found.", "Check data.root; it is relative to the recipe.")
+    dataset = Dataset(recipe.task, layout, root)
+    split = data.split
+    if split.mode == "folders":
+        for name, sub in zip(SPLITS, (split.train_folder, split.validation_folder, split.test_folder), strict=True):
+            folder = root / sub
+            if not folder.is_dir():
+                if name == "train":
+                    raise DataError(
+                        f"data.split.train_folder ({folder})", "folder not found.",
+                        "Create train/ (and validation/, test/) sub-folders, or use data.split.mode: random.",
+                    )
+                dataset.problems.append(Problem(str(folder), f"no {name} folder; the {name} set is empty.",
+                                                f"Create {sub}/ or set data.split.mode: random.", "warning"))
+                continue
+            dataset.splits[name] = _find(recipe, folder, layout, dataset)
+    else:
+        samples = _find(recipe, root, layout, dataset)
+        if samples and all(s.split for s in samples):
+            for s in samples:
+                dataset.splits[s.split].append(s)
+        else:
+            dataset.splits = random_split(samples, split.validation, split.test, split.seed,
+                                          stratify=split.stratify and recipe.task == "classification")
+    if recipe.task == "classification":
+        found = sorted({s.label for _, s in dataset.samples() if s.label is not None})
+        dataset.classes = list(data.classes) if data.classes else found
+    else:
+        dataset.classes = list(data.classes) if data.classes else None
+    return dataset
+
+
+def random_split(
+    samples: list[Sample], validation: float, test: float, seed: int, *, stratify: bool = False
+) -> dict[str, list[Sample]]:
+    """Seeded split of whole groups (images, sequences); stratified by ``label`` when ``stratify``.
+
+    Every split with a fraction above 0 gets at least one group when there are three groups or more, and the
+    training set is never empty.
+    """
+    rng = np.random.default_rng(seed)
+    out: dict[str, list[Sample]] = {s: [] for s in SPLITS}
+    strata: dict[str, list[Sample]] = {}
+    for s in sorted(samples, key=lambda s: str(s.image_path)):
+        strata.setdefault(s.label if stratify and s.label is not None else "", []).append(s)
+    for key in sorted(strata):
+        groups: dict[str, list[Sample]] = {}
+        for s in strata[key]:
+            groups.setdefault(s.group or str(s.image_path), []).append(s)
+        names = sorted(groups)
+        order = [names[i] for i in rng.permutation(len(names))]
+        n = len(order)
+        n_val = _count(n, validation)
+        n_test = _count(n, test)
+        while n_val + n_test >= n and n_val + n_test > 0:
+            if n_test >= n_val and n_test:
+                n_test -= 1
+            else:
+                n_val -= 1
+        for i, name in enumerate(order):
+            split = "validation" if i < n_val else "test" if i < n_val + n_test else "train"
+            out[split].extend(groups[name])
+    return out
+
+
+def _count(n: int, fraction: float) -> int:
+    if fraction <= 0:
+        return 0
+    return max(1 if n >= 3 else 0, int(round(fraction * n)))
+
+
+def _demo_root(root: Path, kind: str | None) -> tuple[Path, str]:
+    if not kind:
+        raise DataError("data.demo", "layout is 'demo' but no demo data set is named.",
+                        f"Set data.demo to one of {', '.join(_DEMO_LAYOUT)}.")
+    if kind not in _DEMO_LAYOUT:
+        raise DataError("data.demo", f"unknown demo data set {kind!r}.", f"Use one of {', '.join(_DEMO_LAYOUT)}.")
+    folder = root / f"demo-{kind}"
+    if not folder.is_dir():
+        from builder.data.demo import make_demo  # written by helper "demo"
+
+        make_demo(kind, folder, n_images=24, size=128, seed=0)
+    return folder, _DEMO_LAYOUT[kind]
+
+
+def _find(recipe: Any, folder: Path, layout: str, dataset: Dataset) -> list[Sample]:
+    data, task = recipe.data, recipe.task
+    if layout == "class_folders":
+        return _class_folders(folder, data)
+    if layout == "manifest":
+        return _manifest(folder, data)
+    if layout == "ctc":
+        return _ctc(folder)
+    if layout == "noisy_only":
+        return [Sample(p, group=sample_key(p)) for p in list_images(folder / data.images, data.pattern)]
+    if task == "classification":
+        raise DataError("data.layout", f"layout {layout!r} does not give class labels.",
+                        "Use layout: class_folders (one folder per class) or a manifest with path,label.")
+    if layout == "paired":
+        images = data.images if (folder / data.images).is_dir() else "source"
+        other = data.targets or next((n for n in ("target", "targets") if (folder / n).is_dir()), "target")
+        return _pairs(folder, images, other, "target_path", data.pattern, dataset)
+    # folders
+    if task == "image_to_image":
+        return _pairs(folder, data.images, data.targets or "targets", "target_path", data.pattern, dataset)
+    return _pairs(folder, data.images, data.masks or "masks", "mask_path", data.pattern, dataset)
+
+
+def _pairs(root: Path, images: str, others: str, kind: str, pattern: str, dataset: Dataset) -> list[Sample]:
+    image_dir, other_dir = root / images, root / others
+    for sub, key in ((image_dir, "data.images"), (other_dir, "data.masks" if kind == "mask_path" else "data.targets")):
+        if not sub.is_dir():
+            raise DataError(f"{key} ({sub})", "folder not found.",
+                            f"Put the files in {sub.name}/ under {root}, or set {key} to the right sub-folder.")
+    what = "mask" if kind == "mask_path" else "target"
+    others_by_key = {sample_key(p): p for p in list_images(other_dir)}
+    samples = []
+    for path in list_images(image_dir, pattern):
+        key = sample_key(path)
+        match = others_by_key.get(key)
+        if match is None:
+            dataset.problems.append(Problem(
+                str(path), f"image without a {what}: no file named like it in {other_dir}.",
+                f"Add the {what} as {other_dir.name}/{path.name} (same name), or remove the image.", "error"))
+            continue
+        samples.append(Sample(path, group=key, **{kind: match}))
+    all_image_keys = {sample_key(p) for p in list_images(image_dir)}
+    for key, path in sorted(others_by_key.items()):
+        if key not in all_image_keys:
+            dataset.problems.append(Problem(
+                str(path), f"{what} without an image: no file named like it in {image_dir}.",
+                f"Add the image to {image_dir.name}/ with the same name, or remove this {what}.", "warning"))
+    return samples
+
+
+def _class_folders(root: Path, data: Any) -> list[Sample]:
+    classes = list(data.classes) if data.classes else sorted(
+        p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and list_images(p))
+    if not classes:
+        raise DataError(str(root), "no class folders with images found.",
+                        "Put the images of each class in their own sub-folder, e.g. healthy/ and infected/.")
+    samples = []
+    for name in classes:
+        for path in list_images(root / name, data.pattern):
+            samples.append(Sample(path, label=name, group=f"{name}/{sample_key(path)}"))
+    return samples
+
+
+def _manifest(root: Path, data: Any) -> list[Sample]:
+    if not data.manifest:
+        raise DataError("data.manifest", "layout is 'manifest' but no manifest file is named.",
+                        "Set data.manifest to a CSV file with columns path,label or image,mask.")
+    path = root / data.manifest
+    if not path.is_file():
+        raise DataError(f"data.manifest ({path})", "file not found.", "Check the file name and data.root.")
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    samples = []
+    for i, row in enumerate(rows, start=2):
+        row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
+        image = row.get("path") or row.get("image")
+        if not image:
+            raise DataError(f"{path}:{i}", "row has no 'path' or 'image' column value.",
+                            "Start the CSV with a header line 'path,label' or 'image,mask'.")
+        sample = Sample(root / image, label=row.get("label") or None, group=row.get("group") or sample_key(Path(image)))
+        if row.get("mask"):
+            sample.mask_path = root / row["mask"]
+        if row.get("target"):
+            sample.target_path = root / row["target"]
+        if row.get("split"):
+            split = {"val": "validation", "valid": "validation"}.get(row["split"].lower(), row["split"].lower())
+            if split not in SPLITS:
+                raise DataError(f"{path}:{i}", f"unknown split {row['split']!r}.", "Use train, validation or test.")
+            sample.split = split
+        samples.append(sample)
+    return samples
+
+
+def _ctc(root: Path) -> list[Sample]:
+    sequences = sorted(p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"\d+", p.name))
+    if not sequences:
+        raise DataError(str(root), "no Cell Tracking Challenge sequences (01/, 02/, ...) found.",
+                        "Use the CTC layout: 01/t000.tif ..., 01_GT/TRA/man_track.txt, 01_GT/SEG/.")
+    return [Sample(seq, mask_path=root / f"{seq.name}_GT" if (root / f"{seq.name}_GT").is_dir() else None,
+                   group=seq.name) for seq in sequences]

@@ -1,0 +1,217 @@
+"""Random training patches (with foreground oversampling) and tiled whole-image prediction with smooth blending."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+
+def _validate_inputs(image: np.ndarray, size: int, name: str = "image") -> np.ndarray:
+    image = np.asarray(image)
+    if image.ndim != 3:
+        raise ValueError(f"`{name}` must be Y,X,C. Received: {name}.shape={image.shape}")
+    if size < 1:
+        raise ValueError(f"`size` must be >= 1. Received: size={size}")
+    return image
+
+
+def pad_to(array: np.ndarray, size: int, *, mode: str = "reflect") -> np.ndarray:
+    """Pad the end of Y and X so both are at least ``size`` (reflect for images, ``constant`` for masks)."""
+    pad_y, pad_x = max(0, size - array.shape[0]), max(0, size - array.shape[1])
+    if not pad_y and not pad_x:
+        return array
+    pads = [(0, pad_y), (0, pad_x)] + [(0, 0)] * (array.ndim - 2)
+    if mode == "reflect" and (pad_y >= array.shape[0] or pad_x >= array.shape[1]):
+        mode = "symmetric" if min(array.shape[:2]) > 1 else "edge"
+        if mode == "symmetric" and (pad_y > array.shape[0] or pad_x > array.shape[1]):
+            mode = "edge"
+    return np.pad(array, pads, mode=mode)
+
+
+def foreground_points(mask: np.ndarray, max_points: int = 4096, seed: int = 0) -> np.ndarray:
+    """Return up to ``max_points`` (y, x) coordinates of foreground pixels (``mask > 0``), as ``(N, 2)`` int32."""
+    fg = np.argwhere(np.asarray(mask)[..., 0] > 0 if mask.ndim == 3 else np.asarray(mask) > 0)
+    if len(fg) > max_points:
+        fg = fg[np.random.default_rng(seed).choice(len(fg), max_points, replace=False)]
+    return fg.astype(np.int32)
+
+
+def random_patch_corner(
+    shape: tuple[int, int],
+    size: int,
+    rng: np.random.Generator,
+    *,
+    points: np.ndarray | None = None,
+    foreground_fraction: float = 0.0,
+) -> tuple[int, int]:
+    """Choose the top-left corner of a ``size`` x ``size`` patch inside an image of ``shape`` (Y, X).
+
+    With probability ``foreground_fraction`` (and foreground ``points`` given) the patch is centred near a random
+    foreground pixel, so that sparse objects are seen often enough.
+    """
+    max_y, max_x = max(0, shape[0] - size), max(0, shape[1] - size)
+    if points is not None and len(points) and rng.random() < foreground_fraction:
+        cy, cx = points[rng.integers(len(points))]
+        jitter = rng.integers(-size // 4, size // 4 + 1, size=2)
+        y = int(np.clip(cy - size // 2 + jitter[0], 0, max_y))
+        x = int(np.clip(cx - size // 2 + jitter[1], 0, max_x))
+        return y, x
+    return int(rng.integers(max_y + 1)), int(rng.integers(max_x + 1))
+
+
+def random_patches(
+    image: np.ndarray,
+    mask: np.ndarray | None,
+    size: int,
+    n: int,
+    *,
+    seed: int = 0,
+    foreground_fraction: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Cut ``n`` random ``size`` x ``size`` patches from an image (and its mask at the same place).
+
+    Parameters
+    ----------
+    image : (Y, X, C) ndarray
+    mask : (Y, X, K) ndarray or None
+        Mask or target; patches are taken at the same positions. Foreground is ``mask[..., 0] > 0``.
+    size : int
+        Patch side. Images smaller than this are padded (reflect; masks with 0).
+    n : int
+        Number of patches.
+    seed : int
+        Seed of the positions.
+    foreground_fraction : float
+        Share of patches centred on foreground.
+
+    Returns
+    -------
+    patches : (n, size, size, C) ndarray
+    mask_patches : (n, size, size, K) ndarray or None
+    """
+    image = pad_to(_validate_inputs(image, size), size)
+    if mask is not None:
+        mask = pad_to(_validate_inputs(mask, size, "mask"), size, mode="constant")
+    rng = np.random.default_rng(seed)
+    points = foreground_points(mask, seed=seed) if mask is not None and foreground_fraction > 0 else None
+    out_i = np.empty((n, size, size, image.shape[2]), image.dtype)
+    out_m = None if mask is None else np.empty((n, size, size, mask.shape[2]), mask.dtype)
+    for k in range(n):
+        y, x = random_patch_corner(image.shape[:2], size, rng, points=points, foreground_fraction=foreground_fraction)
+        out_i[k] = image[y:y + size, x:x + size]
+        if out_m is not None:
+            out_m[k] = mask[y:y + size, x:x + size]
+    return out_i, out_m
+
+
+def grid_patches(image: np.ndarray, size: int) -> np.ndarray:
+    """Non-overlapping ``size`` patches covering the image (the last row/column is shifted to fit); ``(N,s,s,C)``."""
+    image = pad_to(_validate_inputs(image, size), size)
+    ys = _starts(image.shape[0], size, size, 1)
+    xs = _starts(image.shape[1], size, size, 1)
+    return np.stack([image[y:y + size, x:x + size] for y in ys for x in xs])
+
+
+def _starts(length: int, tile: int, step: int, align: int) -> list[int]:
+    """Tile start positions covering ``length``; every start is a multiple of ``align``."""
+    if length <= tile:
+        return [0]
+    starts = list(range(0, length - tile, max(align, step // align * align)))
+    last = (length - tile) // align * align
+    if starts[-1] != last:
+        starts.append(last)
+    return starts
+
+
+def blend_window(tile: int, overlap: int, *, first: bool = False, last: bool = False) -> np.ndarray:
+    """1D blending weights of one tile.
+
+    Weights are 0 on the outer quarter of the overlap (where zero padding inside the network makes predictions
+    differ from whole-image prediction), then rise as ``sin^2`` so that two neighbours sum to 1 (a smooth partition
+    of unity). Sides touching the image border (``first``/``last``) keep full weight.
+    """
+    w = np.ones(tile, np.float64)
+    if overlap <= 0:
+        return w
+    margin = overlap / 4.0
+    ramp_len = overlap - 2 * margin
+    d = np.arange(tile) + 0.5
+    def ramp(dist: np.ndarray) -> np.ndarray:
+        t = np.clip((dist - margin) / ramp_len, 0.0, 1.0)
+        return np.sin(0.5 * np.pi * t) ** 2
+    if not first:
+        w *= ramp(d)
+    if not last:
+        w *= ramp(tile - d)
+    return w
+
+
+def predict_tiled(
+    predict_fn: Callable[[np.ndarray], np.ndarray],
+    image: np.ndarray,
+    tile: int = 256,
+    overlap: int = 32,
+    out_channels: int | None = None,
+    *,
+    align: int = 1,
+    batch_size: int = 4,
+) -> np.ndarray:
+    """Predict a whole image of any size tile by tile, blending overlaps smoothly, with bounded memory.
+
+    Parameters
+    ----------
+    predict_fn : callable
+        Maps a batch ``(B, tile, tile, C)`` float32 to ``(B, tile, tile, K)``.
+    image : (Y, X, C) ndarray
+    tile : int
+        Tile side (rounded up to a multiple of ``align``).
+    overlap : int
+        Overlap between neighbouring tiles; predictions within ``overlap / 4`` of an inner tile edge are ignored,
+        so choose at least 4x the network's receptive-field radius for exact equivalence.
+    out_channels : int, optional
+        ``K``; found from the first batch when left out.
+    align : int
+        Tile starts are multiples of this (the model's downsampling factor, e.g. 16 for a 4-level U-Net), so pooling
+        grids line up with whole-image prediction.
+    batch_size : int
+        Tiles per call of ``predict_fn``.
+
+    Returns
+    -------
+    (Y, X, K) float32 ndarray
+    """
+    image = _validate_inputs(image, tile)
+    if overlap < 0 or overlap >= tile:
+        raise ValueError(f"`overlap` must be in [0, tile). Received: overlap={overlap}, tile={tile}")
+    tile = -(-tile // align) * align
+    height, width = image.shape[:2]
+    # pad the end so the image is at least one tile and a multiple of align
+    size_y = max(tile, -(-height // align) * align)
+    size_x = max(tile, -(-width // align) * align)
+    padded = np.pad(image, [(0, size_y - height), (0, size_x - width), (0, 0)], mode="reflect"
+                    if size_y - height < height and size_x - width < width else "edge").astype(np.float32)
+    step = tile - overlap
+    ys, xs = _starts(size_y, tile, step, align), _starts(size_x, tile, step, align)
+    out: np.ndarray | None = None
+    weight = np.zeros((size_y, size_x), np.float64)
+    corners = [(y, x) for y in ys for x in xs]
+    for i in range(0, len(corners), batch_size):
+        chunk = corners[i:i + batch_size]
+        batch = np.stack([padded[y:y + tile, x:x + tile] for y, x in chunk])
+        pred = np.asarray(predict_fn(batch), np.float32)
+        if pred.shape[:3] != batch.shape[:3]:
+            raise ValueError(f"`predict_fn` must keep the tile size. Received: output shape {pred.shape} for "
+                             f"input {batch.shape}")
+        if out is None:
+            out_channels = out_channels or pred.shape[-1]
+            out = np.zeros((size_y, size_x, out_channels), np.float64)
+        for (y, x), p in zip(chunk, pred, strict=True):
+            wy = blend_window(tile, overlap, first=y == ys[0], last=y == ys[-1])
+            wx = blend_window(tile, overlap, first=x == xs[0], last=x == xs[-1])
+            w = np.outer(wy, wx)
+            out[y:y + tile, x:x + tile] += p * w[..., None]
+            weight[y:y + tile, x:x + tile] += w
+    assert out is not None
+    out /= np.maximum(weight, 1e-12)[..., None]
+    return out[:height, :width].astype(np.float32)

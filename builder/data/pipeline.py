@@ -1,0 +1,304 @@
+"""Recipe -> ``tf.data`` training and validation datasets (patches, augmentation, targets, batching, prefetch).
+
+Images are read once, resampled and normalised in NumPy and kept in memory. Each epoch a seeded generator cuts
+random patches (foreground oversampled); augmentation runs in parallel ``map`` calls with per-sample seeds
+(reproducible); the task's ``target_fn`` then turns augmented masks into training targets.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from builder.data.augment import make_augmenter
+from builder.data.layouts import Dataset, Sample, discover
+from builder.data.normalize import NormStats, apply_stats, resample, stats_from_config
+from builder.data.patches import foreground_points, grid_patches, pad_to, random_patch_corner
+from builder.data.readers import read_image
+from builder.errors import DataError
+
+TargetFn = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass
+class LoadedData:
+    """Images (normalised float32 ``Y,X,C``), their targets and labels for one split."""
+
+    images: list[np.ndarray] = field(default_factory=list)
+    targets: list[np.ndarray] = field(default_factory=list)  # masks (int32 Y,X,1) or target images (float32)
+    labels: list[int] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
+
+
+def prepare_image(image: np.ndarray, recipe: Any, *, pixel_size: float | None = None,
+                  stats: NormStats | None = None, where: str = "image") -> np.ndarray:
+    """Resample (``preprocess.resample_to``) and normalise one ``Y,X,C`` image the way training does.
+
+    Use this before prediction so that images look like the training data. ``stats`` are the per-dataset
+    statistics from training (``info["normalize"]``), or None for per-image normalisation.
+    """
+    pre = recipe.preprocess
+    if pre.resample_to:
+        image = resample(image, pixel_size or recipe.data.pixel_size, pre.resample_to, order=1, where=where)
+    cfg = pre.normalize
+    if stats is None:
+        stats = stats_from_config([image], cfg)
+    return apply_stats(image, stats, clip=cfg.clip)
+
+
+def load_split(recipe: Any, samples: list[Sample], *, skipped: list[str] | None = None,
+               classes: list[str] | None = None) -> LoadedData:
+    """Read (and resample) the raw images, masks and targets of ``samples``; not yet normalised.
+
+    ``classes`` fixes the index of each class label (new labels are appended).
+    """
+    data, pre, out = recipe.data, recipe.preprocess, LoadedData()
+    classes = classes if classes is not None else list(data.classes or [])
+    for sample in samples:
+        try:
+            image = read_image(sample.image_path, channels=data.channels, file_channels=data.file_channels)
+            mask = read_image(sample.mask_path) if sample.mask_path else None
+            target = read_image(sample.target_path) if sample.target_path else None
+        except DataError as error:
+            if data.skip_unreadable and skipped is not None:
+                skipped.append(error.where)
+                continue
+            raise
+        if image.axes != "YXC":
+            raise DataError(str(sample.image_path), f"is a time-lapse ({image.array.shape[0]} frames); the "
+                            f"{recipe.task} task trains on single 2D images.", "Save each frame as its own image.")
+        pixel_size = image.pixel_size or data.pixel_size
+        arr = image.array
+        if pre.resample_to:
+            arr = resample(arr, pixel_size, pre.resample_to, order=1, where=str(sample.image_path))
+        if pre.image_size and recipe.task == "classification":
+            from skimage.transform import resize
+
+            arr = resize(arr.astype(np.float32), (pre.image_size, pre.image_size, arr.shape[2]), order=1,
+                         preserve_range=True, anti_aliasing=True)
+        out.images.append(np.asarray(arr, np.float32))
+        if mask is not None:
+            m = mask.array[..., :1].astype(np.int32)
+            if pre.resample_to:
+                m = resample(m, pixel_size, pre.resample_to, order=0, where=str(sample.mask_path))
+            if data.mask_kind == "binary":
+                m = (m > 0).astype(np.int32)
+            out.targets.append(m)
+        elif target is not None:
+            t = target.array.astype(np.float32)
+            if pre.resample_to:
+                t = resample(t, target.pixel_size or pixel_size, pre.resample_to, order=1,
+                             where=str(sample.target_path))
+            out.targets.append(t)
+        if sample.label is not None:
+            if sample.label not in classes:
+                classes.append(sample.label)
+            out.labels.append(classes.index(sample.label))
+        out.samples.append(sample)
+    return out
+
+
+def _normalise(loaded: LoadedData, cfg: Any, stats: NormStats | None, *, targets: bool = False) -> None:
+    arrays = loaded.targets if targets else loaded.images
+    for i, arr in enumerate(arrays):
+        s = stats if stats is not None else stats_from_config([arr], cfg)
+        arrays[i] = apply_stats(arr, s, clip=cfg.clip)
+
+
+def make_training_datasets(
+    recipe: Any,
+    base_dir: str | Path = ".",
+    *,
+    target_fn: TargetFn | None = None,
+    batch_size: int | None = None,
+    dataset: Dataset | None = None,
+    start_epoch: int = 0,
+) -> tuple[Any, Any, dict[str, Any]]:
+    """Build the training and validation ``tf.data.Dataset`` of a recipe.
+
+    Parameters
+    ----------
+    recipe : Recipe
+    base_dir : str or Path
+        Folder of the recipe file (``data.root`` is relative to it).
+    target_fn : callable, optional
+        ``mask (Y, X, 1) int32 -> target (Y, X, K) float32``, applied to each augmented patch (e.g. the
+        three-class target of instance segmentation). Without it masks are given as int32 labels (Y, X, 1).
+    batch_size : int, optional
+        Defaults to ``train.batch_size`` (8 when that is ``'auto'``).
+    dataset : Dataset, optional
+        Already discovered samples.
+    start_epoch : int
+        First epoch number (when resuming, so patches and augmentation continue the same random streams).
+
+    Returns
+    -------
+    train_ds : tf.data.Dataset
+        Repeats forever: batches of ``(image (B,P,P,C) float32, target)``; target is ``(B,P,P,K)`` for pixel
+        tasks and ``(B,)`` int32 class indices for classification. Use ``info["steps_per_epoch"]``.
+    val_ds : tf.data.Dataset or None
+        Fixed, un-augmented validation batches (grid patches of the validation images); None if no validation set.
+    info : dict
+        ``input_shape``, ``n_channels``, ``classes``, ``steps_per_epoch``, ``validation_steps``, ``normalize``
+        (per-dataset stats or None), ``skipped`` (unreadable files), ``split`` (for split.json), ``patch_size``.
+    """
+    import tensorflow as tf
+
+    if recipe.task == "tracking":
+        raise DataError("task", "tracking models cannot be trained yet.", "Choose another task.")
+    dataset = dataset or discover(recipe, base_dir)
+    if not dataset.splits["train"]:
+        raise DataError(str(dataset.root), "no training images found.", "Run 'cellwright check' on the recipe.")
+    pre, task = recipe.preprocess, recipe.task
+    if batch_size is None:
+        batch_size = recipe.train.batch_size if isinstance(recipe.train.batch_size, int) else 8
+    skipped: list[str] = []
+    classes = list(recipe.data.classes or dataset.classes or [])
+    train = load_split(recipe, dataset.splits["train"], skipped=skipped, classes=classes)
+    val = load_split(recipe, dataset.splits["validation"], skipped=skipped, classes=classes)
+    if not train.images:
+        raise DataError(str(dataset.root), "no readable training images.", "Run 'cellwright check' on the recipe.")
+    norm = pre.normalize
+    stats = stats_from_config(train.images, norm) if norm.per == "dataset" else None
+    _normalise(train, norm, stats)
+    _normalise(val, norm, stats)
+    pixel_target = task == "image_to_image"
+    target_stats = None
+    if pixel_target and train.targets:
+        tnorm = pre.target_normalize or norm
+        target_stats = stats_from_config(train.targets, tnorm) if tnorm.per == "dataset" else None
+        _normalise(train, tnorm, target_stats, targets=True)
+        _normalise(val, tnorm, target_stats, targets=True)
+    if pixel_target and not train.targets:  # noisy_only: the image is its own target
+        train.targets = [im.copy() for im in train.images]
+        val.targets = [im.copy() for im in val.images]
+    seed = recipe.augment.seed if recipe.augment.seed is not None else recipe.train.seed
+    n_channels = train.images[0].shape[-1]
+    classification = task == "classification"
+    size = (pre.image_size or pre.patch.size) if classification else pre.patch.size
+    kind = None if classification else ("image" if pixel_target else "mask")
+    augmenter = make_augmenter(recipe.augment, target=kind, intensity=not pixel_target)
+
+    if classification:
+        train_images = [_fit(im, size) for im in train.images]
+        gen, n_per_epoch = _classification_generator(train_images, train.labels, seed, start_epoch)
+        label_spec = tf.TensorSpec([], tf.int32)
+    else:
+        gen, n_per_epoch = _patch_generator(train, size, pre.patch.per_image, pre.patch.foreground_fraction,
+                                            seed, start_epoch, foreground=not pixel_target)
+        k = train.targets[0].shape[-1]
+        label_spec = tf.TensorSpec([size, size, k], tf.float32 if pixel_target else tf.int32)
+    signature = (tf.TensorSpec([size, size, n_channels], tf.float32), label_spec, tf.TensorSpec([2], tf.int64))
+    ds = tf.data.Dataset.from_generator(gen, output_signature=signature).repeat()
+    if classification:
+        ds = ds.map(lambda x, y, s: (augmenter(x, None, s)[0], y), num_parallel_calls=tf.data.AUTOTUNE,
+                    deterministic=True)
+    else:
+        ds = ds.map(lambda x, y, s: augmenter(x, y, s), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    target_info: dict[str, Any] = {}
+    if target_fn is not None and not classification:
+        ds = _apply_target_fn(ds, target_fn, train.targets[0], size, target_info)
+    train_ds = ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+    val_ds, n_val = None, 0
+    if val.images:
+        if classification:
+            xs = np.stack([_fit(im, size) for im in val.images])
+            ys: np.ndarray = np.asarray(val.labels, np.int32)
+        else:
+            xs = np.concatenate([grid_patches(im, size) for im in val.images])
+            ys = np.concatenate([grid_patches(pad_to(t, size, mode="constant") if kind == "mask" else t, size)
+                                 for t in val.targets])
+            if target_fn is not None:
+                ys = np.stack([np.asarray(target_fn(y), np.float32) for y in ys])
+        n_val = len(xs)
+        val_ds = tf.data.Dataset.from_tensor_slices((xs.astype(np.float32), ys)).batch(batch_size).prefetch(2)
+
+    info = {
+        "input_shape": (size, size, n_channels),
+        "n_channels": n_channels,
+        "channel_names": list(recipe.data.channels or []),
+        "classes": classes,
+        "patch_size": size,
+        "batch_size": batch_size,
+        "steps_per_epoch": max(1, math.ceil(n_per_epoch / batch_size)),
+        "validation_steps": max(1, math.ceil(n_val / batch_size)) if n_val else 0,
+        "n_train_images": len(train.images),
+        "n_validation_images": len(val.images),
+        "normalize": stats.to_dict() if stats is not None else None,
+        "target_normalize": target_stats.to_dict() if target_stats is not None else None,
+        "skipped": skipped,
+        "split": dataset.to_split_json(),
+        "seed": seed,
+        **target_info,
+    }
+    return train_ds, val_ds, info
+
+
+def _fit(image: np.ndarray, size: int) -> np.ndarray:
+    """Resize a classification crop to ``size`` x ``size`` (if it is not already)."""
+    if image.shape[:2] == (size, size):
+        return image
+    from skimage.transform import resize
+
+    return resize(image, (size, size, image.shape[2]), order=1, preserve_range=True, anti_aliasing=True).astype(
+        np.float32)
+
+
+def _classification_generator(images: list[np.ndarray], labels: list[int], seed: int, start_epoch: int):
+    state = {"epoch": start_epoch}
+
+    def gen():
+        epoch = state["epoch"]
+        state["epoch"] += 1
+        rng = np.random.default_rng([seed, epoch])
+        for i, j in enumerate(rng.permutation(len(images))):
+            yield images[j], np.int32(labels[j]), np.asarray([seed, epoch * 1_000_003 + i], np.int64)
+
+    return gen, len(images)
+
+
+def _patch_generator(train: LoadedData, size: int, per_image: int, fg_fraction: float, seed: int,
+                     start_epoch: int, *, foreground: bool):
+    images = [pad_to(im, size) for im in train.images]
+    targets = [pad_to(t, size, mode="constant" if foreground else "reflect") for t in train.targets]
+    points = [foreground_points(t, seed=seed) if foreground and fg_fraction > 0 else None for t in targets]
+    state = {"epoch": start_epoch}
+    n = len(images) * per_image
+
+    def gen():
+        epoch = state["epoch"]
+        state["epoch"] += 1
+        rng = np.random.default_rng([seed, epoch])
+        order = rng.permutation(n) % len(images)
+        for i, j in enumerate(order):
+            y, x = random_patch_corner(images[j].shape[:2], size, rng, points=points[j],
+                                       foreground_fraction=fg_fraction)
+            yield (images[j][y:y + size, x:x + size], targets[j][y:y + size, x:x + size],
+                   np.asarray([seed, epoch * 1_000_003 + i], np.int64))
+
+    return gen, n
+
+
+def _apply_target_fn(ds: Any, target_fn: TargetFn, example: np.ndarray, size: int, info: dict[str, Any]) -> Any:
+    import tensorflow as tf
+
+    probe = np.asarray(target_fn(pad_to(example, size, mode="constant")[:size, :size].astype(np.int32)))
+    k = probe.shape[-1] if probe.ndim == 3 else 1
+    info["target_channels"] = k
+
+    def call(mask: np.ndarray) -> np.ndarray:
+        out = np.asarray(target_fn(mask.astype(np.int32)), np.float32)
+        return out.reshape(out.shape[0], out.shape[1], -1)
+
+    def wrapped(x: Any, y: Any) -> tuple[Any, Any]:
+        t = tf.numpy_function(call, [y], tf.float32, stateful=False)
+        t.set_shape([size, size, k])
+        return x, t
+
+    return ds.map(wrapped, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

@@ -1,0 +1,257 @@
+"""BioImage Model Zoo package (spec 0.5), built with typed ``bioimageio.spec.model.v0_5`` classes.
+
+Weights: ``keras_hdf5`` (parent entry), ``tensorflow_saved_model_bundle`` (serving signature returns
+``{"prediction": tensor}``) and ``onnx``. Each weights file is re-run on the test input and compared with
+the Keras output before packaging; the zip is then validated by ``bioimageio.spec`` with I/O checks on and
+no network access (no fields that need a look-up: no URLs, no GitHub user names, citations by DOI only).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from builder.errors import ExportError
+from builder.export._files import atomic_path, scratch_dir
+from builder.export.bioimageio_descr import (
+    INPUT_ID,
+    OUTPUT_ID,
+    apply_preprocessing,
+    credits,
+    input_descr,
+    output_descr,
+    raw_test_input,
+)
+from builder.export.metadata import ExportMetadata, require_test_input
+from builder.export.onnx import DEFAULT_OPSET, write_onnx
+from builder.export.savedmodel import write_savedmodel
+from builder.export.verify import DEFAULT_TOLERANCE, Check, compare, keras_reference, run_keras_file, single_output
+
+#: Which consumer is expected to run which weights format of a Cellwright package.
+CONSUMERS: dict[str, dict[str, str]] = {
+    "bioimageio.core (Python)": {
+        "keras_hdf5": "yes (Keras adapter)", "tensorflow_saved_model_bundle": "yes (TensorFlow 2 adapter)",
+        "onnx": "yes (onnxruntime)"},
+    "deepImageJ (Fiji)": {
+        "keras_hdf5": "no", "tensorflow_saved_model_bundle": "yes if its JDLL engine list has this TF 2 version",
+        "onnx": "yes (JDLL ONNX engine)"},
+    "ilastik": {"keras_hdf5": "no", "tensorflow_saved_model_bundle": "no", "onnx": "yes"},
+    "QuPath (bioimageio extension)": {
+        "keras_hdf5": "no", "tensorflow_saved_model_bundle": "yes (Deep Java Library, TF engine)",
+        "onnx": "yes (Deep Java Library, ONNX Runtime engine)"},
+}
+
+
+@dataclass
+class ZooExport:
+    """What :func:`write_bioimageio` produced: the package, the per-weights checks and the validation result."""
+
+    path: Path
+    checks: list[Check] = field(default_factory=list)
+    status: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def consumers_table(self) -> str:
+        return consumers_table()
+
+
+def consumers_table() -> str:
+    """Plain-text table: which consumer can run which weights format."""
+    formats = ("keras_hdf5", "tensorflow_saved_model_bundle", "onnx")
+    lines = ["Consumers and the weights they can run:"]
+    for consumer, support in CONSUMERS.items():
+        lines.append(f"  {consumer}: " + "; ".join(f"{f}: {support[f]}" for f in formats))
+    return "\n".join(lines)
+
+
+def _cover(metadata: ExportMetadata, x: np.ndarray, y: np.ndarray, path: Path) -> Path:
+    """Write the cover: the given image, or test input | output side by side (2:1)."""
+    import imageio.v3 as iio
+
+    def to_uint8(a: np.ndarray) -> np.ndarray:
+        a = a.astype(np.float64)
+        lo, hi = np.percentile(a, 1), np.percentile(a, 99.5)
+        return (np.clip((a - lo) / (hi - lo + 1e-12), 0, 1) * 255).astype(np.uint8)
+
+    if metadata.cover is not None:
+        image = metadata.cover if metadata.cover.dtype == np.uint8 else to_uint8(metadata.cover)
+    else:
+        left = to_uint8(x[0, ..., 0])
+        right = to_uint8(y[0, ..., -1]) if y.ndim == 4 else np.full_like(left, 0)
+        image = np.concatenate([left, right], axis=1)
+        repeat = max(1, 256 // image.shape[0])
+        image = np.repeat(np.repeat(image, repeat, axis=0), repeat, axis=1)
+    iio.imwrite(path, np.squeeze(image))
+    return path
+
+
+def _documentation(metadata: ExportMetadata, checks: list[Check]) -> str:
+    validation = "\n## Validation\n\nRight after export each weights format was run on the test input and " \
+        "compared with the Keras model (max absolute difference):\n\n" + "".join(
+            f"- {c.format}: {c.max_abs_diff:.3g}\n" for c in checks)
+    if metadata.documentation.strip():
+        text = metadata.documentation
+        return text if "# validation" in text.lower() else text.rstrip() + "\n" + validation
+    norm = metadata.normalization
+    return (
+        f"# {metadata.name}\n\n{metadata.description or 'A model trained with Cellwright.'}\n\n"
+        f"- Task: {metadata.task}\n- Input axes: {metadata.axes}; "
+        f"channels: {', '.join(metadata.channel_names) or '?'}\n"
+        f"- Pixel size: {metadata.pixel_size or 'not recorded'} µm\n"
+        f"- Normalisation: {norm.method} ({norm.low}-{norm.high} percentiles, per {norm.per})\n"
+        f"- Classes/outputs: {', '.join(metadata.class_names) or 'see outputs'}\n"
+        f"- Post-processing (Cellwright): {metadata.postprocess or 'none'}\n\n"
+        "Exported by Cellwright; open with `cellwright import` or any bioimage.io consumer.\n"
+    ) + validation
+
+
+def _zip_dir(folder: Path, target: Path) -> None:
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file():
+                archive.write(p, p.relative_to(folder).as_posix())
+
+
+def _write_weights(model: Any, folder: Path, x: np.ndarray, tolerance: float) -> tuple[Any, list[Check]]:
+    import keras
+    import tensorflow as tf
+    from bioimageio.spec.model import v0_5 as s
+
+    reference = keras_reference(model, x)
+    h5 = folder / "weights.h5"
+    model.save(h5)
+    checks = [compare("keras_hdf5", h5, reference, run_keras_file(h5, x), tolerance)]
+    checks.append(write_savedmodel(model, folder / "saved_model", test_input=x, input_name=INPUT_ID,
+                                   output_name=OUTPUT_ID, tolerance=tolerance))
+    _zip_dir(folder / "saved_model", folder / "tf_saved_model.zip")
+    checks.append(write_onnx(model, folder / "weights.onnx", test_input=x, input_name=INPUT_ID,
+                             output_name=OUTPUT_ID, tolerance=tolerance))
+    tf_version = s.Version(tf.__version__)
+    note = f"Converted by Cellwright from the Keras {keras.__version__} model."
+    weights = s.WeightsDescr(
+        keras_hdf5=s.KerasHdf5WeightsDescr(source=h5, tensorflow_version=tf_version,
+                                           comment=f"Keras {keras.__version__} (TensorFlow backend) HDF5 file."),
+        tensorflow_saved_model_bundle=s.TensorflowSavedModelBundleWeightsDescr(
+            source=folder / "tf_saved_model.zip", tensorflow_version=tf_version, parent="keras_hdf5",
+            comment=note + f" Signature 'serving_default': {INPUT_ID} -> {{'{OUTPUT_ID}': tensor}}."),
+        onnx=s.OnnxWeightsDescr(source=folder / "weights.onnx", opset_version=DEFAULT_OPSET, parent="keras_hdf5",
+                                comment=note + " tf2onnx."),
+    )
+    return weights, checks
+
+
+def build_descr(model: Any, metadata: ExportMetadata, folder: Path, tolerance: float) -> tuple[Any, list[Check]]:
+    """Write all files into ``folder`` and return the typed ``ModelDescr`` plus the weights checks."""
+    from bioimageio.spec.model import v0_5 as s
+    from pydantic import ValidationError
+
+    x = require_test_input(metadata, "bioimageio export")
+    y = keras_reference(model, x)
+    import tifffile
+
+    raw = raw_test_input(metadata, x)
+    np.save(folder / "test_input.npy", raw, allow_pickle=False)
+    np.save(folder / "test_output.npy", y, allow_pickle=False)
+    for name, array in (("sample_input.tif", raw[0]), ("sample_output.tif", y[0])):
+        sample = array if array.ndim >= 2 else array[None]
+        tifffile.imwrite(folder / name, sample, photometric="minisblack" if sample.ndim == 3 else None)
+    weights, checks = _write_weights(model, folder, x, tolerance)
+    (folder / "README.md").write_text(_documentation(metadata, checks), encoding="utf-8")
+    in_shape, out_shape = tuple(model.inputs[0].shape), tuple(model.outputs[0].shape)
+    try:
+        descr = s.ModelDescr(
+            name=metadata.name if len(metadata.name) >= 5 else f"{metadata.name} model",  # the zoo needs >= 5
+            description=metadata.description or f"Cellwright {metadata.task.replace('_', ' ')} model.",
+            covers=[s.FileDescr(source=_cover(metadata, x, y, folder / "cover.png"))],
+            documentation=s.FileDescr(source=folder / "README.md"),
+            license=s.LicenseId(metadata.license),
+            tags=sorted({"cellwright", metadata.task.replace("_", "-"), *metadata.tags}),
+            inputs=[input_descr(metadata, in_shape, folder / "test_input.npy", folder / "sample_input.tif")],
+            outputs=[output_descr(metadata, out_shape, in_shape, folder / "test_output.npy",
+                                  folder / "sample_output.tif")],
+            weights=weights,
+            config=s.Config(
+                bioimageio=s.BioimageioConfig(reproducibility_tolerance=[
+                    s.ReproducibilityTolerance(absolute_tolerance=max(tolerance, 1e-5), relative_tolerance=1e-3)]),
+                cellwright={"task": metadata.task, "postprocess": metadata.postprocess,
+                            "class_names": metadata.class_names, "normalization": metadata.normalization.model_dump(),
+                            "pixel_size_um": metadata.pixel_size},
+            ),
+            **credits(metadata),
+        )
+    except ValidationError as exc:
+        raise ExportError(
+            "bioimageio export", f"The model description is not valid for bioimage.io:\n{exc}",
+            "Check export.license (an SPDX id such as CC-BY-4.0), author ORCIDs and citation DOIs.",
+        ) from exc
+    reproduced = keras_reference(model, apply_preprocessing(list(descr.inputs[0].preprocessing), raw))
+    diff = float(np.max(np.abs(reproduced - y))) if y.size else 0.0
+    if diff > max(tolerance, 1e-3):
+        raise ExportError(
+            "bioimageio export: test_input",
+            f"Applying the declared preprocessing ({metadata.normalization.method}) to the test input changes the "
+            f"model output by up to {diff:.3g}: the test input does not look normalised the way the metadata says.",
+            "Pass the test input exactly as normalised in training and the recipe's preprocess.normalize settings.",
+        )
+    checks.append(Check("preprocessing (spec ops) + keras", str(folder / "test_input.npy"), diff, max(tolerance, 1e-3)))
+    return descr, checks
+
+
+def validate_package(path: Path) -> tuple[str, list[str]]:
+    """Validate a package zip with ``bioimageio.spec`` (I/O checks on: files present, SHA-256 match).
+
+    Returns
+    -------
+    status, warnings
+        ``status`` is the validation summary status (e.g. ``"valid-format"`` or ``"passed"``).
+
+    Raises
+    ------
+    ExportError
+        If the package is invalid.
+    """
+    from bioimageio.spec import InvalidDescr, load_description
+
+    descr = load_description(Path(path), perform_io_checks=True)
+    summary = descr.validation_summary
+    if isinstance(descr, InvalidDescr) or summary.status == "failed":
+        raise ExportError(str(path), f"bioimage.io validation failed:\n{summary.format()}",
+                          "Report this with the package attached.")
+    warnings = [f"{d.loc}: {d.msg}" for detail in summary.details for d in detail.warnings]
+    return str(summary.status), warnings
+
+
+def write_bioimageio(
+    model: Any, metadata: ExportMetadata, out_path: Path, *, tolerance: float = DEFAULT_TOLERANCE
+) -> ZooExport:
+    """Write a validated BioImage Model Zoo package (``.zip``) for ``model``.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Single-input, single-output model with input axes B,Y,X,C.
+    metadata : ExportMetadata
+        Names, normalisation, credits and the (normalised) test input.
+    out_path : Path
+        Target ``.zip``, replaced atomically once it validates.
+    tolerance : float
+        Largest allowed max absolute difference per weights format.
+    """
+    from bioimageio.spec import save_bioimageio_package
+
+    out_path = Path(out_path)
+    single_output(model, str(out_path))
+    with scratch_dir() as folder:
+        descr, checks = build_descr(model, metadata, folder, tolerance)
+        with atomic_path(out_path) as tmp:
+            try:
+                save_bioimageio_package(descr, output_path=tmp)
+            except ValueError as exc:
+                raise ExportError(str(out_path), f"bioimage.io packaging failed: {exc}",
+                                  "Report this with the recipe attached.") from exc
+            status, warnings = validate_package(tmp)
+    return ZooExport(path=out_path, checks=checks, status=status, warnings=warnings)

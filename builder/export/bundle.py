@@ -1,0 +1,199 @@
+"""The Cellwright bundle: one ``.zip`` with everything needed to run a model on another machine.
+
+Contents::
+
+    model.keras         the network (Keras 3 native format)
+    recipe.yaml         the resolved recipe it was trained with
+    metadata.json       name, task, axes, channel/class names, pixel size, normalisation, post-processing
+    test_input.npy      a normalised test input (B,Y,X,C float32) ...
+    test_output.npy     ... and the Keras model's output on it
+    README.md           documentation (if given)
+    report.html|pdf     the training report (if given)
+    LICENSE.txt         licence identifier
+    CITATION.md         authors and citations
+    MANIFEST.sha256     SHA-256 of every other file (``sha256sum -c MANIFEST.sha256`` works)
+
+The zip is written atomically and the model is reloaded from it and re-run on the test input before
+the export counts as done.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from builder.errors import ExportError
+from builder.export._files import atomic_path, scratch_dir, sha256_file
+from builder.export.metadata import ExportMetadata, require_test_input
+from builder.export.safe_import import (
+    MANIFEST_NAME,
+    load_array,
+    load_keras_safely,
+    load_yaml,
+    safe_extract,
+    verify_manifest,
+)
+from builder.export.verify import DEFAULT_TOLERANCE, Check, compare, keras_reference, single_output
+
+#: Written to metadata.json as ``format``; readers refuse other values.
+BUNDLE_FORMAT = "cellwright-bundle"
+BUNDLE_VERSION = 1
+
+
+@dataclass
+class OpenedBundle:
+    """A bundle read back and checked: its model, metadata, recipe and test data."""
+
+    model: Any
+    metadata: dict[str, Any]
+    recipe: dict[str, Any]
+    folder: Path
+    test_input: np.ndarray
+    test_output: np.ndarray
+    checks: list[Check] = field(default_factory=list)
+
+
+def credits_text(metadata: ExportMetadata) -> str:
+    """Markdown block with authors, licence and citations."""
+    lines = [f"# {metadata.name}", "", f"Licence: {metadata.license} (https://spdx.org/licenses/{metadata.license}.html)",
+             "", "## Authors", ""]
+    for author in metadata.authors or []:
+        extra = ", ".join(x for x in (author.affiliation, f"ORCID {author.orcid}" if author.orcid else None) if x)
+        lines.append(f"- {author.name}" + (f" ({extra})" if extra else ""))
+    if not metadata.authors:
+        lines.append("- (not given)")
+    lines += ["", "## How to cite", ""]
+    for cite in metadata.citations:
+        ref = f" https://doi.org/{cite.doi}" if cite.doi else (f" {cite.url}" if cite.url else "")
+        lines.append(f"- {cite.text}{ref}")
+    if not metadata.citations:
+        lines.append("- (no citation given)")
+    return "\n".join(lines) + "\n"
+
+
+def _write_manifest(folder: Path) -> None:
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    text = "".join(f"{sha256_file(folder / name)}  {name}\n" for name in names if name != MANIFEST_NAME)
+    (folder / MANIFEST_NAME).write_text(text, encoding="utf-8")
+
+
+def _zip_folder(folder: Path, target: Path) -> None:
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            archive.write(path, path.relative_to(folder).as_posix())
+
+
+def _environment() -> dict[str, str]:
+    import keras
+    import tensorflow as tf
+
+    from builder import __version__
+
+    return {"cellwright": __version__, "keras": keras.__version__, "tensorflow": tf.__version__,
+            "numpy": np.__version__}
+
+
+def write_bundle(
+    model: Any,
+    metadata: ExportMetadata,
+    out_path: Path,
+    *,
+    report: Path | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> Check:
+    """Write a Cellwright bundle ``.zip`` and check that its model reproduces the Keras output.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Trained single-input, single-output model.
+    metadata : ExportMetadata
+        Names, normalisation, credits and the test input (required).
+    out_path : Path
+        Target ``.zip``; replaced atomically.
+    report : Path, optional
+        Training report (``.html`` or ``.pdf``) to include.
+    tolerance : float
+        Largest allowed max absolute difference between the reloaded and the original model.
+
+    Returns
+    -------
+    Check
+        Measured difference of the reloaded ``model.keras``.
+    """
+    import yaml
+
+    out_path = Path(out_path)
+    single_output(model, str(out_path))
+    x = require_test_input(metadata, str(out_path))
+    reference = keras_reference(model, x)
+    if report is not None and not Path(report).is_file():
+        raise ExportError(str(report), "The report file to include does not exist.", "Write the report first "
+                          "(cellwright report RUN_DIR) or leave it out.")
+    with scratch_dir() as folder:
+        model.save(folder / "model.keras")
+        (folder / "recipe.yaml").write_text(yaml.safe_dump(metadata.recipe, sort_keys=False), encoding="utf-8")
+        np.save(folder / "test_input.npy", x, allow_pickle=False)
+        np.save(folder / "test_output.npy", reference, allow_pickle=False)
+        if metadata.documentation:
+            (folder / "README.md").write_text(metadata.documentation, encoding="utf-8")
+        if report is not None:
+            shutil.copyfile(report, folder / f"report{Path(report).suffix.lower()}")
+        (folder / "LICENSE.txt").write_text(
+            f"SPDX-License-Identifier: {metadata.license}\nhttps://spdx.org/licenses/{metadata.license}.html\n",
+            encoding="utf-8",
+        )
+        (folder / "CITATION.md").write_text(credits_text(metadata), encoding="utf-8")
+        check = compare("bundle (.keras)", out_path, reference,
+                        keras_reference(load_keras_safely(folder / "model.keras"), x), tolerance)
+        info = {
+            "format": BUNDLE_FORMAT,
+            "format_version": BUNDLE_VERSION,
+            **metadata.public_dict(),
+            "input_shape": list(model.inputs[0].shape),
+            "output_shape": list(model.outputs[0].shape),
+            "environment": _environment(),
+            "checks": [check.to_dict() | {"path": "model.keras"}],
+        }
+        (folder / "metadata.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+        _write_manifest(folder)
+        with atomic_path(out_path) as tmp:
+            _zip_folder(folder, tmp)
+    return check
+
+
+def open_bundle(path: Path, dest: Path, *, run_test: bool = True, tolerance: float = DEFAULT_TOLERANCE) -> OpenedBundle:
+    """Extract and check a bundle (entries, checksums, safe model load), optionally re-running its test.
+
+    Parameters
+    ----------
+    path : Path
+        Bundle ``.zip`` (or an already extracted bundle folder).
+    dest : Path
+        Empty folder to extract into (ignored for a folder).
+    run_test : bool
+        Run the model on ``test_input.npy`` and compare with ``test_output.npy``.
+    """
+    path = Path(path)
+    folder = path if path.is_dir() else safe_extract(path, Path(dest))
+    verify_manifest(folder, str(path))
+    metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    if metadata.get("format") != BUNDLE_FORMAT:
+        raise ExportError(str(path), f"metadata.json says format {metadata.get('format')!r}; expected "
+                          f"{BUNDLE_FORMAT!r}.", "Open Cellwright bundles or bioimage.io packages only.")
+    if int(metadata.get("format_version", 0)) > BUNDLE_VERSION:
+        raise ExportError(str(path), f"This bundle was written by a newer Cellwright (bundle version "
+                          f"{metadata['format_version']}).", "Update Cellwright.")
+    model = load_keras_safely(folder / "model.keras")
+    recipe = load_yaml(folder / "recipe.yaml") or {}
+    x, y = load_array(folder / "test_input.npy"), load_array(folder / "test_output.npy")
+    checks = []
+    if run_test:
+        checks.append(compare("bundle (.keras)", path, y.astype(np.float32), keras_reference(model, x), tolerance))
+    return OpenedBundle(model, metadata, recipe, folder, x, y, checks)

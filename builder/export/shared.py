@@ -1,0 +1,118 @@
+"""Open a shared model — a Cellwright bundle or a BioImage Model Zoo package — safely, and re-run its test.
+
+Both kinds go through :mod:`builder.export.safe_import`: zip entries checked before extraction,
+checksums verified (bundle manifest, or the SHA-256 values of the bioimage.io description), Keras
+weights loaded in safe mode after a scan for Python code, NumPy files never unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from builder.errors import ExportError
+from builder.export.safe_import import MANIFEST_NAME, load_keras_safely, safe_extract
+from builder.export.verify import DEFAULT_TOLERANCE, Check, compare, keras_reference
+
+_ZOO_NAMES = ("rdf.yaml", "bioimageio.yaml")
+
+
+@dataclass
+class SharedModel:
+    """A shared model opened and checked."""
+
+    kind: str  # "bundle" | "bioimageio"
+    model: Any
+    metadata: dict[str, Any]
+    folder: Path
+    recipe: dict[str, Any] = field(default_factory=dict)
+    checks: list[Check] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.metadata.get("name"), "task": self.metadata.get("task"),
+                "folder": str(self.folder), "checks": [c.to_dict() for c in self.checks]}
+
+
+def detect_kind(folder: Path) -> str:
+    """``"bundle"`` or ``"bioimageio"`` from the files at the top of an extracted archive."""
+    if (folder / MANIFEST_NAME).is_file() and (folder / "metadata.json").is_file():
+        return "bundle"
+    if any((folder / name).is_file() for name in _ZOO_NAMES):
+        return "bioimageio"
+    raise ExportError(str(folder), "This is neither a Cellwright bundle (MANIFEST.sha256 + metadata.json) nor a "
+                      "bioimage.io package (rdf.yaml or bioimageio.yaml).",
+                      "Open a .zip written by 'cellwright export' or downloaded from bioimage.io.")
+
+
+def _open_zoo(folder: Path, where: str, run_test: bool, tolerance: float) -> SharedModel:
+    from bioimageio.spec import InvalidDescr, load_description
+    from bioimageio.spec.model import v0_5
+
+    from builder.export.bioimageio_descr import apply_preprocessing
+    from builder.export.safe_import import load_array
+
+    rdf = next(folder / n for n in _ZOO_NAMES if (folder / n).is_file())
+    descr = load_description(rdf, perform_io_checks=True)  # checks every file's SHA-256 against the description
+    if isinstance(descr, InvalidDescr):
+        raise ExportError(where, f"The bioimage.io description is invalid or a file was changed:\n"
+                          f"{descr.validation_summary.format()}", "Download the package again.")
+    if not isinstance(descr, v0_5.ModelDescr):
+        raise ExportError(where, f"Expected a bioimage.io model (format 0.5). Received: {type(descr).__name__} "
+                          f"{getattr(descr, 'format_version', '')}", "Use a model package in format 0.5.")
+    weights = descr.weights.keras_v3 or descr.weights.keras_hdf5
+    if weights is None:
+        raise ExportError(where, "This package has no Keras weights (keras_v3 or keras_hdf5); Cellwright runs "
+                          "Keras models only.", "Use a bioimage.io consumer (e.g. bioimageio.core) for it.")
+    model = load_keras_safely(folder / str(weights.source.path if hasattr(weights.source, "path") else weights.source))
+    metadata = {"name": descr.name, "description": descr.description, "task": None,
+                "license": str(descr.license), "authors": [a.name for a in descr.authors]}
+    cellwright = (descr.config.model_dump().get("cellwright") or {}) if descr.config else {}
+    metadata.update({k: v for k, v in cellwright.items() if v is not None})
+    checks = []
+    if run_test and len(descr.inputs) == 1 and len(descr.outputs) == 1:
+        raw = load_array(folder / descr.inputs[0].test_tensor.source.path)
+        expected = load_array(folder / descr.outputs[0].test_tensor.source.path).astype(np.float32)
+        x = apply_preprocessing(list(descr.inputs[0].preprocessing), raw)
+        checks.append(compare("bioimageio (keras)", Path(where), expected, keras_reference(model, x),
+                              max(tolerance, 1e-3)))
+    return SharedModel("bioimageio", model, metadata, folder, {}, checks)
+
+
+def open_shared(path: Path, dest: Path, *, run_test: bool = True, tolerance: float = DEFAULT_TOLERANCE) -> SharedModel:
+    """Extract (if a zip), check and load a shared model.
+
+    Parameters
+    ----------
+    path : Path
+        Bundle ``.zip``, bioimage.io package ``.zip``, or an extracted folder of either.
+    dest : Path
+        Folder to extract into (unused for a folder).
+    run_test : bool
+        Re-run the stored test input and compare with the stored test output.
+    """
+    from builder.export.bundle import open_bundle
+
+    path = Path(path)
+    if not path.exists():
+        raise ExportError(str(path), "File not found.", "Check the path.")
+    folder = path if path.is_dir() else safe_extract(path, Path(dest))
+    kind = detect_kind(folder)
+    if kind == "bundle":
+        opened = open_bundle(folder, folder, run_test=run_test, tolerance=tolerance)
+        return SharedModel("bundle", opened.model, opened.metadata, folder, opened.recipe, opened.checks)
+    return _open_zoo(folder, str(path), run_test, tolerance)
+
+
+def describe(shared: SharedModel) -> str:
+    """A few lines for people: what was opened and how it checked out."""
+    lines = [f"{shared.kind}: {shared.metadata.get('name')} (task: {shared.metadata.get('task') or 'unknown'})"]
+    lines += [f"  {c.describe()}" for c in shared.checks]
+    return "\n".join(lines)
+
+
+def to_json(shared: SharedModel) -> str:
+    return json.dumps(shared.summary(), indent=2, default=str)

@@ -1,0 +1,66 @@
+"""BioImage Model Zoo packages: typed spec 0.5, three weights formats, validated offline, re-imported."""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+import pytest
+import yaml
+
+from builder.errors import ExportError
+
+
+def test_segmentation_package_validates_offline_and_reimports(tmp_path, seg_model, seg_metadata, offline):
+    from builder.export.bioimageio import consumers_table, validate_package, write_bioimageio
+    from builder.export.shared import open_shared
+
+    result = write_bioimageio(seg_model, seg_metadata, tmp_path / "zoo.zip")
+    assert result.status in ("valid-format", "passed")
+    formats = {c.format: c.max_abs_diff for c in result.checks}
+    assert set(formats) >= {"keras_hdf5", "savedmodel", "onnx", "preprocessing (spec ops) + keras"}
+    assert max(formats.values()) < 1e-3
+    with zipfile.ZipFile(tmp_path / "zoo.zip") as archive:
+        rdf = yaml.safe_load(archive.read("rdf.yaml"))
+    assert rdf["format_version"].startswith("0.5")
+    assert rdf["weights"]["keras_hdf5"].get("parent") is None
+    assert rdf["weights"]["onnx"]["parent"] == rdf["weights"]["tensorflow_saved_model_bundle"]["parent"] == "keras_hdf5"
+    steps = [s["id"] for s in rdf["inputs"][0]["preprocessing"]]
+    assert "scale_range" in steps
+    scale = next(s for s in rdf["inputs"][0]["preprocessing"] if s["id"] == "scale_range")["kwargs"]
+    assert (scale["min_percentile"], scale["max_percentile"]) == (1.0, 99.8)
+    axes = rdf["inputs"][0]["axes"]
+    assert [a["type"] for a in axes] == ["batch", "space", "space", "channel"]
+    assert axes[3]["channel_names"] == ["DAPI", "GFP_1"] and axes[1]["scale"] == 0.65
+    assert rdf["outputs"][0]["axes"][3]["channel_names"] == ["background", "boundary", "interior"]
+    assert [c.get("doi") for c in rdf["cite"]] == ["10.1038/s41592-020-01018-x"]  # DOI-less citation left out
+    assert "Consumers" in consumers_table() and "deepImageJ" in consumers_table()
+    assert validate_package(tmp_path / "zoo.zip")[0] in ("valid-format", "passed")
+
+    shared = open_shared(tmp_path / "zoo.zip", tmp_path / "open")
+    assert shared.kind == "bioimageio" and shared.metadata["task"] == "segmentation"
+    assert shared.checks[0].max_abs_diff < 1e-3
+
+
+def test_classification_package_with_fixed_normalisation(tmp_path, cls_model, cls_metadata, offline):
+    from builder.export.bioimageio import write_bioimageio
+
+    result = write_bioimageio(cls_model, cls_metadata, tmp_path / "cls.zip")
+    with zipfile.ZipFile(tmp_path / "cls.zip") as archive:
+        rdf = yaml.safe_load(archive.read("rdf.yaml"))
+        raw = np.load(archive.open("test_input.npy"), allow_pickle=False)
+    linear = next(s for s in rdf["inputs"][0]["preprocessing"] if s["id"] == "scale_linear")["kwargs"]
+    assert linear["gain"][0] == pytest.approx(1 / 3900) and linear["offset"][0] == pytest.approx(-100 / 3900)
+    # the packaged test input holds raw values: the normalisation was undone so consumers can redo it
+    assert raw.max() > 100 and np.allclose((raw - 100) / 3900, cls_metadata.test_input, atol=1e-5)
+    assert [a["type"] for a in rdf["outputs"][0]["axes"]] == ["batch", "channel"]
+    assert max(c.max_abs_diff for c in result.checks) < 1e-3
+
+
+def test_wrongly_normalised_test_input_is_refused(tmp_path, seg_model, seg_metadata):
+    from builder.export.bioimageio import write_bioimageio
+
+    seg_metadata.test_input = seg_metadata.test_input * 300 + 50  # raw-looking values, metadata says percentile
+    with pytest.raises(ExportError, match="does not look normalised"):
+        write_bioimageio(seg_model, seg_metadata, tmp_path / "bad.zip")
+    assert not (tmp_path / "bad.zip").exists()
