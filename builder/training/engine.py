@@ -1,0 +1,239 @@
+"""The fit loop: one function that trains a Keras model into a run folder, fresh or resumed.
+
+:func:`fit` knows nothing about tasks or data formats: it gets a model factory, datasets, a loss and metrics.
+TensorFlow and Keras are imported when it is called, not when this module is imported.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from builder.errors import CellwrightError, TrainingError
+from builder.events import EventSink, make_event
+from builder.recipe.sections.train import TrainSection
+from builder.training.run_folder import RunFolder
+from builder.training.schedules import PlateauState
+from builder.training.strategy import Runtime, setup_runtime
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit` returns."""
+
+    model: Any
+    run: RunFolder
+    epochs_completed: int
+    initial_epoch: int
+    history: list[dict[str, Any]]
+    monitor: str
+    best_value: float | None
+    best_epoch: int | None
+    stopped_early: bool
+    runtime: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def best_checkpoint(self) -> Path:
+        return self.run.best_checkpoint
+
+    @property
+    def last_checkpoint(self) -> Path:
+        return self.run.last_checkpoint
+
+
+def events_to_run_folder(run: RunFolder, sink: EventSink | None = None, *, write: bool = True) -> EventSink:
+    """A sink that appends each event to ``run/events.jsonl`` (one JSON line, flushed) and forwards it to ``sink``."""
+    from builder.io_utils import _jsonable
+
+    def tee(event: dict[str, Any]) -> None:
+        if write:
+            with open(run.events_path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(event, default=_jsonable) + "\n")
+        if sink is not None:
+            sink(event)
+
+    return tee
+
+
+def epoch_keyed_dataset(make_epoch: Callable[[Any], Any], *, initial_epoch: int, epochs: int) -> tuple[Any, int]:
+    """Join per-epoch datasets ``make_epoch(epoch_tensor)`` for epochs ``initial_epoch..epochs-1``.
+
+    Each epoch's batches depend only on the epoch number (e.g. ``shuffle(n, seed=seed + epoch)``), so a resumed
+    run sees exactly the batches the uninterrupted run would have seen. Returns ``(dataset, steps_per_epoch)``;
+    the epoch dataset must have a known, constant number of batches.
+    """
+    import tensorflow as tf
+
+    probe = make_epoch(tf.constant(0, tf.int64))
+    steps = int(probe.cardinality().numpy())
+    if steps <= 0:
+        raise TrainingError(
+            where="train.steps_per_epoch",
+            what="The number of batches per epoch of the training data is unknown or zero.",
+            fix="Set train.steps_per_epoch, or build each epoch's dataset with a known length "
+            "(e.g. batch(..., drop_remainder=True) on a finite dataset).",
+        )
+    joined = tf.data.Dataset.range(initial_epoch, epochs).flat_map(make_epoch)
+    return joined, steps
+
+
+def _restore(model: Any, checkpoint: Path) -> None:
+    """Load weights and optimizer state (step count, moments) from a ``.keras`` checkpoint into ``model``."""
+    if not checkpoint.is_file():
+        raise TrainingError(
+            where=str(checkpoint),
+            what="The checkpoint named in state.json is missing, so the run cannot be resumed.",
+            fix="Start a new run, or copy checkpoints/last.keras of this run to that name.",
+        )
+    model.optimizer.build(model.trainable_variables)
+    model.load_weights(checkpoint)
+
+
+def _build_before_multi_worker_fit(model: Any, train_ds: Any, strategy: Any) -> None:
+    """Work around Keras 3.15 + MultiWorkerMirroredStrategy: ``fit`` averages the first distributed batch with
+    ``strategy.reduce`` to build metrics/optimizer, which fails for (x, y) tuples under collective all-reduce.
+    Build them here from one local batch instead and skip that step for this model."""
+    batch = next(iter(train_ds.take(1)))
+    with strategy.scope():
+        model._symbolic_build(data_batch=batch)
+    model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
+
+
+def fit(
+    model_factory: Callable[[], Any],
+    train_ds: Any,
+    val_ds: Any = None,
+    *,
+    settings: TrainSection,
+    run: RunFolder,
+    loss: Any,
+    metrics: Sequence[Any] = (),
+    events: EventSink | None = None,
+    resume: bool = False,
+    extra_callbacks: Sequence[Any] = (),
+    runtime: Runtime | None = None,
+    steps_per_epoch: int | None = None,
+    validation_steps: int | None = None,
+    class_weight: dict[int, float] | None = None,
+    batch_size: int | None = None,
+    patch_size: tuple[int, ...] | None = None,
+) -> FitResult:
+    """Train ``model_factory()`` on ``train_ds`` into ``run``; resume from ``run/state.json`` when ``resume``.
+
+    Parameters
+    ----------
+    model_factory : callable
+        Returns a new, uncompiled ``keras.Model``; called inside the distribution strategy's scope.
+    train_ds : tf.data.Dataset or callable
+        Batched ``(x, y)`` or ``(x, y, sample_weight)`` dataset, or ``make_epoch(epoch_tensor) -> Dataset``
+        (see :func:`epoch_keyed_dataset`; needed for a resumed run to see exactly the same batches).
+    val_ds : tf.data.Dataset, optional
+        Validation batches; without it, the monitored quantity falls back to the training loss.
+    settings : TrainSection
+        The recipe's ``train:`` section (epochs, optimizer, schedule, early stopping, seed, checkpoints, ...).
+    run : RunFolder
+        Folder from :func:`builder.training.run_folder.create_run_folder` (or the one being resumed).
+    loss, metrics
+        Passed to ``model.compile``.
+    events : callable, optional
+        Receives ``start``, ``batch``, ``epoch``, ``done`` and ``error`` events (also written to events.jsonl).
+    resume : bool
+        Continue from the checkpoint and schedule/early-stopping state in ``state.json``.
+    extra_callbacks : sequence of keras.callbacks.Callback
+        Run after the engine's own (e.g. the backbone freeze callback).
+    runtime : Runtime, optional
+        From :func:`builder.training.strategy.setup_runtime`; created here when omitted (for multi-worker
+        training create it yourself BEFORE building the datasets).
+    steps_per_epoch, validation_steps : int, optional
+        Override ``settings.steps_per_epoch``.
+    class_weight : dict, optional
+        Keras ``class_weight`` (classification).
+    batch_size, patch_size : optional
+        Only used to word an out-of-memory message.
+
+    Raises
+    ------
+    TrainingError
+        Non-finite loss, out of memory, nothing left to resume.
+    """
+    import keras
+
+    from builder.training import callbacks as cb
+    from builder.training.oom import translate_oom
+    from builder.training.optimizers import make_optimizer
+
+    runtime = runtime or setup_runtime(settings)
+    sink = events_to_run_folder(run, events, write=runtime.is_chief)
+    state = run.read_state() if resume else None
+    initial_epoch = int(state["epoch"]) if state else 0
+    monitor = settings.early_stopping.monitor if val_ds is not None else "loss"
+    if state and (initial_epoch >= settings.epochs or state.get("stop_training")):
+        raise TrainingError(
+            where=str(run.path),
+            what=f"This run already finished ({initial_epoch} of {settings.epochs} epochs"
+            + (", stopped early" if state.get("stop_training") else "") + "); there is nothing to resume.",
+            fix="Increase train.epochs in the run's recipe.yaml to train longer, or start a new run.",
+        )
+
+    with runtime.strategy.scope():
+        keras.utils.set_random_seed(settings.seed)
+        model = model_factory()
+        model.compile(optimizer=make_optimizer(settings.optimizer), loss=loss, metrics=list(metrics),
+                      jit_compile=runtime.xla)
+        if state:
+            _restore(model, run.checkpoints_dir / state["checkpoint"])
+            cb.restore_seed_generator_states(model, state.get("seed_generators"))
+
+    if callable(train_ds) and not hasattr(train_ds, "element_spec"):
+        train_ds, steps = epoch_keyed_dataset(train_ds, initial_epoch=initial_epoch, epochs=settings.epochs)
+        steps_per_epoch = steps_per_epoch or steps
+    steps_per_epoch = steps_per_epoch or settings.steps_per_epoch
+    if runtime.strategy_name == "multi_worker":
+        _build_before_multi_worker_fit(model, train_ds, runtime.strategy)
+
+    schedule_state = (state or {}).get("schedule", {}).get("plateau")
+    scheduler = cb.LearningRateScheduler(
+        settings.schedule, settings.optimizer.learning_rate, settings.epochs, monitor=monitor,
+        plateau_state=PlateauState.from_dict(schedule_state) if schedule_state else None)
+    stopper = cb.ResumableEarlyStopping(monitor, settings.early_stopping.patience,
+                                        enabled=settings.early_stopping.enabled,
+                                        state=(state or {}).get("early_stopping"))
+    history = run.read_history() if state else []
+    history = [row for row in history if row["epoch"] <= initial_epoch]
+    recorder = cb.RunRecorder(
+        run, monitor=monitor, total_epochs=settings.epochs, checkpoint_every=settings.checkpoint_every,
+        history=history, best=(state or {}).get("best"), best_epoch=(state or {}).get("best_epoch"),
+        state_parts={"schedule": scheduler.state, "early_stopping": stopper.state},
+        static_state={"seed": settings.seed, "steps_per_epoch": steps_per_epoch, "runtime": runtime.describe()},
+        write_files=runtime.is_chief)
+    emitter = cb.EventEmitter(sink, total_epochs=settings.epochs, initial_epoch=initial_epoch)
+    callbacks = [scheduler, cb.NonFiniteLossGuard(), stopper, recorder, emitter, *extra_callbacks]
+
+    sink(make_event("start", run=str(run.path), epochs=settings.epochs, initial_epoch=initial_epoch,
+                    resumed=bool(state), steps_per_epoch=steps_per_epoch, monitor=monitor,
+                    parameters=int(model.count_params()), **runtime.describe()))
+    try:
+        with translate_oom(batch_size=batch_size, patch_size=patch_size, device=runtime.device):
+            model.fit(train_ds, validation_data=val_ds, epochs=settings.epochs, initial_epoch=initial_epoch,
+                      steps_per_epoch=steps_per_epoch, validation_steps=validation_steps, callbacks=callbacks,
+                      class_weight=class_weight, shuffle=False, verbose=0)
+    except CellwrightError as error:
+        sink(make_event("error", **error.to_dict()))
+        raise
+    except Exception as error:
+        sink(make_event("error", type=type(error).__name__, what=str(error), where="", fix="",
+                        traceback=traceback.format_exc()))
+        raise
+
+    completed = int(recorder.history[-1]["epoch"]) if recorder.history else initial_epoch
+    result = FitResult(
+        model=model, run=run, epochs_completed=completed, initial_epoch=initial_epoch, history=recorder.history,
+        monitor=monitor, best_value=recorder.best, best_epoch=recorder.best_epoch,
+        stopped_early=stopper.stopped_epoch is not None, runtime=runtime.describe())
+    sink(make_event("done", run=str(run.path), epochs_completed=completed, best_epoch=recorder.best_epoch,
+                    best_value=recorder.best, monitor=monitor, stopped_early=result.stopped_early))
+    return result

@@ -1,0 +1,155 @@
+"""fit(): checkpoints, resume after SIGKILL, NaN stop, events, reproducibility (tiny models, CPU)."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from builder.errors import TrainingError
+from builder.events import json_lines_sink, parse_event_line
+from builder.training.engine import fit
+from builder.training.run_folder import create_run_folder, open_run_folder
+from builder.training.schedules import learning_rate_at
+from tests.builder.training.training_helpers import (
+    LOSS,
+    arrays,
+    make_epoch_fn,
+    settings,
+    tiny_model,
+    val_dataset,
+    weights,
+)
+
+HELPERS = Path(__file__).with_name("training_helpers.py")
+
+
+def _fit(tmp_path: Path, name: str, **kwargs):
+    x, y = arrays()
+    run = create_run_folder(tmp_path / "runs", name, environment=False)
+    train = kwargs.pop("settings", settings())
+    return fit(tiny_model, make_epoch_fn(x, y), val_dataset(x, y), settings=train, run=run, loss=LOSS,
+               metrics=["accuracy"], **kwargs)
+
+
+@pytest.fixture(scope="module")
+def straight(tmp_path_factory: pytest.TempPathFactory):
+    """One uninterrupted 4-epoch run shared by several tests (tracing a model costs seconds on a busy CPU)."""
+    stream = io.StringIO()
+    result = _fit(tmp_path_factory.mktemp("straight"), "straight", events=json_lines_sink(stream))
+    return result, stream.getvalue()
+
+
+def test_checkpoints_best_and_last_are_written_and_loadable(straight) -> None:
+    import keras
+
+    result, _ = straight
+    run = result.run
+    assert result.epochs_completed == 4
+    assert sorted(p.name for p in run.checkpoints_dir.iterdir()) == ["best.keras", "epoch-0004.keras", "last.keras"]
+    last = keras.models.load_model(run.last_checkpoint)
+    for a, b in zip(weights(last), weights(result.model), strict=True):
+        np.testing.assert_array_equal(a, b)
+    best = keras.models.load_model(run.best_checkpoint)
+    x, _ = arrays()
+    assert best.predict(x[:2], verbose=0).shape == (2, 2)
+    history = json.loads(run.history_json.read_text())
+    val_losses = [row["val_loss"] for row in history]
+    assert result.best_epoch == int(np.argmin(val_losses)) + 1
+    assert result.best_value == pytest.approx(min(val_losses))
+    assert run.history_csv.read_text().splitlines()[0].startswith("epoch,")
+    assert len(run.history_csv.read_text().splitlines()) == 5
+    state = json.loads(run.state_path.read_text())
+    assert state["epoch"] == 4 and state["optimizer_step"] == 16 and state["checkpoint"] == "epoch-0004.keras"
+    assert not list(run.path.rglob("*.tmp"))
+
+
+def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path: Path, straight) -> None:
+    run = create_run_folder(tmp_path / "runs", "crash", environment=False)
+    proc = subprocess.run([sys.executable, str(HELPERS), "kill", str(run.path), "2"], capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    state = json.loads(run.state_path.read_text())
+    assert state["epoch"] == 2 and run.last_checkpoint.is_file()
+
+    x, y = arrays()
+    events: list[dict] = []
+    resumed = fit(tiny_model, make_epoch_fn(x, y), val_dataset(x, y), settings=settings(),
+                  run=open_run_folder(run.path), loss=LOSS, metrics=["accuracy"], resume=True, events=events.append)
+    assert events[0]["event"] == "start" and events[0]["initial_epoch"] == 2 and events[0]["resumed"]
+    assert [e["epoch"] for e in events if e["event"] == "epoch"] == [3, 4]
+    assert [row["epoch"] for row in resumed.history] == [1, 2, 3, 4]
+    train = settings()
+    expected_lr = learning_rate_at(train.schedule, train.optimizer.learning_rate, 2, train.epochs)
+    assert resumed.history[2]["learning_rate"] == pytest.approx(expected_lr, rel=1e-6)
+    assert int(resumed.model.optimizer.iterations.numpy()) == 16
+
+    straight, _ = straight
+    # Same seed, per-epoch data order, restored optimizer moments and dropout generator state, deterministic CPU
+    # ops: the resumed weights are bit-identical to the uninterrupted run.
+    for a, b in zip(weights(resumed.model), weights(straight.model), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert [r["loss"] for r in resumed.history] == [r["loss"] for r in straight.history]
+
+    with pytest.raises(TrainingError, match="nothing to resume"):
+        fit(tiny_model, make_epoch_fn(x, y), val_dataset(x, y), settings=settings(), run=run.__class__(run.path),
+            loss=LOSS, resume=True)
+
+
+def test_nan_loss_stops_with_an_explanation(tmp_path: Path) -> None:
+    import tensorflow as tf
+
+    x, y = arrays()
+    x[5] = np.nan  # an unnormalised image with NaN pixels
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+    run = create_run_folder(tmp_path / "runs", "nan", environment=False)
+    events: list[dict] = []
+    with pytest.raises(TrainingError) as caught:
+        fit(tiny_model, ds, None, settings=settings(), run=run, loss=LOSS, events=events.append)
+    text = caught.value.format()
+    assert "became nan at epoch 1, step 1" in text
+    assert "Lower the learning rate" in text and "normalisation" in text and "clipnorm" in text
+    assert caught.value.where == "train.optimizer.learning_rate"
+    assert events[-1]["event"] == "error" and "Lower the learning rate" in events[-1]["fix"]
+    assert not run.state_path.exists()
+
+
+def test_events_stream_round_trips_through_json_lines(straight) -> None:
+    result, text = straight
+    parsed = [parse_event_line(line) for line in text.splitlines()]
+    assert all(event is not None for event in parsed)
+    names = [e["event"] for e in parsed if e["event"] != "batch"]
+    assert names == ["start", "epoch", "epoch", "epoch", "epoch", "done"]
+    epochs = [e for e in parsed if e["event"] == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2, 3, 4]
+    assert {"loss", "val_loss", "accuracy"} <= set(epochs[0]["metrics"]) and epochs[-1]["eta_s"] == 0.0
+    assert any(e["event"] == "batch" and e["steps"] == 4 for e in parsed)
+    assert parsed[-1]["epochs_completed"] == 4
+    on_disk = [parse_event_line(line) for line in result.run.events_path.read_text().splitlines()]
+    assert [e["event"] for e in on_disk] == [e["event"] for e in parsed]
+
+
+def test_same_seed_same_weights_on_cpu(tmp_path: Path, straight) -> None:
+    first, _ = straight
+    second = _fit(tmp_path, "again")
+    for a, b in zip(weights(first.model), weights(second.model), strict=True):
+        np.testing.assert_array_equal(a, b)
+    other = _fit(tmp_path, "other-seed", settings=settings(epochs=1, seed=4, schedule={"name": "constant"}))
+    assert any(not np.array_equal(a, c) for a, c in zip(weights(first.model), weights(other.model), strict=True))
+
+
+def test_early_stopping_and_plateau_state_are_saved(tmp_path: Path) -> None:
+    train = settings(epochs=6, optimizer={"name": "sgd", "learning_rate": 1e-9},
+                     schedule={"name": "plateau", "patience": 1, "factor": 0.5, "min_learning_rate": 0.0},
+                     early_stopping={"patience": 2, "monitor": "val_loss"})
+    result = _fit(tmp_path, "stop", settings=train)
+    assert result.stopped_early and result.epochs_completed < 6
+    state = json.loads(result.run.state_path.read_text())
+    assert state["epoch"] == result.epochs_completed and state["stop_training"]
+    assert state["early_stopping"]["stopped_epoch"] == result.epochs_completed
+    assert state["schedule"]["plateau"]["learning_rate"] < 1e-9
