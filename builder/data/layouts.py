@@ -107,6 +107,8 @@ def discover(recipe: Any, base_dir: str | Path = ".") -> Dataset:
     root = (Path(base_dir) / data.root).resolve()
     layout = data.layout
     if layout == "demo":
+        if "root" not in data.model_fields_set:
+            root = demo_home()
         root, layout = _demo_root(root, data.demo)
     if not root.is_dir():
         raise DataError(f"data.root ({root})", "folder not found.", "Check data.root; it is relative to the recipe.")
@@ -180,6 +182,14 @@ def _count(n: int, fraction: float) -> int:
     return max(1 if n >= 3 else 0, int(round(fraction * n)))
 
 
+def demo_home() -> Path:
+    """Where built-in demo data is generated: ``$CELLWRIGHT_HOME/demo`` (default ``~/.cellwright/demo``)."""
+    import os
+
+    home = os.environ.get("CELLWRIGHT_HOME")
+    return (Path(home) if home else Path.home() / ".cellwright") / "demo"
+
+
 def _demo_root(root: Path, kind: str | None) -> tuple[Path, str]:
     if not kind:
         raise DataError("data.demo", "layout is 'demo' but no demo data set is named.",
@@ -190,7 +200,7 @@ def _demo_root(root: Path, kind: str | None) -> tuple[Path, str]:
     if not folder.is_dir():
         from builder.data.demo import make_demo  # written by helper "demo"
 
-        make_demo(kind, folder, n_images=24, size=128, seed=0)
+        make_demo(kind, folder, seed=0)
     return folder, _DEMO_LAYOUT[kind]
 
 

@@ -118,7 +118,7 @@ def _patch_divisible_by_downsampling(recipe: Recipe) -> list[Problem]:
         problems.append(_problem(
             key,
             f"`{key}` is {size}, but the model shrinks images by a factor of {factor} "
-            "(2 to the power of its depth), so the size must be a multiple of it.",
+            "(its number of down-sampling steps), so the size must be a multiple of it.",
             f"Use {options}, or make the model shallower.",
         ))
     return problems
@@ -214,3 +214,26 @@ def _find_key(data: Any, wanted: str, prefix: str) -> Iterator[tuple[str, Any]]:
     elif isinstance(data, list):
         for index, value in enumerate(data):
             yield from _find_key(value, wanted, f"{prefix}[{index}]")
+
+
+@register_check("template_fits_task")
+def _template_supports_task(recipe: Recipe) -> list[Problem]:
+    if recipe.model.graph is not None or not recipe.model.template:
+        return []
+    from builder.templates import get_template
+
+    template = get_template(recipe.model.template)
+    if recipe.task in template.tasks or recipe.task == "tracking":
+        return []
+    fitting = [name for name, t in _all_templates().items() if recipe.task in t.tasks]
+    return [_problem(
+        "model.template",
+        f"The template {recipe.model.template!r} does not make models for the task {recipe.task}.",
+        f"Use one of: {', '.join(fitting)}." if fitting else "Write an explicit graph for this task.",
+    )]
+
+
+def _all_templates() -> dict[str, Any]:
+    from builder.templates import all_templates
+
+    return all_templates()

@@ -1,0 +1,59 @@
+"""The Backbone block: a pretrained ``keras.applications`` encoder with skip taps at strides 2..32.
+
+Other nodes use one feature level by naming the port after the node id: ``inputs: [encoder.s8]``
+(``encoder`` alone means the deepest level, ``s32``). The catalogue, weights and freeze policies belong to
+:mod:`builder.backbones`; this block only wires ``build_encoder`` into graphs.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from builder.backbones.params import BackboneParams
+from builder.blocks.registry import Block, Port, Shape, register_block, shape_text
+
+STRIDES = (2, 4, 8, 16, 32)
+
+
+@register_block("backbone")
+class Backbone(Block):
+    """Pretrained encoder (MobileNet, ResNet, EfficientNet, ...) giving feature maps at strides 2 to 32."""
+
+    category = "Backbone"
+    Params = BackboneParams
+    outputs = tuple(Port(f"s{s}", "image") for s in STRIDES)
+    default_output = "s32"
+
+    def _info(self) -> Any:
+        from builder.backbones.catalog import get_backbone
+
+        return get_backbone(self.p.name, where=f"node '{self.id}' params.name")
+
+    def infer(self, shapes: list[Shape]) -> dict[str, Shape]:
+        info = self._info()
+        h, w, _ = shapes[0]
+        deepest = max(info.strides)
+        for n in (h, w):
+            if n is not None and (n % deepest or n < info.min_size):
+                raise self.fail(
+                    f"backbone '{info.name}' needs an input size that is a multiple of {deepest} and at least "
+                    f"{info.min_size}; input '{self.input_ids[0]}' gives {shape_text(shapes[0])}.",
+                    f"use a patch/tile size such as {max(info.min_size, -(-n // deepest) * deepest)}",
+                )
+        return {f"s{s}": (None if h is None else h // s, None if w is None else w // s, None) for s in info.strides}
+
+    def scale(self) -> dict[str, Fraction]:
+        return {f"s{s}": Fraction(s) for s in STRIDES}
+
+    def build(self, tensors: list[Any]) -> dict[str, Any]:
+        from pathlib import Path
+
+        from builder.backbones.build import build_encoder
+
+        p = self.p
+        base_dir = Path(self.ctx.base_dir) if self.ctx.base_dir else None
+        features = build_encoder(
+            p.name, tensors[0], weights=p.weights, channel_mode=p.channel_mode, name_prefix=self.id, base_dir=base_dir
+        )
+        return {f"s{s}": tensor for s, tensor in features.items()}

@@ -1,0 +1,43 @@
+"""``cellwright predict``: run a trained model on images of any size and write masks, labels, tables or CSV."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "predict"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        NAME, help="Predict new images with a trained model (run folder, .keras file or bundle .zip).",
+        description="Writes per image: <name>_prob.tif + <name>_mask.tif (segmentation), <name>_labels.tif + "
+        "<name>_objects.csv (instance segmentation; all objects also in objects.csv), <name>_restored.tif "
+        "(image-to-image), or predictions.csv (classification). TIFFs keep the input's pixel size. Images of any "
+        "size are predicted tile by tile.",
+    )
+    parser.add_argument("model", type=Path, help="Run folder, .keras file next to its recipe.yaml, or bundle .zip.")
+    parser.add_argument("images", type=Path, nargs="+", help="Image files and/or folders of images.")
+    parser.add_argument("--out", type=Path, required=True, help="Output folder.")
+    parser.add_argument("--force", action="store_true", help="Overwrite outputs that already exist.")
+    parser.add_argument("--events", action="store_true", help="Print progress as JSON lines (for the GUI).")
+    parser.add_argument("--json", action="store_true", help="Print the summary as JSON.")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from builder.cli.output import emit_json, say
+    from builder.events import json_lines_sink
+    from builder.workflow.predict_job import predict_paths
+
+    events = json_lines_sink() if args.events else None
+    summary = predict_paths(args.model, args.images, args.out, events=events, force=args.force)
+    if args.json:
+        emit_json(summary)
+    elif not args.events:
+        say(f"{summary['task']}: {summary['n_images']} image(s) predicted into {summary['out_dir']}")
+        for row in summary["images"]:
+            extra = (f" -> {row['class']} ({row['probability']:.2f})" if "class" in row else
+                     f" -> {row['objects']} objects" if "objects" in row else "")
+            say(f"  {Path(row['file']).name}{extra}")
+    return 0

@@ -1,0 +1,108 @@
+"""U-Net: encoder-decoder with skip connections; optionally a pretrained encoder (``backbone:``)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from builder.blocks.backbone import BackboneParams
+from builder.blocks.context import ModelContext
+from builder.blocks.convolution import Activation
+from builder.recipe.fields import Section, field
+from builder.templates.base import GraphWriter, Template, backbone_params, register_template
+
+
+class UNetParams(Section):
+    depth: int = field(3, help="Number of down-sampling steps; input sizes must be multiples of 2^depth.",
+                       ge=1, le=6, common=True, suggested=[2, 3, 4, 5])
+    base_filters: int = field(32, help="Channels of the first level; doubled at every level down.", ge=1, le=1024,
+                              common=True, suggested=[16, 32, 64])
+    block: Literal["plain", "residual"] = field("plain", help="Plain conv blocks or residual blocks.", common=True)
+    n_convs: int = field(2, help="Convolutions per block.", ge=1, le=4)
+    kernel_size: int = field(3, help="Convolution window.", ge=1, le=9, unit="px")
+    norm: Literal["batch", "group", "layer", "none"] = field("batch", help="Normalisation in every block.",
+                                                             common=True)
+    groups: int = field(4, help="Channel groups for group normalisation (must divide base_filters).", ge=1)
+    activation: Activation = field("relu", help="Activation in every block.")
+    dropout: float = field(0.0, help="Spatial dropout in the bottleneck and decoder blocks.", ge=0.0, lt=1.0,
+                           common=True)
+    attention: bool = field(False, help="Attention gates on the skip connections (Attention U-Net).", common=True)
+    upsampling: Literal["transpose", "nearest", "bilinear"] = field(
+        "transpose", help="How the decoder doubles the image: learned (transpose) or interpolated."
+    )
+    backbone: BackboneParams | None = field(
+        None, help="Pretrained encoder replacing the U-Net's own (depth then counts backbone levels, at most 5).",
+        common=True,
+    )
+
+
+def _block(p: Any, filters: int, dropout: float = 0.0) -> dict[str, Any]:
+    return {
+        "filters": filters, "n_convs": p.n_convs, "kernel_size": p.kernel_size, "norm": p.norm,
+        "groups": p.groups if p.norm == "group" else None, "activation": p.activation,
+        "dropout": dropout or None,
+    }
+
+
+def decoder_step(g: GraphWriter, p: Any, level: int, x: str, skip: str | None, filters: int) -> str:
+    """Up-sample ``x``, (gate and) concatenate ``skip`` (if any), conv block; returns the block's id."""
+    if p.upsampling == "transpose":
+        x = g.add(f"up{level}", "conv2d_transpose", [x], filters=filters)
+    else:
+        x = g.add(f"up{level}", "upsampling2d", [x], interpolation=p.upsampling)
+    if skip is not None:
+        if p.attention:
+            skip = g.add(f"att{level}", "attention_gate", [skip, x])
+        x = g.add(f"cat{level}", "concatenate", [x, skip])
+    kind = "residual_block" if p.block == "residual" else "conv_block"
+    return g.add(f"dec{level}", kind, [x], **_block(p, filters, p.dropout))
+
+
+def unet_body(g: GraphWriter, p: Any) -> str:
+    """Encoder, bottleneck and decoder of a plain U-Net after node ``input``; returns the last decoder id."""
+    kind = "residual_block" if p.block == "residual" else "conv_block"
+    x, skips = "input", []
+    for level in range(p.depth):
+        x = g.add(f"enc{level}", kind, [x], **_block(p, p.base_filters * 2**level))
+        skips.append(x)
+        x = g.add(f"pool{level + 1}", "max_pooling2d", [x])
+    x = g.add("bottleneck", kind, [x], **_block(p, p.base_filters * 2**p.depth, p.dropout))
+    for level in reversed(range(p.depth)):
+        x = decoder_step(g, p, level, x, skips[level], p.base_filters * 2**level)
+    return x
+
+
+def backbone_body(g: GraphWriter, p: Any) -> str:
+    """Pretrained encoder + U-Net decoder; the last step joins the full-resolution input."""
+    from builder.backbones.catalog import get_backbone
+
+    strides = get_backbone(p.backbone.name).strides
+    depth = min(p.depth, 5)
+    g.add("encoder", "backbone", ["input"], **backbone_params(p.backbone))
+    x = f"encoder.s{2**depth}"
+    for level in reversed(range(depth)):
+        skip = f"encoder.s{2**level}" if 2**level in strides else None
+        x = decoder_step(g, p, level, x, skip if level else "input", p.base_filters * 2**level)
+    return x
+
+
+@register_template("unet")
+class UNet(Template):
+    """U-Net (Ronneberger 2015): encoder-decoder with skips; plain/residual, attention, or a pretrained encoder."""
+
+    Params = UNetParams
+    tasks = ("segmentation", "instance_segmentation", "image_to_image")
+
+    @classmethod
+    def downsampling_factor(cls, params: Any) -> int:
+        p = cls.params(params)
+        return 32 if p.backbone is not None else 2**p.depth
+
+    @classmethod
+    def expand(cls, params: Any, ctx: ModelContext) -> list[dict[str, Any]]:
+        cls.check_task(ctx)
+        p = cls.params(params)
+        g = GraphWriter()
+        g.add("input", "input")
+        x = backbone_body(g, p) if p.backbone is not None else unet_body(g, p)
+        g.head(ctx, x)
+        return g.nodes
