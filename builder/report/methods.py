@@ -1,0 +1,215 @@
+"""A ready-to-paste Methods paragraph with the citations of the methods a run used."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from builder.report.content import Section, fmt, resolved_loss, split_counts
+from builder.report.run_data import RunData
+
+#: key -> (in-text citation, full reference, link or None)
+CITATIONS: dict[str, tuple[str, str, str | None]] = {
+    "unet": ("Ronneberger et al., 2015", "Ronneberger O, Fischer P, Brox T. U-Net: Convolutional networks for "
+             "biomedical image segmentation. MICCAI 2015, LNCS 9351:234-241.",
+             "https://doi.org/10.1007/978-3-319-24574-4_28"),
+    "fpn": ("Lin et al., 2017a", "Lin T-Y, Dollar P, Girshick R, He K, Hariharan B, Belongie S. Feature pyramid "
+            "networks for object detection. CVPR 2017:936-944.", "https://doi.org/10.1109/CVPR.2017.106"),
+    "care": ("Weigert et al., 2018", "Weigert M, Schmidt U, Boothe T, et al. Content-aware image restoration: "
+             "pushing the limits of fluorescence microscopy. Nature Methods 15:1090-1097 (2018).",
+             "https://doi.org/10.1038/s41592-018-0216-7"),
+    "n2v": ("Krull et al., 2019", "Krull A, Buchholz T-O, Jug F. Noise2Void - learning denoising from single "
+            "noisy images. CVPR 2019:2129-2137.", "https://doi.org/10.1109/CVPR.2019.00223"),
+    "mobilenet_v2": ("Sandler et al., 2018", "Sandler M, Howard A, Zhu M, Zhmoginov A, Chen L-C. MobileNetV2: "
+                     "inverted residuals and linear bottlenecks. CVPR 2018:4510-4520.",
+                     "https://doi.org/10.1109/CVPR.2018.00474"),
+    "mobilenet_v3": ("Howard et al., 2019", "Howard A, Sandler M, Chu G, et al. Searching for MobileNetV3. "
+                     "ICCV 2019:1314-1324.", "https://doi.org/10.1109/ICCV.2019.00140"),
+    "resnet": ("He et al., 2016a", "He K, Zhang X, Ren S, Sun J. Deep residual learning for image recognition. "
+               "CVPR 2016:770-778.", "https://doi.org/10.1109/CVPR.2016.90"),
+    "resnet_v2": ("He et al., 2016b", "He K, Zhang X, Ren S, Sun J. Identity mappings in deep residual networks. "
+                  "ECCV 2016, LNCS 9908:630-645.", "https://doi.org/10.1007/978-3-319-46493-0_38"),
+    "densenet": ("Huang et al., 2017", "Huang G, Liu Z, van der Maaten L, Weinberger KQ. Densely connected "
+                 "convolutional networks. CVPR 2017:2261-2269.", "https://doi.org/10.1109/CVPR.2017.243"),
+    "efficientnet": ("Tan and Le, 2019", "Tan M, Le QV. EfficientNet: rethinking model scaling for convolutional "
+                     "neural networks. ICML 2019, PMLR 97:6105-6114.", "https://arxiv.org/abs/1905.11946"),
+    "efficientnet_v2": ("Tan and Le, 2021", "Tan M, Le QV. EfficientNetV2: smaller models and faster training. "
+                        "ICML 2021, PMLR 139:10096-10106.", "https://arxiv.org/abs/2104.00298"),
+    "convnext": ("Liu et al., 2022", "Liu Z, Mao H, Wu C-Y, Feichtenhofer C, Darrell T, Xie S. A ConvNet for the "
+                 "2020s. CVPR 2022:11976-11986.", "https://doi.org/10.1109/CVPR52688.2022.01167"),
+    "vgg": ("Simonyan and Zisserman, 2015", "Simonyan K, Zisserman A. Very deep convolutional networks for "
+            "large-scale image recognition. ICLR 2015.", "https://arxiv.org/abs/1409.1556"),
+    "imagenet": ("Deng et al., 2009", "Deng J, Dong W, Socher R, Li L-J, Li K, Fei-Fei L. ImageNet: a large-scale "
+                 "hierarchical image database. CVPR 2009:248-255.", "https://doi.org/10.1109/CVPR.2009.5206848"),
+    "dice": ("Milletari et al., 2016", "Milletari F, Navab N, Ahmadi S-A. V-Net: fully convolutional neural "
+             "networks for volumetric medical image segmentation. 3DV 2016:565-571.",
+             "https://doi.org/10.1109/3DV.2016.79"),
+    "focal": ("Lin et al., 2017b", "Lin T-Y, Goyal P, Girshick R, He K, Dollar P. Focal loss for dense object "
+              "detection. ICCV 2017:2999-3007.", "https://doi.org/10.1109/ICCV.2017.324"),
+    "ssim": ("Wang et al., 2004", "Wang Z, Bovik AC, Sheikh HR, Simoncelli EP. Image quality assessment: from "
+             "error visibility to structural similarity. IEEE Trans Image Process 13(4):600-612 (2004).",
+             "https://doi.org/10.1109/TIP.2003.819861"),
+    "watershed": ("Beucher and Meyer, 1993", "Beucher S, Meyer F. The morphological approach to segmentation: the "
+                  "watershed transformation. In: Dougherty ER (ed.), Mathematical Morphology in Image Processing, "
+                  "Marcel Dekker, 1993:433-481.", None),
+    "adam": ("Kingma and Ba, 2015", "Kingma DP, Ba J. Adam: a method for stochastic optimization. ICLR 2015.",
+             "https://arxiv.org/abs/1412.6980"),
+    "adamw": ("Loshchilov and Hutter, 2019", "Loshchilov I, Hutter F. Decoupled weight decay regularization. "
+              "ICLR 2019.", "https://arxiv.org/abs/1711.05101"),
+    "cosine": ("Loshchilov and Hutter, 2017", "Loshchilov I, Hutter F. SGDR: stochastic gradient descent with "
+               "warm restarts. ICLR 2017.", "https://arxiv.org/abs/1608.03983"),
+    "scikit_image": ("van der Walt et al., 2014", "van der Walt S, Schonberger JL, Nunez-Iglesias J, et al. "
+                     "scikit-image: image processing in Python. PeerJ 2:e453 (2014).",
+                     "https://doi.org/10.7717/peerj.453"),
+    "keras": ("Chollet et al., 2015", "Chollet F, et al. Keras. 2015.", "https://keras.io"),
+    "tensorflow": ("Abadi et al., 2016", "Abadi M, Barham P, Chen J, et al. TensorFlow: a system for large-scale "
+                   "machine learning. OSDI 2016:265-283.", "https://arxiv.org/abs/1605.08695"),
+    "cellwright": ("Cellwright developers", "Cellwright developers. Cellwright: build, train, evaluate and share "
+                   "deep-learning models for cell images (software).", None),
+}
+
+_BACKBONE_KEYS = (("mobilenet_v3", "mobilenet_v3"), ("mobilenet_v2", "mobilenet_v2"), ("resnet50_v2", "resnet_v2"),
+                  ("resnet", "resnet"), ("efficientnet_v2", "efficientnet_v2"), ("efficientnet", "efficientnet"),
+                  ("densenet", "densenet"), ("convnext", "convnext"), ("vgg", "vgg"))
+_LOSS_WORDS = {"cross_entropy": "cross-entropy", "dice": "Dice", "focal": "focal", "mae": "mean absolute error",
+               "mse": "mean squared error", "ssim": "SSIM"}
+
+
+def backbone_citation(name: str) -> str | None:
+    """Citation key of a backbone's paper (``mobilenet_v2`` -> ``"mobilenet_v2"``), or ``None``."""
+    return next((key for prefix, key in _BACKBONE_KEYS if name.lower().startswith(prefix)), None)
+
+
+class _Cite:
+    def __init__(self) -> None:
+        self.used: list[str] = []
+
+    def __call__(self, key: str) -> str:
+        if key not in self.used:
+            self.used.append(key)
+        return f"({CITATIONS[key][0]})"
+
+
+def methods_text(run: RunData) -> tuple[str, list[str]]:
+    """The Methods paragraph and the citation keys it uses, in order of first use."""
+    cite = _Cite()
+    task = run.task
+    template = run.get("model.template") or "custom"
+    params: dict[str, Any] = run.get("model.params", {}) or {}
+    backbone = params.get("backbone") or (run.model_summary or {}).get("backbone") or {}
+    parts = []
+    if template == "unet":
+        arch = f"a U-Net {cite('unet')} of depth {params.get('depth', '?')}"
+        if params.get("base_filters"):
+            arch += f" with {params['base_filters']} filters in the first level"
+    elif template == "fpn":
+        arch = f"a feature pyramid network {cite('fpn')}"
+    elif template == "restoration":
+        arch = f"a CARE-style restoration U-Net {cite('care')}, {cite('unet')}"
+    elif template == "classifier":
+        arch = "a convolutional classifier"
+    else:
+        arch = f"a custom network ({template})"
+    if isinstance(backbone, dict) and backbone.get("name"):
+        key = backbone_citation(str(backbone["name"]))
+        arch += f" whose encoder is {backbone['name']}{' ' + cite(key) if key else ''}"
+        if str(backbone.get("weights", "")).lower() == "imagenet":
+            arch += f" initialised with ImageNet weights {cite('imagenet')}"
+    total = (run.model_summary or {}).get("total_params")
+    parts.append(f"We trained {arch}{f' ({fmt(total)} parameters)' if total else ''} for "
+                 f"{_task_phrase(task, run)}.")
+    counts = split_counts(run)
+    if counts:
+        parts.append(f"The images were split at random (seed {run.get('data.split.seed', '?')}) into "
+                     f"{counts.get('train', '?')} training, {counts.get('validation', '?')} validation and "
+                     f"{counts.get('test', '?')} test images.")
+    norm = run.get("preprocess.normalize.method", "percentile")
+    if norm == "percentile":
+        norm = (f"percentile-normalised ({fmt(run.get('preprocess.normalize.low', 1.0))}% to "
+                f"{fmt(run.get('preprocess.normalize.high', 99.8))}% of their intensities mapped to 0-1)")
+    else:
+        norm = f"normalised ({norm})"
+    patch = run.get("preprocess.patch.size")
+    size = (f"resized to {run.get('preprocess.image_size')} px" if task == "classification" and
+            run.get("preprocess.image_size") else f"cut into {patch} x {patch} px patches" if patch else "")
+    from builder.report.sections import _augment_text
+
+    parts.append(f"Images were {norm}{', ' + size if size else ''}, and augmented with "
+                 f"{_augment_text(run.get('augment', {}) or {})}.")
+    parts.append(_training_sentence(run, cite))
+    if task == "image_to_image" and run.get("train.self_supervised"):
+        parts.append(f"Training was self-supervised with the blind-spot scheme of Noise2Void {cite('n2v')}, "
+                     f"using the noisy images only.")
+    if task == "instance_segmentation":
+        if run.get("train.instance_target", "three_class") == "three_class":
+            parts.append(f"The network predicted background, cell boundary and cell interior; instances were "
+                         f"obtained by seeded watershed {cite('watershed')} on the interior probability, with "
+                         f"thresholds tuned on the validation images.")
+        else:
+            parts.append(f"The network predicted distance maps; instances were obtained by seeded watershed "
+                         f"{cite('watershed')}.")
+    parts.append(_evaluation_sentence(run, cite))
+    env = run.environment or {}
+    parts.append(f"All steps used Cellwright {env.get('cellwright') or ''} {cite('cellwright')}".replace("  ", " ") +
+                 f" with Keras {env.get('keras', '3')} {cite('keras')} on TensorFlow {env.get('tensorflow', '')} "
+                 f"{cite('tensorflow')}; the full recipe and the data split are available with this model.")
+    return " ".join(parts), cite.used
+
+
+def _task_phrase(task: str, run: RunData) -> str:
+    classes = run.class_names()
+    if task == "classification":
+        return f"image classification into {len(classes) or 'several'} classes ({', '.join(classes)})"
+    if task == "segmentation":
+        return f"semantic segmentation ({', '.join(classes)})" if classes else "semantic segmentation"
+    if task == "instance_segmentation":
+        return "instance segmentation of cells"
+    if task == "image_to_image":
+        return "image restoration (image-to-image prediction)"
+    return task
+
+
+def _training_sentence(run: RunData, cite: _Cite) -> str:
+    optimizer = str(run.get("train.optimizer.name", "adam"))
+    opt = f"Adam {cite('adam')}" if optimizer == "adam" else f"AdamW {cite('adamw')}" if optimizer == "adamw" \
+        else "stochastic gradient descent with momentum" if optimizer == "sgd" else optimizer.upper()
+    schedule = run.get("train.schedule.name", "constant")
+    sched = f" with a cosine learning-rate decay {cite('cosine')}" if schedule == "cosine" else \
+        f" with a {schedule} learning-rate schedule" if schedule != "constant" else ""
+    loss = resolved_loss(run)
+    words = []
+    for part in loss.split("+"):
+        word = _LOSS_WORDS.get(part, part)
+        if part in ("dice", "focal", "ssim"):
+            word += f" {cite(part)}"
+        words.append(word)
+    epochs = len(run.history) or run.get("train.epochs", "?")
+    return (f"The model was trained for {epochs} epochs (batch size {run.get('train.batch_size', '?')}) with "
+            f"{opt}, learning rate {fmt(run.get('train.optimizer.learning_rate'))}{sched}, minimising the "
+            f"{' plus '.join(words)} loss; the checkpoint with the lowest validation loss was kept.")
+
+
+def _evaluation_sentence(run: RunData, cite: _Cite) -> str:
+    metrics = run.metrics or {}
+    headline = metrics.get("headline") or {}
+    names = list((metrics.get("metrics") or {}).keys())
+    if not names:
+        return "The model was not evaluated on held-out test images."
+    value = headline.get("value")
+    text = (f"On the {metrics.get('n_images', '?')} held-out {metrics.get('split', 'test')} images we report "
+            f"{', '.join(n.replace('_', ' ') for n in names[:6])}")
+    if any(n.lower().startswith("ssim") for n in names):
+        text += f" (SSIM: {cite('ssim')})"
+    if isinstance(value, int | float):
+        text += f"; the {headline.get('name')} was {fmt(float(value))}"
+    return text + "."
+
+
+def methods_section(run: RunData) -> Section:
+    """The Methods paragraph followed by its reference list."""
+    section = Section("methods", "Methods")
+    text, used = methods_text(run)
+    section.add("text", text="Ready to paste into a paper (check the numbers and adapt the wording):")
+    section.add("methods", text=text)
+    section.add("subheading", text="References")
+    section.add("references", items=[CITATIONS[k][1] for k in used], links=[CITATIONS[k][2] for k in used])
+    return section

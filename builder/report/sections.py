@@ -1,0 +1,256 @@
+"""The report's middle sections: data, model, training, results and reproducibility."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+
+from builder.report import figures
+from builder.report.content import Section, fmt, resolved_loss, split_counts
+from builder.report.run_data import RunData
+
+LEGENDS = {
+    "segmentation": "Colours: green = correctly predicted pixels (true positives), red = predicted but wrong "
+                    "(false positives), blue = missed (false negatives).",
+    "instance_segmentation": "Outlines: green = predicted object matched to a true object (IoU >= 0.5), red = "
+                             "false positive, yellow = true object that was missed.",
+    "image_to_image": "Columns: input, prediction, target and the absolute error map (bright = large error).",
+    "classification": "Titles in red mark wrongly classified images.",
+}
+
+
+def data_section(run: RunData, *, examples: int = 4, augment_samples: bool = False) -> Section:
+    """Counts per split and class, example images with their ground truth, pixel size, normalisation, augmentation."""
+    section = Section("data", "Data")
+    counts = split_counts(run)
+    if counts:
+        section.add("table", header=["split", "images"], rows=[[k, fmt(v)] for k, v in counts.items()],
+                    caption="Images per split.")
+    else:
+        section.add("note", text=run.notes.get("split.json", "The split was not recorded."))
+    per_class = _class_counts(run)
+    if per_class:
+        section.add("table", header=["class", "test images"], rows=[[k, fmt(v)] for k, v in per_class.items()],
+                    caption="Test images per class.")
+    pixel = run.get("data.pixel_size")
+    norm = run.get("preprocess.normalize", {}) or {}
+    method = norm.get("method", "not recorded")
+    detail = f" ({norm.get('low')}-{norm.get('high')} percentiles)" if method == "percentile" else ""
+    section.add("bullets", items=[
+        f"Data layout: {run.get('data.layout', 'not recorded')}; folder: {run.get('data.root', '-')}.",
+        f"Pixel size: {fmt(pixel) + ' µm' if pixel else 'not given'}.",
+        f"Normalisation: {method}{detail}, per {norm.get('per', 'image')}.",
+        f"Augmentation: {_augment_text(run.get('augment', {}) or {})}.",
+    ])
+    shown = run.evaluation[:examples]
+    png = figures.data_examples(shown, run.task, run.class_names()) if shown else None
+    if png:
+        caption = {"classification": "Example test images with their class.",
+                   "image_to_image": "Example test inputs (top) and their targets (bottom)."}.get(
+            run.task, "Example test images with their ground truth (each object tinted, outlined in cyan).")
+        section.add("figure", png=png, caption=caption)
+    if augment_samples and shown and run.recipe:
+        try:
+            png = figures.augmented_examples(run.recipe, shown[0], run.task)
+            section.add("figure", png=png, caption="The first example as the training saw it: random augmented "
+                        "versions drawn with the recipe's augment settings.")
+        except Exception as error:  # the preview is a bonus; never fail the report for it
+            section.add("note", text=f"Augmented samples could not be drawn ({error.__class__.__name__}).")
+    return section
+
+
+def _class_counts(run: RunData) -> dict[str, int]:
+    if run.task != "classification":
+        return {}
+    from builder.report.content import _classification_counts
+
+    return _classification_counts(run)
+
+
+def _augment_text(augment: dict[str, Any]) -> str:
+    if not augment or augment.get("enabled") is False:
+        return "none"
+    parts = []
+    for key, label in (("flip", "flips"), ("rotate90", "90° rotations")):
+        if augment.get(key):
+            parts.append(label)
+    for key, label in (("rotate", "rotation ±{}°"), ("scale", "scaling ±{}"), ("elastic", "elastic {}"),
+                       ("brightness", "brightness ±{}"), ("contrast", "contrast ±{}"), ("gamma", "gamma ±{}"),
+                       ("gaussian_noise", "Gaussian noise σ {}"), ("blur", "blur up to σ {} px")):
+        value = augment.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            parts.append(label.format(fmt(float(value))))
+    return ", ".join(parts) or "none"
+
+
+def model_section(run: RunData) -> Section:
+    """Diagram, parameter counts, backbone and weights, frozen layers, the first nodes."""
+    section = Section("model", "Model")
+    params = run.get("model.params", {}) or {}
+    template = run.get("model.template") or ("custom graph" if run.get("model.graph") else "not recorded")
+    items = [f"Architecture: {template}" + (f" ({', '.join(f'{k}={v}' for k, v in params.items() if k != 'backbone')})"
+                                           if params else "") + "."]
+    summary = run.model_summary
+    if summary:
+        total, trainable = summary.get("total_params"), summary.get("trainable_params")
+        items.append(f"Parameters: {fmt(total)} in total, {fmt(trainable)} trainable.")
+        backbone = summary.get("backbone") or params.get("backbone")
+        if isinstance(backbone, dict) and backbone.get("name"):
+            items.append(f"Pretrained encoder (backbone): {backbone['name']} with {backbone.get('weights', '?')} "
+                         f"weights; {fmt(summary.get('frozen_layers', 0))} layers frozen.")
+        else:
+            items.append("No pretrained encoder: all weights were learned from these images.")
+    else:
+        items.append(run.notes.get("model_summary.json", "No model summary was written."))
+    section.add("bullets", items=items)
+    if run.model_png:
+        section.add("figure", png=run.model_png, caption="The model graph.")
+    nodes = (summary or {}).get("nodes") or []
+    if nodes:
+        rows = [[str(n.get("id", "")), str(n.get("block", "")), _shape(n.get("output_shape")), fmt(n.get("params"))]
+                for n in nodes[:40]]
+        caption = "Model nodes" + (f" (first 40 of {len(nodes)})" if len(nodes) > 40 else "") + "."
+        section.add("table", header=["node", "block", "output shape", "parameters"], rows=rows, caption=caption)
+    return section
+
+
+def _shape(shape: Any) -> str:
+    if isinstance(shape, list | tuple):
+        return "(" + ", ".join("B" if s is None else str(s) for s in shape) + ")"
+    return "-" if shape is None else str(shape)
+
+
+def training_section(run: RunData) -> Section:
+    """Curves (train vs validation), learning rate, time per epoch, device and total time."""
+    section = Section("training", "Training")
+    if not run.history:
+        section.add("note", text=run.notes.get("history.json", "No training history was recorded."))
+        return section
+    seconds = [s for s in run.series("epoch_seconds") if np.isfinite(s)]
+    val = run.series("val_loss")
+    best = int(np.nanargmin(val)) + 1 if np.isfinite(val).any() else None
+    env = run.environment or {}
+    gpus = env.get("gpus") or []
+    device = ", ".join(g.get("model") or g.get("name", "GPU") for g in gpus if isinstance(g, dict)) or \
+        f"{env.get('device', 'CPU')} ({env.get('cpu', 'unknown CPU')})"
+    planned = run.get("train.epochs")
+    section.add("bullets", items=[
+        f"Epochs run: {len(run.history)}" + (f" of {planned} planned" if planned else "") +
+        (f"; best validation loss at epoch {best}." if best else "."),
+        f"Total training time: {_duration(sum(seconds))}" + (f" ({sum(seconds) / len(seconds):.1f} s per epoch)."
+                                                          if seconds else "."),
+        f"Device: {device}.",
+        f"Batch size {run.get('train.batch_size', '?')}, optimiser {run.get('train.optimizer.name', '?')} with "
+        f"learning rate {fmt(run.get('train.optimizer.learning_rate'))}, schedule "
+        f"{run.get('train.schedule.name', '?')}, loss {resolved_loss(run)}.",
+    ])
+    for png, caption in ((figures.curves(run.history), "Loss and metrics per epoch: training (blue) and "
+                          "validation (red). Validation rising while training falls means over-fitting."),
+                         (figures.lr_and_time(run.history), "Learning rate and time per epoch.")):
+        if png:
+            section.add("figure", png=png, caption=caption)
+    return section
+
+
+def _duration(seconds: float) -> str:
+    if seconds <= 0:
+        return "not recorded"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+def results_section(run: RunData, *, worst_cases: int = 4, examples: int = 4) -> Section:
+    """Every metric, per class, per condition, confusion matrix, overlays and the worst cases."""
+    section = Section("results", "Results")
+    metrics = run.metrics
+    if not metrics:
+        section.add("note", text=run.notes.get("metrics.json", "The run has no evaluation yet."))
+        return section
+    baseline = metrics.get("input_baseline") or {}
+    values = metrics.get("metrics") or {}
+    header = ["metric", "value"] + (["input (no model)"] if baseline else [])
+    rows = [[k, fmt(v)] + ([fmt(baseline.get(k))] if baseline else []) for k, v in values.items()]
+    section.add("table", header=header, rows=rows,
+                caption=f"Metrics on the {metrics.get('split', 'test')} split ({metrics.get('n_images', '?')} images)"
+                + ("; the last column scores the raw input against the target." if baseline else "."))
+    per_class = metrics.get("per_class") or {}
+    if per_class:
+        keys = sorted({k for v in per_class.values() if isinstance(v, dict) for k in v})
+        section.add("table", header=["class", *keys],
+                    rows=[[c, *[fmt((v or {}).get(k)) for k in keys]] for c, v in per_class.items()],
+                    caption="Per-class metrics.")
+    groups = _per_group(metrics.get("per_image") or [])
+    if groups:
+        section.add("table", header=["condition", "images", "mean score"], rows=groups,
+                    caption="Per-condition scores (mean of the per-image score within each group).")
+    if metrics.get("postprocess"):
+        section.add("text", text="Post-processing thresholds (tuned on the validation images): " +
+                    ", ".join(f"{k} = {fmt(v)}" for k, v in metrics["postprocess"].items()) + ".")
+    if run.task == "classification" and metrics.get("confusion_matrix"):
+        png = figures.confusion(metrics["confusion_matrix"], run.class_names())
+        if png:
+            section.add("figure", png=png, caption="Confusion matrix: rows are the true classes, columns the "
+                        "predictions; the diagonal holds the correct answers.")
+    if not run.evaluation:
+        section.add("note", text=run.notes.get("evaluation", "No test predictions were saved."))
+        return section
+    legend = LEGENDS.get(run.task, "")
+    ordered = sorted(run.evaluation, key=lambda s: (not np.isfinite(s.score), s.score))
+    names = run.class_names()
+    if worst_cases:
+        section.add("subheading", text="Worst cases")
+        png = figures.sample_rows(ordered[:worst_cases], run.task, names=names)
+        if png:
+            section.add("figure", png=png, caption="The test images where the model does worst (lowest score "
+                        "first): look here to see what it gets wrong. " + legend)
+    shown = {id(s) for s in ordered[:worst_cases]}
+    best_first = [s for s in ordered[::-1] if id(s) not in shown][:examples]
+    if examples and best_first:
+        section.add("subheading", text="Typical predictions" if run.task != "image_to_image" else
+                    "Before / after")
+        png = figures.sample_rows(best_first, run.task, names=names)
+        if png:
+            section.add("figure", png=png, caption="Test images from the best-scoring down. " + legend)
+    return section
+
+
+def _per_group(per_image: list[dict[str, Any]]) -> list[list[str]]:
+    scores: dict[str, list[float]] = {}
+    for row in per_image:
+        if isinstance(row, dict) and row.get("group") is not None and isinstance(row.get("score"), int | float):
+            scores.setdefault(str(row["group"]), []).append(float(row["score"]))
+    if len(scores) < 2:
+        return []
+    return [[g, str(len(v)), fmt(float(np.mean(v)))] for g, v in sorted(scores.items())]
+
+
+def reproducibility_section(run: RunData) -> Section:
+    """Seeds, data checksums (or a manifest hash), software versions and the full resolved recipe."""
+    section = Section("reproducibility", "Reproducibility")
+    seeds = [f"training seed {run.get('train.seed', '?')}", f"split seed {run.get('data.split.seed', '?')}"]
+    items = ["Random seeds: " + ", ".join(seeds) + "."]
+    files = (run.split or {}).get("files") or {}
+    if files:
+        digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+        items.append(f"Data manifest: {len(files)} files with SHA-256 checksums (split.json); manifest hash "
+                     f"{digest[:16]}.")
+    elif run.split:
+        items.append("Data file checksums were not recorded; split.json lists the image names per split.")
+    section.add("bullets", items=items)
+    env = run.environment or {}
+    if env:
+        keys = ("cellwright", "python", "tensorflow", "keras", "numpy", "platform", "device", "cpu", "cpu_count")
+        rows = [[k, fmt(env[k])] for k in keys if k in env]
+        section.add("table", header=["software / hardware", "version"], rows=rows, caption="Environment.")
+    else:
+        section.add("note", text=run.notes.get("environment.json", "The environment was not recorded."))
+    if run.recipe_text:
+        section.add("subheading", text="Resolved recipe (every default filled in)")
+        section.add("code", text=run.recipe_text.rstrip())
+    else:
+        section.add("note", text=run.notes.get("recipe.yaml", "The recipe was not saved."))
+    return section
