@@ -18,7 +18,7 @@ EVENT_NAMES = ("start", "epoch", "batch", "metric", "warning", "log", "artifact"
 EventSink = Callable[[dict[str, Any]], None]
 
 
-def make_event(name: str, **payload: Any) -> dict[str, Any]:
+def make_event(name: str, /, **payload: Any) -> dict[str, Any]:
     """Build an event dictionary; ``name`` must be one of :data:`EVENT_NAMES`."""
     if name not in EVENT_NAMES:
         raise ValueError(f"Unknown event name {name!r}; expected one of {', '.join(EVENT_NAMES)}.")

@@ -222,7 +222,8 @@ def _check_mask(sample: Sample, image: ImageData, recipe: Any, problems: list[Pr
     if not np.any(arr):
         problems.append(Problem(where, "mask is empty (all background).",
                                 "Check the annotation; empty masks teach the model to find nothing.", "warning"))
-    if recipe.task == "segmentation" and recipe.data.classes and arr.size and arr.max() >= len(recipe.data.classes):
+    if (recipe.task == "segmentation" and recipe.data.classes and recipe.data.mask_kind != "binary" and arr.size
+            and arr.max() >= len(recipe.data.classes)):
         problems.append(Problem(where, f"mask value {int(arr.max())} but only {len(recipe.data.classes)} classes "
                                 f"are named in data.classes.", "Add the missing class names or fix the mask.",
                                 "error"))

@@ -1,0 +1,248 @@
+"""The fitting step of ``cellwright train``: recipe + data -> datasets, model, loss -> :func:`training.engine.fit`."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from builder.events import EventSink, make_event
+from builder.io_utils import atomic_write_json
+from builder.recipe import Recipe
+
+
+@dataclass
+class Fitted:
+    """The trained model (best checkpoint) and what prediction needs to treat new images the same way."""
+
+    model: Any
+    info: dict[str, Any]
+    normalization: dict[str, Any] | None
+    epochs_completed: int
+    n_classes: int | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def count_mask_classes(recipe: Recipe, samples: list[Any]) -> int:
+    """Number of classes of a semantic segmentation: named classes, binary, or the largest mask value + 1."""
+    if recipe.data.classes:
+        return len(recipe.data.classes)
+    if recipe.data.mask_kind == "binary":
+        return 2
+    from builder.data.readers import read_image
+
+    top = 1
+    for sample in samples[:200]:
+        if sample.mask_path is not None:
+            top = max(top, int(np.max(read_image(sample.mask_path).array)))
+    return top + 1
+
+
+def _target_fn(recipe: Recipe, variant: str | None) -> Any:
+    from builder.tasks.registry import get_task
+
+    if recipe.task in ("classification", "image_to_image"):
+        return None
+    return get_task(recipe.task).target_fn(variant)
+
+
+def _n2v(ds: Any, batch_size: int, seed: int, *, validation: bool) -> Any:
+    """Blind-spot masking on unbatched noisy patches (input changed, target = original + mask)."""
+    import tensorflow as tf
+
+    from builder.tasks.image_to_image import make_n2v_map_fn
+
+    masker = make_n2v_map_fn(seed=seed + (1 if validation else 0))
+    ds = ds.unbatch().map(lambda x, y: masker(x), num_parallel_calls=None if validation else tf.data.AUTOTUNE)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _class_weight_dict(recipe: Recipe, labels: list[int], n_classes: int) -> dict[int, float] | None:
+    setting = recipe.train.class_weights
+    if setting == "none":
+        return None
+    if isinstance(setting, list):
+        return {i: float(w) for i, w in enumerate(setting)}
+    from builder.tasks.classification import class_weights_from_labels
+
+    weights = class_weights_from_labels(np.asarray(labels), n_classes)
+    return {i: float(w) for i, w in enumerate(weights)}
+
+
+def _freeze_callbacks(recipe: Recipe) -> list[Any]:
+    policy = _find_freeze_policy(recipe.model.model_dump())
+    if policy is None:
+        return []
+    from builder.backbones.freeze import make_freeze_callback
+
+    return [make_freeze_callback(policy)]
+
+
+def _find_freeze_policy(data: Any) -> Any:
+    if isinstance(data, dict):
+        if "freeze" in data and isinstance(data.get("name"), str) and "weights" in data:
+            return data["freeze"]
+        for value in data.values():
+            found = _find_freeze_policy(value)
+            if found is not None:
+                return found
+    elif isinstance(data, list):
+        for value in data:
+            found = _find_freeze_policy(value)
+            if found is not None:
+                return found
+    return None
+
+
+def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | None = None,
+               resume: bool = False) -> Fitted:
+    """Build datasets and model for ``recipe`` and train into ``run`` (continuing it when ``resume``)."""
+    from builder.compile import compile_recipe_model
+    from builder.data.pipeline import make_training_datasets
+    from builder.export.safe_import import load_keras_safely
+    from builder.tasks.registry import get_task
+    from builder.training.engine import fit
+    from builder.training.strategy import setup_runtime
+    from builder.workflow.train_job import task_variant
+
+    settings = recipe.train
+    runtime = setup_runtime(settings)
+    variant = task_variant(recipe)
+    task = get_task(recipe.task)
+    start_epoch = int(run.read_state().get("epoch", 0)) if resume else 0
+    n_classes = None
+    if recipe.task == "segmentation":
+        n_classes = count_mask_classes(recipe, dataset.splits["train"])
+
+    batch_size = settings.batch_size if isinstance(settings.batch_size, int) else 8
+
+    def datasets(size: int) -> tuple[Any, Any, dict[str, Any]]:
+        return make_training_datasets(recipe, recipe.base_dir, target_fn=_target_fn(recipe, variant),
+                                      batch_size=size, dataset=dataset, start_epoch=start_epoch)
+
+    train_ds, val_ds, info = datasets(batch_size)
+    if recipe.task == "classification":
+        n_classes = len(info["classes"])
+    n_outputs = info["n_channels"] if recipe.task == "image_to_image" else None
+    input_shape = tuple(info["input_shape"])
+
+    freeze_policy = _find_freeze_policy(recipe.model.model_dump())
+
+    def model_factory() -> Any:
+        model = compile_recipe_model(recipe, input_shape, n_classes=n_classes, n_outputs=n_outputs)
+        if freeze_policy is not None:
+            from builder.backbones.freeze import apply_freeze
+
+            apply_freeze(model, freeze_policy, start_epoch)
+        return model
+
+    loss = task.make_loss(settings.loss, n_classes=n_classes, label_smoothing=settings.label_smoothing,
+                          instance_target=settings.instance_target, self_supervised=settings.self_supervised,
+                          class_weights=None if recipe.task == "classification" else _pixel_class_weights(recipe))
+    if settings.batch_size == "auto":
+        batch_size = _auto_batch_size(model_factory, train_ds, loss, info, events)
+        train_ds, val_ds, info = datasets(batch_size)
+    if settings.self_supervised:
+        train_ds = _n2v(train_ds, batch_size, info["seed"], validation=False)
+        val_ds = _n2v(val_ds, batch_size, info["seed"], validation=True) if val_ds is not None else None
+
+    metrics = ["accuracy"] if recipe.task == "classification" else []
+    class_weight = None
+    if recipe.task == "classification":
+        labels = [info["classes"].index(s.label) for s in dataset.splits["train"] if s.label in info["classes"]]
+        class_weight = _class_weight_dict(recipe, labels, n_classes or 2)
+    normalization = {"normalize": info.get("normalize"), "target_normalize": info.get("target_normalize")}
+    atomic_write_json(run.path / "normalization.json", normalization)
+    atomic_write_json(run.path / "origin.json", {"base_dir": str(recipe.base_dir)})
+    atomic_write_json(run.path / "data_info.json", {k: v for k, v in info.items() if k != "split"})
+    _write_model_summary(recipe, input_shape, n_classes, n_outputs, run.path)
+
+    result = fit(model_factory, train_ds, val_ds, settings=settings, run=run, loss=loss, metrics=metrics,
+                 events=events, resume=resume, extra_callbacks=_freeze_callbacks(recipe), runtime=runtime,
+                 steps_per_epoch=settings.steps_per_epoch or info["steps_per_epoch"],
+                 validation_steps=info["validation_steps"] or None, class_weight=class_weight,
+                 batch_size=batch_size, patch_size=input_shape[:2])
+    best = run.best_checkpoint if run.best_checkpoint.exists() else run.last_checkpoint
+    model = load_keras_safely(best) if best.exists() else result.model
+    _write_test_input(val_ds, run.path)
+    if events is not None:
+        events(make_event("log", message=f"Best checkpoint: {best.name} (epoch {result.best_epoch})"))
+    return Fitted(model=model, info=info, normalization=normalization, epochs_completed=result.epochs_completed,
+                  n_classes=n_classes, history=result.history)
+
+
+def _pixel_class_weights(recipe: Recipe) -> list[float] | None:
+    weights = recipe.train.class_weights
+    return [float(w) for w in weights] if isinstance(weights, list) else None
+
+
+def _auto_batch_size(model_factory: Any, train_ds: Any, loss: Any, info: dict[str, Any],
+                     events: EventSink | None) -> int:
+    from builder.training.batch_size import find_batch_size
+
+    x_spec, y_spec = train_ds.element_spec[:2]
+    size = find_batch_size(model_factory, tuple(x_spec.shape[1:]), tuple(y_spec.shape[1:]), loss=loss,
+                           n_train=max(1, info["steps_per_epoch"] * info["batch_size"]), events=events,
+                           y_dtype=y_spec.dtype.name)
+    if events is not None:
+        events(make_event("log", message=f"batch_size: auto chose {size}"))
+    return size
+
+
+def _write_model_summary(recipe: Recipe, input_shape: tuple[int, ...], n_classes: int | None,
+                         n_outputs: int | None, run_dir: Path) -> None:
+    """Per-node output shapes and parameter counts (``model_summary.json``) and the graph diagram (``model.png``)."""
+    from builder.compile import build_checked, check_graph, expand_model, model_context
+    from builder.graph_diagram import draw_graph
+
+    ctx = model_context(recipe, input_shape, n_classes=n_classes, n_outputs=n_outputs)
+    report = check_graph(expand_model(recipe, ctx), ctx)
+    model = build_checked(report, ctx, name="model")
+    names = {layer.name for layer in model.layers}
+    nodes, params = [], {}
+    for node_id in report.order:
+        node = report.nodes[node_id]
+        count = int(model.get_layer(node_id).count_params()) if node_id in names else 0
+        params[node_id] = count
+        shape = node.shapes.get(node.default_port())
+        nodes.append({"id": node_id, "block": node.block.name, "output_shape": list(shape) if shape else None,
+                      "params": count})
+    trainable = int(sum(np.prod(v.shape) for v in model.trainable_weights))
+    backbone = _find_backbone(recipe.model.model_dump())
+    atomic_write_json(run_dir / "model_summary.json", {
+        "nodes": nodes, "total_params": int(model.count_params()), "trainable_params": trainable,
+        "frozen_layers": sum(1 for layer in model.layers if not layer.trainable and layer.weights),
+        "backbone": backbone, "template": recipe.model.template,
+        "downsampling_factor": int(report.factor),
+    })
+    # The diagram is an illustration: a drawing problem must not stop training.
+    with contextlib.suppress(Exception):
+        draw_graph(report, run_dir / "model.png", title=recipe.name, params=params)
+
+
+def _find_backbone(data: Any) -> dict[str, Any] | None:
+    if isinstance(data, dict):
+        if isinstance(data.get("name"), str) and "weights" in data and "channel_mode" in data:
+            return data
+        for value in data.values():
+            found = _find_backbone(value)
+            if found:
+                return found
+    elif isinstance(data, list):
+        for value in data:
+            found = _find_backbone(value)
+            if found:
+                return found
+    return None
+
+
+def _write_test_input(val_ds: Any, run_dir: Path) -> None:
+    """One normalised validation patch, used to check exports against the Keras model."""
+    if val_ds is None:
+        return
+    for batch in val_ds.take(1):
+        x = np.asarray(batch[0][:1], dtype=np.float32)
+        np.save(run_dir / "test_input.npy", x, allow_pickle=False)

@@ -1,0 +1,268 @@
+"""Whole-image inference: raw image -> normalised input -> tiled network output -> task result.
+
+The same path serves ``cellwright predict`` and ``cellwright evaluate``: images are resampled and normalised the
+way training saw them, cut into overlapping tiles of ``preprocess.tile.size`` (so any image size works with bounded
+memory; tiles are padded to a multiple of the model's downsampling factor), blended back, and post-processed by the
+task (class index, class mask, instance labels or restored image). Models trained with Noise2Void blind-spot
+masking predict the whole image normally (the masking only exists during training).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from builder.data.normalize import NormStats, apply_stats, resample, stats_from_config
+from builder.errors import DataError
+
+#: Tiles per network call.
+TILE_BATCH = 4
+
+
+def to_norm_stats(value: Any) -> NormStats | None:
+    """A :class:`NormStats` from ``None``, a NormStats or a ``{"offset": [...], "scale": [...]}`` dict."""
+    if value is None or isinstance(value, NormStats):
+        return value
+    if isinstance(value, Mapping) and "offset" in value and "scale" in value:
+        return NormStats(np.asarray(value["offset"], np.float32).reshape(-1),
+                         np.asarray(value["scale"], np.float32).reshape(-1))
+    raise DataError("normalization", f"Expected normalisation statistics with 'offset' and 'scale'. Received: "
+                    f"{type(value).__name__} {str(value)[:120]}", "Pass the run's normalization.json contents.")
+
+
+def resolve_norm_stats(norm_stats: Any) -> tuple[NormStats | None, NormStats | None]:
+    """``(input stats, target stats)`` from what training wrote.
+
+    Accepts ``None`` (per-image normalisation), a :class:`NormStats` or ``{"offset", "scale"}`` dict (input only),
+    or a run's ``normalization.json`` contents ``{"normalize": ..., "target_normalize": ...}``.
+    """
+    if isinstance(norm_stats, Mapping) and ("normalize" in norm_stats or "target_normalize" in norm_stats):
+        return to_norm_stats(norm_stats.get("normalize")), to_norm_stats(norm_stats.get("target_normalize"))
+    return to_norm_stats(norm_stats), None
+
+
+def postprocess_settings(recipe: Any, postprocess: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Thresholds for masks and instances: the recipe's ``evaluate.postprocess`` updated with ``postprocess``."""
+    pp = recipe.evaluate.postprocess
+    out: dict[str, Any] = {"threshold": float(pp.threshold), "seed_threshold": float(pp.seed_threshold),
+                           "min_size": int(pp.min_size)}
+    for key in out:
+        if postprocess and postprocess.get(key) is not None:
+            out[key] = type(out[key])(postprocess[key])
+    return out
+
+
+def downsampling_factor(recipe: Any) -> int:
+    """The network's total downsampling (tiles are padded to a multiple of it); 1 when it cannot be found."""
+    try:
+        return max(1, int(recipe.model.downsampling_factor()))
+    except Exception:  # an unknown graph (e.g. a shared model): fall back to a safe common multiple
+        return 32
+
+
+def as_yxc(image: Any, where: str = "image") -> np.ndarray:
+    """Check one 2D image and return it as ``Y,X,C`` (a ``Y,X`` image gets a channel axis)."""
+    a = np.asarray(image)
+    if a.ndim == 2:
+        a = a[..., None]
+    if a.ndim != 3:
+        raise DataError(where, f"Expected one 2D image (Y, X, C). Received: shape={a.shape}",
+                        "Predict time-lapses frame by frame (save each frame as its own image).")
+    return a
+
+
+def _fixed_input_size(model: Any) -> tuple[int, int] | None:
+    shape = tuple(model.inputs[0].shape)
+    if len(shape) == 4 and shape[1] is not None and shape[2] is not None:
+        return int(shape[1]), int(shape[2])
+    return None
+
+
+def _resize(image: np.ndarray, shape: tuple[int, int], *, order: int) -> np.ndarray:
+    if image.shape[:2] == tuple(shape):
+        return image
+    from skimage.transform import resize
+
+    out = resize(image.astype(np.float32 if order else image.dtype), (*shape, *image.shape[2:]), order=order,
+                 preserve_range=True, anti_aliasing=order > 0, mode="reflect")
+    return out.astype(np.float32) if order else out.astype(image.dtype)
+
+
+def classification_size(model: Any, recipe: Any) -> tuple[int, int]:
+    """Input size of a classifier: the model's fixed size, else ``preprocess.image_size`` / the patch size."""
+    fixed = _fixed_input_size(model)
+    if fixed is not None:
+        return fixed
+    size = recipe.preprocess.image_size or recipe.preprocess.patch.size
+    return size, size
+
+
+def prepare(image: Any, recipe: Any, *, model: Any = None, stats: NormStats | None = None,
+            pixel_size: float | None = None, resized: bool = False) -> tuple[np.ndarray, NormStats]:
+    """Resample (or resize, for classification) and normalise one raw image the way training did.
+
+    Parameters
+    ----------
+    image : (Y, X, C) array
+        Raw pixel values.
+    recipe : Recipe
+    model : keras.Model, optional
+        Needed for classification (its input size).
+    stats : NormStats, optional
+        Per-dataset statistics from training; per-image statistics when left out.
+    pixel_size : float, optional
+        Pixel size of ``image`` in µm (``data.pixel_size`` when left out); used by ``preprocess.resample_to``.
+    resized : bool
+        The image was already resampled/resized (e.g. by :func:`builder.data.pipeline.load_split`).
+
+    Returns
+    -------
+    x : (Y', X', C) float32
+        Normalised network input.
+    stats : NormStats
+        The statistics used (to map image-to-image outputs back to intensities).
+    """
+    a = as_yxc(image).astype(np.float32)
+    pre = recipe.preprocess
+    if not resized:
+        if recipe.task == "classification":
+            a = _resize(a, classification_size(model, recipe) if model is not None else a.shape[:2], order=1)
+        elif pre.resample_to:
+            a = resample(a, pixel_size or recipe.data.pixel_size, pre.resample_to, order=1)
+    elif recipe.task == "classification" and model is not None:
+        a = _resize(a, classification_size(model, recipe), order=1)
+    cfg = pre.normalize
+    used = stats if stats is not None else stats_from_config([a], cfg)
+    return apply_stats(a, used, clip=cfg.clip), used
+
+
+def _predict_batch(model: Any):
+    def call(batch: np.ndarray) -> np.ndarray:
+        out = model.predict_on_batch(np.asarray(batch, np.float32))
+        if isinstance(out, (list, tuple)):
+            out = out[0]
+        elif isinstance(out, Mapping):
+            out = next(iter(out.values()))
+        return np.asarray(out, np.float32)
+
+    return call
+
+
+def network_output(model: Any, x: np.ndarray, recipe: Any) -> np.ndarray:
+    """Run the network on one normalised image: ``(K,)`` for classifiers, else tiled ``(Y, X, K)``.
+
+    Tiles are ``preprocess.tile.size`` (shrunk to the image for small images; the model's own size if it has a
+    fixed input), overlapping by ``preprocess.tile.overlap``, padded to multiples of the downsampling factor.
+    """
+    from builder.data.patches import predict_tiled
+
+    x = as_yxc(x).astype(np.float32)
+    predict = _predict_batch(model)
+    if recipe.task == "classification":
+        return predict(x[None])[0].reshape(-1)
+    factor = downsampling_factor(recipe)
+    tile_cfg = recipe.preprocess.tile
+    fixed = _fixed_input_size(model)
+    if fixed is not None:
+        if fixed[0] != fixed[1]:
+            raise DataError("model input", f"The model takes only {fixed[0]}x{fixed[1]} px inputs; tiled "
+                            "prediction needs square tiles.", "Build the model with a square (or free) input size.")
+        tile, factor = fixed[0], 1
+    else:
+        tile = -(-tile_cfg.size // factor) * factor
+        longest = max(-(-x.shape[0] // factor), -(-x.shape[1] // factor)) * factor
+        tile = min(tile, longest)
+    overlap = min(tile_cfg.overlap, max(0, tile // 2))
+    return predict_tiled(predict, x, tile=tile, overlap=overlap, align=factor, batch_size=TILE_BATCH)
+
+
+def interpret_output(output: np.ndarray, recipe: Any, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The task result for one network output (see :func:`predict_image` for the keys)."""
+    from builder.tasks.classification import predict_classes
+    from builder.tasks.instances import postprocess_instances
+    from builder.tasks.segmentation import labels_from_probabilities
+
+    task = recipe.task
+    if task == "classification":
+        p = np.asarray(output, np.float32).reshape(-1)
+        index = int(predict_classes(p[None], threshold=0.5)[0])
+        probs = np.array([1.0 - p[0], p[0]], np.float32) if p.size == 1 else p
+        return {"class_index": index, "probabilities": probs, "prediction": index}
+    if task == "segmentation":
+        mask = labels_from_probabilities(output, threshold=params["threshold"])
+        return {"probabilities": output, "mask": mask, "prediction": mask}
+    if task == "instance_segmentation":
+        labels = postprocess_instances(output, recipe.train.instance_target, threshold=params["threshold"],
+                                       seed_threshold=params["seed_threshold"], min_size=params["min_size"])
+        return {"labels": labels, "prediction": labels}
+    if task == "image_to_image":
+        return {"restored": output, "prediction": output}
+    raise DataError("task", f"Prediction is not available for the {task!r} task.", "Use another task.")
+
+
+def _denormalise(out: np.ndarray, stats: NormStats) -> np.ndarray | None:
+    n = out.shape[-1]
+    if stats.scale.size not in (1, n):
+        return None
+    return (out * stats.scale + stats.offset).astype(np.float32)
+
+
+def predict_image(
+    model: Any,
+    image: Any,
+    recipe: Any,
+    *,
+    norm_stats: Any = None,
+    postprocess: Mapping[str, Any] | None = None,
+    pixel_size: float | None = None,
+) -> dict[str, Any]:
+    """Predict one raw image of any size.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Trained model (outputs as in the compiler's contract).
+    image : (Y, X, C) or (Y, X) array
+        Raw pixel values, as read by :func:`builder.data.readers.read_image`.
+    recipe : Recipe
+        The recipe the model was trained with (task, normalisation, tiling, post-processing).
+    norm_stats : NormStats or dict, optional
+        Training's per-dataset statistics (a run's ``normalization.json`` contents, or the input stats alone);
+        per-image normalisation when left out.
+    postprocess : dict, optional
+        ``threshold``, ``seed_threshold``, ``min_size`` overriding ``evaluate.postprocess`` (e.g. tuned values).
+    pixel_size : float, optional
+        Pixel size of ``image`` in µm, for ``preprocess.resample_to``.
+
+    Returns
+    -------
+    dict
+        Always ``task``, ``output`` (raw network output: ``(K,)`` probabilities for classification, else
+        ``(Y, X, K)`` float32 at the image's size), ``input`` (normalised network input) and ``prediction``.
+        classification: ``class_index`` (int), ``probabilities`` ``(K,)``; segmentation: ``probabilities``
+        ``(Y, X, K)``, ``mask`` ``(Y, X)`` int32; instance_segmentation: ``labels`` ``(Y, X)`` int32;
+        image_to_image: ``restored`` ``(Y, X, C)`` (normalised units) and ``restored_intensity`` (mapped back
+        to intensities with the target statistics, or the input's own statistics as CSBDeep does; None if the
+        channel counts do not allow it).
+    """
+    raw = as_yxc(image)
+    in_stats, target_stats = resolve_norm_stats(norm_stats)
+    x, used = prepare(raw, recipe, model=model, stats=in_stats, pixel_size=pixel_size)
+    params = postprocess_settings(recipe, postprocess)
+    output = network_output(model, x, recipe)
+    result = interpret_output(output, recipe, params)
+    if recipe.task != "classification" and x.shape[:2] != raw.shape[:2]:  # resampled: back to the image's grid
+        shape = raw.shape[:2]
+        output = _resize(output, shape, order=1)
+        for key in ("probabilities", "restored"):
+            if key in result:
+                result[key] = output
+        for key in ("mask", "labels"):
+            if key in result:
+                result[key] = _resize(result[key], shape, order=0)
+        result["prediction"] = result.get("mask", result.get("labels", result.get("restored")))
+    if recipe.task == "image_to_image":
+        result["restored_intensity"] = _denormalise(result["restored"], target_stats or used)
+    return {"task": recipe.task, "output": output, "input": x, "postprocess": params, **result}

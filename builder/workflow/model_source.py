@@ -1,0 +1,166 @@
+"""Open a trained model for evaluation or prediction: a run folder, a ``.keras`` file next to a recipe, or a bundle.
+
+Every source gives the same :class:`ModelSource`: the Keras model, the recipe it was trained with, the
+normalisation statistics and tuned post-processing training wrote, and the class names.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from builder.errors import CellwrightError, TrainingError
+
+_BUNDLE_MARKERS = ("MANIFEST.sha256", "rdf.yaml", "bioimageio.yaml")
+
+
+@dataclass
+class ModelSource:
+    """A trained model with everything needed to treat new images the way training did.
+
+    Attributes
+    ----------
+    model : keras.Model
+    recipe : Recipe
+    normalization : dict or None
+        ``{"normalize": {offset, scale} | None, "target_normalize": ... }`` (per-image normalisation when None).
+    postprocess : dict or None
+        Tuned ``threshold`` / ``seed_threshold`` / ``min_size`` (``postprocess.json``), else None.
+    class_names : list of str or None
+    kind : str
+        ``"run"``, ``"keras"`` or ``"bundle"``.
+    path : Path
+        What was opened.
+    run_dir : Path or None
+        The run folder, when the model belongs to one.
+    """
+
+    model: Any
+    recipe: Any
+    normalization: dict[str, Any] | None = None
+    postprocess: dict[str, Any] | None = None
+    class_names: list[str] | None = None
+    kind: str = "run"
+    path: Path = field(default_factory=Path)
+    run_dir: Path | None = None
+
+
+def read_json(path: Path) -> Any:
+    """JSON contents of ``path``, or None when the file does not exist."""
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CellwrightError(str(path), f"This file is not valid JSON ({exc.msg}, line {exc.lineno}).",
+                              "Restore it from the run, or delete it to fall back to the recipe's settings.") from exc
+
+
+def load_run_recipe(run_dir: Path, recipe_path: Path | None = None) -> Any:
+    """The recipe of a run; ``data.root`` stays relative to the original recipe's folder (``origin.json``)."""
+    from builder.recipe import load_recipe
+
+    recipe_path = recipe_path or run_dir / "recipe.yaml"
+    if not recipe_path.is_file():
+        raise TrainingError(str(run_dir), "There is no recipe.yaml here, so the model's task and normalisation "
+                            "are unknown.", "Pass a run folder written by 'cellwright train' (it has recipe.yaml).")
+    recipe = load_recipe(recipe_path)
+    origin = read_json(run_dir / "origin.json")
+    if isinstance(origin, dict) and origin.get("base_dir"):
+        recipe._source_path = Path(origin["base_dir"]) / "recipe.yaml"
+    return recipe
+
+
+def _class_names(recipe: Any, run_dir: Path | None) -> list[str] | None:
+    if recipe.data.classes:
+        return list(recipe.data.classes)
+    info = read_json(run_dir / "data_info.json") if run_dir is not None else None
+    if isinstance(info, dict) and info.get("classes"):
+        return [str(c) for c in info["classes"]]
+    return None
+
+
+def _open_run(run_dir: Path, model_path: Path | None = None) -> ModelSource:
+    from builder.export.safe_import import load_keras_safely
+
+    if model_path is None:
+        ckpt = run_dir / "checkpoints"
+        model_path = next((p for p in (ckpt / "best.keras", ckpt / "last.keras") if p.is_file()), None)
+        if model_path is None:
+            raise TrainingError(str(run_dir), "This run has no checkpoint (checkpoints/best.keras or last.keras).",
+                                "Let training finish at least one epoch, or resume it: cellwright train --resume.")
+    recipe = load_run_recipe(run_dir)
+    return ModelSource(
+        model=load_keras_safely(model_path), recipe=recipe, normalization=read_json(run_dir / "normalization.json"),
+        postprocess=read_json(run_dir / "postprocess.json"), class_names=_class_names(recipe, run_dir),
+        kind="run", path=model_path, run_dir=run_dir,
+    )
+
+
+def _stats_from_metadata(norm: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Bundle ``normalization`` (min/max or mean/std lists) as ``{offset, scale}``; None for per-image."""
+    if not norm:
+        return None
+    if norm.get("min") is not None and norm.get("max") is not None:
+        lo, hi = list(norm["min"]), list(norm["max"])
+        return {"offset": lo, "scale": [max(h - x, 1e-6) for x, h in zip(lo, hi, strict=False)]}
+    if norm.get("mean") is not None and norm.get("std") is not None:
+        return {"offset": list(norm["mean"]), "scale": [max(s, 1e-6) for s in norm["std"]]}
+    return None
+
+
+def _open_bundle(path: Path) -> ModelSource:
+    from builder.export.shared import open_shared
+    from builder.recipe import recipe_from_dict
+
+    with tempfile.TemporaryDirectory(prefix="cellwright-predict-") as tmp:
+        shared = open_shared(path, Path(tmp) / "model", run_test=True)
+    meta = shared.metadata or {}
+    data = dict(shared.recipe or {})
+    if not data.get("task"):
+        if not meta.get("task"):
+            raise CellwrightError(str(path), "This shared model does not say which task it solves.",
+                                  "Use a Cellwright bundle, or a bioimage.io package exported by Cellwright.")
+        data = {"name": meta.get("name") or "shared-model", "task": meta["task"], **data}
+    data.setdefault("name", meta.get("name") or "shared-model")
+    recipe = recipe_from_dict(data, source=f"{path} (recipe.yaml)")
+    stats = _stats_from_metadata(meta.get("normalization"))
+    return ModelSource(
+        model=shared.model, recipe=recipe, normalization={"normalize": stats, "target_normalize": None},
+        postprocess=meta.get("postprocess") or None, class_names=list(meta.get("class_names") or []) or
+        (list(recipe.data.classes) if recipe.data.classes else None), kind="bundle", path=path,
+    )
+
+
+def open_model_source(path: str | Path) -> ModelSource:
+    """Open a run folder, a ``.keras`` file (with ``recipe.yaml`` beside it or one folder up), or a bundle.
+
+    Raises
+    ------
+    CellwrightError
+        When the path is none of these, or the model/recipe cannot be read.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CellwrightError(str(path), "Not found.", "Give a run folder, a .keras model file or a bundle .zip.")
+    if path.is_dir():
+        if (path / "checkpoints").is_dir() or (path / "recipe.yaml").is_file() and not any(
+                (path / m).is_file() for m in _BUNDLE_MARKERS):
+            return _open_run(path)
+        if any((path / m).is_file() for m in _BUNDLE_MARKERS):
+            return _open_bundle(path)
+    elif path.suffix.lower() == ".zip":
+        return _open_bundle(path)
+    elif path.suffix.lower() in (".keras", ".h5"):
+        for folder in (path.parent, path.parent.parent):
+            if (folder / "recipe.yaml").is_file():
+                return _open_run(folder, model_path=path)
+        raise CellwrightError(str(path), "No recipe.yaml found next to this model (or one folder up), so its task "
+                              "and normalisation are unknown.", "Put the recipe the model was trained with next to "
+                              "the .keras file as recipe.yaml, or pass the run folder.")
+    raise CellwrightError(str(path), "This is not a model Cellwright can run.",
+                          "Give a run folder (runs/NAME-DATE), a .keras file next to its recipe.yaml, or a bundle "
+                          ".zip written by 'cellwright export'.")

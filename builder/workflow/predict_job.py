@@ -1,0 +1,221 @@
+"""``cellwright predict``: run a trained model on new images of any size and write what biologists use next.
+
+Per image: probability maps (``<stem>_prob.tif``, float32), class masks (``<stem>_mask.tif``), instance labels
+(``<stem>_labels.tif``, uint16 or uint32) with a per-object table (``<stem>_objects.csv``; all objects also in
+``objects.csv``), restored images (``<stem>_restored.tif``); every TIFF keeps the input's pixel size.
+Classification writes one ``predictions.csv`` (file, class, probability per class).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from builder.errors import CellwrightError, DataError
+from builder.events import EventSink, make_event
+
+#: Output files written per image, by task (``{stem}`` is the image name without its ending).
+OUTPUTS = {
+    "classification": (),
+    "segmentation": ("{stem}_prob.tif", "{stem}_mask.tif"),
+    "instance_segmentation": ("{stem}_prob.tif", "{stem}_labels.tif", "{stem}_objects.csv"),
+    "image_to_image": ("{stem}_restored.tif",),
+}
+#: Files written once per call, by task.
+SUMMARY_FILES = {"classification": ("predictions.csv",), "instance_segmentation": ("objects.csv",)}
+
+
+def _emit(events: EventSink | None, event: str, /, **payload: Any) -> None:
+    if events is not None:
+        events(make_event(event, **payload))
+
+
+def collect_images(inputs: Iterable[str | Path]) -> list[Path]:
+    """Image files from files and folders (folders: their image files, sorted; not recursive)."""
+    from builder.data.layouts import list_images
+    from builder.data.readers import is_image_file
+
+    found: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir() and not path.name.lower().endswith(".zarr"):
+            images = list_images(path)
+            if not images:
+                raise DataError(str(path), "This folder holds no image files.",
+                                "Point at TIFF/PNG/JPEG/.npy files or OME-Zarr folders.")
+            found += images
+        elif path.exists() and is_image_file(path):
+            found.append(path)
+        else:
+            raise DataError(str(path), "Not found, or not an image Cellwright reads." if not path.exists() else
+                            "Not an image Cellwright reads.", "Give image files or folders of images.")
+    return list(dict.fromkeys(p.resolve() for p in found))
+
+
+def _stems(paths: Sequence[Path]) -> list[str]:
+    from builder.workflow.evaluate_job import _unique, sample_name
+
+    return _unique([sample_name(p) for p in paths])
+
+
+def planned_outputs(task: str, stems: Sequence[str], out_dir: Path) -> list[Path]:
+    """Every file a prediction of ``stems`` would write in ``out_dir``."""
+    files = [out_dir / f.format(stem=s) for s in stems for f in OUTPUTS[task]]
+    return files + [out_dir / f for f in SUMMARY_FILES.get(task, ())]
+
+
+def write_tiff(path: Path, array: np.ndarray, pixel_size: float | None) -> Path:
+    """Write ``Y,X`` or ``Y,X,C`` as TIFF with the pixel size (µm) Fiji and :func:`read_image` understand.
+
+    uint8/uint16/float32 are written as ImageJ hyperstacks (channels as ``C``); other types (uint32 labels) as
+    plain TIFF with the resolution in centimetres.
+    """
+    import tifffile
+
+    a = np.asarray(array)
+    kwargs: dict[str, Any] = {}
+    if a.dtype in (np.uint8, np.uint16, np.float32):
+        data = a if a.ndim == 2 else np.moveaxis(a, -1, 0)
+        meta: dict[str, Any] = {"axes": "YX" if a.ndim == 2 else "CYX"}
+        if pixel_size:
+            kwargs["resolution"] = (1.0 / pixel_size, 1.0 / pixel_size)
+            meta["unit"] = "um"
+        tifffile.imwrite(path, data, imagej=True, metadata=meta, **kwargs)
+        return path
+    if pixel_size:
+        kwargs.update(resolution=(1e4 / pixel_size, 1e4 / pixel_size), resolutionunit="CENTIMETER")
+    data = a if a.ndim == 2 else np.moveaxis(a, -1, 0)
+    tifffile.imwrite(path, data, photometric="minisblack", metadata={"axes": "YX" if a.ndim == 2 else "CYX"},
+                     **kwargs)
+    return path
+
+
+def _label_dtype(labels: np.ndarray) -> type:
+    return np.uint16 if int(labels.max(initial=0)) < 65536 else np.uint32
+
+
+def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    fields: list[str] = []
+    for row in rows:
+        fields += [k for k in row if k not in fields]
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields or ["file"])
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _predict_one(source: Any, image: Any, stem: str, out_dir: Path) -> tuple[dict[str, Any], list[Path], list]:
+    """Predict one image and write its files; returns (summary row, written paths, object rows)."""
+    from builder.tasks.measure import measure_objects, write_objects_csv
+    from builder.workflow.inference import predict_image
+
+    recipe = source.recipe
+    result = predict_image(source.model, image.array, recipe, norm_stats=source.normalization,
+                           postprocess=source.postprocess, pixel_size=image.pixel_size or recipe.data.pixel_size)
+    px = image.pixel_size or recipe.data.pixel_size
+    row: dict[str, Any] = {"file": str(image.path)}
+    written: list[Path] = []
+    objects: list[dict[str, Any]] = []
+    task = recipe.task
+    if task == "classification":
+        probs = result["probabilities"]
+        names = list(source.class_names or [])
+        names = (names + [str(i) for i in range(len(names), probs.size)])[:probs.size]
+        row.update({"class": names[result["class_index"]], "probability": float(probs[result["class_index"]])})
+        row.update({f"p_{n}": float(p) for n, p in zip(names, probs, strict=True)})
+        return row, written, objects
+    if task in ("segmentation", "instance_segmentation"):
+        written.append(write_tiff(out_dir / f"{stem}_prob.tif", result["output"].astype(np.float32), px))
+    if task == "segmentation":
+        mask = result["mask"]
+        written.append(write_tiff(out_dir / f"{stem}_mask.tif", mask.astype(np.uint8 if mask.max(initial=0) < 256
+                                                                            else np.uint16), px))
+        row["classes_found"] = sorted(int(v) for v in np.unique(mask))
+    elif task == "instance_segmentation":
+        labels = result["labels"]
+        written.append(write_tiff(out_dir / f"{stem}_labels.tif", labels.astype(_label_dtype(labels)), px))
+        objects = measure_objects(labels, image.array, channel_names=image.channel_names or None, pixel_size=px)
+        written.append(write_objects_csv(objects, out_dir / f"{stem}_objects.csv"))
+        row["objects"] = len(objects)
+    elif task == "image_to_image":
+        restored = result["restored_intensity"] if result.get("restored_intensity") is not None \
+            else result["restored"]
+        written.append(write_tiff(out_dir / f"{stem}_restored.tif", restored.astype(np.float32), px))
+    row["outputs"] = [str(p) for p in written]
+    return row, written, objects
+
+
+def predict_paths(
+    model_source: Any,
+    inputs: Iterable[str | Path],
+    out_dir: str | Path,
+    *,
+    events: EventSink | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Predict every image in ``inputs`` with a trained model and write the results to ``out_dir``.
+
+    Parameters
+    ----------
+    model_source : str, Path or ModelSource
+        A run folder, a ``.keras`` file next to its ``recipe.yaml``, a Cellwright bundle ``.zip`` (opened with the
+        safe importer), or an already opened :class:`~builder.workflow.model_source.ModelSource`.
+    inputs : iterable of str or Path
+        Image files and/or folders of images.
+    out_dir : str or Path
+        Output folder (created).
+    events : callable, optional
+        Receives ``start``, ``batch`` (one per image), ``artifact`` and ``done`` events.
+    force : bool
+        Overwrite existing outputs; otherwise existing files stop the job before anything is written.
+
+    Returns
+    -------
+    dict
+        ``task``, ``model``, ``out_dir``, ``n_images``, ``images`` (one row per image: file, outputs, class /
+        objects ...), ``files`` (every file written).
+    """
+    from builder.data.readers import read_image
+    from builder.workflow.model_source import ModelSource, open_model_source
+
+    source = model_source if isinstance(model_source, ModelSource) else open_model_source(model_source)
+    task = source.recipe.task
+    if task not in OUTPUTS:
+        raise CellwrightError("task", f"Prediction is not available for the {task!r} task.", "Use another model.")
+    paths = collect_images(inputs)
+    stems = _stems(paths)
+    out = Path(out_dir)
+    existing = [p for p in planned_outputs(task, stems, out) if p.exists()]
+    if existing and not force:
+        shown = ", ".join(p.name for p in existing[:3]) + (" ..." if len(existing) > 3 else "")
+        raise CellwrightError(str(out), f"{len(existing)} output file(s) already exist ({shown}).",
+                              "Choose another --out folder, or add --force to overwrite them.")
+    out.mkdir(parents=True, exist_ok=True)
+    _emit(events, "start", job="predict", task=task, total=len(paths), model=str(source.path))
+    rows, files, all_objects = [], [], []
+    for i, (path, stem) in enumerate(zip(paths, stems, strict=True)):
+        image = read_image(path, channels=source.recipe.data.channels, file_channels=source.recipe.data.file_channels)
+        if image.axes != "YXC":
+            raise DataError(str(path), f"is a time-lapse ({image.array.shape[0]} frames).",
+                            "Save each frame as its own image and predict those.")
+        row, written, objects = _predict_one(source, image, stem, out)
+        rows.append(row)
+        files += written
+        all_objects += [{"file": path.name, **o} for o in objects]
+        for p in written:
+            _emit(events, "artifact", kind="prediction", path=str(p))
+        _emit(events, "batch", job="predict", step=i + 1, total=len(paths), file=str(path))
+    if task == "classification":
+        _write_csv(out / "predictions.csv", rows)
+        files.append(out / "predictions.csv")
+    if task == "instance_segmentation":
+        _write_csv(out / "objects.csv", all_objects)
+        files.append(out / "objects.csv")
+    summary = {"task": task, "model": str(source.path), "out_dir": str(out), "n_images": len(paths),
+               "images": rows, "files": [str(p) for p in files]}
+    _emit(events, "done", job="predict", out_dir=str(out), n_images=len(paths))
+    return summary

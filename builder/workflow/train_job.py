@@ -1,0 +1,177 @@
+"""``cellwright train``: the whole job for one recipe.
+
+data check -> datasets (patches, augmentation, task targets) -> model -> fit (checkpoints, events) ->
+evaluation on the test split -> report -> exports. Each step writes into the run folder, so a run that stops
+at any point leaves everything done so far, and ``--resume`` continues from the last checkpoint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from builder.errors import DataError, Problem
+from builder.events import EventSink, make_event
+from builder.io_utils import atomic_write_json
+from builder.recipe import Recipe, load_recipe
+
+#: Largest number of validation/test images kept as arrays for the report.
+MAX_EVALUATION_IMAGES = 50
+
+
+@dataclass
+class TrainOutcome:
+    """What a finished (or resumed and finished) training job produced."""
+
+    run_dir: Path
+    metrics: dict[str, Any] = field(default_factory=dict)
+    reports: list[Path] = field(default_factory=list)
+    exports: list[dict[str, Any]] = field(default_factory=list)
+    epochs_completed: int = 0
+
+
+def _emit(events: EventSink | None, event: str, /, **payload: Any) -> None:
+    if events is not None:
+        events(make_event(event, **payload))
+
+
+def task_variant(recipe: Recipe) -> str | None:
+    """The target/post-processing variant of the recipe's task (e.g. three_class vs distance)."""
+    if recipe.task == "instance_segmentation":
+        return recipe.train.instance_target
+    if recipe.task == "segmentation" and recipe.data.mask_kind == "binary":
+        return "binary"
+    if recipe.task == "image_to_image" and recipe.train.self_supervised:
+        return "self_supervised"
+    return None
+
+
+def check_data_or_refuse(recipe: Recipe, dataset: Any, run_dir: Path, events: EventSink | None) -> list[Problem]:
+    """Run the data doctor, record its findings in the run folder, refuse to train on errors."""
+    from builder.data.doctor import check_dataset
+
+    problems = check_dataset(recipe, recipe.base_dir, dataset=dataset)
+    atomic_write_json(run_dir / "data_check.json", [p.to_dict() for p in problems])
+    errors = [p for p in problems if p.severity == "error"]
+    for problem in problems:
+        if problem.severity == "warning":
+            _emit(events, "warning", where=problem.where, what=problem.what, fix=problem.fix,
+                  message=f"{problem.where}: {problem.what}")
+    if errors:
+        listing = "\n".join("  " + p.format().replace("\n", "\n  ") for p in errors)
+        raise DataError(
+            where=str(dataset.root),
+            what=f"The data check found {len(errors)} problem(s), so training did not start:\n{listing}",
+            fix="Fix the files named above (run `cellwright check RECIPE` to see every finding), then train again.",
+        )
+    return problems
+
+
+def train_recipe(
+    recipe: Recipe | str | Path,
+    *,
+    runs_dir: str | Path | None = None,
+    resume: str | Path | None = None,
+    events: EventSink | None = None,
+    evaluate: bool = True,
+    report: bool = True,
+    export: bool = True,
+) -> TrainOutcome:
+    """Train the model a recipe describes, then evaluate, report and export as the recipe says.
+
+    Parameters
+    ----------
+    recipe : Recipe or path
+        The recipe (ignored when ``resume`` is given: the run's own resolved recipe is used).
+    runs_dir : path, optional
+        Parent of the run folder (default: ``runs/`` next to the recipe file).
+    resume : path, optional
+        A run folder to continue from its last checkpoint, with the same split and schedule.
+        (``runs_dir`` defaults to ``runs/`` in the current folder.)
+    events : callable, optional
+        Receives JSON-able event dicts (start, epoch, batch, warning, artifact, done, error).
+    """
+    from builder.data.layouts import discover
+    from builder.tasks.registry import get_task
+    from builder.training.run_folder import create_run_folder, open_run_folder
+
+    if resume is not None:
+        run = open_run_folder(resume)
+        recipe = _resumed_recipe(run.path)
+    elif not isinstance(recipe, Recipe):
+        recipe = load_recipe(recipe)
+    task = get_task(recipe.task)
+    task.check_trainable()
+    dataset = discover(recipe, recipe.base_dir)
+    if resume is None:
+        parent = Path(runs_dir) if runs_dir else Path.cwd() / "runs"
+        run = create_run_folder(parent, recipe.name, recipe=recipe, split=dataset.to_split_json())
+        _emit(events, "log", message=f"Run folder: {run.path}")
+    check_data_or_refuse(recipe, dataset, run.path, events)
+
+    from builder.workflow.fit_job import fit_recipe
+
+    fitted = fit_recipe(recipe, dataset, run, events=events, resume=resume is not None)
+    outcome = TrainOutcome(run_dir=run.path, epochs_completed=fitted.epochs_completed)
+    if evaluate:
+        outcome.metrics = _evaluate(recipe, dataset, run.path, fitted, events)
+    if report and recipe.report.enabled:
+        outcome.reports = _report(recipe, run.path, events)
+    if export and recipe.export.formats:
+        outcome.exports = _export(recipe, run.path, fitted, events)
+    _emit(events, "done", run=str(run.path), metrics=outcome.metrics.get("headline"),
+          reports=[str(p) for p in outcome.reports], exports=outcome.exports)
+    return outcome
+
+
+def _resumed_recipe(run_dir: Path) -> Recipe:
+    """The recipe a run was started with; paths in it stay relative to the original recipe's folder."""
+    recipe = load_recipe(run_dir / "recipe.yaml")
+    origin = run_dir / "origin.json"
+    if origin.exists():
+        import json
+
+        base = Path(json.loads(origin.read_text())["base_dir"])
+        recipe._source_path = base / "recipe.yaml"
+    return recipe
+
+
+def _evaluate(recipe: Recipe, dataset: Any, run_dir: Path, fitted: Any, events: EventSink | None) -> dict:
+    from builder.workflow.evaluate_job import evaluate_model
+
+    test = dataset.splits.get("test") or []
+    if not test:
+        what = "No test images, so the model was not evaluated."
+        _emit(events, "warning", where="data.split.test", what=what, message=what,
+              fix="Set data.split.test to a fraction such as 0.15, or add a test/ folder.")
+        return {}
+    _emit(events, "log", message=f"Evaluating on {len(test)} test image(s)...")
+    metrics = evaluate_model(
+        fitted.model, recipe, test, norm_stats=fitted.normalization, out_dir=run_dir,
+        tune_on=dataset.splits.get("validation") or None, class_names=fitted.info.get("classes") or None,
+    )
+    headline = metrics.get("headline", {})
+    _emit(events, "metric", split="test", name=headline.get("name"), value=headline.get("value"),
+          metrics=metrics.get("metrics"))
+    return metrics
+
+
+def _report(recipe: Recipe, run_dir: Path, events: EventSink | None) -> list[Path]:
+    try:
+        from builder.report.build import build_report
+    except ImportError:  # pragma: no cover - report package not installed in this build
+        return []
+    paths = build_report(run_dir, formats=tuple(recipe.report.formats))
+    for path in paths:
+        _emit(events, "artifact", kind="report", path=str(path))
+    return paths
+
+
+def _export(recipe: Recipe, run_dir: Path, fitted: Any, events: EventSink | None) -> list[dict[str, Any]]:
+    from builder.workflow.export_job import export_run
+
+    results = export_run(run_dir, formats=list(recipe.export.formats), model=fitted.model)
+    for result in results:
+        _emit(events, "artifact", kind="export", **{k: v for k, v in result.items() if k != "kind"})
+    return results
