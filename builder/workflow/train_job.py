@@ -47,6 +47,32 @@ def task_variant(recipe: Recipe) -> str | None:
     return None
 
 
+def split_record(dataset: Any, *, max_checksums: int = 5000) -> dict[str, Any]:
+    """``split.json``: image names per split, every sample, and SHA-256 checksums of the data files.
+
+    Checksums let a reader of the report verify that the same files were used; for very large data sets only
+    the first ``max_checksums`` files are hashed (the record says so).
+    """
+    import hashlib
+
+    record = dataset.to_split_json()
+    files: dict[str, str] = {}
+    root = Path(dataset.root)
+    for split, samples in dataset.splits.items():
+        record[split] = [Path(s.image_path).name for s in samples]
+        for sample in samples:
+            for path in (sample.image_path, getattr(sample, "mask_path", None), getattr(sample, "target_path", None)):
+                if path is None or len(files) >= max_checksums:
+                    continue
+                path = Path(path)
+                key = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+                if path.is_file():
+                    files[key] = hashlib.sha256(path.read_bytes()).hexdigest()
+    record["files"] = files
+    record["checksums_complete"] = len(files) < max_checksums
+    return record
+
+
 def check_data_or_refuse(recipe: Recipe, dataset: Any, run_dir: Path, events: EventSink | None) -> list[Problem]:
     """Run the data doctor, record its findings in the run folder, refuse to train on errors."""
     from builder.data.doctor import check_dataset
@@ -106,7 +132,7 @@ def train_recipe(
     dataset = discover(recipe, recipe.base_dir)
     if resume is None:
         parent = Path(runs_dir) if runs_dir else Path.cwd() / "runs"
-        run = create_run_folder(parent, recipe.name, recipe=recipe, split=dataset.to_split_json())
+        run = create_run_folder(parent, recipe.name, recipe=recipe, split=split_record(dataset))
         _emit(events, "log", message=f"Run folder: {run.path}")
     check_data_or_refuse(recipe, dataset, run.path, events)
 
