@@ -15,7 +15,7 @@ import sys
 import traceback
 
 # Keep TensorFlow's C++ start-up chatter out of the user's terminal (set before any lazy import).
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from builder import __version__
 from builder.cli.output import emit_json

@@ -1,0 +1,93 @@
+"""Train the nuclei instance-segmentation example on one real image and compare with a classical baseline.
+
+The 512x512 DSB2018 image in ../shared/realdata/dsb2018_one_image is split by columns: the left half is cut
+into 128x128 crops for training (6) and validation (2), the right half into two 256x256 test crops that the
+model never sees. The same test crops are segmented by Otsu threshold + distance-transform watershed
+(scikit-image). Run by hand (not collected by pytest):
+
+    .venv/bin/python tests/benchmarks/realdata_dsb2018.py [--epochs 40] [--out /tmp/dsb]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import tifffile
+import yaml
+
+REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata" / "dsb2018_one_image"
+
+
+def write_layout(out: Path) -> Path:
+    image = tifffile.imread(REALDATA / "img2d.tif")
+    mask = tifffile.imread(REALDATA / "mask2d.tif")
+    crops = {"train": [], "validation": [], "test": []}
+    left = [(r, c) for r in range(0, 512, 128) for c in range(0, 256, 128)]
+    for i, (r, c) in enumerate(left):
+        crops["validation" if i in (3, 4) else "train"].append((slice(r, r + 128), slice(c, c + 128)))
+    crops["test"] = [(slice(0, 256), slice(256, 512)), (slice(256, 512), slice(256, 512))]
+    for split, windows in crops.items():
+        for folder in ("images", "masks"):
+            (out / split / folder).mkdir(parents=True, exist_ok=True)
+        for i, window in enumerate(windows):
+            tifffile.imwrite(out / split / "images" / f"crop{i}.tif", image[window])
+            tifffile.imwrite(out / split / "masks" / f"crop{i}.tif", mask[window].astype(np.uint16))
+    return out
+
+
+def recipe(out: Path, epochs: int) -> Path:
+    text = {
+        "cellwright": 1, "name": "dsb2018-one-image", "task": "instance_segmentation",
+        "description": "Nuclei instance segmentation trained on the left half of one DSB2018 image.",
+        "data": {"layout": "folders", "root": str(out), "masks": "masks", "split": {"mode": "folders"}},
+        "preprocess": {"patch": {"size": 64, "per_image": 16, "foreground_fraction": 0.7},
+                       "tile": {"size": 128, "overlap": 16}},
+        "augment": {"flip": True, "rotate90": True, "brightness": 0.1, "contrast": 0.1},
+        "model": {"template": "unet", "params": {"depth": 3, "base_filters": 16}},
+        "train": {"epochs": epochs, "batch_size": 16, "optimizer": {"learning_rate": 0.002},
+                  "early_stopping": {"patience": max(5, epochs // 4)}},
+        "report": {"formats": ["html", "pdf"]},
+        "export": {"formats": ["bundle"]},
+    }
+    path = out / "dsb2018.yaml"
+    path.write_text(yaml.safe_dump(text, sort_keys=False))
+    return path
+
+
+def baseline(out: Path) -> dict:
+    from builder.tasks.classical import classical_instances
+    from builder.tasks.metrics.instances import instance_metrics
+
+    truths, preds = [], []
+    for path in sorted((out / "test" / "images").glob("*.tif")):
+        truths.append(tifffile.imread(out / "test" / "masks" / path.name))
+        preds.append(classical_instances(tifffile.imread(path)))
+    return instance_metrics(truths, preds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--out", type=Path, default=Path("/tmp/cellwright-dsb2018"))
+    args = parser.parse_args()
+    if not REALDATA.is_dir():
+        raise SystemExit(f"{REALDATA} is not present")
+    from builder.training.progress import ProgressPrinter
+    from builder.workflow.train_job import train_recipe
+
+    out = write_layout(args.out)
+    start = time.time()
+    outcome = train_recipe(recipe(out, args.epochs), runs_dir=out / "runs", events=ProgressPrinter())
+    keys = ("ap@0.5", "f1@0.5", "mean_matched_iou", "panoptic_quality", "ap_mean", "merges", "splits")
+    model = {k: outcome.metrics["metrics"].get(k) for k in keys}
+    classical = {k: baseline(out).get(k) for k in keys}
+    print(json.dumps({"run": str(outcome.run_dir), "minutes": round((time.time() - start) / 60, 1),
+                      "unet": model, "otsu_watershed": classical}, indent=2, default=float))
+
+
+if __name__ == "__main__":
+    main()
