@@ -117,3 +117,11 @@ def test_doctor_reports_versions_gpu_and_cache(monkeypatch, tmp_path: Path, caps
     assert isinstance(report["gpu_visible"], bool)
     if not report["gpu_visible"]:
         assert len(report["reason"]) > 40
+
+
+def test_bench_startup_reports_time_without_tensorflow(capsys):
+    code = main(["bench", "--repeat", "1", "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert result["tensorflow_imported"] is False
+    assert result["median_s"] > 0 and result["target_s"] == 1.5
+    assert code == (0 if result["ok"] else 1)
