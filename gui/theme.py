@@ -20,6 +20,9 @@ QLabel#hint {{ color: #616e7c; }}
 QLabel#bigStatus {{ font-size: 11pt; font-weight: 600; }}
 QLabel#canvasMessage {{ background: #eef4ff; color: #1e3a8a; padding: 6px 10px; }}
 QLabel#canvasMessage[error="true"] {{ background: #fdecea; color: #9b1c1c; }}
+QLabel#errorBox {{ background: #fdecea; color: #9b1c1c; border: 1px solid #f5c2c0; border-radius: 5px;
+                   padding: 8px 12px; }}
+QLabel#headline {{ font-size: 18pt; font-weight: 700; color: {ACCENT}; }}
 QLabel#imageView {{ background: #111418; color: #9aa5b1; }}
 QPushButton {{ padding: 5px 12px; border: 1px solid #cbd2d9; border-radius: 5px; background: #f5f7fa; }}
 QPushButton:hover {{ background: #e4e7eb; }}

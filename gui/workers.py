@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
 from builder.events import parse_event_line
+from gui.worker_messages import LogCleaner
 
 
 def cellwright_argv(*args: str) -> list[str]:
@@ -37,6 +38,7 @@ class EventTail(QObject):
         self.path = Path(path)
         self._offset = 0
         self._partial = b""
+        self.cleaner = LogCleaner(self.path)
         self._timer = QTimer(self, interval=interval_ms)
         self._timer.timeout.connect(self.poll)
 
@@ -68,9 +70,22 @@ class EventTail(QObject):
             parsed = parse_event_line(text)
             if parsed is not None:
                 self.event.emit(parsed)
-            elif text.strip():
-                self.line.emit(text)
+            elif (shown := self.cleaner.feed(text)) is not None:
+                self.line.emit(shown)
         return len(lines)
+
+
+def exit_file(log_path: str | os.PathLike[str]) -> Path:
+    """Where :mod:`gui.job_runner` records the exit code of the job that writes ``log_path``."""
+    return Path(str(log_path) + ".exit")
+
+
+def read_exit_code(log_path: str | os.PathLike[str]) -> int | None:
+    """Exit code of the finished job that wrote ``log_path`` (``None`` while it runs or when unknown)."""
+    try:
+        return int(json.loads(exit_file(log_path).read_text(encoding="utf-8"))["code"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def start_detached(argv: list[str], log_path: str | os.PathLike[str], cwd: str | os.PathLike[str] | None = None
@@ -78,20 +93,23 @@ def start_detached(argv: list[str], log_path: str | os.PathLike[str], cwd: str |
     """Start ``argv`` as a process that keeps running when the GUI closes; output goes to ``log_path``.
 
     The process gets its own session (process group on Windows), so closing the window or its terminal
-    does not stop it. Returns the process id; raises ``OSError`` when the program cannot be started.
+    does not stop it. It runs under :mod:`gui.job_runner`, which writes its exit code next to the log
+    (see :func:`read_exit_code`). Returns the process id; raises ``OSError`` when it cannot be started.
     """
     import subprocess
 
     log = Path(log_path)
     log.parent.mkdir(parents=True, exist_ok=True)
+    exit_file(log).unlink(missing_ok=True)
     options: dict[str, Any] = {}
     if os.name == "nt":  # pragma: no cover - Windows only
         options["creationflags"] = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP
     else:
         options["start_new_session"] = True
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    wrapped = [sys.executable, "-m", "gui.job_runner", str(exit_file(log)), "--", *argv]
     with log.open("ab") as stream:
-        process = subprocess.Popen(argv, stdout=stream, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        process = subprocess.Popen(wrapped, stdout=stream, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                    cwd=str(cwd) if cwd else None, env=env, **options)
     _CHILDREN[process.pid] = process  # polled by is_running() so a finished child does not linger
     return int(process.pid)
@@ -154,7 +172,12 @@ def load_job(project_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
 
 
 class WorkerProcess(QObject):
-    """A ``cellwright ... --events`` job tied to the window; stdout events and log lines become signals."""
+    """A ``cellwright ...`` job tied to the window (export, predict, previews).
+
+    Events on stdout become ``event`` signals; other stdout text is kept in :attr:`stdout_text` (``--json``
+    results); stderr lines become ``line`` signals with tracebacks folded away. ``finished`` gives the exit
+    code (-1 when the program could not start); :attr:`errors` holds the ``error`` events seen.
+    """
 
     event = Signal(dict)
     line = Signal(str)
@@ -163,13 +186,20 @@ class WorkerProcess(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.process = QProcess(self)
-        self.process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
-        self.process.readyReadStandardOutput.connect(self._read)
+        self.process.readyReadStandardOutput.connect(self._read_stdout)
+        self.process.readyReadStandardError.connect(self._read_stderr)
         self.process.finished.connect(self._done)
         self.process.errorOccurred.connect(self._error)
-        self._partial = b""
+        self._partial = {"out": b"", "err": b""}
+        self.stdout_text = ""
+        self.stderr_text = ""
+        self.errors: list[dict[str, Any]] = []
+        self.cleaner = LogCleaner()
 
     def start(self, argv: list[str], cwd: str | os.PathLike[str] | None = None) -> None:
+        self._partial = {"out": b"", "err": b""}
+        self.stdout_text, self.stderr_text, self.errors = "", "", []
+        self.cleaner = LogCleaner()
         if cwd:
             self.process.setWorkingDirectory(str(cwd))
         self.process.start(argv[0], argv[1:])
@@ -183,23 +213,53 @@ class WorkerProcess(QObject):
             if not self.process.waitForFinished(3000):
                 self.process.kill()
 
-    def _read(self) -> None:
-        data = self._partial + bytes(self.process.readAllStandardOutput())
-        *lines, self._partial = data.split(b"\n")
-        for raw in lines:
-            text = raw.decode("utf-8", errors="replace").rstrip("\r")
-            parsed = parse_event_line(text)
-            if parsed is not None:
-                self.event.emit(parsed)
-            elif text.strip():
-                self.line.emit(text)
+    def json_result(self) -> Any:
+        """The JSON document the command printed with ``--json`` (``None`` when there is none)."""
+        text = self.stdout_text.strip()
+        start = min((i for i in (text.find("{"), text.find("[")) if i >= 0), default=-1)
+        if start < 0:
+            return None
+        try:
+            return json.loads(text[start:])
+        except ValueError:
+            return None
 
-    def _done(self, code: int, _status) -> None:
-        self._read()
-        if self._partial.strip():
-            self._partial += b"\n"
-            self._read()
-        self.finished.emit(int(code))
+    def save_log(self, path: str | os.PathLike[str]) -> Path:
+        """Write everything the job printed (stdout, then stderr, tracebacks included) to ``path``."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.stdout_text + self.stderr_text, encoding="utf-8")
+        return path
+
+    def _lines(self, channel: str, data: bytes, final: bool = False) -> list[str]:
+        data = self._partial[channel] + data
+        *lines, self._partial[channel] = data.split(b"\n")
+        if final and self._partial[channel]:
+            lines.append(self._partial[channel])
+            self._partial[channel] = b""
+        return [raw.decode("utf-8", errors="replace").rstrip("\r") for raw in lines]
+
+    def _read_stdout(self, final: bool = False) -> None:
+        for text in self._lines("out", bytes(self.process.readAllStandardOutput()), final):
+            parsed = parse_event_line(text)
+            if parsed is None:
+                self.stdout_text += text + "\n"
+                continue
+            if parsed.get("event") == "error":
+                self.errors.append(parsed)
+            self.event.emit(parsed)
+
+    def _read_stderr(self, final: bool = False) -> None:
+        for text in self._lines("err", bytes(self.process.readAllStandardError()), final):
+            self.stderr_text += text + "\n"
+            if (shown := self.cleaner.feed(text)) is not None:
+                self.line.emit(shown)
+
+    def _done(self, code: int, status) -> None:
+        self._read_stdout(final=True)
+        self._read_stderr(final=True)
+        crashed = status == QProcess.ExitStatus.CrashExit
+        self.finished.emit(int(code) if not crashed or code else -1)
 
     def _error(self, error) -> None:
         if error == QProcess.ProcessError.FailedToStart:

@@ -196,7 +196,7 @@ def layers(nodes: Nodes) -> dict[str, int]:
     return depth
 
 
-def auto_layout(nodes: Nodes, levels: dict[str, int] | None = None, dx: float = 215.0, dy: float = 95.0
+def auto_layout(nodes: Nodes, levels: dict[str, int] | None = None, dx: float = 280.0, dy: float = 95.0
                 ) -> dict[str, tuple[float, float]]:
     """Positions: each node one column right of its furthest input, one row down per resolution level.
 

@@ -186,7 +186,11 @@ class EdgeItem(QGraphicsPathItem):
         self.setPath(curve(start, end))
         middle = self.path().pointAtPercent(0.5)
         bounds = self.label.boundingRect()
-        self.label.setPos(middle.x() - bounds.width() / 2, middle.y() - bounds.height() - 2)
+        y = middle.y() - bounds.height() - 2
+        if abs(end.x() - start.x()) < bounds.width() + 16:  # too short: lift the label above both nodes
+            top = min(self.source.sceneBoundingRect().top(), self.target.sceneBoundingRect().top())
+            y = min(y, top - bounds.height() - 2)
+        self.label.setPos(middle.x() - bounds.width() / 2, y)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         pen = QPen(self.pen())

@@ -19,6 +19,7 @@ class Curves(QWidget):
         self.loss_ax = self.figure.add_subplot(1, 2, 1)
         self.metric_ax = self.figure.add_subplot(1, 2, 2)
         self.series: dict[str, list[tuple[float, float]]] = {}
+        self.finished = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas)
@@ -28,6 +29,12 @@ class Curves(QWidget):
 
     def clear(self) -> None:
         self.series = {}
+        self.finished = False
+        self.redraw()
+
+    def mark_finished(self) -> None:
+        """Training ended: an empty panel now says why instead of 'waiting'."""
+        self.finished = True
         self.redraw()
 
     def add_epoch(self, epoch: float, metrics: dict[str, float]) -> None:
@@ -49,10 +56,15 @@ class Curves(QWidget):
             xs, ys = zip(*points, strict=True)
             style = "--" if name.startswith("val_") else "-"
             ax.plot(xs, ys, style, marker="o" if len(xs) < 30 else None, markersize=3, label=name)
+        from matplotlib.ticker import MaxNLocator
+
         for ax in (self.loss_ax, self.metric_ax):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             if ax.lines:
                 ax.legend(fontsize=8, frameon=False)
             else:
-                ax.text(0.5, 0.5, "waiting for the first epoch", ha="center", va="center",
+                text = ("no other metric was tracked during training;\nthe test scores are on the Results page"
+                        if self.finished else "waiting for the first epoch")
+                ax.text(0.5, 0.5, text, ha="center", va="center",
                         transform=ax.transAxes, fontsize=9, color="#868e96")
         self.canvas.draw_idle()

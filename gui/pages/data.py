@@ -20,11 +20,16 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSlider,
     QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from gui.document import RecipeDocument
+from gui.pages.augment_preview import AugmentPreview
+from gui.pages.data_stats import class_counts
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".ome.tif", ".zarr")
 
@@ -99,6 +104,13 @@ class DataPage(QWidget):
         self.files = QListWidget()
         self.counts = QLabel("")
         self.counts.setWordWrap(True)
+        self.class_table = QTableWidget(0, 5)
+        self.class_table.verticalHeader().setVisible(False)
+        self.class_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.class_table.setToolTip("How the recipe splits the data (train / validation / test) and what is in it")
+        self.class_note = QLabel("")
+        self.class_note.setObjectName("hint")
+        self.class_note.setWordWrap(True)
         self.channel = QComboBox()
         self.low = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=50, value=1)
         self.high = QSlider(Qt.Orientation.Horizontal, minimum=50, maximum=1000, value=998)
@@ -123,6 +135,9 @@ class DataPage(QWidget):
         column.addWidget(self.folder_label)
         column.addWidget(self.files, 1)
         column.addWidget(self.counts)
+        column.addWidget(QLabel("Images and classes per split"))
+        column.addWidget(self.class_table)
+        column.addWidget(self.class_note)
         controls = QFormLayout()
         controls.addRow("Channel", self.channel)
         controls.addRow("Black level (percentile)", self.low)
@@ -130,10 +145,14 @@ class DataPage(QWidget):
         controls.addRow("", self.show_mask)
         column.addLayout(controls)
         column.addWidget(self.info)
+        self.augment = AugmentPreview(doc)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(scroll, "Image")
+        self.tabs.addTab(self.augment, "Augmentation preview")
         split = QSplitter()
         split.addWidget(left)
-        split.addWidget(scroll)
-        split.setSizes([320, 900])
+        split.addWidget(self.tabs)
+        split.setSizes([360, 900])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         title = QLabel("Data")
@@ -176,9 +195,32 @@ class DataPage(QWidget):
             self.files.addItem(str(path.relative_to(folder)))
         self.folder_label.setText(str(folder))
         self.counts.setText(self._count_text(source, files))
+        self.update_class_counts()
         if files:
             self.files.setCurrentRow(0)
         return len(files)
+
+    def update_class_counts(self) -> int:
+        """Fill the split / class table from the recipe's data section; returns the number of rows."""
+        header, rows, note = class_counts(self.doc.data, self.doc.path)
+        self.class_table.clear()
+        self.class_table.setColumnCount(len(header) or 1)
+        self.class_table.setHorizontalHeaderLabels(header or [""])
+        self.class_table.setRowCount(len(rows))
+        for r, cells in enumerate(rows):
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.class_table.setItem(r, c, item)
+        self.class_table.resizeColumnsToContents()
+        self.class_table.resizeRowsToContents()
+        height = self.class_table.horizontalHeader().height() + sum(
+            self.class_table.rowHeight(r) for r in range(len(rows))) + 2 * self.class_table.frameWidth() + 2
+        self.class_table.setFixedHeight(min(240, height))
+        self.class_table.setVisible(bool(rows))
+        self.class_note.setText(note)
+        return len(rows)
 
     def _count_text(self, source: Path, files: list[Path]) -> str:
         groups: dict[str, int] = {}

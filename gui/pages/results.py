@@ -1,4 +1,4 @@
-"""The results page: finished runs, their scores, the report, and the export dialog."""
+"""The results page: finished runs, their headline score and metrics, the report, prediction and export."""
 
 from __future__ import annotations
 
@@ -9,30 +9,24 @@ from typing import Any
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
-    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from gui import workers
 from gui.document import RecipeDocument
-
-EXPORT_FORMATS = (
-    ("bundle", "Cellwright bundle (model + recipe + report; opens in Cellwright)"),
-    ("bioimageio", "BioImage Model Zoo package (deepImageJ, ilastik, QuPath…)"),
-    ("onnx", "ONNX (runs in many tools without TensorFlow)"),
-    ("savedmodel", "TensorFlow SavedModel"),
-)
+from gui.pages.export_dialog import ExportDialog
+from gui.pages.predict_panel import PredictPanel
+from gui.worker_messages import failure_text
 
 
 def find_runs(project: Path) -> list[Path]:
@@ -58,112 +52,93 @@ def flat_metrics(metrics: Any, prefix: str = "") -> list[tuple[str, str]]:
     return rows
 
 
-class ExportDialog(QDialog):
-    """Pick formats; runs ``cellwright export RUN --format F --events`` and shows its progress."""
-
-    def __init__(self, run_dir: Path, parent=None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(f"Export {run_dir.name}")
-        self.run_dir = run_dir
-        self.boxes = {key: QCheckBox(text) for key, text in EXPORT_FORMATS}
-        self.boxes["bundle"].setChecked(True)
-        self.log = QPlainTextEdit(readOnly=True)
-        self.log.setPlaceholderText("Progress of the export appears here.")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.ActionRole)
-        self.export_button.clicked.connect(self.start)
-        self.buttons.rejected.connect(self.reject)
-        self.worker = workers.WorkerProcess(self)
-        self.worker.event.connect(self._on_event)
-        self.worker.line.connect(self.log.appendPlainText)
-        self.worker.finished.connect(self._finished)
-        self.exit_code: int | None = None
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Formats to write into the run's exports/ folder:"))
-        for box in self.boxes.values():
-            layout.addWidget(box)
-        layout.addWidget(self.log, 1)
-        layout.addWidget(self.buttons)
-        self.resize(560, 420)
-
-    def formats(self) -> list[str]:
-        return [key for key, box in self.boxes.items() if box.isChecked()]
-
-    def command(self) -> list[str]:
-        args = ["export", str(self.run_dir), "--events"]
-        for name in self.formats():
-            args += ["--format", name]
-        return workers.cellwright_argv(*args)
-
-    def start(self) -> None:
-        if not self.formats():
-            self.log.appendPlainText("Choose at least one format.")
-            return
-        self.export_button.setEnabled(False)
-        self.exit_code = None
-        self.log.appendPlainText("Exporting " + ", ".join(self.formats()) + "…")
-        self.worker.start(self.command(), cwd=self.run_dir)
-
-    def _on_event(self, event: dict[str, Any]) -> None:
-        name = event.get("event")
-        if name == "artifact":
-            self.log.appendPlainText(f"✓ wrote {event.get('path', '')}")
-        elif name == "error":
-            self.log.appendPlainText(f"✕ {event.get('where', '')}: {event.get('what', '')}"
-                                     + (f"\n  fix: {event['fix']}" if event.get("fix") else ""))
-        elif name in ("log", "warning", "done"):
-            self.log.appendPlainText(str(event.get("message") or name))
-
-    def _finished(self, code: int) -> None:
-        self.exit_code = code
-        self.export_button.setEnabled(True)
-        self.log.appendPlainText("Export finished." if code == 0 else f"Export stopped (exit code {code}).")
+def read_scores(run: Path) -> tuple[str, list[tuple[str, str]]]:
+    """Headline text (``"AP@0.5 = 0.812 on 12 test images"``) and metric rows of a run's ``metrics.json``."""
+    try:
+        metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "", []
+    if not isinstance(metrics, dict):
+        return "", []
+    headline = metrics.get("headline") or {}
+    text = ""
+    if isinstance(headline.get("value"), (int, float)):
+        text = f"{headline.get('name', 'score')} = {headline['value']:.3f}"
+        if metrics.get("n_images"):
+            text += f" on {metrics['n_images']} {metrics.get('split', 'test')} image(s)"
+    rows = flat_metrics(metrics["metrics"]) if isinstance(metrics.get("metrics"), dict) else flat_metrics(metrics)
+    per_class = metrics.get("per_class")
+    if isinstance(per_class, dict):
+        rows += flat_metrics(per_class)
+    return text, rows
 
 
 class ResultsPage(QWidget):
-    """Runs of the open recipe's project, their scores and actions."""
+    """Runs of the open recipe's project: scores, report, prediction on new images, export."""
 
     def __init__(self, doc: RecipeDocument, parent=None) -> None:
         super().__init__(parent)
         self.doc = doc
         self.runs = QListWidget()
+        self.headline = QLabel("")
+        self.headline.setObjectName("headline")
+        self.summary = QLabel("Train a model to see its results here.")
+        self.summary.setWordWrap(True)
         self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["Score", "Value"])
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setColumnWidth(0, 260)
         self.table.verticalHeader().setVisible(False)
-        self.summary = QLabel("Train a model to see its results here.")
-        self.summary.setWordWrap(True)
-        self.report_button = QPushButton("Open report")
-        self.report_button.setToolTip("Open the run's report in your web browser")
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.report_button = QPushButton("Open report in browser")
+        self.report_button.setToolTip("Open the run's report.html in your web browser (figures, methods text)")
+        self.write_report_button = QPushButton("Write report")
+        self.write_report_button.setToolTip("Run 'cellwright report' for this run")
         self.export_button = QPushButton("Export…")
         self.export_button.setObjectName("primary")
         self.folder_button = QPushButton("Show run folder")
         refresh = QPushButton("Refresh")
-        for button in (self.report_button, self.export_button, self.folder_button):
+        for button in (self.report_button, self.write_report_button, self.export_button, self.folder_button):
             button.setEnabled(False)
         actions = QHBoxLayout()
-        for button in (self.report_button, self.export_button, self.folder_button, refresh):
+        for button in (self.export_button, self.report_button, self.write_report_button, self.folder_button,
+                       refresh):
             actions.addWidget(button)
         actions.addStretch(1)
-        right = QWidget()
-        column = QVBoxLayout(right)
+        scores = QWidget()
+        column = QVBoxLayout(scores)
+        column.addWidget(self.headline)
         column.addWidget(self.summary)
-        column.addLayout(actions)
         column.addWidget(self.table, 1)
+        self.report_view = QTextBrowser()
+        self.report_view.setOpenExternalLinks(True)
+        self.report_view.setPlaceholderText("This run has no report yet: 'Write report' makes one.")
+        self.predict = PredictPanel()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(scores, "Scores")
+        self.tabs.addTab(self.report_view, "Report")
+        self.tabs.addTab(self.predict, "Predict new images")
+        right = QWidget()
+        right_column = QVBoxLayout(right)
+        right_column.setContentsMargins(0, 0, 0, 0)
+        right_column.addLayout(actions)
+        right_column.addWidget(self.tabs, 1)
         split = QSplitter()
         split.addWidget(self.runs)
         split.addWidget(right)
-        split.setSizes([300, 900])
+        split.setSizes([280, 920])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         title = QLabel("Results")
         title.setObjectName("pageTitle")
         layout.addWidget(title)
         layout.addWidget(split, 1)
+        self.report_worker = workers.WorkerProcess(self)
+        self.report_worker.finished.connect(self._report_written)
         self.runs.currentTextChanged.connect(self.show_run)
         refresh.clicked.connect(self.refresh)
         self.report_button.clicked.connect(lambda: self._open(self.current_run() / "report.html"))
+        self.write_report_button.clicked.connect(self.write_report)
         self.folder_button.clicked.connect(lambda: self._open(self.current_run()))
         self.export_button.clicked.connect(self.export)
         doc.path_changed.connect(lambda _p: self.refresh())
@@ -178,6 +153,8 @@ class ResultsPage(QWidget):
             self.runs.addItem(run.name)
         if self.runs.count():
             self.runs.setCurrentRow(0)
+        else:
+            self.predict.set_run(None)
 
     def current_run(self) -> Path:
         return (self.project() or Path.cwd()) / "runs" / self.runs.currentItem().text()
@@ -186,22 +163,56 @@ class ResultsPage(QWidget):
         if not name:
             return
         run = self.current_run()
+        headline, rows = read_scores(run)
         self.table.setRowCount(0)
-        try:
-            rows = flat_metrics(json.loads((run / "metrics.json").read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            rows = []
         for key, value in rows:
             row = self.table.rowCount()
             self.table.insertRow(row)
             self.table.setItem(row, 0, QTableWidgetItem(key))
             self.table.setItem(row, 1, QTableWidgetItem(value))
-        has_report = (run / "report.html").exists()
-        self.summary.setText(f"{run.name}: {len(rows)} scores" + ("" if has_report else " · no report yet")
-                             if rows else f"{run.name}: not evaluated yet (training still running or stopped).")
-        self.report_button.setEnabled(has_report)
-        self.export_button.setEnabled(True)
+        self.headline.setText(headline)
+        self.headline.setVisible(bool(headline))
+        has_model = (run / "checkpoints" / "best.keras").exists()
+        self.summary.setText(f"{run.name}: test scores" if rows else
+                             f"{run.name}: not evaluated yet (training still running or stopped).")
+        self.show_report(run)
+        self.write_report_button.setEnabled(has_model and not self.report_worker.running())
+        self.export_button.setEnabled(has_model)
         self.folder_button.setEnabled(True)
+        self.predict.set_run(run if has_model else None)
+
+    def show_report(self, run: Path) -> bool:
+        """Show ``report.html`` of ``run`` in the Report tab; ``False`` when the run has none."""
+        report = run / "report.html"
+        self.report_button.setEnabled(report.exists())
+        if not report.exists():
+            self.report_view.clear()
+            return False
+        self.report_view.setSearchPaths([str(run)])
+        self.report_view.setSource(QUrl.fromLocalFile(str(report)))
+        return True
+
+    def write_report(self) -> bool:
+        if self.report_worker.running() or not self.runs.currentItem():
+            return False
+        self.write_report_button.setEnabled(False)
+        self.report_view.setPlainText("Writing the report…")
+        self.report_worker.start(workers.cellwright_argv("report", str(self.current_run()), "--json"),
+                                 cwd=self.current_run())
+        return True
+
+    def _report_written(self, code: int) -> None:
+        self.write_report_button.setEnabled(True)
+        run = self.current_run()
+        if code == 0 and self.show_report(run):
+            self.tabs.setCurrentWidget(self.report_view)
+            return
+        result = self.report_worker.json_result()
+        errors = list(self.report_worker.errors)
+        if isinstance(result, dict) and isinstance(result.get("error"), dict):
+            errors.append(result["error"])
+        log = None if errors else self.report_worker.save_log(run / "report-error.log")
+        self.report_view.setPlainText(failure_text(code, errors, log))
 
     def export(self) -> ExportDialog:
         dialog = ExportDialog(self.current_run(), self)

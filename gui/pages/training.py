@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -31,13 +31,23 @@ from PySide6.QtWidgets import (
 from gui import workers
 from gui.document import RecipeDocument
 from gui.pages.curves import Curves
+from gui.worker_messages import error_text, failure_text
 
-CommandFactory = Callable[[Path, bool], list[str]]
+CommandFactory = Callable[[Path, "str | None"], list[str]]
 
 
-def default_command(recipe: Path, resume: bool) -> list[str]:
-    """``cellwright train RECIPE --events`` (plus ``--resume`` to continue the last run)."""
-    return workers.cellwright_argv("train", str(recipe), "--events", *(["--resume"] if resume else []))
+def default_command(recipe: Path, resume_dir: str | None) -> list[str]:
+    """``cellwright train RECIPE --events --runs DIR`` or ``cellwright train --resume RUN_DIR --events``."""
+    if resume_dir:
+        return workers.cellwright_argv("train", "--resume", str(resume_dir), "--events")
+    return workers.cellwright_argv("train", str(recipe), "--events", "--runs", str(recipe.parent / "runs"))
+
+
+def latest_run(project: Path, name: str) -> Path | None:
+    """The newest run folder of recipe ``name`` under ``project/runs`` (``None`` when there is none)."""
+    runs = project / "runs"
+    found = [p for p in runs.glob(f"{name}-*") if p.is_dir() and (p / "recipe.yaml").exists()] if runs.is_dir() else []
+    return max(found, key=lambda p: p.stat().st_mtime, default=None)
 
 
 def device_explanation() -> str:
@@ -73,12 +83,18 @@ class TrainingPage(QWidget):
         self.pid: int | None = None
         self.tail: workers.EventTail | None = None
         self.run_dir: str = ""
+        self.log_path: Path | None = None
         self.events: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []
+        self.exit_code: int | None = None
+        self._stopped_by_user = False
+        self._watch = QTimer(self, interval=500)
+        self._watch.timeout.connect(self._check_process)
         self.start_button = QPushButton("▶  Start training")
         self.start_button.setObjectName("primary")
         self.start_button.setToolTip("Train the model of this recipe (F5)")
         self.resume_button = QPushButton("Resume")
-        self.resume_button.setToolTip("Continue the last run from its last checkpoint")
+        self.resume_button.setToolTip("Continue the last run of this recipe from its last checkpoint")
         self.stop_button = QPushButton("■  Stop")
         self.stop_button.setEnabled(False)
         self.status = QLabel("Not started.")
@@ -89,6 +105,11 @@ class TrainingPage(QWidget):
         self.progress.setValue(0)
         self.eta = QLabel("ETA –")
         self.step = QLabel("")
+        self.message = QLabel("")
+        self.message.setObjectName("errorBox")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.hide()
         self.device = QLabel(f"Device: {device_explanation()}")
         self.device.setWordWrap(True)
         self.device.setObjectName("hint")
@@ -107,6 +128,7 @@ class TrainingPage(QWidget):
         grid.addWidget(self.step, 2, 0)
         grid.addWidget(self.eta, 2, 2)
         grid.addWidget(self.device, 3, 0, 1, 3)
+        grid.addWidget(self.message, 4, 0, 1, 3)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.curves)
         split.addWidget(self.log)
@@ -129,43 +151,96 @@ class TrainingPage(QWidget):
         return self.doc.path.parent if self.doc.path else None
 
     def start(self, resume: bool = False) -> bool:
-        """Save the recipe if needed and start training in a detached process; returns ``True`` when started."""
+        """Save the recipe if needed and start training in a detached process; returns ``True`` when started.
+
+        ``resume=True`` continues the last run of this recipe (``cellwright train --resume RUN_DIR``).
+        """
         if self.running():
             return False
         if (self.doc.dirty or self.doc.path is None) and not (self.save_first and self.save_first()):
             self.status.setText("Save the recipe first: training runs the recipe file.")
             return False
         errors = [p for p in self.doc.problems if p.severity == "error"]
-        if errors:
+        if errors and not resume:
             QMessageBox.warning(self, "The recipe has problems",
                                 "Fix these first (see the YAML panel of the editor):\n\n"
                                 + "\n".join(p.format() for p in errors[:6]))
             return False
         name = str(self.doc.data.get("name") or "run")
+        resume_dir = None
+        if resume:
+            last = Path(self.run_dir) if self.run_dir else latest_run(self.project_dir(), name)
+            if last is None or not last.is_dir():
+                self.status.setText("Nothing to resume: this recipe has no earlier run. Use 'Start training'.")
+                return False
+            resume_dir = str(last)
         log_path = self.project_dir() / "runs" / f"gui-{name}-{time.strftime('%Y%m%d-%H%M%S')}.events.jsonl"
         try:
-            self.pid = workers.start_detached(self.command(self.doc.path, resume), log_path, cwd=self.project_dir())
+            self.pid = workers.start_detached(self.command(self.doc.path, resume_dir), log_path,
+                                              cwd=self.project_dir())
         except OSError as error:
             self.status.setText(f"Training could not start: {error}")
             return False
         workers.save_job(self.project_dir(), {"pid": self.pid, "log": str(log_path), "recipe": str(self.doc.path),
-                                              "started": time.time()})
+                                              "started": time.time(), "resume": resume_dir})
         self.curves.clear()
         self.log.clear()
-        self.events = []
         self._follow(log_path)
-        self.status.setText("Starting… (loading TensorFlow and the data takes a few seconds)")
+        self.status.setText(("Resuming " + Path(resume_dir).name if resume_dir else "Starting")
+                            + "… (loading TensorFlow and the data takes a few seconds)")
         return True
 
     def _follow(self, log_path: Path) -> None:
         if self.tail is not None:
             self.tail.stop()
             self.tail.deleteLater()
+        self.log_path, self.events, self.errors, self.exit_code = log_path, [], [], None
+        self.run_dir = ""
+        self._stopped_by_user = False
+        self.message.hide()
         self.tail = workers.EventTail(log_path, parent=self)
         self.tail.event.connect(self.on_event)
         self.tail.line.connect(self.log.appendPlainText)
         self.tail.start()
         self._set_running(True)
+        self._watch.start()
+
+    def _check_process(self) -> None:
+        """Called twice a second while following a job: notices when the worker has ended and says how."""
+        if self.running():
+            return
+        self._watch.stop()
+        if self.tail is not None:
+            self.tail.poll()
+        code = workers.read_exit_code(self.log_path) if self.log_path else None
+        self.exit_code = code
+        self._set_running(False)
+        self.eta.setText("ETA –")
+        self.curves.mark_finished()
+        if self._stopped_by_user:
+            return
+        if code == 0:
+            self.status.setText(self._finished_text())
+            self.run_finished.emit(self.run_dir)
+            return
+        self.status.setText("Training stopped with an error." if self.errors else "Training stopped.")
+        self.show_message(failure_text(code, self.errors, self.log_path))
+
+    def _finished_text(self) -> str:
+        fit = next((e for e in reversed(self.events) if e.get("event") == "done" and "epochs_completed" in e), {})
+        best = fit.get("best_value")
+        text = f"Finished: {fit.get('epochs_completed', '?')} epochs"
+        if isinstance(best, (int, float)):
+            text += f", best {fit.get('monitor')} {best:.4g}"
+        test = next((e for e in reversed(self.events) if e.get("event") == "metric"), None)
+        if test and isinstance(test.get("value"), (int, float)):
+            text += f" · test {test.get('name')} {test['value']:.3f}"
+        return text
+
+    def show_message(self, text: str) -> None:
+        """A plain message (what went wrong and the fix) above the curves."""
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
 
     def reattach(self) -> None:
         """Follow a training started earlier for this project, if it is still running (or show how it ended)."""
@@ -177,8 +252,6 @@ class TrainingPage(QWidget):
         self.curves.clear()
         self.log.clear()
         self._follow(Path(job["log"]))
-        if not workers.is_running(self.pid):
-            self._set_running(False)
 
     def running(self) -> bool:
         return workers.is_running(self.pid)
@@ -190,6 +263,7 @@ class TrainingPage(QWidget):
                                           "from it.") if self.isVisible() else QMessageBox.StandardButton.Yes
             if answer != QMessageBox.StandardButton.Yes:
                 return
+            self._stopped_by_user = True
             workers.stop_process(self.pid)
             self.status.setText("Stopped. 'Resume' continues from the last checkpoint.")
         self._set_running(False)
@@ -204,7 +278,7 @@ class TrainingPage(QWidget):
         self.events.append(event)
         name = event.get("event")
         if name == "start":
-            self.run_dir = str(event.get("run", ""))
+            known, self.run_dir = self.run_dir, str(event.get("run", ""))
             epochs = int(event.get("epochs") or 1)
             self.progress.setRange(0, epochs)
             self.progress.setValue(int(event.get("initial_epoch") or 0))
@@ -214,7 +288,8 @@ class TrainingPage(QWidget):
                 self.device.setText(f"Device: {device}. {reason}".strip())
             self.status.setText(f"Training {self.doc.data.get('name', '')}: {epochs} epochs, "
                                 f"{event.get('parameters', '?')} weights")
-            self.log.appendPlainText(f"Run folder: {self.run_dir}")
+            if known != self.run_dir:
+                self.log.appendPlainText(f"Run folder: {self.run_dir}")
         elif name == "batch":
             self.step.setText(f"epoch {event.get('epoch')} · step {event.get('step')} of {event.get('steps') or '?'}")
             self.eta.setText(f"ETA {format_duration(event.get('eta_s'))}")
@@ -227,18 +302,28 @@ class TrainingPage(QWidget):
             summary = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items() if isinstance(v, (int, float)))
             self.log.appendPlainText(f"epoch {event.get('epoch')}/{event.get('epochs')}: {summary}")
         elif name in ("log", "warning"):
-            self.log.appendPlainText(("warning: " if name == "warning" else "") + str(event.get("message", "")))
+            message = str(event.get("message", ""))
+            if name == "log" and message.startswith("Run folder: "):
+                self.run_dir = message.removeprefix("Run folder: ").strip()
+            self.log.appendPlainText(("warning: " if name == "warning" else "") + message)
+        elif name == "metric":
+            value = event.get("value")
+            if isinstance(value, (int, float)):
+                self.log.appendPlainText(f"Test score {event.get('name')}: {value:.4g}")
+        elif name == "artifact":
+            self.log.appendPlainText(f"Wrote {event.get('kind', 'file')}: {event.get('path', '')}")
         elif name == "error":
-            text = f"{event.get('where', '')}: {event.get('what', '')}".strip(": ")
+            if self.errors and self.errors[-1].get("what") == event.get("what"):
+                return  # the same error reported by two layers
+            self.errors.append(event)
             self.status.setText("Training stopped with an error.")
-            self.log.appendPlainText(f"ERROR {text}" + (f"\n  fix: {event['fix']}" if event.get("fix") else ""))
-            self._set_running(False)
+            self.log.appendPlainText("ERROR " + error_text(event).replace("\nFix:", "\n  fix:"))
+            self.show_message(error_text(event))
         elif name == "done":
             self.run_dir = str(event.get("run", self.run_dir))
-            self.progress.setValue(self.progress.maximum() if not event.get("stopped_early") else self.progress.value())
-            self.eta.setText("ETA –")
-            best = event.get("best_value")
-            self.status.setText(f"Finished: {event.get('epochs_completed')} epochs"
-                                + (f", best {event.get('monitor')} {best:.4g}" if isinstance(best, float) else ""))
-            self._set_running(False)
-            self.run_finished.emit(self.run_dir)
+            if "epochs_completed" in event:  # the fit is over; evaluation, report and export follow
+                if not event.get("stopped_early"):
+                    self.progress.setValue(self.progress.maximum())
+                self.eta.setText("ETA –")
+                self.status.setText(self._finished_text().replace("Finished", "Trained")
+                                    + " · evaluating on the test images…")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("CELLWRIGHT_GUI_SETTINGS", "test")
@@ -26,3 +27,55 @@ def editor(qtbot, doc):
     qtbot.addWidget(page)
     page.resize(1300, 800)
     return page
+
+
+TINY_RECIPE = """\
+cellwright: 1
+name: tiny
+task: instance_segmentation
+data: {layout: folders, root: data, images: images, masks: masks}
+preprocess: {patch: {size: 32}}
+model: {template: unet, params: {depth: 2, base_filters: 4}}
+train: {epochs: 2, steps_per_epoch: 2, batch_size: 4}
+report: {enabled: false}
+export: {formats: []}
+"""
+
+
+@pytest.fixture(scope="session")
+def tiny_project(tmp_path_factory):
+    """A folder with 6 demo nuclei images (48 px) and the tiny recipe ``tiny.yaml``."""
+    from builder.data.demo import make_demo
+
+    folder = tmp_path_factory.mktemp("tiny-project")
+    make_demo("nuclei", folder / "data", n_images=6, size=48)
+    (folder / "tiny.yaml").write_text(TINY_RECIPE, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def trained_run(qapp, tiny_project):
+    """Train the tiny recipe once through the training page (real ``cellwright train --events`` worker).
+
+    Returns ``(page, run_dir)``; the page keeps the events it received. Shared by the slow GUI tests.
+    """
+    import time
+
+    from gui.document import RecipeDocument
+    from gui.pages.training import TrainingPage
+
+    doc = RecipeDocument()
+    doc.load(tiny_project / "tiny.yaml")
+    page = TrainingPage(doc)
+    finished: list[str] = []
+    page.run_finished.connect(finished.append)
+    assert page.start(), page.status.text()
+    deadline = time.time() + 120
+    while time.time() < deadline and (page.running() or page._watch.isActive()):
+        qapp.processEvents()
+        time.sleep(0.05)
+    qapp.processEvents()
+    run_dir = Path(page.run_dir) if page.run_dir else None
+    assert run_dir is not None and (run_dir / "checkpoints" / "best.keras").exists(), (
+        page.status.text() + "\n" + page.message.text() + "\n" + page.log.toPlainText())
+    return page, run_dir

@@ -1,6 +1,6 @@
 """A stand-in for ``cellwright train RECIPE --events`` (until the real command exists): real event lines.
 
-Usage: python fake_train_worker.py RUN_DIR EPOCHS [--fail]
+Usage: python fake_train_worker.py RUN_DIR EPOCHS [--fail | --crash]
 """
 
 import sys
@@ -17,6 +17,8 @@ for epoch in range(1, epochs + 1):
     sink(make_event("batch", epoch=epoch, epochs=epochs, step=1, steps=1, metrics={"loss": 1.0 / epoch}, eta_s=1.0))
     sink(make_event("epoch", epoch=epoch, epochs=epochs, eta_s=0.1 * (epochs - epoch),
                     metrics={"loss": 1.0 / epoch, "val_loss": 1.2 / epoch, "dice": epoch / epochs}))
+if "--crash" in sys.argv:  # a bug: a traceback on stderr and no error event
+    raise RuntimeError("simulated bug in the worker")
 if "--fail" in sys.argv:
     sink(make_event("error", where="train.epochs", what="Something the user can fix.", fix="Lower it."))
     sys.exit(2)

@@ -1,11 +1,13 @@
 """Screenshots of every page in a real window (run by hand under Xvfb; not collected by pytest).
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tests/gui/make_screenshots.py /work/notes/screens
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tests/gui/make_screenshots.py /work/notes/screens [PREFIX]
+
+Training, the augmentation preview, prediction, the report and the export run the real ``cellwright`` workers
+on a small demo data set (about two minutes on a laptop CPU).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import tempfile
 import time
@@ -15,6 +17,7 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QApplication
 
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "screens")
+PREFIX = sys.argv[2] if len(sys.argv) > 2 else "r2-"
 FAKE = str(Path(__file__).with_name("fake_train_worker.py"))
 
 
@@ -25,6 +28,17 @@ def settle(app: QApplication, seconds: float = 0.4) -> None:
         time.sleep(0.02)
 
 
+def wait_for(app: QApplication, condition, timeout: float = 180.0) -> None:
+    end = time.time() + timeout
+    while time.time() < end and not condition():
+        settle(app, 0.1)
+    settle(app, 0.5)
+
+
+def shot(widget, name: str) -> None:
+    widget.grab().save(str(OUT / f"{PREFIX}{name}.png"))
+
+
 def main() -> None:
     from builder.data.demo import make_demo
     from gui.main_window import MainWindow
@@ -32,12 +46,15 @@ def main() -> None:
 
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="cw-screens-"))
-    make_demo("nuclei", work / "data", n_images=4, size=128, seed=0)
+    make_demo("nuclei", work / "data", n_images=10, size=96, seed=0)
     recipe = work / "nuclei.yaml"
     recipe.write_text(
         "cellwright: 1\nname: nuclei-demo\ntask: instance_segmentation\n"
         "data: {layout: folders, root: data, images: images, masks: masks}\n"
-        "preprocess: {patch: {size: 64}}\nmodel: {template: unet}\ntrain: {epochs: 6, batch_size: 4}\n"
+        "preprocess: {patch: {size: 64}}\nmodel: {template: unet, params: {depth: 2, base_filters: 8}}\n"
+        "augment: {flip: true, rotate90: true}\n"
+        "train: {epochs: 6, batch_size: 4, steps_per_epoch: 4, early_stopping: {patience: 3}}\n"
+        "export: {formats: []}\n"
     )
     app = QApplication(sys.argv)
     apply_theme(app)
@@ -45,7 +62,7 @@ def main() -> None:
     window.resize(1500, 920)
     window.show()
     settle(app)
-    window.grab().save(str(OUT / "1-start.png"))
+    shot(window, "1-start")
 
     window.open_recipe(str(recipe))
     editor = window.editor
@@ -65,49 +82,63 @@ def main() -> None:
     pick = next((n["id"] for n in nodes if n["block"] in ("conv_block", "conv2d")), nodes[1]["id"])
     editor.scene.nodes[pick].setSelected(True)
     settle(app)
-    window.grab().save(str(OUT / "2-editor.png"))
+    shot(window, "2-editor")
     pool = editor.scene.add_block("global_average_pooling2d", (0.0, 420.0))
     editor.scene.request_connection(nodes[0]["id"], pool, 0)
     editor.scene.request_connection(pool, pick, 0)  # refused: vector into an image input
     editor.view.centerOn(editor.scene.nodes[pool])
     settle(app)
-    window.grab().save(str(OUT / "2c-editor-refused.png"))
+    shot(window, "2c-editor-refused")
     editor.doc.undo_stack.undo()
     editor.doc.undo_stack.undo()
     editor.scene.clearSelection()
     editor.show_stage("train")
     settle(app)
-    window.grab().save(str(OUT / "2b-editor-train-section.png"))
+    shot(window, "2b-editor-train-section")
 
     window.show_page(2)
     window.data_page.set_folder(work / "data")
     settle(app)
-    window.grab().save(str(OUT / "3-data.png"))
+    shot(window, "3-data")
+    window.data_page.tabs.setCurrentIndex(1)
+    window.data_page.augment.start()
+    wait_for(app, lambda: window.data_page.augment.button.isEnabled())
+    shot(window, "3b-data-augment")
 
     window.show_page(3)
-    run_dir = work / "runs" / "nuclei-demo-1"
-    window.training.command = lambda r, resume: [sys.executable, FAKE, str(run_dir), "6"]
     window.doc.save()
     window.training.start()
-    deadline = time.time() + 20
-    while time.time() < deadline and not any(e.get("event") == "done" for e in window.training.events):
-        settle(app, 0.2)
-    settle(app, 0.6)
-    window.grab().save(str(OUT / "4-training.png"))
+    wait_for(app, lambda: not window.training._watch.isActive(), timeout=400)
+    shot(window, "4-training")
 
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "recipe.yaml").write_text(recipe.read_text())
-    (run_dir / "metrics.json").write_text(json.dumps({"instances": {"ap@0.5": 0.81, "f1@0.5": 0.86, "pq": 0.71},
-                                                      "semantic": {"iou": 0.83, "dice": 0.9}}))
-    (run_dir / "report.html").write_text("<html><body>report</body></html>")
     window.show_page(4)
-    window.results.refresh()
+    results = window.results
+    results.refresh()
     settle(app)
-    window.grab().save(str(OUT / "5-results.png"))
-    dialog = window.results.export()
-    settle(app)
-    dialog.grab().save(str(OUT / "6-export-dialog.png"))
+    shot(window, "5-results")
+    results.write_report()
+    wait_for(app, lambda: not results.report_worker.running())
+    shot(window, "5b-results-report")
+    results.tabs.setCurrentWidget(results.predict)
+    results.predict.predict(sorted((work / "data" / "images").glob("*.tif"))[:3])
+    wait_for(app, lambda: not results.predict.worker.running())
+    shot(window, "5c-results-predict")
+    dialog = results.export()
+    dialog.boxes["onnx"].setChecked(True)
+    dialog.start()
+    wait_for(app, lambda: dialog.exit_code is not None)
+    shot(dialog, "6-export-dialog")
     dialog.close()
+
+    window.show_page(3)
+    window.training.command = lambda r, resume: [sys.executable, FAKE, str(work / "runs" / "crash"), "2", "--crash"]
+    window.training.start()
+    wait_for(app, lambda: not window.training._watch.isActive(), timeout=60)
+    shot(window, "7-training-crashed")
+    window.training.command = lambda r, resume: [sys.executable, FAKE, str(work / "runs" / "fail"), "2", "--fail"]
+    window.training.start()
+    wait_for(app, lambda: not window.training._watch.isActive(), timeout=60)
+    shot(window, "7b-training-error")
     window.doc.undo_stack.setClean()
     window.close()
 

@@ -115,3 +115,17 @@ def test_palette_search_and_drag_data(editor):
                for n in palette.visible_names())
     palette.filter("")
     assert len(palette.visible_names()) == len(palette.blocks)
+
+
+def test_edge_label_stays_clear_of_ports_on_short_edges(editor):
+    scene = editor.scene
+    a = scene.add_block("input", (0.0, 0.0))
+    b = scene.add_block("conv2d", (200.0, 0.0))  # 20 px gap: shorter than the shape label
+    scene.request_connection(a, b, 0)
+    edge = next(e for e in scene.edges if e.source.node_id == a)
+    assert edge.label.text()
+    label = edge.label.sceneBoundingRect()
+    for port in (*scene.nodes[a].output_ports, scene.nodes[b].input_port(0)):
+        assert not label.intersects(port.sceneBoundingRect())
+    assert not label.intersects(scene.nodes[a].sceneBoundingRect())
+    assert not label.intersects(scene.nodes[b].sceneBoundingRect())

@@ -45,6 +45,36 @@ def test_worker_error_is_shown_without_traceback(qtbot, doc, tmp_path):
     assert "Something the user can fix." in page.log.toPlainText()
     assert "fix: Lower it." in page.log.toPlainText()
     assert "Traceback" not in page.log.toPlainText()
+    qtbot.waitUntil(lambda: page.exit_code is not None, timeout=20000)
+    assert page.exit_code == 2
+    assert page.message.text() == "train.epochs: Something the user can fix.\nFix: Lower it."
+    assert page.message.isVisibleTo(page)
+
+
+def test_crashed_worker_says_stopped_unexpectedly(qtbot, doc, tmp_path):
+    from gui.worker_messages import UNEXPECTED
+
+    page, _ = _page(qtbot, doc, tmp_path, "--crash")
+    assert page.start()
+    qtbot.waitUntil(lambda: page.exit_code is not None, timeout=20000)
+    assert page.exit_code == 1
+    text = page.message.text()
+    assert text.startswith(UNEXPECTED) and str(page.log_path) in text
+    assert "Traceback" not in text and "Traceback" not in page.log.toPlainText()
+    assert "technical details are in the log file" in page.log.toPlainText()
+    assert "Traceback (most recent call last)" in page.log_path.read_text()  # kept for the bug report
+    assert page.start_button.isEnabled()
+
+
+def test_log_cleaner_folds_tracebacks():
+    from gui.worker_messages import LogCleaner
+
+    cleaner = LogCleaner("run.log")
+    lines = ["epoch 1", "Traceback (most recent call last):", '  File "x.py", line 1, in <module>', "    boom()",
+             "TypeError: bad", "", "This is a bug in Cellwright. Please report it with the text above.", "next"]
+    shown = [text for text in map(cleaner.feed, lines) if text is not None]
+    assert shown == ["epoch 1", "(An internal error happened; the technical details are in the log file run.log.)",
+                     "This is a bug in Cellwright. Please report it with the log file run.log.", "next"]
 
 
 def test_refuses_unsaved_untitled_recipe(qtbot, doc):

@@ -21,23 +21,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--recipe", type=Path, default=None, help="Recipe the model was trained with.")
     parser.add_argument("--test-input", type=Path, default=None,
                         help="Normalised test input (.npy, B,Y,X,C or Y,X,C); a synthetic one is used if missing.")
-    parser.add_argument("--size-multiple", type=int, default=1,
-                        help="Input Y/X must be a multiple of this (the network's total downsampling).")
+    parser.add_argument("--size-multiple", type=int, default=None,
+                        help="Input Y/X must be a multiple of this (the network's total downsampling; a run "
+                        "folder knows it, default 1 for a bare .keras file).")
     parser.add_argument("--tolerance", type=float, default=None, help="Largest allowed output difference.")
     parser.add_argument("--json", action="store_true", help="Print the result as JSON.")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from builder.cli.output import emit_json, say, warn
+    from builder.cli.output import warn
     from builder.export.api import export_model, find_source, synthetic_test_input
-    from builder.export.bioimageio import consumers_table
     from builder.export.metadata import metadata_from_recipe
     from builder.export.safe_import import load_array, load_keras_safely
 
     source = find_source(args.source, args.recipe)
+    if args.source.is_dir() and (args.source / "state.json").is_file() and args.test_input is None \
+            and args.size_multiple is None:  # a run folder: use its own test patch, statistics and thresholds
+        from builder.workflow.export_job import export_run
+
+        formats = args.formats or list((source.recipe.get("export") or {}).get("formats") or ["bundle"])
+        results = export_run(args.source, formats=formats, out_dir=args.out, tolerance=args.tolerance)
+        return _print(results, args.json)
     model = load_keras_safely(source.model_path)
-    metadata = metadata_from_recipe(source.recipe, size_multiple=args.size_multiple)
+    metadata = metadata_from_recipe(source.recipe, size_multiple=args.size_multiple or 1)
     if args.test_input is not None:
         x = load_array(args.test_input)
         metadata.test_input = x[None] if x.ndim == 3 else x
@@ -48,7 +55,14 @@ def run(args: argparse.Namespace) -> int:
     tolerance = args.tolerance or float((source.recipe.get("export") or {}).get("tolerance", 1e-4))
     out = args.out or (args.source / "exports" if args.source.is_dir() else Path("."))
     results = export_model(model, metadata, out, formats, tolerance=tolerance, report=source.report)
-    if args.json:
+    return _print(results, args.json)
+
+
+def _print(results: list, as_json: bool) -> int:
+    from builder.cli.output import emit_json, say
+    from builder.export.bioimageio import consumers_table
+
+    if as_json:
         emit_json(results)
         return 0
     for result in results:

@@ -1,0 +1,83 @@
+"""Counts for the data page: images per split, images or objects per class (no Qt, no TensorFlow)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+SPLITS = ("train", "validation", "test")
+#: Masks read to count objects / class pixels (enough for a picture of the data set, fast on big ones).
+MAX_MASKS = 40
+
+
+def class_counts(data: dict[str, Any], recipe_path: Path | None) -> tuple[list[str], list[list[str]], str]:
+    """Table of the recipe's data set: ``(header, rows, note)``.
+
+    Classification: images per class and split. Segmentation: images per split and the share of pixels of
+    each class. Instance segmentation: images and objects per split. ``note`` explains a partial count or
+    why nothing could be counted (the recipe has errors, the folder is missing, ...).
+    """
+    from builder.errors import CellwrightError
+    from builder.recipe.load import recipe_from_dict
+
+    try:
+        recipe = recipe_from_dict(data)
+        recipe._source_path = recipe_path
+        from builder.data.layouts import discover
+
+        dataset = discover(recipe, recipe.base_dir)
+    except (CellwrightError, OSError, ValueError) as error:
+        text = error.format() if isinstance(error, CellwrightError) else str(error)
+        return [], [], f"Cannot count the data yet: {text.splitlines()[0] if text else error}"
+    header = ["", *SPLITS, "total"]
+    splits = {s: dataset.splits.get(s) or [] for s in SPLITS}
+
+    def row(name: str, values: dict[str, float], fmt: str = "{:d}") -> list[str]:
+        cells = [fmt.format(values.get(s, 0)) for s in SPLITS]
+        return [name, *cells, fmt.format(sum(values.get(s, 0) for s in SPLITS))]
+
+    rows = [row("images", {s: len(v) for s, v in splits.items()})]
+    note = ""
+    if recipe.task == "classification":
+        labels = sorted({x.label for v in splits.values() for x in v if x.label is not None})
+        for label in labels:
+            rows.append(row(label, {s: sum(1 for x in v if x.label == label) for s, v in splits.items()}))
+        return header, rows, note
+    masked = {s: [x.mask_path for x in v if x.mask_path] for s, v in splits.items()}
+    if not any(masked.values()):
+        return header, rows, note
+    total = sum(len(v) for v in masked.values())
+    step = max(1, -(-total // MAX_MASKS))
+    if step > 1:
+        note = f"Objects / pixels counted on every {step}th mask ({total} masks)."
+    objects: dict[str, float] = {}
+    pixels: dict[str, Counter] = {}
+    for split, paths in masked.items():
+        pixels[split] = Counter()
+        for path in paths[::step]:
+            mask = _read_mask(path)
+            values, counts = np.unique(mask, return_counts=True)
+            objects[split] = objects.get(split, 0) + int((values > 0).sum()) * step
+            pixels[split].update({int(v): int(c) * step for v, c in zip(values, counts, strict=True)})
+    if recipe.task == "instance_segmentation":
+        rows.append(row("objects (cells)", objects))
+    else:
+        names = list(recipe.data.classes or [])
+        all_values = sorted(set().union(*pixels.values()))
+        for value in all_values:
+            name = names[value] if value < len(names) else f"class {value}"
+            share = {s: 100.0 * pixels[s][value] / max(sum(pixels[s].values()), 1) for s in SPLITS}
+            total_share = 100.0 * sum(pixels[s][value] for s in SPLITS) / max(
+                sum(sum(p.values()) for p in pixels.values()), 1)
+            rows.append([f"{name} (% pixels)", *(f"{share[s]:.1f}" for s in SPLITS), f"{total_share:.1f}"])
+    return header, rows, note
+
+
+def _read_mask(path: Path) -> np.ndarray:
+    from builder.data.readers import read_image
+
+    array = np.asarray(read_image(path).array)
+    return array[..., 0] if array.ndim == 3 else array

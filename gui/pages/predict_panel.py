@@ -1,0 +1,165 @@
+"""Prediction on new images: runs ``cellwright predict RUN IMAGES --out DIR`` and shows the overlays."""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui import workers
+from gui.pages.data import IMAGE_SUFFIXES, overlay, read_array, to_display, to_pixmap
+from gui.worker_messages import failure_text
+
+#: Output files of ``cellwright predict`` per input stem, in the order they are preferred for the overlay.
+OVERLAY_SUFFIXES = ("_labels.tif", "_mask.tif")
+
+
+def prediction_view(image: Path, out_dir: Path) -> tuple[np.ndarray, str]:
+    """RGB picture of ``image`` with its prediction from ``out_dir`` and a one-line description."""
+    array, _names = read_array(image)
+    rgb = to_display(array, None, 1.0, 99.8)
+    for suffix in OVERLAY_SUFFIXES:
+        path = out_dir / f"{image.stem}{suffix}"
+        if path.exists():
+            labels = read_array(path)[0][..., 0].astype(np.int64)
+            count = len(np.unique(labels[labels > 0]))
+            what = f"{count} objects" if suffix == "_labels.tif" else f"{int((labels > 0).mean() * 100)}% foreground"
+            return overlay(rgb, labels), f"{image.name}: {what} ({path.name})"
+    restored = out_dir / f"{image.stem}_restored.tif"
+    if restored.exists():
+        result = to_display(read_array(restored)[0], None, 1.0, 99.8)
+        if result.shape[:2] == rgb.shape[:2]:
+            gap = np.full((rgb.shape[0], 8, 3), 255, np.uint8)
+            return np.concatenate([rgb, gap, result], axis=1), f"{image.name}: input (left) and restored (right)"
+    table = out_dir / "predictions.csv"
+    if table.exists():
+        with table.open(newline="", encoding="utf-8") as stream:
+            for row in csv.DictReader(stream):
+                if Path(str(row.get("image") or row.get("file") or row.get("name") or "")).stem == image.stem:
+                    label = row.get("prediction") or row.get("label") or row.get("class") or "?"
+                    return rgb, f"{image.name}: predicted class {label}"
+    return rgb, f"{image.name}: no prediction found in {out_dir}"
+
+
+class PredictPanel(QWidget):
+    """Choose images, predict them with the selected run, look at the results."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.run_dir: Path | None = None
+        self.images: list[Path] = []
+        self.out_dir: Path | None = None
+        self.choose_button = QPushButton("Choose images…")
+        self.choose_button.setObjectName("primary")
+        self.choose_button.setToolTip("Pick image files to segment with the selected run's model")
+        self.open_button = QPushButton("Show output folder")
+        self.open_button.setEnabled(False)
+        self.status = QLabel("Predict new images with the trained model of the selected run.")
+        self.status.setObjectName("hint")
+        self.status.setWordWrap(True)
+        self.list = QListWidget()
+        self.view = QLabel("")
+        self.view.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.view.setObjectName("imageView")
+        self.caption = QLabel("")
+        scroll = QScrollArea()
+        scroll.setWidget(self.view)
+        scroll.setWidgetResizable(True)
+        right = QWidget()
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.caption)
+        column.addWidget(scroll, 1)
+        split = QSplitter()
+        split.addWidget(self.list)
+        split.addWidget(right)
+        split.setSizes([220, 700])
+        row = QHBoxLayout()
+        row.addWidget(self.choose_button)
+        row.addWidget(self.open_button)
+        row.addWidget(self.status, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(split, 1)
+        self.worker = workers.WorkerProcess(self)
+        self.worker.event.connect(self._on_event)
+        self.worker.finished.connect(self._finished)
+        self.choose_button.clicked.connect(self._choose)
+        self.open_button.clicked.connect(
+            lambda: self.out_dir and QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.out_dir))))
+        self.list.currentRowChanged.connect(self.show_image)
+
+    def set_run(self, run_dir: Path | None) -> None:
+        self.run_dir = run_dir
+        self.choose_button.setEnabled(run_dir is not None and not self.worker.running())
+
+    def _choose(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Images to predict", "",
+                                                "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")")
+        if files:
+            self.predict([Path(f) for f in files])
+
+    def predict(self, images: list[Path], out_dir: Path | None = None) -> bool:
+        """Start ``cellwright predict`` for ``images``; results go to ``out_dir`` (default: the run's
+        ``predictions/<time>/``)."""
+        if self.run_dir is None or self.worker.running() or not images:
+            return False
+        self.images = list(images)
+        self.out_dir = out_dir or self.run_dir / "predictions" / time.strftime("%Y%m%d-%H%M%S")
+        self.list.clear()
+        self.view.clear()
+        self.caption.clear()
+        self.choose_button.setEnabled(False)
+        self.status.setText(f"Predicting {len(images)} image(s)… (loading the model takes a few seconds)")
+        self.worker.start(workers.cellwright_argv("predict", str(self.run_dir), *map(str, self.images), "--out",
+                                                  str(self.out_dir), "--force", "--events"), cwd=self.run_dir)
+        return True
+
+    def _on_event(self, event: dict) -> None:
+        if event.get("event") == "batch":
+            self.status.setText(f"Predicted {event.get('step')} of {event.get('total')}…")
+
+    def _finished(self, code: int) -> None:
+        self.choose_button.setEnabled(self.run_dir is not None)
+        if code != 0:
+            errors = self.worker.errors
+            log = None if errors else self.worker.save_log(Path(self.out_dir) / "predict-error.log")
+            self.status.setText(failure_text(code, errors, log))
+            return
+        self.status.setText(f"{len(self.images)} image(s) predicted into {self.out_dir}")
+        self.open_button.setEnabled(True)
+        for image in self.images:
+            self.list.addItem(image.name)
+        self.list.setCurrentRow(0)
+
+    def show_image(self, row: int) -> None:
+        if row < 0 or row >= len(self.images) or self.out_dir is None:
+            return
+        try:
+            rgb, text = prediction_view(self.images[row], self.out_dir)
+        except Exception as error:  # unreadable output: say so, never raise in the UI
+            self.caption.setText(f"Cannot show {self.images[row].name}: {error}")
+            return
+        pixmap = to_pixmap(rgb)
+        if pixmap.width() < 400:
+            factor = max(1, 400 // pixmap.width())
+            pixmap = pixmap.scaled(pixmap.width() * factor, pixmap.height() * factor,
+                                   Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
+        self.view.setPixmap(pixmap)
+        self.caption.setText(text)

@@ -1,0 +1,66 @@
+"""Plain messages about worker jobs: error events with their fix, crashes, and log text without tracebacks.
+
+A biologist never sees a Python traceback in the app: :class:`LogCleaner` folds each traceback into one
+line that points at the log file, and :func:`failure_text` turns how a job ended into a sentence.
+No Qt and no TensorFlow here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+UNEXPECTED = "Cellwright stopped unexpectedly"
+
+
+def error_text(event: dict[str, Any]) -> str:
+    """``what`` of an ``error`` event, where it happened and the fix, as plain text (no traceback)."""
+    what = str(event.get("what") or event.get("message") or "An error occurred.").strip()
+    where = str(event.get("where") or "").strip()
+    lines = [f"{where}: {what}" if where and where not in what else what]
+    if event.get("fix"):
+        lines.append(f"Fix: {str(event['fix']).strip()}")
+    return "\n".join(lines)
+
+
+def failure_text(code: int | None, errors: list[dict[str, Any]], log_path: str | Path | None = None) -> str:
+    """How a job that did not succeed ended: its last error event, or the 'stopped unexpectedly' sentence."""
+    if errors:
+        return error_text(errors[-1])
+    where = f" The details are in the log file:\n{log_path}" if log_path else ""
+    status = f" (exit code {code})" if code not in (None, 0) else ""
+    return f"{UNEXPECTED}{status}.{where}"
+
+
+class LogCleaner:
+    """Feed worker output lines; returns the text to show (``None`` hides the line).
+
+    A traceback (``Traceback (most recent call last):`` up to its exception line) is replaced by one line
+    naming the log file where the technical details stay.
+    """
+
+    def __init__(self, log_path: str | Path | None = None) -> None:
+        self.log_path = log_path
+        self._in_traceback = False
+        self._noted = False
+
+    def feed(self, line: str) -> str | None:
+        stripped = line.rstrip()
+        if stripped.startswith("Traceback (most recent call last)"):
+            self._in_traceback = True
+            if self._noted:
+                return None
+            self._noted = True
+            where = f" are in the log file {self.log_path}" if self.log_path else " are in the log file"
+            return f"(An internal error happened; the technical details{where}.)"
+        if self._in_traceback:
+            if not stripped or stripped[0].isspace():
+                return None
+            self._in_traceback = False  # the exception line itself closes the traceback
+            return None
+        if stripped.startswith(("During handling of the above", "The above exception was")):
+            return None
+        if "with the text above" in stripped:
+            target = f"the log file {self.log_path}" if self.log_path else "the log file"
+            return stripped.replace("the text above", target)
+        return stripped if stripped else None
