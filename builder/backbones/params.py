@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from builder.backbones.catalog import BACKBONES, get_backbone
 from builder.errors import GraphError
@@ -25,19 +25,33 @@ class FreezeUpTo(Section):
 
 
 class BackboneParams(Section):
-    """A pretrained keras.applications encoder: which one, which weights, how channels reach it, what is frozen."""
+    """A pretrained encoder: a keras.applications model (``name``) or a colleague's shared model (``from``).
 
-    name: str = field("mobilenet_v2", help="Backbone architecture (see `cellwright weights list`).", common=True,
-                      label="Backbone", suggested=list(BACKBONES))
+    In YAML the shared model is the key ``from`` (``backbone: {from: colleague.zip, freeze: all}``); in Python
+    the field is ``from_`` (``from`` is a keyword). Either spelling is accepted; dumps write ``from``.
+    """
+
+    model_config = ConfigDict(**Section.model_config, validate_by_name=True, validate_by_alias=True,
+                              serialize_by_alias=True)
+
+    name: str | None = field("mobilenet_v2", help="Backbone architecture (see `cellwright weights list`); leave "
+                             "out when `from` names a shared model.", common=True, label="Backbone",
+                             suggested=list(BACKBONES))
+    from_: Annotated[str | None, Field(alias="from")] = field(
+        None, common=True, widget="path", label="From shared model",
+        help="A colleague's shared model (Cellwright bundle .zip, bioimage.io .zip or .keras file; relative to "
+             "the recipe's folder) whose encoder, with its trained weights, starts this model. Replaces `name`.",
+    )
     weights: str = field(
         "imagenet", common=True, suggested=["imagenet", "none"], widget="path",
         help="'imagenet' (pretrained; from the Keras cache or downloaded once), 'none' (random start) or the path "
-             "of a weights file.",
+             "of a weights file. Ignored with `from` (the shared model's own weights are used).",
     )
-    channel_mode: Literal["repeat", "project"] = field(
+    channel_mode: Literal["repeat", "project", "match"] = field(
         "repeat", label="Channels to RGB", suggested=["repeat", "project"],
-        help="How 1, 2 or 4 channel images reach the 3-channel backbone: 'repeat' copies (or averages) the "
-             "channels; 'project' learns a 1x1 convolution.",
+        help="How the image channels reach the backbone: 'repeat' copies (or averages) them; 'project' learns a "
+             "1x1 convolution. With `from` the default is 'match': the images must have the shared model's "
+             "channel count (set 'repeat' or 'project' to adapt other counts).",
     )
     freeze: Union[Literal["all", "none"], FreezeUntil, FreezeUpTo] = field(
         "none", common=True, suggested=["none", "all", {"until_epoch": 5}],
@@ -45,9 +59,40 @@ class BackboneParams(Section):
              "epoch N) or {up_to: LAYER}. Frozen BatchNormalization layers keep their ImageNet statistics.",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _name_or_from(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        source = data.get("from", data.get("from_"))
+        if source is not None and str(source).strip():
+            if data.get("name") is not None:
+                raise ValueError(
+                    "give either `name` (a catalogue backbone) or `from` (a shared model file), not both. "
+                    f"Received: name={data['name']!r}, from={source!r}"
+                )
+            return {**data, "name": None, "channel_mode": data.get("channel_mode", "match")}
+        if "name" in data and data["name"] is None:
+            raise ValueError("give `name` (a catalogue backbone such as mobilenet_v2) or `from` (the path of a "
+                             "shared model). Received: name=None")
+        if data.get("channel_mode") == "match":
+            raise ValueError("channel_mode 'match' is for shared models (`from`); catalogue backbones take "
+                             "'repeat' or 'project'. Received: channel_mode='match'")
+        return data
+
+    @field_validator("from_")
+    @classmethod
+    def _from(cls, value: str | None) -> str | None:
+        if value is not None and not str(value).strip():
+            raise ValueError("Expected the path of a shared model (bundle .zip, bioimage.io .zip or .keras). "
+                             "Received: from=''")
+        return value
+
     @field_validator("name")
     @classmethod
-    def _known_backbone(cls, value: str) -> str:
+    def _known_backbone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         try:
             return get_backbone(value).name
         except GraphError as error:

@@ -211,11 +211,19 @@ def summary_section(run: RunData) -> Section:
     headline = (run.metrics or {}).get("headline") or {}
     if isinstance(headline.get("value"), int | float):
         value = float(headline["value"])
-        baseline = ((run.metrics or {}).get("input_baseline") or {}).get(headline.get("name"))
+        from builder.report.results import lookup
+
+        baseline = lookup((run.metrics or {}).get("input_baseline"),
+                          tuple(str(k) for k in (headline.get("key"), headline.get("name")) if k))
         sentence = interpret_headline(str(headline.get("name", "score")), value,
                                       bool(headline.get("higher_is_better", True)),
                                       float(baseline) if isinstance(baseline, int | float) else None)
         section.add("headline", text=f"{headline.get('name', 'score')} = {fmt(value)}", caption=sentence)
+        from builder.report.results import baseline_sentence
+
+        versus = baseline_sentence(run)
+        if versus:
+            section.add("text", text=versus)
     else:
         section.add("note", text="No headline metric: the run has no evaluation (metrics.json) yet.")
     found = warnings(run)

@@ -15,7 +15,9 @@ import numpy as np
 #: Colours used in overlays (also named in the report's legends).
 GREEN, RED, BLUE, YELLOW = (0.1, 0.8, 0.2), (0.95, 0.15, 0.1), (0.15, 0.45, 1.0), (1.0, 0.85, 0.0)
 CYAN = (0.0, 0.85, 0.95)
-_SKIP_KEYS = {"epoch", "learning_rate", "lr", "epoch_seconds", "time", "seconds"}
+_SKIP_KEYS = {"epoch", "learning_rate", "lr", "epoch_seconds", "time", "seconds", "time_s", "epoch_time_s"}
+#: Side (pixels) that overlay panels are drawn at, so outlines stay 1-2 px wide at report size.
+PANEL_PX = 270
 
 
 def new_figure(width: float, height: float) -> Any:
@@ -111,7 +113,8 @@ def lr_and_time(history: list[dict[str, Any]]) -> bytes | None:
     lr = _column(history, "learning_rate")
     if lr is None:
         lr = _column(history, "lr")
-    seconds = _column(history, "epoch_seconds")
+    seconds = next((c for k in ("epoch_seconds", "time_s", "epoch_time_s", "seconds")
+                    if (c := _column(history, k)) is not None), None)
     panels = [(p, t) for p, t in ((lr, "learning rate"), (seconds, "seconds per epoch")) if p is not None]
     if not panels:
         return None
@@ -205,10 +208,41 @@ def segmentation_overlay(image: Any, truth: Any, prediction: Any) -> np.ndarray:
     return rgb
 
 
-def instance_overlay(image: Any, truth: Any, prediction: Any, threshold: float = 0.5) -> np.ndarray:
-    """Outlines: matched predictions green, false positives red, missed true objects yellow (IoU >= 0.5)."""
+def upscale_factor(shape: Sequence[int], target: int = PANEL_PX) -> int:
+    """Largest integer zoom keeping the larger side of ``shape`` within ``target`` pixels (at least 1)."""
+    return max(1, target // max(int(shape[0]), int(shape[1]), 1))
+
+
+def _zoom(array: np.ndarray, factor: int) -> np.ndarray:
+    return array if factor == 1 else np.repeat(np.repeat(array, factor, axis=0), factor, axis=1)
+
+
+def _outlines(labels: np.ndarray, width: int) -> np.ndarray:
+    """Inner object boundaries ``width`` pixels wide (1 or 2)."""
+    from scipy import ndimage as ndi
     from skimage.segmentation import find_boundaries
 
+    edge = find_boundaries(labels, mode="inner")
+    return ndi.binary_dilation(edge, iterations=width - 1) & (labels > 0) if width > 1 else edge
+
+
+def outline_overlay(image: Any, layers: Sequence[tuple[Any, Sequence[float]]], *, target: int = PANEL_PX
+                    ) -> np.ndarray:
+    """The grey image zoomed to about ``target`` px with each ``(labels, colour)`` layer drawn as outlines only
+    (2 px wide, so they survive the scaling to report size), later layers on top."""
+    grey = display(image)
+    grey = grey.mean(axis=-1) if grey.ndim == 3 else grey
+    factor = upscale_factor(grey.shape, target)
+    rgb = np.repeat(_zoom(grey, factor)[..., None], 3, axis=-1)
+    width = 2 if factor >= 2 or max(grey.shape) > 1.5 * target else 1
+    for labels, colour in layers:
+        rgb[_outlines(_zoom(_labels2d(labels).astype(np.int64), factor), width)] = colour
+    return rgb
+
+
+def instance_overlay(image: Any, truth: Any, prediction: Any, threshold: float = 0.5) -> np.ndarray:
+    """Outlines only on the grey image: matched predictions green, false positives red, missed true objects
+    yellow (matched = IoU >= ``threshold``)."""
     from builder.tasks.metrics.instances import iou_matrix, match_pairs, overlap_matrix
 
     t, p = _labels2d(truth).astype(np.int64), _labels2d(prediction).astype(np.int64)
@@ -217,13 +251,8 @@ def instance_overlay(image: Any, truth: Any, prediction: Any, threshold: float =
     matched_pred = np.isin(p, pred_ids[cols]) & (p > 0)
     false_pred = (p > 0) & ~matched_pred
     missed_true = np.isin(t, np.setdiff1d(true_ids, true_ids[rows])) & (t > 0)
-    rgb = _rgb(image)
-    _paint(rgb, false_pred, RED, alpha=0.3)
-    _paint(rgb, missed_true, YELLOW, alpha=0.3)
-    rgb[find_boundaries(np.where(missed_true, t, 0), mode="inner")] = YELLOW
-    rgb[find_boundaries(np.where(false_pred, p, 0), mode="inner")] = RED
-    rgb[find_boundaries(np.where(matched_pred, p, 0), mode="inner")] = GREEN
-    return rgb
+    return outline_overlay(image, [(np.where(missed_true, t, 0), YELLOW), (np.where(false_pred, p, 0), RED),
+                                   (np.where(matched_pred, p, 0), GREEN)])
 
 
 def _columns(task: str, arrays: dict[str, Any]) -> list[tuple[str, np.ndarray, dict[str, Any]]]:
@@ -241,8 +270,9 @@ def _columns(task: str, arrays: dict[str, Any]) -> list[tuple[str, np.ndarray, d
     if truth is None or pred is None:
         return panels
     if task == "instance_segmentation":
-        panels += [("ground truth", mask_overlay(image, truth), {}),
-                   ("prediction vs truth", instance_overlay(image, truth, pred), {})]
+        panels = [("image", _zoom(display(image), upscale_factor(np.shape(image))), {"cmap": "gray"}),
+                  ("ground truth", outline_overlay(image, [(truth, CYAN)]), {}),
+                  ("prediction vs truth", instance_overlay(image, truth, pred), {})]
     else:
         panels += [("ground truth", mask_overlay(image, truth), {}),
                    ("prediction vs truth", segmentation_overlay(image, truth, pred), {})]
@@ -258,11 +288,13 @@ def sample_rows(samples: Sequence[Any], task: str, *, names: Sequence[str] = ())
         return thumbnails(samples, names)
     rows = [_columns(task, s.arrays) for s in samples]
     ncols = max(len(r) for r in rows)
-    fig = new_figure(2.0 * ncols, 2.0 * len(rows) + 0.2)
+    side = 3.0 if ncols <= 3 else 2.3  # inches per panel at 100 dpi: about PANEL_PX pixels for 3 panels
+    fig = new_figure(side * ncols, side * len(rows) + 0.2)
     for i, (sample, panels) in enumerate(zip(samples, rows, strict=True)):
         for j, (title, array, kwargs) in enumerate(panels):
             ax = fig.add_subplot(len(rows), ncols, i * ncols + j + 1)
-            ax.imshow(array, interpolation="nearest", **kwargs)
+            big = max(np.shape(array)[:2]) > PANEL_PX * 1.1  # shrunk on the page: smooth, don't drop lines
+            ax.imshow(array, interpolation="antialiased" if big else "nearest", **kwargs)
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:

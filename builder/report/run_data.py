@@ -41,6 +41,9 @@ class RunData:
     model_summary: dict[str, Any] | None = None
     model_png: bytes | None = None
     state: dict[str, Any] | None = None
+    postprocess: dict[str, Any] | None = None  # postprocess.json (tuned thresholds and how they were tuned)
+    origin: dict[str, Any] | None = None  # origin.json (the recipe's folder, for relative data roots)
+    events: list[dict[str, Any]] = field(default_factory=list)  # events.jsonl without the per-batch events
     evaluation: list[EvalSample] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)  # file name -> why it is not in the report
 
@@ -107,6 +110,9 @@ def load_run(run_dir: str | Path, *, max_samples: int = 50) -> RunData:
     run.data_check = _read_json(run, "data_check.json", list)
     run.model_summary = _read_json(run, "model_summary.json", dict)
     run.state = _read_json(run, "state.json", dict, optional=True)
+    run.postprocess = _read_json(run, "postprocess.json", dict, optional=True)
+    run.origin = _read_json(run, "origin.json", dict, optional=True)
+    run.events = _read_events(path / "events.jsonl")
     png = path / "model.png"
     run.model_png = png.read_bytes() if png.is_file() else None
     run.evaluation = _read_evaluation(run, max_samples)
@@ -205,3 +211,24 @@ def _read_evaluation(run: RunData, max_samples: int) -> list[EvalSample]:
     if broken:
         run.notes["evaluation"] = f"{len(broken)} file(s) in evaluation/ could not be read: {', '.join(broken[:5])}."
     return samples
+
+
+def _read_events(file: Path) -> list[dict[str, Any]]:
+    """The run's events (start, epoch, done, ...) without the many per-batch ones; unreadable lines skipped."""
+    if not file.is_file():
+        return []
+    out = []
+    try:
+        with open(file, encoding="utf-8") as stream:
+            for line in stream:
+                if '"event": "batch"' in line or not line.strip():
+                    continue
+                try:
+                    event = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(event, dict) and event.get("event") != "batch":
+                    out.append(event)
+    except (OSError, UnicodeDecodeError):
+        return out
+    return out

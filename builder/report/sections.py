@@ -10,6 +10,15 @@ import numpy as np
 
 from builder.report import figures
 from builder.report.content import Section, fmt, resolved_loss, split_counts
+from builder.report.facts import (
+    data_folder,
+    duration,
+    epoch_seconds,
+    pixel_size,
+    postprocess_sentence,
+    total_training_seconds,
+)
+from builder.report.results import add_result_tables
 from builder.report.run_data import RunData
 
 LEGENDS = {
@@ -35,13 +44,16 @@ def data_section(run: RunData, *, examples: int = 4, augment_samples: bool = Fal
     if per_class:
         section.add("table", header=["class", "test images"], rows=[[k, fmt(v)] for k, v in per_class.items()],
                     caption="Test images per class.")
-    pixel = run.get("data.pixel_size")
+    pixel, source = pixel_size(run)
+    folder, layout = data_folder(run)
+    demo = run.get("data.demo") if run.get("data.layout") == "demo" else None
     norm = run.get("preprocess.normalize", {}) or {}
     method = norm.get("method", "not recorded")
     detail = f" ({norm.get('low')}-{norm.get('high')} percentiles)" if method == "percentile" else ""
     section.add("bullets", items=[
-        f"Data layout: {run.get('data.layout', 'not recorded')}; folder: {run.get('data.root', '-')}.",
-        f"Pixel size: {fmt(pixel) + ' µm' if pixel else 'not given'}.",
+        f"Data folder: {folder} (layout: {layout}" + (f"; built-in demo data '{demo}'" if demo else "") + ").",
+        f"Pixel size: " + (f"{fmt(pixel)} µm" + (f" (read from the {source})" if source != "recipe" else "")
+                           if pixel else "not given in the recipe or the image files") + ".",
         f"Normalisation: {method}{detail}, per {norm.get('per', 'image')}.",
         f"Augmentation: {_augment_text(run.get('augment', {}) or {})}.",
     ])
@@ -129,7 +141,8 @@ def training_section(run: RunData) -> Section:
     if not run.history:
         section.add("note", text=run.notes.get("history.json", "No training history was recorded."))
         return section
-    seconds = [s for s in run.series("epoch_seconds") if np.isfinite(s)]
+    seconds = epoch_seconds(run)
+    total = total_training_seconds(run)
     val = run.series("val_loss")
     best = int(np.nanargmin(val)) + 1 if np.isfinite(val).any() else None
     env = run.environment or {}
@@ -140,8 +153,9 @@ def training_section(run: RunData) -> Section:
     section.add("bullets", items=[
         f"Epochs run: {len(run.history)}" + (f" of {planned} planned" if planned else "") +
         (f"; best validation loss at epoch {best}." if best else "."),
-        f"Total training time: {_duration(sum(seconds))}" + (f" ({sum(seconds) / len(seconds):.1f} s per epoch)."
-                                                          if seconds else "."),
+        f"Total training time: {duration(total)}" + (
+            f" ({np.mean(seconds):.1f} s per epoch on average, {min(seconds):.1f}-{max(seconds):.1f} s)."
+            if seconds else "."),
         f"Device: {device}.",
         f"Batch size {run.get('train.batch_size', '?')}, optimiser {run.get('train.optimizer.name', '?')} with "
         f"learning rate {fmt(run.get('train.optimizer.learning_rate'))}, schedule "
@@ -155,14 +169,6 @@ def training_section(run: RunData) -> Section:
     return section
 
 
-def _duration(seconds: float) -> str:
-    if seconds <= 0:
-        return "not recorded"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min" if hours else f"{minutes} min {secs} s" if minutes else f"{secs} s"
-
-
 def results_section(run: RunData, *, worst_cases: int = 4, examples: int = 4) -> Section:
     """Every metric, per class, per condition, confusion matrix, overlays and the worst cases."""
     section = Section("results", "Results")
@@ -170,26 +176,17 @@ def results_section(run: RunData, *, worst_cases: int = 4, examples: int = 4) ->
     if not metrics:
         section.add("note", text=run.notes.get("metrics.json", "The run has no evaluation yet."))
         return section
-    baseline = metrics.get("input_baseline") or {}
-    values = metrics.get("metrics") or {}
-    header = ["metric", "value"] + (["input (no model)"] if baseline else [])
-    rows = [[k, fmt(v)] + ([fmt(baseline.get(k))] if baseline else []) for k, v in values.items()]
-    section.add("table", header=header, rows=rows,
-                caption=f"Metrics on the {metrics.get('split', 'test')} split ({metrics.get('n_images', '?')} images)"
-                + ("; the last column scores the raw input against the target." if baseline else "."))
-    per_class = metrics.get("per_class") or {}
-    if per_class:
-        keys = sorted({k for v in per_class.values() if isinstance(v, dict) for k in v})
-        section.add("table", header=["class", *keys],
-                    rows=[[c, *[fmt((v or {}).get(k)) for k in keys]] for c, v in per_class.items()],
-                    caption="Per-class metrics.")
+    add_result_tables(section, run)
+    error = (metrics.get("baseline") or {}).get("error") if isinstance(metrics.get("baseline"), dict) else None
+    if error:
+        section.add("note", text=f"The classical baseline could not be run ({error}).")
     groups = _per_group(metrics.get("per_image") or [])
     if groups:
         section.add("table", header=["condition", "images", "mean score"], rows=groups,
                     caption="Per-condition scores (mean of the per-image score within each group).")
-    if metrics.get("postprocess"):
-        section.add("text", text="Post-processing thresholds (tuned on the validation images): " +
-                    ", ".join(f"{k} = {fmt(v)}" for k, v in metrics["postprocess"].items()) + ".")
+    sentence = postprocess_sentence(run) if run.task == "instance_segmentation" else None
+    if sentence:
+        section.add("text", text="Post-processing (seeded watershed on the predicted probabilities): " + sentence)
     if run.task == "classification" and metrics.get("confusion_matrix"):
         png = figures.confusion(metrics["confusion_matrix"], run.class_names())
         if png:

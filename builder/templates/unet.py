@@ -71,11 +71,16 @@ def unet_body(g: GraphWriter, p: Any) -> str:
     return x
 
 
-def backbone_body(g: GraphWriter, p: Any) -> str:
+def backbone_body(g: GraphWriter, p: Any, ctx: ModelContext | None = None) -> str:
     """Pretrained encoder + U-Net decoder; the last step joins the full-resolution input."""
     from builder.backbones.catalog import get_backbone
 
-    strides = get_backbone(p.backbone.name).strides
+    if p.backbone.from_:  # a shared model: its own strides (read from the file, no TensorFlow)
+        from builder.backbones.shared import resolve_shared_path, shared_facts
+
+        strides = shared_facts(resolve_shared_path(p.backbone.from_, ctx.base_dir if ctx else None)).strides
+    else:
+        strides = get_backbone(p.backbone.name).strides
     depth = min(p.depth, 5)
     g.add("encoder", "backbone", ["input"], **backbone_params(p.backbone))
     x = f"encoder.s{2**depth}"
@@ -103,6 +108,6 @@ class UNet(Template):
         p = cls.params(params)
         g = GraphWriter()
         g.add("input", "input")
-        x = backbone_body(g, p) if p.backbone is not None else unet_body(g, p)
+        x = backbone_body(g, p, ctx) if p.backbone is not None else unet_body(g, p)
         g.head(ctx, x)
         return g.nodes

@@ -223,6 +223,7 @@ def fit(
                       class_weight=class_weight, shuffle=False, verbose=0)
     except CellwrightError as error:
         sink(make_event("error", **error.to_dict()))
+        error.event_emitted = True  # callers that report errors as events need not repeat it
         raise
     except Exception as error:
         sink(make_event("error", type=type(error).__name__, what=str(error), where="", fix="",

@@ -111,6 +111,11 @@ class ProgressPrinter:
         self.stream.flush()
 
     def _done(self, event: dict[str, Any]) -> None:
+        if event.get("stage") == "job":  # the whole job (training, evaluation, report, export) has finished
+            headline = event.get("metrics") or {}
+            score = f": test {headline.get('name')} {headline.get('value'):.3f}" if headline.get("name") else ""
+            self._write_line(f"finished{score}")
+            return
         best = event.get("best_value")
         best_text = (f"; best {event.get('monitor')} {best:.4g} at epoch {event.get('best_epoch')}"
                      if isinstance(best, (int, float)) else "")

@@ -173,15 +173,51 @@ def _score_task(recipe: Any, loaded: Any, xs: list, outs: list, params: dict, cl
     return m, truths, preds, rows
 
 
+def _instance_flat(m: Mapping[str, Any]) -> dict[str, float]:
+    """Flat instance metrics: the summary numbers plus ``ap@0.5``, ``f1@0.7``... for every IoU threshold."""
+    flat = _flat_numbers(m, ("n_images", "tp", "fp", "fn"))
+    for t, s in m["by_threshold"].items():
+        for key in ("ap", "f1", "precision", "recall", "mean_matched_iou", "panoptic_quality"):
+            flat[f"{key}@{t}"] = float(s[key])
+    return flat
+
+
+#: Name of the classical method the instance models are compared with (``metrics.json`` ``baseline.name``).
+BASELINE_NAME = "Otsu threshold + watershed (scikit-image)"
+
+
+def classical_baseline(recipe: Any, images: Sequence[np.ndarray], truths: Sequence[np.ndarray]) -> dict[str, Any]:
+    """Score the classical method (Otsu + watershed on the raw first channel) on the same test images.
+
+    Parameters
+    ----------
+    recipe : Recipe
+        Gives the IoU thresholds (``evaluate.iou_thresholds``).
+    images : list of (Y, X, C) arrays
+        The raw (resampled, not normalised) test images.
+    truths : list of (Y, X) int arrays
+        Their true instance labels.
+
+    Returns
+    -------
+    dict
+        ``{"name": BASELINE_NAME, "metrics": {flat metrics like the model's}}``.
+    """
+    from builder.tasks import metrics as M
+    from builder.tasks.classical import classical_instances
+
+    preds = [classical_instances(np.asarray(image)[..., 0]) for image in images]
+    m = M.instance_metrics(list(truths), preds, recipe.evaluate.iou_thresholds)
+    return {"name": BASELINE_NAME, "metrics": _instance_flat(m)}
+
+
 def _assemble(recipe: Any, m: dict, rows: list, names: list[str], params: dict, split: str) -> dict[str, Any]:
     task = recipe.task
     out: dict[str, Any] = {"task": task, "split": split}
     skip = ("n_images", "tp", "fp", "fn")
     flat = _flat_numbers(m, skip)
     if task == "instance_segmentation":
-        for t, s in m["by_threshold"].items():
-            for key in ("ap", "f1", "precision", "recall", "mean_matched_iou", "panoptic_quality"):
-                flat[f"{key}@{t}"] = float(s[key])
+        flat = _instance_flat(m)
         out["by_threshold"] = m["by_threshold"]
     if task == "image_to_image":
         out["input_baseline"] = {k: m.get(f"input_{k}") for k in ("psnr", "ssim", "pearson", "nrmse")}
@@ -282,7 +318,14 @@ def evaluate_model(
     record = dict(params)
     if tuning is not None:
         record["tuning"] = {k: v for k, v in tuning.items() if k not in ("threshold", "seed_threshold", "min_size")}
-    metrics = _finite({**_assemble(recipe, m, rows, names, record, split), **(extra or {})})
+    assembled = _assemble(recipe, m, rows, names, record, split)
+    if recipe.task == "instance_segmentation":
+        try:
+            assembled["baseline"] = classical_baseline(recipe, loaded.images, truths)
+        except Exception as error:  # the comparison is a bonus: never lose the model's scores for it
+            assembled["baseline"] = {"name": BASELINE_NAME, "metrics": {},
+                                     "error": f"{error.__class__.__name__}: {error}"}
+    metrics = _finite({**assembled, **(extra or {})})
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)

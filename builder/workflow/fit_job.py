@@ -83,7 +83,7 @@ def _freeze_callbacks(recipe: Recipe) -> list[Any]:
 
 def _find_freeze_policy(data: Any) -> Any:
     if isinstance(data, dict):
-        if "freeze" in data and isinstance(data.get("name"), str) and "weights" in data:
+        if "freeze" in data and ("name" in data or "from" in data or "weights" in data):
             return data["freeze"]
         for value in data.values():
             found = _find_freeze_policy(value)

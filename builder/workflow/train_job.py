@@ -146,7 +146,7 @@ def train_recipe(
         outcome.reports = _report(recipe, run.path, events)
     if export and recipe.export.formats:
         outcome.exports = _export(recipe, run.path, fitted, events)
-    _emit(events, "done", run=str(run.path), metrics=outcome.metrics.get("headline"),
+    _emit(events, "done", stage="job", run=str(run.path), metrics=outcome.metrics.get("headline"),
           reports=[str(p) for p in outcome.reports], exports=outcome.exports)
     return outcome
 

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         outcome = train_recipe(args.recipe, runs_dir=args.runs, resume=args.resume, events=sink,
                                report=not args.no_report, export=not args.no_export)
     except CellwrightError as error:
-        if args.events:
+        if args.events and not getattr(error, "event_emitted", False):
             sink(make_event("error", **error.to_dict()))
         raise
     if not args.events:

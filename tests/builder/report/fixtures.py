@@ -13,11 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tifffile
 import yaml
 
 TASKS = ("classification", "segmentation", "instance_segmentation", "image_to_image")
 ALL_FILES = ("recipe.yaml", "history.csv", "history.json", "metrics.json", "evaluation", "environment.json",
-             "split.json", "data_check.json", "model_summary.json", "state.json")
+             "split.json", "data_check.json", "model_summary.json", "state.json", "events.jsonl")
+
+#: Pixel size (µm) written into the fixture's first training image (read when the recipe has none).
+IMAGE_PIXEL_SIZE = 0.5
+#: Wall time (s) between the fixture's ``start`` and ``done`` events.
+TRAINING_SECONDS = 100.0
 
 _RECIPES: dict[str, dict[str, Any]] = {
     "classification": {
@@ -126,7 +132,7 @@ def _history(epochs: int, overfit: bool) -> list[dict[str, float]]:
         rows.append({"epoch": e + 1, "loss": round(loss, 5), "val_loss": round(val, 5),
                      "score": round(1 - loss / 2, 5), "val_score": round(1 - val / 2, 5),
                      "learning_rate": 1e-3 * 0.5 * (1 + np.cos(np.pi * e / epochs)),
-                     "epoch_seconds": round(2.0 + 0.1 * (e % 3), 3)})
+                     "time_s": round(2.0 + 0.1 * (e % 3), 3)})
     return rows
 
 
@@ -143,26 +149,43 @@ def _metrics(task: str, samples: list[dict[str, Any]], class_names: list[str]) -
         np.add.at(cm, (truth, pred), 1)
         accuracy = float(np.mean(truth == pred))
         recalls = np.diag(cm) / np.maximum(cm.sum(1), 1)
+        precisions = np.diag(cm) / np.maximum(cm.sum(0), 1)
         out["confusion_matrix"] = cm.tolist()
-        out["headline"] = {"name": "balanced_accuracy", "value": float(recalls.mean()), "higher_is_better": True}
-        out["metrics"] = {"accuracy": accuracy, "balanced_accuracy": float(recalls.mean()), "macro_f1": 0.7}
-        out["per_class"] = {c: {"recall": float(r), "support": int(cm[i].sum())}
-                            for i, (c, r) in enumerate(zip(class_names, recalls, strict=True))}
+        out["headline"] = {"name": "Balanced accuracy", "key": "balanced_accuracy", "value": float(recalls.mean()),
+                           "higher_is_better": True}
+        out["metrics"] = {"accuracy": accuracy, "balanced_accuracy": float(recalls.mean()), "macro_f1": 0.7,
+                          "roc_auc": 0.88}
+        out["per_class"] = {c: {"precision": float(precisions[i]), "recall": float(recalls[i]), "f1": 0.7,
+                                "support": int(cm[i].sum()), "roc_auc": 0.8 + 0.05 * i}
+                            for i, c in enumerate(class_names)}
     elif task == "segmentation":
         iou = float(np.mean([s["score"] for s in samples]))
-        out["headline"] = {"name": "mean_iou", "value": iou, "higher_is_better": True}
-        out["metrics"] = {"mean_iou": iou, "mean_dice": 2 * iou / (1 + iou), "pixel_accuracy": 0.95}
-        out["per_class"] = {"nucleus": {"iou": iou, "dice": 2 * iou / (1 + iou)}}
+        out["headline"] = {"name": "Mean IoU", "key": "mean_iou", "value": iou, "higher_is_better": True}
+        out["metrics"] = {"pixel_accuracy": 0.95, "mean_iou": iou, "mean_dice": 2 * iou / (1 + iou),
+                          "mean_iou_foreground": iou - 0.05, "mean_dice_foreground": 0.7}
+        out["per_class"] = {"background": {"iou": 0.97, "dice": 0.98, "pixels": 5000},
+                            "nucleus": {"iou": iou, "dice": 2 * iou / (1 + iou), "pixels": 1144}}
     elif task == "instance_segmentation":
-        out["headline"] = {"name": "AP@0.5", "value": 0.62, "higher_is_better": True}
-        out["metrics"] = {"AP@0.5": 0.62, "AP@0.75": 0.4, "F1@0.5": 0.74, "mean_matched_iou": 0.71, "PQ": 0.52,
-                          "merges": 1.0, "splits": 0.0}
-        out["postprocess"] = {"threshold": 0.45, "seed_threshold": 0.6, "min_size": 10}
+        out["headline"] = {"name": "AP@0.5", "key": "ap@0.5", "value": 0.62, "higher_is_better": True}
+        out["by_threshold"] = {f"{t:.1f}": {"tp": 10, "fp": 3, "fn": 4, "precision": 0.77 - k / 10,
+                                            "recall": 0.71 - k / 10, "ap": 0.62 - k / 8, "f1": 0.74 - k / 10,
+                                            "mean_matched_iou": 0.71 + k / 20, "panoptic_quality": 0.52 - k / 9}
+                               for k, t in enumerate((0.5, 0.6, 0.7, 0.8, 0.9))}
+        out["metrics"] = {"ap_mean": 0.37, "f1_mean": 0.54, "merges": 1.0, "splits": 0.0, "n_true": 14.0,
+                          "n_pred": 13.0, "ap@0.5": 0.62, "f1@0.5": 0.74, "mean_matched_iou": 0.71,
+                          "panoptic_quality": 0.52}
+        for t, row in out["by_threshold"].items():
+            out["metrics"].update({f"{k}@{t}": v for k, v in row.items() if k not in ("tp", "fp", "fn")})
+        out["baseline"] = {"name": "Otsu threshold + watershed (scikit-image)",
+                           "metrics": {**{k: v * 0.5 for k, v in out["metrics"].items()}, "n_pred": 21.0}}
+        out["postprocess"] = {"threshold": 0.45, "seed_threshold": 0.6, "min_size": 10,
+                              "tuning": {"tuned_on": 2, "score": 0.41, "start_score": 0.33,
+                                         "score_name": "ap_mean (validation)"}}
     else:
         psnr = float(np.mean([s["score"] for s in samples]))
-        out["headline"] = {"name": "PSNR", "value": psnr, "higher_is_better": True}
-        out["metrics"] = {"PSNR": psnr, "SSIM": 0.81, "pearson": 0.93, "NRMSE": 0.12}
-        out["input_baseline"] = {"PSNR": psnr - 8.0, "SSIM": 0.45, "pearson": 0.7, "NRMSE": 0.4}
+        out["headline"] = {"name": "PSNR (dB)", "key": "psnr", "value": psnr, "higher_is_better": True}
+        out["metrics"] = {"psnr": psnr, "ssim": 0.81, "pearson": 0.93, "nrmse": 0.12, "gain_psnr": 8.0}
+        out["input_baseline"] = {"psnr": psnr - 8.0, "ssim": 0.45, "pearson": 0.7, "nrmse": 0.4}
     return out
 
 
@@ -206,9 +229,22 @@ def write_run(parent: str | Path, task: str, *, n_test: int = 6, size: int = 32,
                                  "cellwright": "0.1.0", "platform": "Linux-x86_64", "device": "CPU", "gpus": [],
                                  "cpu": "Test CPU", "cpu_count": 2}
     train_names = [f"train_{i:02d}" for i in range(12)]
-    files["split.json"] = {"train": train_names, "validation": ["val_00", "val_01"],
+    data_root = run.parent / f"{name or task}-data"
+    first_image = data_root / "images" / "train_00.tif"
+    first_image.parent.mkdir(parents=True, exist_ok=True)
+    tifffile.imwrite(first_image, np.zeros((16, 16), np.uint16), imagej=True, metadata={"unit": "um"},
+                     resolution=(1 / IMAGE_PIXEL_SIZE, 1 / IMAGE_PIXEL_SIZE))
+    files["split.json"] = {"layout": raw["data"]["layout"], "root": str(data_root),
+                           "splits": {"train": [{"image_path": str(first_image)}]},
+                           "train": train_names, "validation": ["val_00", "val_01"],
                            "test": [s["name"] for s in samples],
                            "files": {f"images/{n}.tif": f"{i:064x}" for i, n in enumerate(train_names)}}
+    events = [{"event": "start", "time": 1000.0}]
+    events += [{"event": "batch", "time": 1000.0 + e, "step": 1} for e in range(3)]
+    events += [{"event": "epoch", "time": 1000.0 + 8 * (e + 1), "epoch": e + 1, "epoch_time_s": 8.0}
+               for e in range(epochs)]
+    events.append({"event": "done", "time": 1000.0 + TRAINING_SECONDS})
+    files["events.jsonl"] = "".join(json.dumps(e) + "\n" for e in events)
     files["data_check.json"] = [{"where": "data/images/train_03.tif", "what": "This image is almost empty "
                                  "(99% of pixels are 0).", "fix": "Check the file or remove it.",
                                  "severity": "warning", "key": "", "line": None, "column": None}]

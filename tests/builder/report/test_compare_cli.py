@@ -20,7 +20,7 @@ def test_compare_table_has_both_runs_and_recipe_differences(tmp_path):
     html = out.read_text(encoding="utf-8")
     header = re.search(r"<thead><tr>(.*?)</tr></thead>", html).group(1)
     assert "small-run" in header and "wide-run" in header
-    assert "headline: mean_iou" in html and "★" in html
+    assert "headline: Mean IoU" in html and "★" in html
     assert "train.optimizer.name" in html and "adamw" in html and "train.epochs" in html
     assert "data.root" not in html  # unchanged keys are not listed
     assert re.findall(r'src="data:image/png;base64,', html)
