@@ -81,20 +81,9 @@ def _freeze_callbacks(recipe: Recipe) -> list[Any]:
     return [make_freeze_callback(policy)]
 
 
-def _find_freeze_policy(data: Any) -> Any:
-    if isinstance(data, dict):
-        if "freeze" in data and ("name" in data or "from" in data or "weights" in data):
-            return data["freeze"]
-        for value in data.values():
-            found = _find_freeze_policy(value)
-            if found is not None:
-                return found
-    elif isinstance(data, list):
-        for value in data:
-            found = _find_freeze_policy(value)
-            if found is not None:
-                return found
-    return None
+def _find_freeze_policy(model_section: dict[str, Any]) -> Any:
+    backbone = _find_backbone(model_section)
+    return backbone.get("freeze") if backbone else None
 
 
 def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | None = None,
@@ -223,19 +212,14 @@ def _write_model_summary(recipe: Recipe, input_shape: tuple[int, ...], n_classes
         draw_graph(report, run_dir / "model.png", title=recipe.name, params=params)
 
 
-def _find_backbone(data: Any) -> dict[str, Any] | None:
-    if isinstance(data, dict):
-        if isinstance(data.get("name"), str) and "weights" in data and "channel_mode" in data:
-            return data
-        for value in data.values():
-            found = _find_backbone(value)
-            if found:
-                return found
-    elif isinstance(data, list):
-        for value in data:
-            found = _find_backbone(value)
-            if found:
-                return found
+def _find_backbone(model_section: dict[str, Any]) -> dict[str, Any] | None:
+    """The backbone settings of a model section: a template's ``backbone:`` or a graph's backbone node."""
+    params = model_section.get("params") or {}
+    if isinstance(params.get("backbone"), dict):
+        return params["backbone"]
+    for node in model_section.get("graph") or []:
+        if isinstance(node, dict) and node.get("block") == "backbone":
+            return node.get("params") or {}
     return None
 
 

@@ -39,16 +39,21 @@ def write_layout(out: Path) -> Path:
     return out
 
 
-def recipe(out: Path, epochs: int) -> Path:
+STRONG_AUGMENT = {"rotate": 180.0, "scale": 0.2, "elastic": 4.0, "gamma": 0.2, "gaussian_noise": 0.02}
+
+
+def recipe(out: Path, epochs: int, *, target: str = "three_class", strong: bool = False, filters: int = 16) -> Path:
     text = {
         "cellwright": 1, "name": "dsb2018-one-image", "task": "instance_segmentation",
         "description": "Nuclei instance segmentation trained on the left half of one DSB2018 image.",
         "data": {"layout": "folders", "root": str(out), "masks": "masks", "split": {"mode": "folders"}},
         "preprocess": {"patch": {"size": 64, "per_image": 16, "foreground_fraction": 0.7},
                        "tile": {"size": 128, "overlap": 16}},
-        "augment": {"flip": True, "rotate90": True, "brightness": 0.1, "contrast": 0.1},
-        "model": {"template": "unet", "params": {"depth": 3, "base_filters": 16}},
+        "augment": {"flip": True, "rotate90": True, "brightness": 0.1, "contrast": 0.1,
+                    **(STRONG_AUGMENT if strong else {})},
+        "model": {"template": "unet", "params": {"depth": 3, "base_filters": filters}},
         "train": {"epochs": epochs, "batch_size": 16, "optimizer": {"learning_rate": 0.002},
+                  "instance_target": target,
                   "early_stopping": {"patience": max(5, epochs // 4)}},
         "report": {"formats": ["html", "pdf"]},
         "export": {"formats": ["bundle"]},
@@ -73,6 +78,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--out", type=Path, default=Path("/tmp/cellwright-dsb2018"))
+    parser.add_argument("--target", choices=["three_class", "distance"], default="three_class")
+    parser.add_argument("--strong-augment", action="store_true", help="Add rotation, scaling, elastic, gamma, noise.")
+    parser.add_argument("--filters", type=int, default=16, help="U-Net base filters.")
     args = parser.parse_args()
     if not REALDATA.is_dir():
         raise SystemExit(f"{REALDATA} is not present")
@@ -81,11 +89,15 @@ def main() -> None:
 
     out = write_layout(args.out)
     start = time.time()
-    outcome = train_recipe(recipe(out, args.epochs), runs_dir=out / "runs", events=ProgressPrinter())
+    path = recipe(out, args.epochs, target=args.target, strong=args.strong_augment, filters=args.filters)
+    outcome = train_recipe(path, runs_dir=out / "runs", events=ProgressPrinter())
     keys = ("ap@0.5", "f1@0.5", "mean_matched_iou", "panoptic_quality", "ap_mean", "merges", "splits")
     model = {k: outcome.metrics["metrics"].get(k) for k in keys}
     classical = {k: baseline(out).get(k) for k in keys}
-    print(json.dumps({"run": str(outcome.run_dir), "minutes": round((time.time() - start) / 60, 1),
+    settings = {"epochs": args.epochs, "target": args.target, "strong_augment": args.strong_augment,
+                "filters": args.filters}
+    print(json.dumps({"run": str(outcome.run_dir), "settings": settings,
+                      "minutes": round((time.time() - start) / 60, 1),
                       "unet": model, "otsu_watershed": classical}, indent=2, default=float))
 
 
