@@ -21,6 +21,8 @@ from builder.report.content import Block, Section
 PAGE_W, PAGE_H = 8.27, 11.69  # A4, inches
 LEFT, RIGHT, TOP, BOTTOM = 0.7, 0.7, 0.75, 0.8
 WIDTH = PAGE_W - LEFT - RIGHT
+#: Tallest a figure is drawn, leaving room on its page for a heading above and a caption below.
+MAX_FIGURE_H = PAGE_H - TOP - BOTTOM - 1.3
 INK, MUTED, ACCENT, WARN = "#1d2430", "#5b6472", "#1f5fa8", "#9a5b00"
 
 
@@ -91,26 +93,38 @@ def _table(lay: _Layout, block: Block) -> None:
         widths -= room / max(room.sum(), 1e-9) * min(excess, room.sum())
     width = float(max(widths.sum(), 2.0))
 
-    def row(cells: Sequence[Any], bold: bool) -> None:
-        lay.need(row_h)
-        if bold:
-            lay.page.items.append(("rect", LEFT, lay.y - 0.02, width, row_h, "#eef2f7"))
-        x = LEFT
+    def wrapped(cells: Sequence[Any]) -> list[list[str]]:
+        """Each cell's text wrapped to its column (at most 4 lines, the last one shortened with …)."""
+        out = []
         for c in range(columns):
             text = str(cells[c]) if c < len(cells) else ""
             limit = _chars_for(widths[c] - 0.08, size)
-            if len(text) > limit:
-                text = text[: limit - 1] + "…"
-            lay.page.items.append(("text", x + 0.04, lay.y, text, {"fontsize": size, "color": INK,
-                                                                  "fontweight": "bold" if bold else "normal"}))
+            lines = textwrap.wrap(text, limit, break_long_words=True) or [""]
+            if len(lines) > 4:
+                lines = lines[:4]
+                lines[-1] = lines[-1][: limit - 1] + "…"
+            out.append(lines)
+        return out
+
+    def row(cells: Sequence[Any], bold: bool) -> None:
+        texts = wrapped(cells)
+        height = row_h * max(len(t) for t in texts)
+        lay.need(height)
+        if bold:
+            lay.page.items.append(("rect", LEFT, lay.y - 0.02, width, height, "#eef2f7"))
+        x = LEFT
+        for c, lines in enumerate(texts):
+            for i, line in enumerate(lines):
+                lay.page.items.append(("text", x + 0.04, lay.y + i * row_h, line,
+                                       {"fontsize": size, "color": INK, "fontweight": "bold" if bold else "normal"}))
             x += widths[c]
-        lay.y += row_h
+        lay.y += height
         lay.page.items.append(("rect", LEFT, lay.y - 0.03, width, 0.006, "#d9dee5"))
 
     lay.need(row_h * min(len(block.rows) + 1, 4))
     row(header, True)
     for cells in block.rows:
-        if lay.y + row_h > PAGE_H - BOTTOM:
+        if lay.y + row_h * max(len(t) for t in wrapped(cells)) > PAGE_H - BOTTOM:
             lay.new_page()
             row(header, True)
         row(cells, False)
@@ -127,7 +141,7 @@ def figure_height(block: Block) -> float:
     with Image.open(io.BytesIO(block.png or b"")) as image:
         px_w, px_h = image.size
     width = min(WIDTH, px_w / 100.0)
-    height = min(width * px_h / px_w, PAGE_H - TOP - BOTTOM - 0.6)
+    height = min(width * px_h / px_w, MAX_FIGURE_H)
     caption_lines = len(textwrap.wrap(block.caption, int(WIDTH * 72 / (8 * 0.53)))) if block.caption else 0
     return height + 0.14 + caption_lines * 8 * 1.45 / 72
 
@@ -139,9 +153,8 @@ def _figure(lay: _Layout, block: Block) -> None:
         px_w, px_h = image.size
     width = min(WIDTH, px_w / 100.0)
     height = width * px_h / px_w
-    max_h = PAGE_H - TOP - BOTTOM - 0.6
-    if height > max_h:
-        height, width = max_h, max_h * px_w / px_h
+    if height > MAX_FIGURE_H:
+        height, width = MAX_FIGURE_H, MAX_FIGURE_H * px_w / px_h
     lay.need(figure_height(block))
     x = LEFT + (WIDTH - width) / 2
     lay.page.items.append(("image", x, lay.y, width, height, block.png))
@@ -160,7 +173,7 @@ def _block(lay: _Layout, block: Block, following: Block | None = None) -> None:
         lay.paragraph(block.caption)
     elif kind == "subheading":
         keep = figure_height(following) if following and following.kind == "figure" and following.png else 1.0
-        lay.need(min(keep, PAGE_H - TOP - BOTTOM - 0.6) + 0.35)
+        lay.need(min(keep, PAGE_H - TOP - BOTTOM - 0.5) + 0.35)
         lay.y += 0.08
         lay.text(block.text, LEFT, 11.5, weight="bold")
     elif kind == "note":

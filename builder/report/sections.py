@@ -52,7 +52,7 @@ def data_section(run: RunData, *, examples: int = 4, augment_samples: bool = Fal
     detail = f" ({norm.get('low')}-{norm.get('high')} percentiles)" if method == "percentile" else ""
     section.add("bullets", items=[
         f"Data folder: {folder} (layout: {layout}" + (f"; built-in demo data '{demo}'" if demo else "") + ").",
-        f"Pixel size: " + (f"{fmt(pixel)} µm" + (f" (read from the {source})" if source != "recipe" else "")
+        "Pixel size: " + (f"{fmt(pixel)} µm" + (f" (read from the {source})" if source != "recipe" else "")
                            if pixel else "not given in the recipe or the image files") + ".",
         f"Normalisation: {method}{detail}, per {norm.get('per', 'image')}.",
         f"Augmentation: {_augment_text(run.get('augment', {}) or {})}.",
@@ -186,7 +186,8 @@ def results_section(run: RunData, *, worst_cases: int = 4, examples: int = 4) ->
                     caption="Per-condition scores (mean of the per-image score within each group).")
     sentence = postprocess_sentence(run) if run.task == "instance_segmentation" else None
     if sentence:
-        section.add("text", text="Post-processing (seeded watershed on the predicted probabilities): " + sentence)
+        section.add("text", text="Post-processing (seeded watershed on the predicted probabilities): "
+                    + sentence[0].lower() + sentence[1:])
     if run.task == "classification" and metrics.get("confusion_matrix"):
         png = figures.confusion(metrics["confusion_matrix"], run.class_names())
         if png:

@@ -25,7 +25,7 @@ EXTRA = {
     "classification": ["Confusion matrix", "Per-class metrics", "Worst cases"],
     "segmentation": ["Worst cases", "true positives", "mobilenet_v2", "Sandler et al., 2018", "Milletari"],
     "instance_segmentation": ["Worst cases", "IoU &gt;= 0.5", "Beucher and Meyer", "classical baseline",
-                              "Thresholds tuned on 2 validation images: foreground 0.45, seed 0.6"],
+                              "thresholds tuned on 2 validation images: foreground 0.45, seed 0.6"],
     "image_to_image": ["Before / after", "input (no model)", "Krull et al., 2019", "Weigert et al., 2018"],
 }
 
