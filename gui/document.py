@@ -18,6 +18,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from builder.errors import Problem
 from gui import recipe_io
+from gui.graph_editor.template_state import fingerprint
 
 Positions = dict[str, tuple[float, float]]
 
@@ -67,6 +68,8 @@ class RecipeDocument(QObject):
         self.path: Path | None = None
         self.problems: list[Problem] = []
         self.yaml_problems: list[Problem] = []
+        #: graph fingerprint -> (template name, params) for graphs made by expanding a template
+        self.template_origins: dict[str, tuple[str, dict[str, Any]]] = {}
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self._validate()
@@ -137,6 +140,15 @@ class RecipeDocument(QObject):
         data["model"] = model
         return data
 
+    def remember_template(self, name: str, params: dict[str, Any], nodes: list[dict[str, Any]]) -> None:
+        """Note that ``nodes`` is what template ``name`` with ``params`` expands to (so it may collapse back)."""
+        self.template_origins[fingerprint(nodes)] = (name, copy.deepcopy(params))
+
+    def template_origin(self, nodes: list[dict[str, Any]] | None = None) -> tuple[str, dict[str, Any]] | None:
+        """``(template, params)`` when ``nodes`` (default: the current graph) is an unedited expansion."""
+        nodes = self.graph if nodes is None else nodes
+        return self.template_origins.get(fingerprint(nodes)) if nodes is not None else None
+
     @staticmethod
     def _graph_ids(data: dict[str, Any]) -> set[str]:
         model = data.get("model") or {}
@@ -174,6 +186,7 @@ class RecipeDocument(QObject):
             raise RecipeError(problems, str(path))
         self.path = path
         self.data = data
+        self.template_origins = {}
         self.positions = self._read_layout(path)
         self.yaml_problems = []
         self.undo_stack.clear()
@@ -186,6 +199,7 @@ class RecipeDocument(QObject):
         self.path = None
         self.data = copy.deepcopy(data)
         self.positions = {}
+        self.template_origins = {}
         self.undo_stack.clear()
         self.undo_stack.resetClean()
         self.undo_stack.setClean()
@@ -201,8 +215,12 @@ class RecipeDocument(QObject):
         if target is None:
             raise ValueError("No file name given for an untitled recipe.")
         recipe_io.atomic_write(target, self.text())
-        if self.positions:
-            layout = {key: list(value) for key, value in self.positions.items()}
+        origin = self.template_origin()
+        if self.positions or origin:
+            layout: dict[str, Any] = {key: list(value) for key, value in self.positions.items()}
+            if origin is not None:  # lets "collapse to template" work again after reopening the file
+                layout["#template"] = {"fingerprint": fingerprint(self.graph or []), "template": origin[0],
+                                       "params": origin[1]}
             recipe_io.atomic_write(self._layout_path(target), json.dumps(layout, indent=1))
         old_autosave = recipe_io.autosave_path(self.path)
         if old_autosave.exists():
@@ -226,6 +244,10 @@ class RecipeDocument(QObject):
     def _read_layout(self, path: Path) -> Positions:
         try:
             raw = json.loads(self._layout_path(path).read_text(encoding="utf-8"))
+            origin = raw.pop("#template", None)
+            if isinstance(origin, dict) and {"fingerprint", "template"} <= set(origin):
+                self.template_origins[str(origin["fingerprint"])] = (str(origin["template"]),
+                                                                     dict(origin.get("params") or {}))
             return {str(key): (float(value[0]), float(value[1])) for key, value in raw.items()}
         except (OSError, ValueError, TypeError, IndexError, AttributeError):
             return {}

@@ -1,4 +1,4 @@
-"""The inspector: a form for the selected block, or for a recipe section chosen in the pipeline bar."""
+"""The inspector: a form for the selected block, or for the recipe section of the selected pipeline stage."""
 
 from __future__ import annotations
 
@@ -16,11 +16,10 @@ from gui.graph_editor import graph
 from gui.graph_editor.catalog import BlockInfo, load_templates
 from gui.schema_form import SchemaForm
 
-#: Pipeline stages shown as the bar above the canvas: (recipe key, title).
+#: Recipe sections in the bar above the canvas: (key, title). "outputs" is the report and export sections.
 STAGES = (
     ("general", "Experiment"), ("data", "Data"), ("preprocess", "Preprocess"), ("augment", "Augment"),
-    ("model", "Model"), ("train", "Train"), ("evaluate", "Post-process && evaluate"), ("report", "Report"),
-    ("export", "Export"),
+    ("model", "Model"), ("train", "Train"), ("evaluate", "Post-process && evaluate"), ("outputs", "Outputs"),
 )
 
 
@@ -33,6 +32,7 @@ class Inspector(QScrollArea):
     """Shows one form at a time; edits go to the document as undoable steps."""
 
     expand_requested = Signal()
+    collapse_requested = Signal()
 
     def __init__(self, doc: RecipeDocument, blocks: dict[str, BlockInfo], scene=None, parent=None) -> None:
         super().__init__(parent)
@@ -85,11 +85,25 @@ class Inspector(QScrollArea):
         elif name == "model":
             self._show_model()
             return
+        elif name == "outputs":
+            self._show_outputs(schema)
+            return
         else:
             prop = schema["properties"].get(name, {})
             layout = self._page(dict(STAGES).get(name, name).replace("&&", "&"), prop.get("description", ""))
             self.form = SchemaForm(prop, self.doc.data.get(name), self._set_root, schema, prefix=(name,))
         layout.addWidget(self.form)
+
+    def _show_outputs(self, schema: dict[str, Any]) -> None:
+        """The report and export sections on one page (the Outputs stage of the pipeline)."""
+        layout = self._page("Outputs", "What a finished run writes: the report, and the exported model formats.")
+        for key, title in (("report", "Report"), ("export", "Export")):
+            heading = QLabel(title)
+            heading.setObjectName("panelTitle")
+            layout.addWidget(heading)
+            prop = schema["properties"].get(key, {})
+            self.form = SchemaForm(prop, self.doc.data.get(key), self._set_root, schema, prefix=(key,))
+            layout.addWidget(self.form)
 
     def _set_root(self, keys: tuple[str, ...], value: Any) -> None:
         self.doc.set_value(keys, value, origin="inspector")
@@ -99,6 +113,11 @@ class Inspector(QScrollArea):
         if self.doc.graph is not None:
             layout = self._page("Model", f"An explicit graph of {len(self.doc.graph)} blocks. Select a block "
                                 "on the canvas to edit it; drag blocks from the palette to add more.")
+            if self.doc.template_origins:
+                collapse = QPushButton("Collapse back into the template")
+                collapse.setToolTip("Fold the blocks back into one template node (only while they are unedited).")
+                collapse.clicked.connect(self.collapse_requested.emit)
+                layout.addWidget(collapse)
             layout.addStretch(1)
             return
         templates = load_templates()

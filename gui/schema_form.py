@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -134,7 +135,10 @@ class SchemaForm(QWidget):
         tip = raw.get("description", prop.get("description", ""))
         kind = prop.get("type")
         choices = prop.get("enum") or ([prop["const"]] if "const" in prop else None)
-        if kind == "boolean" and not nullable:
+        item_choices = (prop.get("items") or {}).get("enum") if kind == "array" else None
+        if item_choices:
+            widget = self._checklist(keys, item_choices, current if isinstance(current, list) else [])
+        elif kind == "boolean" and not nullable:
             widget: QWidget = QCheckBox()
             widget.setChecked(bool(current))
             widget.toggled.connect(lambda on: self.on_change(keys, bool(on)))
@@ -170,6 +174,22 @@ class SchemaForm(QWidget):
         widget.setToolTip(tip + (f"  [{ui['unit']}]" if ui.get("unit") else ""))
         self.editors[name] = widget
         return widget
+
+    def _checklist(self, keys: tuple[str, ...], choices: list[Any], current: list[Any]) -> QWidget:
+        """A list of fixed choices (e.g. export formats): one check box per choice, kept in schema order."""
+        holder = QWidget()
+        grid = QGridLayout(holder)  # two columns: stays narrow in the inspector
+        grid.setContentsMargins(0, 0, 0, 0)
+        boxes = []
+        for index, choice in enumerate(choices):
+            box = QCheckBox(str(choice))
+            box.setChecked(choice in current)
+            boxes.append((choice, box))
+            grid.addWidget(box, index // 2, index % 2)
+        for _choice, box in boxes:
+            box.toggled.connect(lambda _on: self.on_change(keys, [c for c, b in boxes if b.isChecked()]))
+        holder.boxes = dict(boxes)  # type: ignore[attr-defined]
+        return holder
 
     def _line_editor(self, keys: tuple[str, ...], current: Any, prop: dict[str, Any], nullable: bool,
                      ui: dict[str, Any]) -> QWidget:

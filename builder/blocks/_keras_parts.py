@@ -38,10 +38,15 @@ def apply_layers(node_id: str, tensor: Any, specs: list[tuple[Any, dict]]) -> An
     return nested(node_id, [tensor], chain)
 
 
+BATCH_NORM_MOMENTUM = 0.9
+
+
 def norm_layer(kind: str, groups: int, name: str) -> Any:
     """A normalisation layer of ``kind`` (batch, group, layer), or ``None`` for none."""
     if kind == "batch":
-        return keras.layers.BatchNormalization(name=name)
+        # Momentum 0.9 (Keras: 0.99): with the few hundred steps of a small microscopy data set the moving
+        # statistics must settle quickly, or inference-mode outputs collapse while training looks fine.
+        return keras.layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, name=name)
     if kind == "group":
         return keras.layers.GroupNormalization(groups=groups, name=name)
     if kind == "layer":

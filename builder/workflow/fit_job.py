@@ -14,6 +14,12 @@ from builder.io_utils import atomic_write_json
 from builder.recipe import Recipe
 
 
+#: Fewest steps in an epoch when the recipe leaves ``train.steps_per_epoch`` unset. A small data set (e.g. 80
+#: crops in batches of 32) would otherwise give 3 steps per epoch: too few for batch-normalisation statistics to
+#: settle between validations, so early stopping would judge the model on meaningless scores.
+MIN_STEPS_PER_EPOCH = 10
+
+
 @dataclass
 class Fitted:
     """The trained model (best checkpoint) and what prediction needs to treat new images the same way."""
@@ -151,7 +157,7 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
 
     result = fit(model_factory, train_ds, val_ds, settings=settings, run=run, loss=loss, metrics=metrics,
                  events=events, resume=resume, extra_callbacks=_freeze_callbacks(recipe), runtime=runtime,
-                 steps_per_epoch=settings.steps_per_epoch or info["steps_per_epoch"],
+                 steps_per_epoch=settings.steps_per_epoch or max(MIN_STEPS_PER_EPOCH, info["steps_per_epoch"]),
                  validation_steps=info["validation_steps"] or None, class_weight=class_weight,
                  batch_size=batch_size, patch_size=input_shape[:2])
     best = run.best_checkpoint if run.best_checkpoint.exists() else run.last_checkpoint

@@ -1,4 +1,4 @@
-"""The editor scene: draws the document's graph and turns mouse gestures into undoable edits.
+"""The editor scene: draws the pipeline and the document's graph, and turns mouse gestures into undoable edits.
 
 Mouse gestures and tests call the same methods: :meth:`GraphScene.add_block` (drop from the palette),
 :meth:`GraphScene.request_connection` (release a dragged port on another port), :meth:`delete_selected`,
@@ -17,15 +17,22 @@ from gui.document import RecipeDocument
 from gui.graph_editor import checks, graph
 from gui.graph_editor.catalog import BlockInfo, load_blocks
 from gui.graph_editor.items import EdgeItem, NodeItem, PortItem, curve, kind_color
+from gui.graph_editor.pipeline_layer import PipelineLayer
 
 MIME_BLOCK = "application/x-cellwright-block"
 
 
 class GraphScene(QGraphicsScene):
-    """Scene that mirrors ``doc.graph``; every edit goes through the document's undo stack."""
+    """Scene that mirrors the recipe: the pipeline stages, and (when the Model stage is open) ``doc.graph``.
+
+    Every edit goes through the document's undo stack; opening or folding the Model stage is a view change.
+    """
 
     connection_refused = Signal(str)
     node_selected = Signal(str)  # node id, or "" when nothing (or several) is selected
+    stage_selected = Signal(str)  # recipe section of the selected pipeline stage ("data", "model", "outputs", ...)
+    expand_template_requested = Signal()
+    model_open_changed = Signal(bool)
     status = Signal(str)
 
     def __init__(self, doc: RecipeDocument, blocks: dict[str, BlockInfo] | None = None, parent=None) -> None:
@@ -41,6 +48,8 @@ class GraphScene(QGraphicsScene):
         self._drag_line: QGraphicsPathItem | None = None
         self._press_positions: dict[str, tuple[float, float]] = {}
         self._refusal_label: QGraphicsSimpleTextItem | None = None
+        self.model_open = True
+        self.pipeline = PipelineLayer(self)
         self.setSceneRect(QRectF(-2000, -2000, 6000, 4000))
         self.setBackgroundBrush(QColor("#f4f6f8"))
         self.selectionChanged.connect(self._on_selection)
@@ -54,12 +63,13 @@ class GraphScene(QGraphicsScene):
     def sync(self) -> None:
         """Redraw every node and edge from the document (keeping the selection)."""
         selected = {item.node_id for item in self.selectedItems() if isinstance(item, NodeItem)}
+        stage = next(((type(item), key) for item in self.selectedItems() if (key := self.pipeline.key_of(item))), None)
         self.blockSignals(True)
         for item in list(self.nodes.values()) + self.edges:
             self.removeItem(item)
         self._clear_refusal()
         self.nodes, self.edges = {}, []
-        nodes = self.doc.graph or []
+        nodes = (self.doc.graph or []) if self.model_open else []
         missing = [node["id"] for node in nodes if node.get("id") not in self.doc.positions]
         fallback = self.layout_positions(nodes) if missing else {}
         for node in nodes:
@@ -77,9 +87,43 @@ class GraphScene(QGraphicsScene):
                     edge = EdgeItem(src, self.nodes[node["id"]], slot, kind)
                     self.addItem(edge)
                     self.edges.append(edge)
+        origin = self.doc.template_origin()
+        self.pipeline.draw(self.doc.data, self.doc.graph, self.nodes, self.model_open, origin[0] if origin else "")
+        for item in self.pipeline.items:
+            if stage is not None and (type(item), self.pipeline.key_of(item)) == stage:
+                item.setSelected(True)
         self.blockSignals(False)
         self.refresh_checks()
         self._on_selection()
+
+    # ----------------------------------------------------------------- pipeline stages
+    def set_model_open(self, open_: bool) -> None:
+        """Show the model's blocks inside the pipeline (``True``) or fold the model into one stage node."""
+        if open_ == self.model_open:
+            return
+        self.model_open = open_
+        self.clearSelection()
+        self.sync()
+        self.select_stage("model")
+        self.model_open_changed.emit(open_)
+
+    def select_stage(self, key: str) -> bool:
+        """Select the canvas node of pipeline stage ``key``; ``False`` when the stage is not on the canvas."""
+        item = self.pipeline.stages.get(key)
+        self.clearSelection()
+        if item is not None:
+            item.setSelected(True)
+        return item is not None
+
+    def selected_stage(self) -> str:
+        return next((key for item in self.selectedItems() if (key := self.pipeline.key_of(item))), "")
+
+    def content_rect(self) -> QRectF | None:
+        """Bounding box of everything drawn (blocks and pipeline)."""
+        rect = self.pipeline.content_rect()
+        for item in self.nodes.values():
+            rect = item.sceneBoundingRect() if rect is None else rect.united(item.sceneBoundingRect())
+        return rect
 
     def refresh_checks(self) -> None:
         """Show tensor shapes on edges and problem marks on nodes."""
@@ -97,6 +141,9 @@ class GraphScene(QGraphicsScene):
                   params: dict[str, Any] | None = None) -> str:
         """Add a block of type ``block`` at ``pos``; returns the new node id."""
         nodes, new_id = graph.add_node(self.doc.graph or [], block, params)
+        if not self.model_open:  # blocks live inside the model: open it first
+            self.model_open = True
+            self.model_open_changed.emit(True)
         x, y = (pos.x(), pos.y()) if isinstance(pos, QPointF) else pos
         self.doc.apply(self.doc.with_graph(nodes), f"Add {block}", origin="graph", positions={new_id: (x, y)})
         self._select([new_id])
@@ -181,7 +228,11 @@ class GraphScene(QGraphicsScene):
 
     def _on_selection(self) -> None:
         ids = self.selected_ids()
-        self.node_selected.emit(ids[0] if len(ids) == 1 else "")
+        stage = self.selected_stage() if not ids else ""
+        if stage:
+            self.stage_selected.emit(stage)
+        else:
+            self.node_selected.emit(ids[0] if len(ids) == 1 else "")
 
     # ----------------------------------------------------------------- refusal message in place
     def _show_refusal(self, node_id: str, reason: str) -> None:
@@ -245,7 +296,6 @@ class GraphScene(QGraphicsScene):
         if moved:
             self.doc.move_nodes(moved)
         self._press_positions = {}
-
 
     def _free_port(self, node: NodeItem, want_input: bool) -> PortItem | None:
         """Port of ``node`` that a drop on its body means: the first free input, or the output."""

@@ -38,20 +38,17 @@ class GraphView(QGraphicsView):
         self.resetTransform()
 
     def fit_all(self) -> None:
-        """Zoom so that every block is visible."""
-        items = self.graph_scene.nodes.values()
-        if not items:
+        """Zoom so that every block and pipeline stage is visible."""
+        rect = self.graph_scene.content_rect()
+        if rect is None:
             self.resetTransform()
             self.centerOn(0, 0)
             return
-        rect = None
-        for item in items:
-            box = item.sceneBoundingRect()
-            rect = box if rect is None else rect.united(box)
-        rect = rect.adjusted(-60, -60, 60, 60)
+        rect = rect.adjusted(-30, -30, 30, 30)
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > 1.0:
             self.zoom_by(1.0 / self.zoom())
+            self.centerOn(rect.center())
         if self.zoom() < self.READABLE_ZOOM:  # too small to read: keep text readable, start at the inputs
             self.zoom_by(self.READABLE_ZOOM / self.zoom())
             half_width = self.viewport().width() / (2 * self.zoom())

@@ -1,8 +1,11 @@
-"""The editor page: pipeline bar, block palette, node canvas, inspector and YAML side by side."""
+"""The editor page: section bar, block palette, canvas (pipeline stages + model blocks), inspector and YAML.
+
+The canvas shows the pipeline as nodes (Data → Preprocess → Augment → Model → Post-process → Outputs);
+the Model node opens into its blocks (or its one template node) and folds back (Ctrl+M). A template
+expands into blocks (Ctrl+E) and collapses back (Ctrl+Shift+E) while the blocks are unedited.
+"""
 
 from __future__ import annotations
-
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -22,6 +25,7 @@ from gui.document import RecipeDocument
 from gui.graph_editor.catalog import BlockInfo, expand_template, load_blocks
 from gui.graph_editor.palette import Palette
 from gui.graph_editor.scene import GraphScene
+from gui.graph_editor.template_state import NO_TEMPLATE_MESSAGE, cannot_collapse_message, graph_changes
 from gui.graph_editor.view import GraphView
 from gui.inspector import STAGES, Inspector
 from gui.yaml_view import YamlView
@@ -39,7 +43,6 @@ class EditorPage(QWidget):
         self.palette = Palette(self.blocks)
         self.inspector = Inspector(doc, self.blocks, self.scene)
         self.yaml_view = YamlView(doc)
-        self.collapsed_from: dict[str, Any] | None = None
         self.message = QLabel("")
         self.message.setObjectName("canvasMessage")
         self.message.setWordWrap(True)
@@ -69,8 +72,12 @@ class EditorPage(QWidget):
 
         self.palette.block_activated.connect(self.view.add_at_center)
         self.scene.node_selected.connect(self._on_node_selected)
+        self.scene.stage_selected.connect(self._on_stage_selected)
+        self.scene.expand_template_requested.connect(self.expand_template)
+        self.scene.model_open_changed.connect(self._on_model_open_changed)
         self.scene.connection_refused.connect(lambda text: self.show_message(text, error=True))
         self.inspector.expand_requested.connect(self.expand_template)
+        self.inspector.collapse_requested.connect(self.collapse_template)
         doc.changed.connect(self._on_doc_changed)
         self._on_doc_changed("load")
 
@@ -90,7 +97,7 @@ class EditorPage(QWidget):
                 row.addWidget(arrow)
             button = QToolButton(text=title, checkable=True)  # "&&" shows one "&"
             button.setObjectName("stageButton")
-            button.setToolTip(f"Edit the '{key}' part of the recipe")
+            button.setToolTip(f"Edit the '{title.replace('&&', '&')}' part of the recipe")
             button.clicked.connect(lambda _=False, key=key: self.show_stage(key))
             self.stage_buttons.addButton(button, index)
             row.addWidget(button)
@@ -103,30 +110,33 @@ class EditorPage(QWidget):
         bar.setObjectName("canvasBar")
         self.actions_by_name: dict[str, QAction] = {}
 
-        def add(name: str, text: str, slot, shortcut=None, tip: str = "") -> None:
+        def add(name: str, text: str, slot, shortcut=None, tip: str = "", in_bar: bool = True) -> None:
             action = QAction(text, self)
             if shortcut is not None:
                 action.setShortcut(QKeySequence(shortcut))
                 action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             action.setToolTip(f"{tip or text} ({QKeySequence(shortcut).toString()})" if shortcut else tip or text)
             action.triggered.connect(slot)
-            bar.addAction(action)
+            if in_bar:  # the rest are in the Edit menu and on their shortcuts
+                bar.addAction(action)
             self.addAction(action)
             self.actions_by_name[name] = action
 
         add("layout", "Auto-layout", self.scene.auto_layout, "Ctrl+L", "Arrange blocks from left to right")
         add("fit", "Fit", self.view.fit_all, "Ctrl+0", "Show all blocks")
-        add("zoom_in", "Zoom +", lambda: self.view.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn)
-        add("zoom_out", "Zoom −", lambda: self.view.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut)
+        add("zoom_in", "Zoom +", lambda: self.view.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn, in_bar=False)
+        add("zoom_out", "Zoom −", lambda: self.view.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut, in_bar=False)
         bar.addSeparator()
-        add("copy", "Copy", self.scene.copy_selected, QKeySequence.StandardKey.Copy)
-        add("paste", "Paste", self.scene.paste, QKeySequence.StandardKey.Paste)
+        add("copy", "Copy", self.scene.copy_selected, QKeySequence.StandardKey.Copy, in_bar=False)
+        add("paste", "Paste", self.scene.paste, QKeySequence.StandardKey.Paste, in_bar=False)
         add("delete", "Delete", self.scene.delete_selected, QKeySequence.StandardKey.Delete,
             "Delete the selected blocks or connections")
         bar.addSeparator()
+        add("model", "Fold model", self.toggle_model, "Ctrl+M",
+            "Fold the model into one pipeline node, or open it to show its blocks")
         add("expand", "Expand template", self.expand_template, "Ctrl+E", "Show the template as editable blocks")
         add("collapse", "Collapse to template", self.collapse_template, "Ctrl+Shift+E",
-            "Go back to the template the graph came from")
+            "Go back to the template the graph came from (only while its blocks are unedited)")
         add("search", "Find block", self.focus_search, QKeySequence.StandardKey.Find)
         for name in ("copy", "paste", "delete"):  # canvas-only: must not steal Ctrl+C from the YAML text
             self.view.addAction(self.actions_by_name[name])
@@ -136,26 +146,48 @@ class EditorPage(QWidget):
 
     # ----------------------------------------------------------------- behaviour
     def show_stage(self, key: str) -> None:
-        self.scene.clearSelection()
+        """Show recipe section ``key`` in the inspector (selecting its pipeline node when it has one)."""
+        if not self.scene.select_stage(key):
+            self.inspector.show_section(key)
+            self._check_stage_button(key)
+
+    def _on_stage_selected(self, key: str) -> None:
         self.inspector.show_section(key)
-        index = [k for k, _ in STAGES].index(key)
-        self.stage_buttons.button(index).setChecked(True)
+        self._check_stage_button(key)
+
+    def _check_stage_button(self, key: str) -> None:
+        keys = [k for k, _ in STAGES]
+        if key in keys:
+            self.stage_buttons.button(keys.index(key)).setChecked(True)
 
     def _on_node_selected(self, node_id: str) -> None:
         if node_id:
             self.inspector.show_node(node_id)
+            self._check_stage_button("model")
         elif self.inspector.current[0] == "node":
             self.inspector.show_section("model")
+
+    def toggle_model(self) -> None:
+        self.scene.set_model_open(not self.scene.model_open)
+
+    def _on_model_open_changed(self, open_: bool) -> None:
+        self.actions_by_name["model"].setText("Fold model" if open_ else "Open model")
+        self._on_doc_changed("view")
+        self.view.fit_all()
 
     def _on_doc_changed(self, origin: str) -> None:
         template_mode = self.doc.graph is None
         self.actions_by_name["expand"].setEnabled(template_mode)
-        self.actions_by_name["collapse"].setEnabled(not template_mode and self.collapsed_from is not None)
-        if template_mode:
+        self.actions_by_name["collapse"].setEnabled(not template_mode)
+        if not self.scene.model_open:
+            self.show_message("The model is folded into one node. Double-click it (or press Ctrl+M) to see its "
+                              "blocks; click any stage to edit it.")
+        elif template_mode:
             model = self.doc.data.get("model") or {}
             name = model.get("template", "unet") if isinstance(model, dict) else "unet"
-            self.show_message(f"The model is the '{name}' template. Press 'Expand template' (Ctrl+E) to edit its "
-                              "blocks, or drag blocks from the palette to start an empty graph.")
+            self.show_message(f"The model is the '{name}' template, shown as one node. Double-click it (or press "
+                              "Ctrl+E) to expand it into editable blocks, or drag blocks from the palette to start "
+                              "an empty graph.")
         elif not self.doc.graph:
             self.show_message("Drag blocks from the palette onto the canvas; drag from a right-side port to a "
                               "left-side port to connect them.")
@@ -172,7 +204,7 @@ class EditorPage(QWidget):
         self.message.setVisible(bool(text))
 
     def expand_template(self) -> None:
-        """Replace the template by its graph of blocks (one undoable step)."""
+        """Replace the template node by the graph of blocks it stands for (one undoable step)."""
         model = self.doc.data.get("model") if isinstance(self.doc.data.get("model"), dict) else {}
         if self.doc.graph is not None:
             return
@@ -185,22 +217,43 @@ class EditorPage(QWidget):
         except Exception as error:
             self.show_message(f"The template '{name}' could not be expanded: {error}", error=True)
             return
-        self.collapsed_from = {"template": name, "params": params}
+        self.doc.remember_template(name, params, nodes)
+        if not self.scene.model_open:
+            self.scene.model_open = True
         positions = self.scene.layout_positions(nodes)
         self.doc.apply(self.doc.with_graph(nodes), f"Expand template {name}", origin="graph", positions=positions)
-        self.view.fit_all()
+        self._on_model_open_changed(True)
 
-    def collapse_template(self) -> None:
-        """Go back to the template the graph was expanded from (edits made to the graph are dropped)."""
-        if self.collapsed_from is None or self.doc.graph is None:
-            return
+    def collapse_template(self) -> bool:
+        """Fold the graph back into its template node; refuses (and says why) when the blocks were edited."""
+        nodes = self.doc.graph
+        if nodes is None:
+            return False
+        origin = self.doc.template_origin(nodes)
+        if origin is None:
+            self.show_message(self._why_not_collapse(nodes), error=True)
+            return False
+        name, params = origin
         data = dict(self.doc.data)
         model = {key: value for key, value in (data.get("model") or {}).items() if key != "graph"}
-        model["template"] = self.collapsed_from["template"]
-        if self.collapsed_from["params"]:
-            model["params"] = self.collapsed_from["params"]
+        model["template"] = name
+        if params:
+            model["params"] = params
         data["model"] = model
-        self.doc.apply(data, f"Collapse to template {model['template']}", origin="graph")
+        self.doc.apply(data, f"Collapse to template {name}", origin="graph")
+        self.view.fit_all()
+        return True
+
+    def _why_not_collapse(self, nodes: list[dict]) -> str:
+        """The plain reason a graph cannot fold back: it was edited (with the edits listed), or has no template."""
+        if not self.doc.template_origins:
+            return NO_TEMPLATE_MESSAGE
+        name, params = list(self.doc.template_origins.values())[-1]
+        try:
+            original = expand_template(name, params, self.doc.data)
+        except Exception:  # the recipe changed so much that the template no longer expands
+            original = []
+        return cannot_collapse_message(name, graph_changes(original, nodes) if original else [])
 
     def focus_search(self) -> None:
         self.palette.search.setFocus()

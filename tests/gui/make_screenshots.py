@@ -1,6 +1,8 @@
 """Screenshots of every page in a real window (run by hand under Xvfb; not collected by pytest).
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tests/gui/make_screenshots.py /work/notes/screens [PREFIX]
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tests/gui/make_screenshots.py OUT_DIR [PREFIX] [editor]
+
+With the third argument ``editor`` only the start and editor pages are taken (a few seconds).
 
 Training, the augmentation preview, prediction, the report and the export run the real ``cellwright`` workers
 on a small demo data set (about two minutes on a laptop CPU).
@@ -17,7 +19,8 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QApplication
 
 OUT = Path(sys.argv[1] if len(sys.argv) > 1 else "screens")
-PREFIX = sys.argv[2] if len(sys.argv) > 2 else "r2-"
+PREFIX = sys.argv[2] if len(sys.argv) > 2 else "r3-"
+EDITOR_ONLY = len(sys.argv) > 3 and sys.argv[3] == "editor"
 FAKE = str(Path(__file__).with_name("fake_train_worker.py"))
 
 
@@ -66,6 +69,14 @@ def main() -> None:
 
     window.open_recipe(str(recipe))
     editor = window.editor
+    editor.scene.set_model_open(False)
+    editor.show_stage("augment")
+    settle(app)
+    shot(window, "2a-editor-pipeline")
+    editor.scene.set_model_open(True)
+    editor.scene.select_stage("model")
+    settle(app)
+    shot(window, "2a2-editor-template-node")
     editor.expand_template()
     if editor.doc.graph is None:  # no templates installed yet: build a small U-Net by hand
         view = editor.view
@@ -95,6 +106,21 @@ def main() -> None:
     editor.show_stage("train")
     settle(app)
     shot(window, "2b-editor-train-section")
+    editor.scene.set_node_params(pick, {**next(n for n in editor.doc.graph if n["id"] == pick)["params"],
+                                        "filters": 12})
+    editor.collapse_template()  # refused: the graph was edited after expanding
+    editor.view.fit_all()
+    settle(app)
+    shot(window, "2d-editor-collapse-refused")
+    editor.doc.undo_stack.undo()
+    editor.collapse_template()
+    editor.show_stage("outputs")
+    settle(app)
+    shot(window, "2e-editor-collapsed-outputs")
+    if EDITOR_ONLY:
+        window.doc.undo_stack.setClean()
+        window.close()
+        return
 
     window.show_page(2)
     window.data_page.set_folder(work / "data")
