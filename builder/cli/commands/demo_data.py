@@ -43,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from builder.data.demo_kinds import DEMO_KINDS, make_demo
+    from builder.data.demo import DEMO_KINDS, make_demo
 
     out = make_demo(args.kind, args.out, n_images=args.n, size=args.size, seed=args.seed, force=args.force)
     spec = DEMO_KINDS[args.kind]
