@@ -13,7 +13,6 @@ from builder.events import EventSink, make_event
 from builder.io_utils import atomic_write_json
 from builder.recipe import Recipe
 
-
 #: Fewest steps in an epoch when the recipe leaves ``train.steps_per_epoch`` unset. A small data set (e.g. 80
 #: crops in batches of 32) would otherwise give 3 steps per epoch: too few for batch-normalisation statistics to
 #: settle between validations, so early stopping would judge the model on meaningless scores.

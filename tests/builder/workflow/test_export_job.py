@@ -29,9 +29,8 @@ def test_run_exports_bundle_and_onnx_and_bundle_predicts(tmp_path: Path, capsys)
     names = zipfile.ZipFile(bundle).namelist()
     assert {"model.keras", "recipe.yaml", "MANIFEST.sha256"} <= set(names)
     x = np.load(outcome.run_dir / "test_input.npy")
-    with zipfile.ZipFile(bundle) as archive:
-        with archive.open("test_input.npy") as handle:
-            assert np.array_equal(np.load(handle), x)  # the run's own patch, not a synthetic one
+    with zipfile.ZipFile(bundle) as archive, archive.open("test_input.npy") as handle:
+        assert np.array_equal(np.load(handle), x)  # the run's own patch, not a synthetic one
 
     assert main(["export", str(outcome.run_dir), "--format", "onnx", "--out", str(tmp_path / "x"), "--json"]) == 0
     captured = capsys.readouterr()
