@@ -88,3 +88,24 @@ def test_cli_run_killed_mid_training_resumes(tmp_path: Path):
     history = json.loads((run / "history.json").read_text())
     assert [row["epoch"] for row in history] == [1, 2, 3, 4]
     assert json.loads((run / "metrics.json").read_text())["task"] == "instance_segmentation"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("settings", [{"precision": "mixed_float16"}, {"distribute": "mirrored"}],
+                         ids=["mixed_precision", "mirrored_strategy"])
+def test_gpu_code_paths_run_on_cpu(settings: dict, tmp_path: Path):
+    """Mixed precision and MirroredStrategy are what 'auto' picks on GPUs; forced here, they must run on a CPU."""
+    import keras
+
+    try:
+        outcome = train_recipe(tiny_recipe(tmp_path, "instance_segmentation", extra_train=settings),
+                               runs_dir=tmp_path / "runs", report=False, export=False)
+        state = json.loads((outcome.run_dir / "state.json").read_text())
+        runtime = state.get("runtime") or {}
+        if "precision" in settings:
+            assert runtime["precision"] == "mixed_float16"
+        else:
+            assert runtime["strategy"] == "mirrored"
+        assert np.isfinite(json.loads((outcome.run_dir / "metrics.json").read_text())["headline"]["value"])
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
