@@ -211,6 +211,18 @@ def classical_baseline(recipe: Any, images: Sequence[np.ndarray], truths: Sequen
     return {"name": BASELINE_NAME, "metrics": _instance_flat(m)}
 
 
+def _add_conditions(per_image: list[dict[str, Any]], samples: list[Any]) -> None:
+    """Record each image's group (e.g. a manifest's ``group`` column) when groups hold several images, so the
+    report can show per-condition scores; an image that is its own group is not a condition."""
+    groups = [getattr(sample, "group", "") or "" for sample in samples]
+    shared = {g for g in groups if g and groups.count(g) > 1}
+    if not shared:
+        return
+    for row, group in zip(per_image, groups, strict=True):
+        if group in shared:
+            row["group"] = group
+
+
 def _assemble(recipe: Any, m: dict, rows: list, names: list[str], params: dict, split: str) -> dict[str, Any]:
     task = recipe.task
     out: dict[str, Any] = {"task": task, "split": split}
@@ -319,6 +331,7 @@ def evaluate_model(
     if tuning is not None:
         record["tuning"] = {k: v for k, v in tuning.items() if k not in ("threshold", "seed_threshold", "min_size")}
     assembled = _assemble(recipe, m, rows, names, record, split)
+    _add_conditions(assembled["per_image"], loaded.samples)
     if recipe.task == "instance_segmentation":
         try:
             assembled["baseline"] = classical_baseline(recipe, loaded.images, truths)

@@ -152,3 +152,20 @@ def test_image_to_image_scores_the_input_too(tmp_path):
     assert per["n0"] > per["n1"]  # less noise scores higher
     z = np.load(tmp_path / "ev" / "evaluation" / "n0.npz")
     assert z["truth"].shape == z["prediction"].shape == (40, 48, 1) and z["truth"].dtype == np.float32
+
+
+def test_groups_shared_by_several_images_become_conditions(tmp_path):
+    from dataclasses import replace
+
+    labels = disk_labels()
+    for name in ("a1", "a2", "b1"):
+        write_tiff(tmp_path / "test" / "images" / f"{name}.tif", disk_image(labels))
+        write_tiff(tmp_path / "test" / "masks" / f"{name}.tif", (labels > 0).astype(np.uint8))
+    recipe = make_recipe("segmentation", tmp_path, classes=["background", "cell"])
+    samples = samples_of_test_folder(recipe, tmp_path)
+    m = evaluate_model(threshold_model(2), recipe, samples)
+    assert all("group" not in row for row in m["per_image"])  # each image its own group: no conditions
+    conditions = [replace(s, group="treated" if s.image_path.stem.startswith("a") else "control") for s in samples]
+    m = evaluate_model(threshold_model(2), recipe, conditions)
+    by_name = {row["name"]: row.get("group") for row in m["per_image"]}
+    assert by_name == {"a1": "treated", "a2": "treated", "b1": None}
