@@ -139,7 +139,7 @@ class NewRecipeWizard(QWizard):
         self.template = QComboBox()
         from gui.graph_editor.catalog import load_templates
 
-        names = [n for n, t in load_templates().items() if t.supports(task)]
+        names = [n for n, t in load_templates().items() if not t.tasks or task in t.tasks]
         self.template.addItems(names or ["unet"])
         QFormLayout(third).addRow("Template", self.template)
         for page in (first, second, third):
