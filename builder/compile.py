@@ -41,11 +41,12 @@ def model_context(
     n_outputs : int, optional
         Output channels of image-to-image models (default: the input channels).
     """
+    from builder.tasks import get_task
+
+    task = get_task(recipe.task)
     channels = len(recipe.data.channels) if recipe.data.channels else 1
     if input_shape is None:
-        size = recipe.preprocess.patch.size
-        if recipe.task == "classification" and recipe.preprocess.image_size:
-            size = recipe.preprocess.image_size
+        size = task.fixed_input_size(recipe) or recipe.preprocess.patch.size
         input_shape = (size, size, channels)
     source = getattr(recipe, "_source_path", None)
     classes = n_classes or (len(recipe.data.classes) if recipe.data.classes else 2)
@@ -55,7 +56,7 @@ def model_context(
         n_classes=classes,
         n_outputs=n_outputs or int(input_shape[-1]),
         instance_target=recipe.train.instance_target,
-        fixed_size=recipe.task == "classification",
+        fixed_size=task.whole_image_input,
         base_dir=str(source.parent) if source else None,
     )
 

@@ -228,33 +228,31 @@ def _infer(order: list[str], checked: dict[str, CheckedNode], factor: int) -> No
 
 
 def _check_task(report: GraphReport, ctx: ModelContext) -> None:
+    from builder.tasks import get_task
+
     out = report.nodes[report.output]
-    shape, task = out.shape, ctx.task
+    shape, task = out.shape, get_task(ctx.task)
     where = f"node '{out.id}' (model output)"
-    if task == "classification":
+    if task.output == "class_vector":
         if len(shape) != 1:
             raise GraphError(
-                where, f"classification needs a vector (B, n_classes) output but '{out.id}' gives {shape_text(shape)}.",
-                "end the graph with a classification_head",
+                where, f"{task.name} needs a vector (B, n_classes) output but '{out.id}' gives {shape_text(shape)}.",
+                f"end the graph with a {task.head_block}",
             )
-        expected = ctx.n_classes
     else:
         first_in = report.nodes[report.inputs[0]]
         if len(shape) != 3 or shape[:2] != first_in.shape[:2]:
             raise GraphError(
                 where,
-                f"{task} needs an output with the input's height and width, but input '{first_in.id}' gives "
+                f"{task.name} needs an output with the input's height and width, but input '{first_in.id}' gives "
                 f"{shape_text(first_in.shape)} and output '{out.id}' gives {shape_text(shape)}.",
                 "add up-sampling steps until the output is as large as the input (one per down-sampling step)",
             )
-        expected = {"segmentation": ctx.n_classes, "image_to_image": ctx.n_outputs}.get(task)
-        if task == "instance_segmentation":
-            expected = 3 if ctx.instance_target == "three_class" else 2
+    expected = task.output_channels(ctx)
     if expected is not None and shape[-1] not in (None, expected):
         raise GraphError(
-            where, f"{task} expects {expected} output channels here but '{out.id}' gives {shape_text(shape)}.",
-            "end the graph with the task's head block (classification_head, segmentation_head, instance_head, "
-            "regression_head), or set data.classes in the recipe",
+            where, f"{task.name} expects {expected} output channels here but '{out.id}' gives {shape_text(shape)}.",
+            f"end the graph with the task's head block ({task.head_block}), or set data.classes in the recipe",
         )
 
 

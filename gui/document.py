@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from builder.errors import Problem
+from builder.tasks import DEFAULT_TASK
 from gui import recipe_io
 from gui.graph_editor.template_state import fingerprint
 
@@ -63,7 +64,7 @@ class RecipeDocument(QObject):
 
     def __init__(self, data: dict[str, Any] | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.data: dict[str, Any] = data if data is not None else recipe_io.new_recipe("segmentation")
+        self.data: dict[str, Any] = data if data is not None else recipe_io.new_recipe(DEFAULT_TASK)
         self.positions: Positions = {}
         self.path: Path | None = None
         self.problems: list[Problem] = []

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from builder.errors import CellwrightError
+from builder.tasks import DEFAULT_TASK
 from gui import recipe_io
 from gui.document import RecipeDocument
 from gui.pages.data import DataPage
@@ -93,7 +94,7 @@ class MainWindow(QMainWindow):
     def _menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self._action(file_menu, "&New recipe…", lambda: self.new_recipe("segmentation"), QKeySequence.StandardKey.New)
+        self._action(file_menu, "&New recipe…", lambda: self.new_recipe(DEFAULT_TASK), QKeySequence.StandardKey.New)
         self._action(file_menu, "&Open…", lambda: self.open_recipe(None), QKeySequence.StandardKey.Open)
         self._action(file_menu, "&Save", self.save, QKeySequence.StandardKey.Save)
         self._action(file_menu, "Save &as…", self.save_as, QKeySequence("Ctrl+Shift+S"))

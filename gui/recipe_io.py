@@ -16,31 +16,19 @@ from typing import Any
 import yaml
 
 from builder.errors import Problem
-
-#: The starting model of each task: a template name and its parameters.
-_TASK_MODELS: dict[str, dict[str, Any]] = {
-    "classification": {"template": "classifier"},
-    "segmentation": {"template": "unet"},
-    "instance_segmentation": {"template": "unet"},
-    "image_to_image": {"template": "unet"},
-    "tracking": {"template": "unet"},
-}
+from builder.tasks import get_task
 
 
 def new_recipe(task: str, name: str = "my-experiment", data_root: str = "data") -> dict[str, Any]:
     """Return a small, valid starting recipe for ``task`` as a mapping in the order the file uses."""
-    data: dict[str, Any] = {"layout": "class_folders" if task == "classification" else "folders", "root": data_root}
-    if task in ("segmentation", "instance_segmentation"):
-        data["masks"] = "masks"
-    if task == "image_to_image":
-        data["targets"] = "targets"
+    spec = get_task(task)
     return {
         "cellwright": 1,
         "name": name,
         "description": "",
         "task": task,
-        "data": data,
-        "model": dict(_TASK_MODELS.get(task, {"template": "unet"})),
+        "data": spec.new_recipe_data(data_root),
+        "model": {"template": spec.default_template},
         "train": {"epochs": 50, "batch_size": 8},
     }
 

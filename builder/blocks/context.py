@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from builder.tasks.registry import DEFAULT_TASK
+
 
 @dataclass(frozen=True)
 class ModelContext:
@@ -12,7 +14,7 @@ class ModelContext:
     Attributes
     ----------
     task : str
-        Recipe task (classification, segmentation, instance_segmentation, image_to_image).
+        Recipe task (a registered task name, see ``builder.tasks``).
     input_shape : tuple
         ``(H, W, C)`` used for the static shape checks (the patch or image size).
     n_classes : int
@@ -27,7 +29,7 @@ class ModelContext:
         Folder of the recipe; relative paths (e.g. backbone weight files) are taken from it.
     """
 
-    task: str = "segmentation"
+    task: str = DEFAULT_TASK
     input_shape: tuple = (64, 64, 1)
     n_classes: int = 2
     n_outputs: int = 1

@@ -16,6 +16,7 @@ import numpy as np
 from builder.data.layouts import SPLITS, Dataset, Sample, discover, list_images
 from builder.data.readers import ImageData, read_image
 from builder.errors import DataError, Problem
+from builder.tasks import get_task, task_for_layout
 
 #: A class with this many times fewer training images than the largest class is reported as imbalanced.
 IMBALANCE_RATIO = 3.0
@@ -78,22 +79,30 @@ def guess_layout(path: Path) -> tuple[str | None, dict[str, Any], str]:
         subs = {p.name.lower(): p.name for p in inner.iterdir() if p.is_dir() and not p.name.startswith(".")}
     data: dict[str, Any] = {"root": ".", "split": split} if split else {"root": "."}
     if "images" in subs and "masks" in subs:
-        return "segmentation", {**data, "images": subs["images"], "masks": subs["masks"]}, \
-            "segmentation (images/ + masks/)"
+        task = task_for_layout("folders", "masks")
+        return task, {**data, "images": subs["images"], "masks": subs["masks"]}, f"{_title(task)} (images/ + masks/)"
     if "images" in subs and "targets" in subs:
-        return "image_to_image", {**data, "images": subs["images"], "targets": subs["targets"]}, \
-            "image-to-image (images/ + targets/)"
+        task = task_for_layout("folders", "targets")
+        return task, {**data, "images": subs["images"], "targets": subs["targets"]}, \
+            f"{_title(task)} (images/ + targets/)"
     if "source" in subs and ("target" in subs or "targets" in subs):
-        return "image_to_image", {**data, "layout": "paired"}, "image-to-image (source/ + target/)"
+        task = task_for_layout("paired")
+        return task, {**data, "layout": "paired"}, f"{_title(task)} (source/ + target/)"
     if any(name.isdigit() for name in subs) and any(name.endswith("_gt") for name in subs):
-        return "tracking", {**data, "layout": "ctc"}, "a Cell Tracking Challenge data set"
+        return task_for_layout("ctc"), {**data, "layout": "ctc"}, "a Cell Tracking Challenge data set"
     class_dirs = [p for p in subs.values() if list_images(inner / p)]
     if len(class_dirs) >= 2:
-        return "classification", {**data, "layout": "class_folders"}, \
-            f"classification with {len(class_dirs)} classes (one folder per class)"
+        task = task_for_layout("class_folders")
+        return task, {**data, "layout": "class_folders"}, \
+            f"{_title(task)} with {len(class_dirs)} classes (one folder per class)"
     if "images" in subs:
-        return "image_to_image", {**data, "layout": "noisy_only"}, "images only (self-supervised denoising)"
+        return task_for_layout("noisy_only"), {**data, "layout": "noisy_only"}, \
+            "images only (self-supervised denoising)"
     return None, {}, "could not tell how this folder is organised."
+
+
+def _title(task: str | None) -> str:
+    return get_task(task).title.split(" (")[0].lower() if task else "unknown task"
 
 
 # ----------------------------------------------------------------------------------------------- counts
@@ -108,10 +117,10 @@ def _counts(recipe: Any, dataset: Dataset) -> list[Problem]:
         out.append(Problem(root, "the training set is empty.",
                            "Check data.root, data.images and data.pattern, or lower data.split.validation/test.",
                            "error"))
-    elif sizes["validation"] == 0 and recipe.task != "tracking":
+    elif sizes["validation"] == 0 and not get_task(recipe.task).time_lapse:
         out.append(Problem(root, "the validation set is empty, so over-fitting cannot be seen.",
                            "Add images or set data.split.validation to 0.15 (random split).", "warning"))
-    if recipe.task != "classification":
+    if not get_task(recipe.task).uses_labels:
         return out
     for split in SPLITS:
         counts = Counter(s.label for s in dataset.splits.get(split, []))
@@ -153,8 +162,8 @@ def _read(path: Path, recipe: Any, problems: list[Problem], channels: bool = Tru
 
 def _scan_files(recipe: Any, dataset: Dataset) -> list[Problem]:
     problems: list[Problem] = []
-    task = recipe.task
-    if task == "tracking":
+    task = get_task(recipe.task)
+    if task.time_lapse:
         return problems
     seen: dict[str, tuple[str, Path]] = {}
     images: list[tuple[Sample, ImageData]] = []
@@ -175,7 +184,8 @@ def _scan_files(recipe: Any, dataset: Dataset) -> list[Problem]:
                                     "Remove one copy.", "warning"))
         else:
             seen[digest] = (split, sample.image_path)
-        if task != "classification" and recipe.preprocess.image_size is None and min(image.array.shape[-3:-1]) < patch:
+        small = min(image.array.shape[-3:-1]) < patch
+        if not task.whole_image_input and recipe.preprocess.image_size is None and small:
             problems.append(Problem(str(sample.image_path),
                                     f"image is {image.array.shape[-3]}x{image.array.shape[-2]} px, smaller than the "
                                     f"patch size {patch}; it will be padded.",
@@ -222,8 +232,9 @@ def _check_mask(sample: Sample, image: ImageData, recipe: Any, problems: list[Pr
     if not np.any(arr):
         problems.append(Problem(where, "mask is empty (all background).",
                                 "Check the annotation; empty masks teach the model to find nothing.", "warning"))
-    if (recipe.task == "segmentation" and recipe.data.classes and recipe.data.mask_kind != "binary" and arr.size
-            and arr.max() >= len(recipe.data.classes)):
+    classes = recipe.data.classes
+    if (get_task(recipe.task).masks_are_classes and classes and recipe.data.mask_kind != "binary" and arr.size
+            and arr.max() >= len(classes)):
         problems.append(Problem(where, f"mask value {int(arr.max())} but only {len(recipe.data.classes)} classes "
                                 f"are named in data.classes.", "Add the missing class names or fix the mask.",
                                 "error"))

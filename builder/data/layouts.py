@@ -20,6 +20,7 @@ import numpy as np
 
 from builder.data.readers import is_image_file
 from builder.errors import DataError, Problem
+from builder.tasks import get_task
 
 SPLITS = ("train", "validation", "test")
 _MASK_SUFFIXES = re.compile(r"([_-](mask|masks|label|labels|seg|target|gt|cp_masks))$")
@@ -134,8 +135,8 @@ def discover(recipe: Any, base_dir: str | Path = ".") -> Dataset:
                 dataset.splits[s.split].append(s)
         else:
             dataset.splits = random_split(samples, split.validation, split.test, split.seed,
-                                          stratify=split.stratify and recipe.task == "classification")
-    if recipe.task == "classification":
+                                          stratify=split.stratify and get_task(recipe.task).uses_labels)
+    if get_task(recipe.task).uses_labels:
         found = sorted({s.label for _, s in dataset.samples() if s.label is not None})
         dataset.classes = list(data.classes) if data.classes else found
     else:
@@ -205,7 +206,7 @@ def _demo_root(root: Path, kind: str | None) -> tuple[Path, str]:
 
 
 def _find(recipe: Any, folder: Path, layout: str, dataset: Dataset) -> list[Sample]:
-    data, task = recipe.data, recipe.task
+    data, task = recipe.data, get_task(recipe.task)
     if layout == "class_folders":
         return _class_folders(folder, data)
     if layout == "manifest":
@@ -214,7 +215,7 @@ def _find(recipe: Any, folder: Path, layout: str, dataset: Dataset) -> list[Samp
         return _ctc(folder)
     if layout == "noisy_only":
         return [Sample(p, group=sample_key(p)) for p in list_images(folder / data.images, data.pattern)]
-    if task == "classification":
+    if task.uses_labels:
         raise DataError("data.layout", f"layout {layout!r} does not give class labels.",
                         "Use layout: class_folders (one folder per class) or a manifest with path,label.")
     if layout == "paired":
@@ -222,7 +223,7 @@ def _find(recipe: Any, folder: Path, layout: str, dataset: Dataset) -> list[Samp
         other = data.targets or next((n for n in ("target", "targets") if (folder / n).is_dir()), "target")
         return _pairs(folder, images, other, "target_path", data.pattern, dataset)
     # folders
-    if task == "image_to_image":
+    if task.image_target:
         return _pairs(folder, data.images, data.targets or "targets", "target_path", data.pattern, dataset)
     return _pairs(folder, data.images, data.masks or "masks", "mask_path", data.pattern, dataset)
 

@@ -21,6 +21,7 @@ from builder.data.normalize import NormStats, apply_stats, resample, stats_from_
 from builder.data.patches import foreground_points, grid_patches, pad_to, random_patch_corner
 from builder.data.readers import read_image
 from builder.errors import DataError
+from builder.tasks import get_task
 
 TargetFn = Callable[[np.ndarray], np.ndarray]
 
@@ -76,7 +77,7 @@ def load_split(recipe: Any, samples: list[Sample], *, skipped: list[str] | None 
         arr = image.array
         if pre.resample_to:
             arr = resample(arr, pixel_size, pre.resample_to, order=1, where=str(sample.image_path))
-        if pre.image_size and recipe.task == "classification":
+        if pre.image_size and get_task(recipe.task).whole_image_input:
             from skimage.transform import resize
 
             arr = resize(arr.astype(np.float32), (pre.image_size, pre.image_size, arr.shape[2]), order=1,
@@ -149,12 +150,12 @@ def make_training_datasets(
     """
     import tensorflow as tf
 
-    if recipe.task == "tracking":
-        raise DataError("task", "tracking models cannot be trained yet.", "Choose another task.")
+    spec = get_task(recipe.task)
+    spec.check_trainable()
     dataset = dataset or discover(recipe, base_dir)
     if not dataset.splits["train"]:
         raise DataError(str(dataset.root), "no training images found.", "Run 'cellwright check' on the recipe.")
-    pre, task = recipe.preprocess, recipe.task
+    pre = recipe.preprocess
     if batch_size is None:
         batch_size = recipe.train.batch_size if isinstance(recipe.train.batch_size, int) else 8
     skipped: list[str] = []
@@ -167,7 +168,7 @@ def make_training_datasets(
     stats = stats_from_config(train.images, norm) if norm.per == "dataset" else None
     _normalise(train, norm, stats)
     _normalise(val, norm, stats)
-    pixel_target = task == "image_to_image"
+    pixel_target = spec.image_target
     target_stats = None
     if pixel_target and train.targets:
         tnorm = pre.target_normalize or norm
@@ -179,7 +180,7 @@ def make_training_datasets(
         val.targets = [im.copy() for im in val.images]
     seed = recipe.augment.seed if recipe.augment.seed is not None else recipe.train.seed
     n_channels = train.images[0].shape[-1]
-    classification = task == "classification"
+    classification = spec.whole_image_input
     size = (pre.image_size or pre.patch.size) if classification else pre.patch.size
     kind = None if classification else ("image" if pixel_target else "mask")
     augmenter = make_augmenter(recipe.augment, target=kind, intensity=not pixel_target)

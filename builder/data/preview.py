@@ -13,6 +13,7 @@ from builder.data.normalize import apply_stats, stats_from_config
 from builder.data.patches import random_patches
 from builder.data.pipeline import _fit, load_split
 from builder.errors import DataError
+from builder.tasks import get_task
 
 _COLOURS = np.array([[1.0, 0.2, 0.2], [0.2, 1.0, 0.3], [0.3, 0.5, 1.0], [1.0, 0.9, 0.1], [1.0, 0.3, 1.0],
                      [0.1, 1.0, 1.0]])
@@ -35,15 +36,15 @@ def write_augment_preview(recipe: Any, base_dir: str | Path, out: str | Path, *,
         raise DataError(str(dataset.root), "no training images to preview.", "Run 'cellwright check' first.")
     loaded = load_split(recipe, samples, classes=list(recipe.data.classes or dataset.classes or []))
     cfg, pre = recipe.preprocess.normalize, recipe.preprocess
-    task = recipe.task
-    kind = None if task == "classification" else ("image" if task == "image_to_image" else "mask")
-    size = (pre.image_size or pre.patch.size) if task == "classification" else pre.patch.size
+    task = get_task(recipe.task)
+    kind = None if task.whole_image_input else ("image" if task.image_target else "mask")
+    size = (pre.image_size or pre.patch.size) if task.whole_image_input else pre.patch.size
     fig, axes = plt.subplots(len(samples), columns + 1, figsize=(1.8 * (columns + 1), 1.8 * len(samples)),
                              squeeze=False)
     for r, image in enumerate(loaded.images):
         image = apply_stats(image, stats_from_config([image], cfg), clip=cfg.clip)
         target = loaded.targets[r] if loaded.targets else None
-        if task == "classification":
+        if task.whole_image_input:
             patch, tpatch = _fit(image, size), None
         else:
             p, t = random_patches(image, target, size, 1, seed=seed + r,
@@ -62,7 +63,7 @@ def write_augment_preview(recipe: Any, base_dir: str | Path, out: str | Path, *,
             ax.set_yticks([])
             if r == 0:
                 ax.set_title("original" if c == 0 else f"augmented {c}", fontsize=8)
-            if c == 0 and task == "classification" and loaded.labels:
+            if c == 0 and task.uses_labels and loaded.labels:
                 ax.set_ylabel(str((dataset.classes or [])[loaded.labels[r]]), fontsize=8)
     fig.suptitle(f"{recipe.name}: augmentation preview (mask outlines in colour)", fontsize=9)
     fig.tight_layout()

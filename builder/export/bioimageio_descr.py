@@ -172,9 +172,9 @@ def output_descr(metadata: ExportMetadata, output_shape: tuple[Any, ...], input_
         raise ExportError("model output", f"Expected an output B,C or B,Y,X,C. Received: shape={output_shape}",
                           "Export Cellwright models only.")
     axes.append(channel)
-    kind = {"classification": "Class probabilities.", "segmentation": "Per-pixel class probabilities.",
-            "instance_segmentation": "Per-pixel maps; instances follow from Cellwright's post-processing.",
-            "image_to_image": "Restored/predicted image."}[metadata.task]
+    from builder.tasks import get_task
+
+    kind = get_task(metadata.task).output_description
     return s.OutputTensorDescr(id=s.TensorId(OUTPUT_ID), description=kind, axes=axes,
                                test_tensor=s.FileDescr(source=test_tensor),
                                sample_tensor=s.FileDescr(source=sample_tensor))

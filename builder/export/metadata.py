@@ -15,6 +15,7 @@ from pydantic import ConfigDict, field_validator
 from builder.errors import ExportError
 from builder.recipe.fields import Section, field
 from builder.recipe.sections.evaluate import Author
+from builder.tasks import DEFAULT_TASK, get_task
 
 #: Axes of the model input; only batch, Y, X, channel for now.
 SUPPORTED_AXES = ("byxc",)
@@ -54,9 +55,7 @@ class ExportMetadata(Section):
 
     name: str = field(..., help="Model name (letters, digits, spaces, - _ ( )).", min_length=1, max_length=128)
     description: str = field("", help="One or two sentences on what the model does.")
-    task: Literal["classification", "segmentation", "instance_segmentation", "image_to_image"] = field(
-        ..., help="What the model predicts."
-    )
+    task: str = field(..., help="What the model predicts (a trainable task, see `cellwright new --help`).")
     axes: str = field("byxc", help="Axes of the input tensor: batch, Y, X, channel.")
     channel_names: list[str] = field(default_factory=list, help="Names of the input channels, in model order.")
     class_names: list[str] = field(default_factory=list, help="Names of the output classes (or output channels).")
@@ -75,6 +74,12 @@ class ExportMetadata(Section):
     size_multiple: int = field(1, help="Input Y and X must be a multiple of this (the network's downsampling).", ge=1)
     min_size: int | None = field(None, help="Smallest input Y/X the network accepts; test input size if unset.", ge=1)
     tags: list[str] = field(default_factory=list, help="Keywords for model zoos (e.g. nuclei, fluorescence).")
+
+    @field_validator("task")
+    @classmethod
+    def _trainable_task(cls, value: str) -> str:
+        get_task(value).check_trainable()
+        return value
 
     @field_validator("axes")
     @classmethod
@@ -164,7 +169,7 @@ def metadata_from_recipe(recipe: dict[str, Any], *, test_input: Any = None, **ov
     values: dict[str, Any] = {
         "name": recipe.get("name", "cellwright-model"),
         "description": recipe.get("description", ""),
-        "task": recipe.get("task", "segmentation"),
+        "task": recipe.get("task", DEFAULT_TASK),
         "channel_names": list(data.get("channels") or []),
         "class_names": list(data.get("classes") or []),
         "pixel_size": preprocess.get("resample_to") or data.get("pixel_size"),

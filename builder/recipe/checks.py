@@ -40,68 +40,12 @@ def _problem(key: str, what: str, fix: str, severity: str = "error") -> Problem:
     return Problem(where=key, what=what, fix=fix, severity=severity, key=key)
 
 
-@register_check("masks_for_segmentation")
-def _segmentation_needs_masks(recipe: Recipe) -> list[Problem]:
-    data = recipe.data
-    if recipe.task not in ("segmentation", "instance_segmentation") or data.layout != "folders" or data.masks:
-        return []
-    return [_problem(
-        "data.masks",
-        f"The task is {recipe.task}, which learns from masks, but data.masks does not name a mask folder.",
-        "Add `masks: masks` (the sub-folder with one mask per image, same file names) under `data`.",
-    )]
+@register_check("task_rules")
+def _task_rules(recipe: Recipe) -> list[Problem]:
+    """The task's own rules: data layout, mask/target folders, self-supervision, loss (see ``Task.check_recipe``)."""
+    from builder.tasks import get_task
 
-
-@register_check("targets_for_image_to_image")
-def _image_to_image_needs_targets(recipe: Recipe) -> list[Problem]:
-    if recipe.task != "image_to_image" or recipe.train.self_supervised:
-        return []
-    if recipe.data.layout in ("folders", "paired") and not recipe.data.targets:
-        return [_problem(
-            "data.targets",
-            "The task is image_to_image with paired training, but data.targets does not name a target folder.",
-            "Add `targets: targets` under `data`, or set `train.self_supervised: true` to denoise from "
-            "noisy images only.",
-        )]
-    if recipe.data.layout == "noisy_only":
-        return [_problem(
-            "train.self_supervised",
-            "The data layout is noisy_only (no clean targets), so training must be self-supervised.",
-            "Set `self_supervised: true` under `train`.",
-        )]
-    return []
-
-
-@register_check("self_supervised_task")
-def _self_supervised_only_for_image_to_image(recipe: Recipe) -> list[Problem]:
-    if recipe.train.self_supervised and recipe.task != "image_to_image":
-        return [_problem(
-            "train.self_supervised",
-            f"Self-supervised (Noise2Void) training is for image_to_image denoising, but the task is {recipe.task}.",
-            "Remove `self_supervised: true`, or change `task` to image_to_image.",
-        )]
-    return []
-
-
-_LAYOUTS_FOR_TASK = {
-    "classification": ("class_folders", "manifest", "demo"),
-    "segmentation": ("folders", "manifest", "demo"),
-    "instance_segmentation": ("folders", "manifest", "demo"),
-    "image_to_image": ("folders", "paired", "noisy_only", "manifest", "demo"),
-    "tracking": ("ctc", "demo"),
-}
-
-
-@register_check("layout_fits_task")
-def _layout_fits_task(recipe: Recipe) -> list[Problem]:
-    allowed = _LAYOUTS_FOR_TASK[recipe.task]
-    if recipe.data.layout in allowed:
-        return []
-    return [_problem(
-        "data.layout",
-        f"The data layout {recipe.data.layout!r} does not fit the task {recipe.task}.",
-        f"Use one of: {', '.join(allowed)}.",
-    )]
+    return get_task(recipe.task).check_recipe(recipe)
 
 
 @register_check("patch_divisible")
@@ -150,21 +94,6 @@ def _freeze_within_epochs(recipe: Recipe) -> list[Problem]:
     return problems
 
 
-@register_check("loss_fits_task")
-def _loss_fits_task(recipe: Recipe) -> list[Problem]:
-    loss = recipe.train.loss
-    regression = {"mae", "mse", "ssim+mae"}
-    if loss == "auto":
-        return []
-    if recipe.task == "image_to_image" and loss not in regression:
-        return [_problem("train.loss", f"The loss {loss!r} is for classes, but image_to_image predicts intensities.",
-                         "Use mae, mse or ssim+mae (or auto).")]
-    if recipe.task != "image_to_image" and loss in regression:
-        return [_problem("train.loss", f"The loss {loss!r} is for intensities, but the task {recipe.task} "
-                         "predicts classes.", "Use cross_entropy, dice, focal or a combination (or auto).")]
-    return []
-
-
 @register_check("class_weights_count")
 def _class_weights_match_classes(recipe: Recipe) -> list[Problem]:
     weights, classes = recipe.train.class_weights, recipe.data.classes
@@ -191,19 +120,6 @@ def _patience_below_epochs(recipe: Recipe) -> list[Problem]:
     )]
 
 
-@register_check("tracking_not_trainable_yet")
-def _tracking_later(recipe: Recipe) -> list[Problem]:
-    if recipe.task != "tracking":
-        return []
-    return [_problem(
-        "task",
-        "Tracking recipes can be written and validated, but training a tracking model is not available yet "
-        "in this version of Cellwright.",
-        "Segment each frame with an instance_segmentation recipe for now.",
-        severity="warning",
-    )]
-
-
 def _find_key(data: Any, wanted: str, prefix: str) -> Iterator[tuple[str, Any]]:
     if isinstance(data, dict):
         for key, value in data.items():
@@ -220,12 +136,14 @@ def _find_key(data: Any, wanted: str, prefix: str) -> Iterator[tuple[str, Any]]:
 def _template_supports_task(recipe: Recipe) -> list[Problem]:
     if recipe.model.graph is not None or not recipe.model.template:
         return []
+    from builder.tasks import get_task
     from builder.templates import get_template
 
+    task = get_task(recipe.task)
     template = get_template(recipe.model.template)
-    if recipe.task in template.tasks or recipe.task == "tracking":
+    if not task.trainable or template.supports(task):
         return []
-    fitting = [name for name, t in _all_templates().items() if recipe.task in t.tasks]
+    fitting = [name for name, t in _all_templates().items() if t.supports(task)]
     return [_problem(
         "model.template",
         f"The template {recipe.model.template!r} does not make models for the task {recipe.task}.",

@@ -14,12 +14,14 @@ from builder.recipe.sections.evaluate import EvaluateSection, ExportSection, Rep
 from builder.recipe.sections.model import ModelSection
 from builder.recipe.sections.preprocess import PreprocessSection
 from builder.recipe.sections.train import TrainSection
+from builder.tasks import task_names
 
 #: The recipe format version written by this Cellwright.
 CURRENT_VERSION = 1
 
-Task = Literal["classification", "segmentation", "instance_segmentation", "image_to_image", "tracking"]
-TASKS: tuple[str, ...] = Task.__args__  # type: ignore[attr-defined]
+#: Every registered task (``builder/tasks/<task>.py``); the recipe's ``task:`` enum.
+TASKS: tuple[str, ...] = tuple(task_names())
+Task = Literal[TASKS]  # type: ignore[valid-type]
 
 
 class Recipe(Section):

@@ -12,15 +12,17 @@ from typing import Any
 
 import numpy as np
 
+from builder.errors import CellwrightError
 from builder.report.run_data import RunData
+from builder.tasks import Task, get_task
 
-TASK_WORDS = {
-    "classification": "image classification (one class per image)",
-    "segmentation": "semantic segmentation (a class for every pixel)",
-    "instance_segmentation": "instance segmentation (every cell found and outlined separately)",
-    "image_to_image": "image-to-image prediction (restoration or label-free prediction)",
-    "tracking": "cell tracking",
-}
+
+def task_of(run: RunData) -> Task:
+    """The run's task (a plain :class:`Task` with neutral wording when the run names none Cellwright knows)."""
+    try:
+        return get_task(run.task)
+    except CellwrightError:
+        return Task()
 
 
 @dataclass
@@ -121,13 +123,14 @@ def detect_overfitting(history: list[dict[str, Any]], *, min_epochs: int = 3, ri
 def class_balance_warning(run: RunData) -> str | None:
     """Warn about rare classes: image counts (classification) or pixel fractions (segmentation)."""
     names = run.class_names()
-    if run.task == "classification":
+    task = task_of(run)
+    if task.uses_labels:
         counts = _classification_counts(run)
         if counts and min(counts.values()) * 4 < max(counts.values()):
             rare = min(counts, key=counts.get)
             return (f"Class imbalance: '{rare}' has {counts[rare]} test images against {max(counts.values())} for "
                     f"the largest class; look at its per-class recall, not only the overall accuracy.")
-    elif run.task == "segmentation" and run.evaluation:
+    elif task.masks_are_classes and run.evaluation:
         truths = [np.asarray(s.arrays["truth"]) for s in run.evaluation if "truth" in s.arrays]
         if not truths:
             return None
@@ -156,14 +159,19 @@ def _classification_counts(run: RunData) -> dict[str, int]:
     return out
 
 
-DEFAULT_LOSS = {"segmentation": "cross_entropy+dice", "instance_segmentation": "cross_entropy+dice",
-                "image_to_image": "mae", "classification": "cross_entropy"}
-
-
 def resolved_loss(run: RunData) -> str:
-    """The loss actually used: ``train.loss``, with ``auto`` replaced by the task's default."""
+    """The loss actually used: ``train.loss``, with ``auto`` replaced by the task's default for the run's variant
+    (the same table training reads, ``Task.losses``)."""
     loss = str(run.get("train.loss", "auto"))
-    return DEFAULT_LOSS.get(run.task, "cross_entropy") if loss == "auto" else loss
+    if loss != "auto":
+        return loss
+    task = task_of(run)
+    if not task.losses:
+        return "auto"
+    variant = task.variant_for(instance_target=str(run.get("train.instance_target", "three_class")),
+                               self_supervised=bool(run.get("train.self_supervised", False)),
+                               mask_kind=run.get("data.mask_kind"))
+    return task.default_loss(variant)
 
 
 def split_counts(run: RunData) -> dict[str, int]:
@@ -180,7 +188,7 @@ def warnings(run: RunData) -> list[str]:
             fix = f" Fix: {problem['fix']}" if problem.get("fix") else ""
             out.append(f"Data check: {problem.get('where', '')}: {problem.get('what', '')}{fix}")
     counts = split_counts(run)
-    minimum = 20 if run.task != "classification" else 50
+    minimum = task_of(run).min_train_images
     if counts.get("train") is not None and counts["train"] < minimum:
         out.append(f"Few training images: {counts['train']} (at least {minimum} are usually needed for a model "
                    f"that generalises); treat the scores as optimistic and add images if you can.")
@@ -206,7 +214,7 @@ def summary_section(run: RunData) -> Section:
     data = (f"{counts.get('train', '?')} training, {counts.get('validation', '?')} validation and "
             f"{counts.get('test', '?')} test images") if counts else "the data split was not recorded"
     classes = run.class_names()
-    section.add("text", text=f"Task: {TASK_WORDS.get(task, task)}. Data: {data}"
+    section.add("text", text=f"Task: {task_of(run).description or task}. Data: {data}"
                              f"{' in classes ' + ', '.join(classes) if classes else ''}.")
     headline = (run.metrics or {}).get("headline") or {}
     if isinstance(headline.get("value"), int | float):

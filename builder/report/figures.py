@@ -255,11 +255,11 @@ def instance_overlay(image: Any, truth: Any, prediction: Any, threshold: float =
                                    (np.where(matched_pred, p, 0), GREEN)])
 
 
-def _columns(task: str, arrays: dict[str, Any]) -> list[tuple[str, np.ndarray, dict[str, Any]]]:
-    """The panels of one sample row: (title, array, imshow keywords)."""
+def _columns(style: str, arrays: dict[str, Any]) -> list[tuple[str, np.ndarray, dict[str, Any]]]:
+    """The panels of one sample row: (title, array, imshow keywords); ``style`` is the task's ``figure_style``."""
     image = arrays["image"]
     truth, pred = arrays.get("truth"), arrays.get("prediction")
-    if task == "image_to_image" and truth is not None and pred is not None:
+    if style == "image_columns" and truth is not None and pred is not None:
         t, p = np.asarray(truth, np.float32), np.asarray(pred, np.float32)
         error = np.abs(p - t)
         error = error.mean(axis=-1) if error.ndim == 3 else error
@@ -269,7 +269,7 @@ def _columns(task: str, arrays: dict[str, Any]) -> list[tuple[str, np.ndarray, d
     panels = [("image", display(image), {"cmap": "gray"})]
     if truth is None or pred is None:
         return panels
-    if task == "instance_segmentation":
+    if style == "instance_outlines":
         panels = [("image", _zoom(display(image), upscale_factor(np.shape(image))), {"cmap": "gray"}),
                   ("ground truth", outline_overlay(image, [(truth, CYAN)]), {}),
                   ("prediction vs truth", instance_overlay(image, truth, pred), {})]
@@ -279,14 +279,17 @@ def _columns(task: str, arrays: dict[str, Any]) -> list[tuple[str, np.ndarray, d
     return panels
 
 
-def sample_rows(samples: Sequence[Any], task: str, *, names: Sequence[str] = ()) -> bytes | None:
-    """One row per sample (image, truth, prediction overlay or error map); ``samples`` are EvalSample-like."""
+def sample_rows(samples: Sequence[Any], task: Any, *, names: Sequence[str] = ()) -> bytes | None:
+    """One row per sample (image, truth, prediction overlay or error map); ``samples`` are EvalSample-like.
+
+    ``task`` is the run's :class:`~builder.tasks.base.Task`; its ``figure_style`` chooses the panels.
+    """
     samples = [s for s in samples if "image" in s.arrays]
     if not samples:
         return None
-    if task == "classification":
+    if task.figure_style == "thumbnails":
         return thumbnails(samples, names)
-    rows = [_columns(task, s.arrays) for s in samples]
+    rows = [_columns(task.figure_style, s.arrays) for s in samples]
     ncols = max(len(r) for r in rows)
     side = 3.0 if ncols <= 3 else 2.3  # inches per panel at 100 dpi: about PANEL_PX pixels for 3 panels
     fig = new_figure(side * ncols, side * len(rows) + 0.2)
@@ -333,20 +336,21 @@ def thumbnails(samples: Sequence[Any], names: Sequence[str], *, per_row: int = 4
     return to_png(fig)
 
 
-def data_examples(samples: Sequence[Any], task: str, names: Sequence[str] = ()) -> bytes | None:
+def data_examples(samples: Sequence[Any], task: Any, names: Sequence[str] = ()) -> bytes | None:
     """Example images with their ground truth: masks overlaid, targets side by side, or class names."""
     samples = [s for s in samples if "image" in s.arrays]
     if not samples:
         return None
-    if task == "classification":
+    if task.figure_style == "thumbnails":
         stripped = [type(s)(s.name, {k: v for k, v in s.arrays.items() if k != "prediction"}) for s in samples]
         return thumbnails(stripped, names)
-    fig = new_figure(2.3 * len(samples), 2.5 if task != "image_to_image" else 4.6)
-    nrows = 2 if task == "image_to_image" else 1
+    targets = task.image_target
+    fig = new_figure(2.3 * len(samples), 4.6 if targets else 2.5)
+    nrows = 2 if targets else 1
     for i, sample in enumerate(samples):
         image, truth = sample.arrays["image"], sample.arrays.get("truth")
         ax = fig.add_subplot(nrows, len(samples), i + 1)
-        if task == "image_to_image" or truth is None:
+        if targets or truth is None:
             ax.imshow(display(image), cmap="gray")
         else:
             ax.imshow(mask_overlay(image, truth))
@@ -360,7 +364,7 @@ def data_examples(samples: Sequence[Any], task: str, names: Sequence[str] = ()) 
     return to_png(fig)
 
 
-def augmented_examples(recipe: dict[str, Any], sample: Any, task: str, n: int = 4) -> bytes | None:
+def augmented_examples(recipe: dict[str, Any], sample: Any, task: Any, n: int = 4) -> bytes | None:
     """A few augmented versions of one sample, drawn with the recipe's ``augment:`` settings (imports TensorFlow)."""
     from builder.data.augment import augment_numpy
     from builder.recipe.sections.augment import AugmentSection
@@ -368,7 +372,7 @@ def augmented_examples(recipe: dict[str, Any], sample: Any, task: str, n: int = 
     cfg = AugmentSection(**(recipe.get("augment") or {}))
     image = np.asarray(sample.arrays["image"], np.float32)
     truth = sample.arrays.get("truth")
-    kind = "mask" if task in ("segmentation", "instance_segmentation") and truth is not None else None
+    kind = "mask" if task.mask_target and truth is not None else None
     target = np.asarray(truth)[..., None].astype(np.int32) if kind and np.ndim(truth) == 2 else None
     fig = new_figure(2.2 * n, 2.4)
     for i in range(n):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from builder.report.content import Section, fmt, resolved_loss, split_counts
+from builder.report.content import Section, fmt, resolved_loss, split_counts, task_of
 from builder.report.run_data import RunData
+from builder.tasks import Task
 
 #: key -> (in-text citation, full reference, link or None)
 CITATIONS: dict[str, tuple[str, str, str | None]] = {
@@ -92,7 +93,7 @@ class _Cite:
 def methods_text(run: RunData) -> tuple[str, list[str]]:
     """The Methods paragraph and the citation keys it uses, in order of first use."""
     cite = _Cite()
-    task = run.task
+    task = task_of(run)
     template = run.get("model.template") or "custom"
     params: dict[str, Any] = run.get("model.params", {}) or {}
     backbone = params.get("backbone") or (run.model_summary or {}).get("backbone") or {}
@@ -129,24 +130,15 @@ def methods_text(run: RunData) -> tuple[str, list[str]]:
     else:
         norm = f"normalised ({norm})"
     patch = run.get("preprocess.patch.size")
-    size = (f"resized to {run.get('preprocess.image_size')} px" if task == "classification" and
-            run.get("preprocess.image_size") else f"cut into {patch} x {patch} px patches" if patch else "")
+    size = task.methods_preprocess(run) or (f"cut into {patch} x {patch} px patches" if patch else "")
     from builder.report.sections import _augment_text
 
     parts.append(f"Images were {norm}{', ' + size if size else ''}, and augmented with "
                  f"{_augment_text(run.get('augment', {}) or {})}.")
     parts.append(_training_sentence(run, cite))
-    if task == "image_to_image" and run.get("train.self_supervised"):
-        parts.append(f"Training was self-supervised with the blind-spot scheme of Noise2Void {cite('n2v')}, "
-                     f"using the noisy images only.")
-    if task == "instance_segmentation":
-        if run.get("train.instance_target", "three_class") == "three_class":
-            parts.append(f"The network predicted background, cell boundary and cell interior; instances were "
-                         f"obtained by seeded watershed {cite('watershed')} on the interior probability, with "
-                         f"thresholds tuned on the validation images.")
-        else:
-            parts.append(f"The network predicted distance maps; instances were obtained by seeded watershed "
-                         f"{cite('watershed')}.")
+    extra = task.methods_extra(run, cite)
+    if extra:
+        parts.append(extra)
     parts.append(_evaluation_sentence(run, cite))
     env = run.environment or {}
     parts.append(f"All steps used Cellwright {env.get('cellwright') or ''} {cite('cellwright')}".replace("  ", " ") +
@@ -155,17 +147,8 @@ def methods_text(run: RunData) -> tuple[str, list[str]]:
     return " ".join(parts), cite.used
 
 
-def _task_phrase(task: str, run: RunData) -> str:
-    classes = run.class_names()
-    if task == "classification":
-        return f"image classification into {len(classes) or 'several'} classes ({', '.join(classes)})"
-    if task == "segmentation":
-        return f"semantic segmentation ({', '.join(classes)})" if classes else "semantic segmentation"
-    if task == "instance_segmentation":
-        return "instance segmentation of cells"
-    if task == "image_to_image":
-        return "image restoration (image-to-image prediction)"
-    return task
+def _task_phrase(task: Task, run: RunData) -> str:
+    return task.methods_task(run) or run.task
 
 
 def _training_sentence(run: RunData, cite: _Cite) -> str:

@@ -10,51 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from builder.report.content import Section, fmt
+from builder.report.content import Section, fmt, task_of
 from builder.report.run_data import RunData
-
-#: (label, metric keys tried in order, meaning, higher is better) per task.
-HEADLINE_METRICS: dict[str, list[tuple[str, tuple[str, ...], str, bool]]] = {
-    "instance_segmentation": [
-        ("AP@0.5", ("ap@0.5",), "Matched objects / (matched + false + missed), an object counting as matched "
-         "when it overlaps a true one by IoU >= 0.5; 1 is perfect.", True),
-        ("F1@0.5", ("f1@0.5",), "Balance of precision (predicted objects that are real) and recall (real objects "
-         "that are found) at IoU 0.5.", True),
-        ("Mean AP, IoU 0.5-0.9", ("ap_mean",), "AP averaged over the stricter thresholds too: rewards exact "
-         "outlines.", True),
-        ("Mean matched IoU", ("mean_matched_iou",), "How closely the outlines of found objects follow the true "
-         "ones (1 = identical).", True),
-        ("Panoptic quality", ("panoptic_quality", "pq"), "Detection (F1) times outline quality (matched IoU) at "
-         "IoU 0.5.", True),
-        ("Merges", ("merges",), "Predicted objects that swallow two or more true objects (lower is better).", False),
-        ("Splits", ("splits",), "True objects cut into two or more predicted objects (lower is better).", False),
-        ("True objects", ("n_true",), "Objects drawn in the ground truth of the test images.", True),
-        ("Predicted objects", ("n_pred",), "Objects the method found in the same images.", True),
-    ],
-    "classification": [
-        ("Accuracy", ("accuracy",), "Fraction of test images given the right class.", True),
-        ("Balanced accuracy", ("balanced_accuracy",), "Accuracy averaged over classes: rare classes count as much "
-         "as common ones.", True),
-        ("Macro F1", ("macro_f1",), "Precision/recall balance averaged over classes.", True),
-        ("ROC AUC", ("roc_auc",), "Chance that a random image of a class is ranked above one of another class "
-         "(0.5 = guessing, 1 = perfect).", True),
-    ],
-    "segmentation": [
-        ("Mean IoU", ("mean_iou",), "Overlap of predicted and true regions (intersection / union), averaged over "
-         "classes; 1 is perfect.", True),
-        ("Mean Dice", ("mean_dice",), "Same overlap measured as 2 x intersection / (sum of sizes); always >= IoU.",
-         True),
-        ("Mean IoU, foreground", ("mean_iou_foreground",), "Mean IoU without the background class.", True),
-        ("Pixel accuracy", ("pixel_accuracy",), "Fraction of pixels given the right class (flattered by a large "
-         "background).", True),
-    ],
-    "image_to_image": [
-        ("PSNR (dB)", ("psnr",), "Closeness to the target in decibels; +3 dB halves the squared error.", True),
-        ("SSIM", ("ssim",), "Structural similarity to the target (1 = identical structures).", True),
-        ("Pearson r", ("pearson",), "Linear correlation of pixel values with the target (1 = perfect).", True),
-        ("NRMSE", ("nrmse",), "Root-mean-square error relative to the target's range (lower is better).", False),
-    ],
-}
 
 THRESHOLD_COLUMNS = (("precision", "precision"), ("recall", "recall"), ("F1", "f1"), ("AP", "ap"),
                      ("PQ", "panoptic_quality"))
@@ -86,7 +43,7 @@ def headline_table(run: RunData) -> tuple[list[str], list[list[str]], str] | Non
     """(header, rows, caption) of the task's headline metrics, model vs baseline or raw input when recorded."""
     metrics = run.metrics or {}
     values = metrics.get("metrics") or {}
-    spec = HEADLINE_METRICS.get(run.task)
+    spec = task_of(run).report_metrics
     if not spec:
         return None
     base = baseline_of(run)
@@ -158,20 +115,13 @@ def _is_float(text: str) -> bool:
     return True
 
 
-PER_CLASS_COLUMNS = {
-    "classification": (("precision", "precision"), ("recall", "recall"), ("F1", "f1"), ("ROC AUC", "roc_auc"),
-                       ("test images", "support")),
-    "segmentation": (("IoU", "iou"), ("Dice", "dice"), ("pixels", "pixels")),
-}
-
-
 def per_class_table(run: RunData) -> tuple[list[str], list[list[str]], str] | None:
     """Classification / segmentation: one row per class."""
     per_class = {c: v for c, v in ((run.metrics or {}).get("per_class") or {}).items() if isinstance(v, dict)}
     if not per_class:
         return None
-    columns = PER_CLASS_COLUMNS.get(run.task)
-    if columns is None or not any(lookup(v, (key,)) is not None for v in per_class.values() for _, key in columns):
+    columns = task_of(run).per_class_columns
+    if not columns or not any(lookup(v, (key,)) is not None for v in per_class.values() for _, key in columns):
         keys = sorted({k for v in per_class.values() for k in v})
         columns = tuple((k, k) for k in keys)
     columns = tuple(c for c in columns if any(lookup(v, (c[1],)) is not None for v in per_class.values()))
@@ -191,7 +141,7 @@ SHOWN_ELSEWHERE = ("mean_dice_foreground", "f1_mean")
 
 def other_metrics(run: RunData) -> list[list[str]]:
     """Flat metrics not shown in the headline or per-threshold tables (``name``, value)."""
-    shown = {k.lower() for _, keys, _, _ in HEADLINE_METRICS.get(run.task, []) for k in keys}
+    shown = {k.lower() for _, keys, _, _ in task_of(run).report_metrics for k in keys}
     rows = []
     for key, value in ((run.metrics or {}).get("metrics") or {}).items():
         low = key.lower()
@@ -203,7 +153,7 @@ def other_metrics(run: RunData) -> list[list[str]]:
 
 def add_result_tables(section: Section, run: RunData) -> None:
     """Headline table, then the per-threshold or per-class table, then any remaining metrics."""
-    for table in (headline_table(run), threshold_table(run) if run.task == "instance_segmentation" else
+    for table in (headline_table(run), threshold_table(run) if task_of(run).shows_threshold_table else
                   per_class_table(run)):
         if table:
             header, rows, caption = table

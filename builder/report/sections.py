@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from builder.report import figures
-from builder.report.content import Section, fmt, resolved_loss, split_counts
+from builder.report.content import Section, fmt, resolved_loss, split_counts, task_of
 from builder.report.facts import (
     data_folder,
     duration,
@@ -20,15 +20,6 @@ from builder.report.facts import (
 )
 from builder.report.results import add_result_tables
 from builder.report.run_data import RunData
-
-LEGENDS = {
-    "segmentation": "Colours: green = correctly predicted pixels (true positives), red = predicted but wrong "
-                    "(false positives), blue = missed (false negatives).",
-    "instance_segmentation": "Outlines: green = predicted object matched to a true object (IoU >= 0.5), red = "
-                             "false positive, yellow = true object that was missed.",
-    "image_to_image": "Columns: input, prediction, target and the absolute error map (bright = large error).",
-    "classification": "Titles in red mark wrongly classified images.",
-}
 
 
 def data_section(run: RunData, *, examples: int = 4, augment_samples: bool = False) -> Section:
@@ -58,15 +49,13 @@ def data_section(run: RunData, *, examples: int = 4, augment_samples: bool = Fal
         f"Augmentation: {_augment_text(run.get('augment', {}) or {})}.",
     ])
     shown = run.evaluation[:examples]
-    png = figures.data_examples(shown, run.task, run.class_names()) if shown else None
+    task = task_of(run)
+    png = figures.data_examples(shown, task, run.class_names()) if shown else None
     if png:
-        caption = {"classification": "Example test images with their class.",
-                   "image_to_image": "Example test inputs (top) and their targets (bottom)."}.get(
-            run.task, "Example test images with their ground truth (each object tinted, outlined in cyan).")
-        section.add("figure", png=png, caption=caption)
+        section.add("figure", png=png, caption=task.examples_caption)
     if augment_samples and shown and run.recipe:
         try:
-            png = figures.augmented_examples(run.recipe, shown[0], run.task)
+            png = figures.augmented_examples(run.recipe, shown[0], task)
             section.add("figure", png=png, caption="The first example as the training saw it: random augmented "
                         "versions drawn with the recipe's augment settings.")
         except Exception as error:  # the preview is a bonus; never fail the report for it
@@ -75,7 +64,7 @@ def data_section(run: RunData, *, examples: int = 4, augment_samples: bool = Fal
 
 
 def _class_counts(run: RunData) -> dict[str, int]:
-    if run.task != "classification":
+    if not task_of(run).uses_labels:
         return {}
     from builder.report.content import _classification_counts
 
@@ -184,11 +173,12 @@ def results_section(run: RunData, *, worst_cases: int = 4, examples: int = 4) ->
     if groups:
         section.add("table", header=["condition", "images", "mean score"], rows=groups,
                     caption="Per-condition scores (mean of the per-image score within each group).")
-    sentence = postprocess_sentence(run) if run.task == "instance_segmentation" else None
+    task = task_of(run)
+    sentence = postprocess_sentence(run) if task.has_tuned_postprocess else None
     if sentence:
         section.add("text", text="Post-processing (seeded watershed on the predicted probabilities): "
                     + sentence[0].lower() + sentence[1:])
-    if run.task == "classification" and metrics.get("confusion_matrix"):
+    if task.shows_confusion_matrix and metrics.get("confusion_matrix"):
         png = figures.confusion(metrics["confusion_matrix"], run.class_names())
         if png:
             section.add("figure", png=png, caption="Confusion matrix: rows are the true classes, columns the "
@@ -196,21 +186,20 @@ def results_section(run: RunData, *, worst_cases: int = 4, examples: int = 4) ->
     if not run.evaluation:
         section.add("note", text=run.notes.get("evaluation", "No test predictions were saved."))
         return section
-    legend = LEGENDS.get(run.task, "")
+    legend = task.overlay_caption
     ordered = sorted(run.evaluation, key=lambda s: (not np.isfinite(s.score), s.score))
     names = run.class_names()
     if worst_cases:
         section.add("subheading", text="Worst cases")
-        png = figures.sample_rows(ordered[:worst_cases], run.task, names=names)
+        png = figures.sample_rows(ordered[:worst_cases], task, names=names)
         if png:
             section.add("figure", png=png, caption="The test images where the model does worst (lowest score "
                         "first): look here to see what it gets wrong. " + legend)
     shown = {id(s) for s in ordered[:worst_cases]}
     best_first = [s for s in ordered[::-1] if id(s) not in shown][:examples]
     if examples and best_first:
-        section.add("subheading", text="Typical predictions" if run.task != "image_to_image" else
-                    "Before / after")
-        png = figures.sample_rows(best_first, run.task, names=names)
+        section.add("subheading", text="Before / after" if task.image_target else "Typical predictions")
+        png = figures.sample_rows(best_first, task, names=names)
         if png:
             section.add("figure", png=png, caption="Test images from the best-scoring down. " + legend)
     return section

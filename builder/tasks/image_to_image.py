@@ -159,3 +159,124 @@ def identity_target(target: Any) -> np.ndarray:
 def postprocess_image(pred: Any) -> np.ndarray:
     """Network output to a float32 image (no change besides the dtype)."""
     return np.asarray(pred, dtype=np.float32)
+
+
+# -- the task ---------------------------------------------------------------------------------------------------
+from builder.tasks.base import IMAGE_LOSSES, Task, lazy, register_task, require_targets  # noqa: E402
+
+
+def _image_targets(recipe: Any, loaded: Any, xs: list[np.ndarray], stats: Any) -> tuple[list[np.ndarray], str]:
+    """The test targets normalised like training normalised them (the noisy input when there are none)."""
+    from builder.data.normalize import apply_stats, stats_from_config
+
+    if not loaded.targets:  # noisy images only (Noise2Void): nothing clean to compare with
+        return list(xs), "No clean target images: the prediction is scored against the noisy input."
+    require_targets(loaded, "test images")
+    cfg = recipe.preprocess.target_normalize or recipe.preprocess.normalize
+    return [apply_stats(t, stats if stats is not None else stats_from_config([t], cfg), clip=cfg.clip)
+            for t in loaded.targets], ""
+
+
+@register_task
+class ImageToImage(Task):
+    """Restoration (denoising, CARE-style), Noise2Void, and label-free prediction."""
+
+    name = "image_to_image"
+    title = "Image-to-image (restoration, label-free, Noise2Void)"
+    description = "image-to-image prediction (restoration or label-free prediction)"
+    card = ("Restore or translate images", "Denoise, or predict a fluorescence channel from brightfield.")
+    output = "image"
+    head_block = "regression_head"
+    layouts = ("folders", "paired", "noisy_only", "manifest", "demo")
+    learns_from = "targets"
+    headline = ("PSNR (dB)", "psnr")
+    losses = {"default": ("mae", IMAGE_LOSSES), "self_supervised": ("mse", ("mse", "mae"))}
+    targets = {"default": lazy(__name__, "identity_target")}
+    postprocess = {"default": lazy(__name__, "postprocess_image"),
+                   "self_supervised": lazy(__name__, "postprocess_image")}
+    self_supervised_ok = True
+    output_description = "Restored/predicted image."
+    predict_files = ("{stem}_restored.tif",)
+    overlay_caption = "Columns: input, prediction, target and the absolute error map (bright = large error)."
+    examples_caption = "Example test inputs (top) and their targets (bottom)."
+    figure_style = "image_columns"
+    report_metrics = (
+        ("PSNR (dB)", ("psnr",), "Closeness to the target in decibels; +3 dB halves the squared error.", True),
+        ("SSIM", ("ssim",), "Structural similarity to the target (1 = identical structures).", True),
+        ("Pearson r", ("pearson",), "Linear correlation of pixel values with the target (1 = perfect).", True),
+        ("NRMSE", ("nrmse",), "Root-mean-square error relative to the target's range (lower is better).", False),
+    )
+
+    def variant_for(self, *, self_supervised: bool = False, **_: Any) -> str | None:
+        return "self_supervised" if self_supervised else None
+
+    def target_fn(self, variant: str | None = None) -> None:
+        """Targets are images, normalised by the data pipeline and used as they are."""
+        self.check_trainable()
+        return None
+
+    def new_recipe_data(self, root: str) -> dict[str, Any]:
+        return {"layout": "folders", "root": root, "targets": "targets"}
+
+    def check_recipe(self, recipe: Any) -> list[Any]:
+        from builder.tasks.base import problem
+
+        problems = super().check_recipe(recipe)
+        if recipe.train.self_supervised:
+            return problems
+        if recipe.data.layout in ("folders", "paired") and not recipe.data.targets:
+            problems.append(problem(
+                "data.targets", "The task is image_to_image with paired training, but data.targets does not name "
+                "a target folder.", "Add `targets: targets` under `data`, or set `train.self_supervised: true` "
+                "to denoise from noisy images only."))
+        elif recipe.data.layout == "noisy_only":
+            problems.append(problem(
+                "train.self_supervised", "The data layout is noisy_only (no clean targets), so training must be "
+                "self-supervised.", "Set `self_supervised: true` under `train`."))
+        return problems
+
+    def model_outputs(self, recipe: Any, dataset: Any, info: Any) -> tuple[int | None, int | None]:
+        return None, int(info["n_channels"])
+
+    def output_channels(self, ctx: Any) -> int | None:
+        return ctx.n_outputs
+
+    def interpret(self, output: np.ndarray, recipe: Any, params: Any) -> dict[str, Any]:
+        return {"restored": output, "prediction": output}
+
+    def score(self, loaded: Any, xs: list, outs: list, results: list, ctx: Any) -> tuple[dict, list, list, list]:
+        from builder.tasks.metrics import image_metrics
+
+        preds = [r["prediction"] for r in results]
+        truths, note = _image_targets(ctx.recipe, loaded, xs, ctx.target_stats)
+        m = image_metrics(truths, preds, xs)
+        if note:
+            m["note"] = note
+        rows = [{"score": r.get("psnr"), **r} for r in m["per_image"]]
+        return m, truths, preds, rows
+
+    def flat_metrics(self, m: Any) -> dict[str, float]:
+        return {k: v for k, v in super().flat_metrics(m).items() if not k.startswith("input_")}
+
+    def extra_results(self, m: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {"input_baseline": {k: m.get(f"input_{k}") for k in ("psnr", "ssim", "pearson", "nrmse")}}
+        if m.get("note"):
+            out["note"] = m["note"]
+        return out
+
+    def write_prediction(self, result: Any, image: Any, stem: str, out_dir: Any, *, pixel_size: Any,
+                         class_names: Any) -> tuple[dict, list, list]:
+        from builder.data.writers import write_tiff
+
+        restored = result["restored_intensity"] if result.get("restored_intensity") is not None \
+            else result["restored"]
+        return {}, [write_tiff(out_dir / f"{stem}_restored.tif", restored.astype(np.float32), pixel_size)], []
+
+    def methods_task(self, run: Any) -> str:
+        return "image restoration (image-to-image prediction)"
+
+    def methods_extra(self, run: Any, cite: Any) -> str | None:
+        if run.get("train.self_supervised"):
+            return (f"Training was self-supervised with the blind-spot scheme of Noise2Void {cite('n2v')}, "
+                    f"using the noisy images only.")
+        return None

@@ -10,13 +10,6 @@ from builder.recipe.fields import Section
 
 _TEMPLATES: dict[str, type[Template]] = {}
 
-#: Head block for each task (the last node of every template).
-HEADS = {
-    "classification": "classification_head",
-    "segmentation": "segmentation_head",
-    "instance_segmentation": "instance_head",
-    "image_to_image": "regression_head",
-}
 
 
 class Template:
@@ -24,7 +17,23 @@ class Template:
 
     name: ClassVar[str] = ""
     Params: ClassVar[type[Section]] = Section
-    tasks: ClassVar[tuple[str, ...]] = ()
+    #: Network outputs the template can end in (``Task.output`` values, e.g. "pixel_classes").
+    outputs: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def supports(cls, task: Any) -> bool:
+        """True when the template makes models for ``task`` (a Task or a task name)."""
+        from builder.tasks import get_task
+
+        spec = get_task(task) if isinstance(task, str) else task
+        return spec.trainable and spec.output in cls.outputs
+
+    @classmethod
+    def tasks(cls) -> list[str]:
+        """Names of the registered tasks the template makes models for."""
+        from builder.tasks import all_tasks
+
+        return [name for name, task in all_tasks().items() if cls.supports(task)]
 
     @classmethod
     def params(cls, params: Section | dict[str, Any] | None) -> Any:
@@ -44,10 +53,11 @@ class Template:
 
     @classmethod
     def check_task(cls, ctx: ModelContext) -> None:
-        if ctx.task not in cls.tasks:
+        if not cls.supports(ctx.task):
             raise GraphError(
                 "model.template",
-                f"template '{cls.name}' does not support the task '{ctx.task}'; it supports {', '.join(cls.tasks)}.",
+                f"template '{cls.name}' does not support the task '{ctx.task}'; it supports "
+                f"{', '.join(cls.tasks())}.",
                 "choose a template for this task (see `cellwright templates`)",
             )
 
@@ -58,7 +68,7 @@ class Template:
     @classmethod
     def describe(cls) -> dict[str, Any]:
         return {
-            "name": cls.name, "summary": cls.summary(), "doc": (cls.__doc__ or "").strip(), "tasks": list(cls.tasks),
+            "name": cls.name, "summary": cls.summary(), "doc": (cls.__doc__ or "").strip(), "tasks": cls.tasks(),
             "params_schema": cls.Params.model_json_schema(),
         }
 
@@ -69,8 +79,8 @@ def register_template(name: str):
     def decorate(cls: type[Template]) -> type[Template]:
         if name in _TEMPLATES and _TEMPLATES[name] is not cls:
             raise ValueError(f"Template name '{name}' is registered twice.")
-        if not cls.__doc__ or not cls.tasks:
-            raise ValueError(f"Template '{name}' needs a docstring and at least one task.")
+        if not cls.__doc__ or not cls.outputs:
+            raise ValueError(f"Template '{name}' needs a docstring and at least one output kind.")
         cls.name = name
         _TEMPLATES[name] = cls
         return cls
@@ -92,7 +102,9 @@ class GraphWriter:
         return node_id
 
     def head(self, ctx: ModelContext, source: str, node_id: str = "head", **params: Any) -> str:
-        return self.add(node_id, HEADS[ctx.task], [source], **params)
+        from builder.tasks import get_task
+
+        return self.add(node_id, get_task(ctx.task).head_block, [source], **params)
 
 
 def backbone_params(backbone: Any) -> dict[str, Any]:

@@ -33,7 +33,7 @@ class Classifier(Template):
     """Classifier of cell images: backbone (or small CNN) -> pooling -> dense head."""
 
     Params = ClassifierParams
-    tasks = ("classification",)
+    outputs = ("class_vector",)
 
     @classmethod
     def downsampling_factor(cls, params: Any) -> int:

@@ -8,6 +8,7 @@ from builder.blocks.backbone import BackboneParams
 from builder.blocks.context import ModelContext
 from builder.errors import GraphError
 from builder.recipe.fields import Section, field
+from builder.tasks import get_task
 from builder.templates.base import GraphWriter, Template, backbone_params, register_template
 
 
@@ -32,7 +33,7 @@ class FPN(Template):
     """FPN/PanopticNet-style model: backbone, top-down feature pyramid, semantic head(s) at full resolution."""
 
     Params = FPNParams
-    tasks = ("segmentation", "instance_segmentation")
+    outputs = ("pixel_classes", "instance_maps")
 
     @classmethod
     def downsampling_factor(cls, params: Any) -> int:
@@ -67,7 +68,8 @@ class FPN(Template):
         if low > 1:
             x = g.add("sem_full", "upsampling2d", [x], size=low, interpolation=p.upsampling)
         block = {"filters": p.head_filters, "norm": p.norm, "groups": 4 if p.norm == "group" else None}
-        if ctx.task == "instance_segmentation" and ctx.instance_target == "distance" and p.separate_heads:
+        distance = get_task(ctx.task).variant_for(instance_target=ctx.instance_target) == "distance"
+        if distance and p.separate_heads:
             heads = []
             for name in ("inner_distance", "outer_distance"):
                 trunk = g.add(f"{name}_conv", "conv_block", [x], **block)

@@ -37,7 +37,7 @@ class Restoration(Template):
     """CARE-style image restoration (Weigert 2018): U-Net with a residual, linear output."""
 
     Params = RestorationParams
-    tasks = ("image_to_image",)
+    outputs = ("image",)
 
     @classmethod
     def downsampling_factor(cls, params: Any) -> int:

@@ -95,7 +95,7 @@ class UNet(Template):
     """U-Net (Ronneberger 2015): encoder-decoder with skips; plain/residual, attention, or a pretrained encoder."""
 
     Params = UNetParams
-    tasks = ("segmentation", "instance_segmentation", "image_to_image")
+    outputs = ("pixel_classes", "instance_maps", "image")
 
     @classmethod
     def downsampling_factor(cls, params: Any) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +18,11 @@ import numpy as np
 from builder.errors import DataError
 from builder.events import EventSink, make_event
 from builder.io_utils import atomic_write_json
+from builder.tasks import Task, get_task
+from builder.tasks.base import flat_numbers
 
 #: Largest number of images whose arrays are written to ``evaluation/``.
 MAX_SAVED_IMAGES = 50
-
-#: Headline metric per task: (display name, key in ``metrics``).
-HEADLINES = {
-    "classification": ("Balanced accuracy", "balanced_accuracy"),
-    "segmentation": ("Mean IoU", "mean_iou"),
-    "instance_segmentation": ("AP@0.5", "ap@0.5"),
-    "image_to_image": ("PSNR (dB)", "psnr"),
-}
-
 
 def _finite(value: Any) -> Any:
     """JSON-safe copy: NumPy scalars to Python, NaN/inf to None."""
@@ -43,11 +37,6 @@ def _finite(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-
-
-def _flat_numbers(d: Mapping[str, Any], skip: Sequence[str] = ()) -> dict[str, float]:
-    return {k: float(v) for k, v in d.items() if k not in skip and isinstance(v, (int, float, np.number))
-            and not isinstance(v, bool)}
 
 
 def sample_name(path: Path) -> str:
@@ -98,117 +87,28 @@ def _classes_in(folder: str | Path | None) -> list[str] | None:
     return [str(c) for c in info["classes"]] if isinstance(info, dict) and info.get("classes") else None
 
 
-def _require_targets(loaded: Any, where: str) -> None:
-    if len(loaded.targets) != len(loaded.images):
-        raise DataError(where, f"{len(loaded.images) - len(loaded.targets)} of {len(loaded.images)} images have no "
-                        "mask or target, so they cannot be scored.", "Add the missing masks/targets or remove "
-                        "those images from the evaluated folder.")
+@dataclass(frozen=True)
+class ScoringContext:
+    """What a task needs besides the images to score them (``Task.score``)."""
+
+    recipe: Any
+    classes: list[str]
+    target_stats: Any
 
 
-def tune_instance_postprocess(model: Any, recipe: Any, samples: Sequence[Any], *, norm_stats: Any = None,
-                              start: Mapping[str, Any] | None = None, events: EventSink | None = None) -> dict:
-    """Tune ``threshold`` / ``seed_threshold`` of the watershed on ``samples`` (validation images with masks)."""
+def tune_postprocess(model: Any, recipe: Any, samples: Sequence[Any], *, norm_stats: Any = None,
+                     start: Mapping[str, Any] | None = None, events: EventSink | None = None) -> dict:
+    """Tune the task's post-processing thresholds on ``samples`` (validation images with masks)."""
     from builder.data.pipeline import load_split
-    from builder.tasks.instances import tune_postprocess
+    from builder.tasks.base import require_targets
     from builder.workflow.inference import postprocess_settings, resolve_norm_stats
 
     params = postprocess_settings(recipe, start)
     loaded = load_split(recipe, list(samples))
-    _require_targets(loaded, "validation images")
+    require_targets(loaded, "validation images")
     in_stats, _ = resolve_norm_stats(norm_stats)
     _, outs = _outputs(model, recipe, loaded.images, in_stats, events, "tune")
-    tuned = tune_postprocess(outs, [t[..., 0] for t in loaded.targets], target=recipe.train.instance_target,
-                             start=params, min_size=params["min_size"], iou_thresholds=recipe.evaluate.iou_thresholds)
-    return {"threshold": tuned["threshold"], "seed_threshold": tuned["seed_threshold"],
-            "min_size": tuned["min_size"], "tuned_on": len(outs), "score": tuned["score"],
-            "start_score": tuned["start_score"], "score_name": "ap_mean (validation)"}
-
-
-def _image_targets(recipe: Any, loaded: Any, xs: list[np.ndarray], stats: Any) -> tuple[list[np.ndarray], str]:
-    from builder.data.normalize import apply_stats, stats_from_config
-
-    if not loaded.targets:  # noisy images only (Noise2Void): nothing clean to compare with
-        return list(xs), "No clean target images: the prediction is scored against the noisy input."
-    _require_targets(loaded, "test images")
-    cfg = recipe.preprocess.target_normalize or recipe.preprocess.normalize
-    return [apply_stats(t, stats if stats is not None else stats_from_config([t], cfg), clip=cfg.clip)
-            for t in loaded.targets], ""
-
-
-def _score_task(recipe: Any, loaded: Any, xs: list, outs: list, params: dict, classes: list[str],
-                target_stats: Any) -> tuple[dict, list, list, list]:
-    """Task metrics dict, truths, predictions and per-image rows (without names)."""
-    from builder.tasks import metrics as M
-    from builder.workflow.inference import interpret_output
-
-    task = recipe.task
-    results = [interpret_output(o, recipe, params) for o in outs]
-    preds = [r["prediction"] for r in results]
-    if task == "classification":
-        probs = np.stack([r["probabilities"] for r in results])
-        k = probs.shape[1]
-        names = (classes + [str(i) for i in range(len(classes), k)])[:k]
-        truths = list(loaded.labels)
-        m = M.classification_metrics(np.asarray(truths), np.asarray(preds), probs, n_classes=k, class_names=names)
-        rows = [{"score": float(t == p), "truth": names[t], "prediction": names[p],
-                 "confidence": float(r["probabilities"][p])} for t, p, r in zip(truths, preds, results, strict=True)]
-        return m, truths, preds, rows
-    if task == "image_to_image":
-        truths, note = _image_targets(recipe, loaded, xs, target_stats)
-        m = M.image_metrics(truths, preds, xs)
-        if note:
-            m["note"] = note
-        rows = [{"score": r.get("psnr"), **r} for r in m["per_image"]]
-        return m, truths, preds, rows
-    _require_targets(loaded, "test images")
-    truths = [t[..., 0].astype(np.int32) for t in loaded.targets]
-    if task == "segmentation":
-        k = max(2, outs[0].shape[-1])
-        names = (classes + [str(i) for i in range(len(classes), k)])[:k]
-        m = M.semantic_metrics(truths, preds, k, class_names=names)
-        rows = [{"score": r["mean_iou"], **r} for r in m["per_image"]]
-        return m, truths, preds, rows
-    m = M.instance_metrics(truths, preds, recipe.evaluate.iou_thresholds)
-    rows = [{"score": r["ap"], **r} for r in m["per_image"]]
-    return m, truths, preds, rows
-
-
-def _instance_flat(m: Mapping[str, Any]) -> dict[str, float]:
-    """Flat instance metrics: the summary numbers plus ``ap@0.5``, ``f1@0.7``... for every IoU threshold."""
-    flat = _flat_numbers(m, ("n_images", "tp", "fp", "fn"))
-    for t, s in m["by_threshold"].items():
-        for key in ("ap", "f1", "precision", "recall", "mean_matched_iou", "panoptic_quality"):
-            flat[f"{key}@{t}"] = float(s[key])
-    return flat
-
-
-#: Name of the classical method the instance models are compared with (``metrics.json`` ``baseline.name``).
-BASELINE_NAME = "Otsu threshold + watershed (scikit-image)"
-
-
-def classical_baseline(recipe: Any, images: Sequence[np.ndarray], truths: Sequence[np.ndarray]) -> dict[str, Any]:
-    """Score the classical method (Otsu + watershed on the raw first channel) on the same test images.
-
-    Parameters
-    ----------
-    recipe : Recipe
-        Gives the IoU thresholds (``evaluate.iou_thresholds``).
-    images : list of (Y, X, C) arrays
-        The raw (resampled, not normalised) test images.
-    truths : list of (Y, X) int arrays
-        Their true instance labels.
-
-    Returns
-    -------
-    dict
-        ``{"name": BASELINE_NAME, "metrics": {flat metrics like the model's}}``.
-    """
-    from builder.tasks import metrics as M
-    from builder.tasks.classical import classical_instances
-
-    preds = [classical_instances(np.asarray(image)[..., 0]) for image in images]
-    m = M.instance_metrics(list(truths), preds, recipe.evaluate.iou_thresholds)
-    return {"name": BASELINE_NAME, "metrics": _instance_flat(m)}
+    return get_task(recipe.task).tune_postprocess(outs, [t[..., 0] for t in loaded.targets], recipe, params)
 
 
 def _add_conditions(per_image: list[dict[str, Any]], samples: list[Any]) -> None:
@@ -223,23 +123,13 @@ def _add_conditions(per_image: list[dict[str, Any]], samples: list[Any]) -> None
             row["group"] = group
 
 
-def _assemble(recipe: Any, m: dict, rows: list, names: list[str], params: dict, split: str) -> dict[str, Any]:
-    task = recipe.task
-    out: dict[str, Any] = {"task": task, "split": split}
-    skip = ("n_images", "tp", "fp", "fn")
-    flat = _flat_numbers(m, skip)
-    if task == "instance_segmentation":
-        flat = _instance_flat(m)
-        out["by_threshold"] = m["by_threshold"]
-    if task == "image_to_image":
-        out["input_baseline"] = {k: m.get(f"input_{k}") for k in ("psnr", "ssim", "pearson", "nrmse")}
-        flat = {k: v for k, v in flat.items() if not k.startswith("input_")}
-        if m.get("note"):
-            out["note"] = m["note"]
-    label, key = HEADLINES[task]
+def _assemble(task: Task, m: dict, rows: list, names: list[str], params: dict, split: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"task": task.name, "split": split, **task.extra_results(m)}
+    flat = task.flat_metrics(m)
+    label, key = task.headline
     out["headline"] = {"name": label, "key": key, "value": flat.get(key), "higher_is_better": True}
     out["metrics"] = flat
-    out["per_class"] = {n: _flat_numbers(v) for n, v in (m.get("per_class") or {}).items()}
+    out["per_class"] = {n: flat_numbers(v) for n, v in (m.get("per_class") or {}).items()}
     out["class_names"] = list(m.get("class_names") or (list(m["per_class"]) if m.get("per_class") else []))
     if "confusion_matrix" in m:
         out["confusion_matrix"] = m["confusion_matrix"]
@@ -250,15 +140,14 @@ def _assemble(recipe: Any, m: dict, rows: list, names: list[str], params: dict, 
 
 
 def _save_arrays(folder: Path, names: list[str], xs: list, truths: list, preds: list, outs: list, rows: list,
-                 task: str) -> None:
+                 task: Task) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for i, name in enumerate(names[:MAX_SAVED_IMAGES]):
         score = rows[i].get("score")
         arrays: dict[str, Any] = {"image": np.asarray(xs[i], np.float32), "truth": np.asarray(truths[i]),
                                   "prediction": np.asarray(preds[i]),
-                                  "score": np.float32(score if score is not None else np.nan)}
-        if task == "classification":
-            arrays["probabilities"] = np.asarray(outs[i], np.float32)
+                                  "score": np.float32(score if score is not None else np.nan),
+                                  **task.saved_arrays(outs[i])}
         np.savez_compressed(folder / f"{name}.npz", **arrays)
 
 
@@ -307,43 +196,39 @@ def evaluate_model(
         The ``metrics.json`` contents.
     """
     from builder.data.pipeline import load_split
-    from builder.workflow.inference import postprocess_settings, resolve_norm_stats
+    from builder.workflow.inference import interpret_output, postprocess_settings, resolve_norm_stats
 
-    if recipe.task not in HEADLINES:
-        raise DataError("task", f"The {recipe.task!r} task cannot be evaluated yet.", "Use another task.")
+    task = get_task(recipe.task)
+    task.check_trainable()
     samples = list(samples)
     if not samples:
         raise DataError(f"data ({split})", "No images to evaluate.", "Check the data folder and data.split.")
     in_stats, target_stats = resolve_norm_stats(norm_stats)
     params: dict[str, Any] = postprocess_settings(recipe, postprocess)
     tuning = None
-    if (recipe.task == "instance_segmentation" and tune_on and postprocess is None
-            and recipe.evaluate.postprocess.tune):
-        tuning = tune_instance_postprocess(model, recipe, tune_on, norm_stats=norm_stats, start=params,
-                                           events=events)
+    if tune_on and postprocess is None and task.tunes_postprocess(recipe):
+        tuning = tune_postprocess(model, recipe, tune_on, norm_stats=norm_stats, start=params, events=events)
         params.update({k: tuning[k] for k in ("threshold", "seed_threshold", "min_size")})
     classes = list(class_names or recipe.data.classes or _classes_in(out_dir) or [])
     loaded = load_split(recipe, samples, classes=classes)
     xs, outs = _outputs(model, recipe, loaded.images, in_stats, events, "evaluate")
-    m, truths, preds, rows = _score_task(recipe, loaded, xs, outs, params, classes, target_stats)
+    results = [interpret_output(o, recipe, params) for o in outs]
+    m, truths, preds, rows = task.score(loaded, xs, outs, results, ScoringContext(recipe, classes, target_stats))
     names = _unique([sample_name(s.image_path) for s in loaded.samples])
     record = dict(params)
     if tuning is not None:
         record["tuning"] = {k: v for k, v in tuning.items() if k not in ("threshold", "seed_threshold", "min_size")}
-    assembled = _assemble(recipe, m, rows, names, record, split)
+    assembled = _assemble(task, m, rows, names, record, split)
     _add_conditions(assembled["per_image"], loaded.samples)
-    if recipe.task == "instance_segmentation":
-        try:
-            assembled["baseline"] = classical_baseline(recipe, loaded.images, truths)
-        except Exception as error:  # the comparison is a bonus: never lose the model's scores for it
-            assembled["baseline"] = {"name": BASELINE_NAME, "metrics": {},
-                                     "error": f"{error.__class__.__name__}: {error}"}
+    baseline = task.baseline(recipe, loaded.images, truths)
+    if baseline is not None:
+        assembled["baseline"] = baseline
     metrics = _finite({**assembled, **(extra or {})})
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_json(out / "metrics.json", metrics)
-        _save_arrays(out / "evaluation", names, xs, truths, preds, outs, rows, recipe.task)
+        _save_arrays(out / "evaluation", names, xs, truths, preds, outs, rows, task)
         if tuning is not None:
             atomic_write_json(out / "postprocess.json", _finite(tuning))
     headline = metrics["headline"]

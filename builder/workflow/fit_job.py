@@ -31,26 +31,9 @@ class Fitted:
     history: list[dict[str, Any]] = field(default_factory=list)
 
 
-def count_mask_classes(recipe: Recipe, samples: list[Any]) -> int:
-    """Number of classes of a semantic segmentation: named classes, binary, or the largest mask value + 1."""
-    if recipe.data.classes:
-        return len(recipe.data.classes)
-    if recipe.data.mask_kind == "binary":
-        return 2
-    from builder.data.readers import read_image
-
-    top = 1
-    for sample in samples[:200]:
-        if sample.mask_path is not None:
-            top = max(top, int(np.max(read_image(sample.mask_path).array)))
-    return top + 1
-
-
 def _target_fn(recipe: Recipe, variant: str | None) -> Any:
-    from builder.tasks.registry import get_task
+    from builder.tasks import get_task
 
-    if recipe.task in ("classification", "image_to_image"):
-        return None
     return get_task(recipe.task).target_fn(variant)
 
 
@@ -97,19 +80,15 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
     from builder.compile import compile_recipe_model
     from builder.data.pipeline import make_training_datasets
     from builder.export.safe_import import load_keras_safely
-    from builder.tasks.registry import get_task
+    from builder.tasks import get_task
     from builder.training.engine import fit
     from builder.training.strategy import setup_runtime
-    from builder.workflow.train_job import task_variant
 
     settings = recipe.train
     runtime = setup_runtime(settings)
-    variant = task_variant(recipe)
     task = get_task(recipe.task)
+    variant = task.variant(recipe)
     start_epoch = int(run.read_state().get("epoch", 0)) if resume else 0
-    n_classes = None
-    if recipe.task == "segmentation":
-        n_classes = count_mask_classes(recipe, dataset.splits["train"])
 
     batch_size = settings.batch_size if isinstance(settings.batch_size, int) else 8
 
@@ -118,9 +97,7 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
                                       batch_size=size, dataset=dataset, start_epoch=start_epoch)
 
     train_ds, val_ds, info = datasets(batch_size)
-    if recipe.task == "classification":
-        n_classes = len(info["classes"])
-    n_outputs = info["n_channels"] if recipe.task == "image_to_image" else None
+    n_classes, n_outputs = task.model_outputs(recipe, dataset, info)
     input_shape = tuple(info["input_shape"])
 
     freeze_policy = _find_freeze_policy(recipe.model.model_dump())
@@ -133,9 +110,9 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
             apply_freeze(model, freeze_policy, start_epoch)
         return model
 
-    loss = task.make_loss(settings.loss, n_classes=n_classes, label_smoothing=settings.label_smoothing,
-                          instance_target=settings.instance_target, self_supervised=settings.self_supervised,
-                          class_weights=None if recipe.task == "classification" else _pixel_class_weights(recipe))
+    loss = task.make_loss(settings.loss, variant=variant, n_classes=n_classes,
+                          label_smoothing=settings.label_smoothing,
+                          class_weights=None if task.uses_labels else _pixel_class_weights(recipe))
     if settings.batch_size == "auto":
         batch_size = _auto_batch_size(model_factory, train_ds, loss, info, events)
         train_ds, val_ds, info = datasets(batch_size)
@@ -143,9 +120,9 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
         train_ds = _n2v(train_ds, batch_size, info["seed"], validation=False)
         val_ds = _n2v(val_ds, batch_size, info["seed"], validation=True) if val_ds is not None else None
 
-    metrics = ["accuracy"] if recipe.task == "classification" else []
+    metrics = task.training_metrics()
     class_weight = None
-    if recipe.task == "classification":
+    if task.uses_labels:
         labels = [info["classes"].index(s.label) for s in dataset.splits["train"] if s.label in info["classes"]]
         class_weight = _class_weight_dict(recipe, labels, n_classes or 2)
     normalization = {"normalize": info.get("normalize"), "target_normalize": info.get("target_normalize")}

@@ -16,6 +16,7 @@ import numpy as np
 
 from builder.data.normalize import NormStats, apply_stats, resample, stats_from_config
 from builder.errors import DataError
+from builder.tasks import get_task
 
 #: Tiles per network call.
 TILE_BATCH = 4
@@ -45,9 +46,7 @@ def resolve_norm_stats(norm_stats: Any) -> tuple[NormStats | None, NormStats | N
 
 def postprocess_settings(recipe: Any, postprocess: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Thresholds for masks and instances: the recipe's ``evaluate.postprocess`` updated with ``postprocess``."""
-    pp = recipe.evaluate.postprocess
-    out: dict[str, Any] = {"threshold": float(pp.threshold), "seed_threshold": float(pp.seed_threshold),
-                           "min_size": int(pp.min_size)}
+    out = get_task(recipe.task).postprocess_settings(recipe)
     for key in out:
         if postprocess and postprocess.get(key) is not None:
             out[key] = type(out[key])(postprocess[key])
@@ -126,12 +125,13 @@ def prepare(image: Any, recipe: Any, *, model: Any = None, stats: NormStats | No
     """
     a = as_yxc(image).astype(np.float32)
     pre = recipe.preprocess
+    whole = get_task(recipe.task).whole_image_input
     if not resized:
-        if recipe.task == "classification":
+        if whole:
             a = _resize(a, classification_size(model, recipe) if model is not None else a.shape[:2], order=1)
         elif pre.resample_to:
             a = resample(a, pixel_size or recipe.data.pixel_size, pre.resample_to, order=1)
-    elif recipe.task == "classification" and model is not None:
+    elif whole and model is not None:
         a = _resize(a, classification_size(model, recipe), order=1)
     cfg = pre.normalize
     used = stats if stats is not None else stats_from_config([a], cfg)
@@ -160,7 +160,7 @@ def network_output(model: Any, x: np.ndarray, recipe: Any) -> np.ndarray:
 
     x = as_yxc(x).astype(np.float32)
     predict = _predict_batch(model)
-    if recipe.task == "classification":
+    if not get_task(recipe.task).pixel_output:
         return predict(x[None])[0].reshape(-1)
     factor = downsampling_factor(recipe)
     tile_cfg = recipe.preprocess.tile
@@ -180,26 +180,7 @@ def network_output(model: Any, x: np.ndarray, recipe: Any) -> np.ndarray:
 
 def interpret_output(output: np.ndarray, recipe: Any, params: Mapping[str, Any]) -> dict[str, Any]:
     """The task result for one network output (see :func:`predict_image` for the keys)."""
-    from builder.tasks.classification import predict_classes
-    from builder.tasks.instances import postprocess_instances
-    from builder.tasks.segmentation import labels_from_probabilities
-
-    task = recipe.task
-    if task == "classification":
-        p = np.asarray(output, np.float32).reshape(-1)
-        index = int(predict_classes(p[None], threshold=0.5)[0])
-        probs = np.array([1.0 - p[0], p[0]], np.float32) if p.size == 1 else p
-        return {"class_index": index, "probabilities": probs, "prediction": index}
-    if task == "segmentation":
-        mask = labels_from_probabilities(output, threshold=params["threshold"])
-        return {"probabilities": output, "mask": mask, "prediction": mask}
-    if task == "instance_segmentation":
-        labels = postprocess_instances(output, recipe.train.instance_target, threshold=params["threshold"],
-                                       seed_threshold=params["seed_threshold"], min_size=params["min_size"])
-        return {"labels": labels, "prediction": labels}
-    if task == "image_to_image":
-        return {"restored": output, "prediction": output}
-    raise DataError("task", f"Prediction is not available for the {task!r} task.", "Use another task.")
+    return get_task(recipe.task).interpret(output, recipe, params)
 
 
 def _denormalise(out: np.ndarray, stats: NormStats) -> np.ndarray | None:
@@ -253,7 +234,8 @@ def predict_image(
     params = postprocess_settings(recipe, postprocess)
     output = network_output(model, x, recipe)
     result = interpret_output(output, recipe, params)
-    if recipe.task != "classification" and x.shape[:2] != raw.shape[:2]:  # resampled: back to the image's grid
+    task = get_task(recipe.task)
+    if task.pixel_output and x.shape[:2] != raw.shape[:2]:  # resampled: back to the image's grid
         shape = raw.shape[:2]
         output = _resize(output, shape, order=1)
         for key in ("probabilities", "restored"):
@@ -263,6 +245,6 @@ def predict_image(
             if key in result:
                 result[key] = _resize(result[key], shape, order=0)
         result["prediction"] = result.get("mask", result.get("labels", result.get("restored")))
-    if recipe.task == "image_to_image":
+    if task.image_target:
         result["restored_intensity"] = _denormalise(result["restored"], target_stats or used)
     return {"task": recipe.task, "output": output, "input": x, "postprocess": params, **result}

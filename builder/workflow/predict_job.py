@@ -8,25 +8,13 @@ Classification writes one ``predictions.csv`` (file, class, probability per clas
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from builder.errors import CellwrightError, DataError
 from builder.events import EventSink, make_event
-
-#: Output files written per image, by task (``{stem}`` is the image name without its ending).
-OUTPUTS = {
-    "classification": (),
-    "segmentation": ("{stem}_prob.tif", "{stem}_mask.tif"),
-    "instance_segmentation": ("{stem}_prob.tif", "{stem}_labels.tif", "{stem}_objects.csv"),
-    "image_to_image": ("{stem}_restored.tif",),
-}
-#: Files written once per call, by task.
-SUMMARY_FILES = {"classification": ("predictions.csv",), "instance_segmentation": ("objects.csv",)}
+from builder.tasks import get_task
 
 
 def _emit(events: EventSink | None, event: str, /, **payload: Any) -> None:
@@ -64,88 +52,24 @@ def _stems(paths: Sequence[Path]) -> list[str]:
 
 def planned_outputs(task: str, stems: Sequence[str], out_dir: Path) -> list[Path]:
     """Every file a prediction of ``stems`` would write in ``out_dir``."""
-    files = [out_dir / f.format(stem=s) for s in stems for f in OUTPUTS[task]]
-    return files + [out_dir / f for f in SUMMARY_FILES.get(task, ())]
-
-
-def write_tiff(path: Path, array: np.ndarray, pixel_size: float | None) -> Path:
-    """Write ``Y,X`` or ``Y,X,C`` as TIFF with the pixel size (µm) Fiji and :func:`read_image` understand.
-
-    uint8/uint16/float32 are written as ImageJ hyperstacks (channels as ``C``); other types (uint32 labels) as
-    plain TIFF with the resolution in centimetres.
-    """
-    import tifffile
-
-    a = np.asarray(array)
-    kwargs: dict[str, Any] = {}
-    if a.dtype in (np.uint8, np.uint16, np.float32):
-        data = a if a.ndim == 2 else np.moveaxis(a, -1, 0)
-        meta: dict[str, Any] = {"axes": "YX" if a.ndim == 2 else "CYX"}
-        if pixel_size:
-            kwargs["resolution"] = (1.0 / pixel_size, 1.0 / pixel_size)
-            meta["unit"] = "um"
-        tifffile.imwrite(path, data, imagej=True, metadata=meta, **kwargs)
-        return path
-    if pixel_size:
-        kwargs.update(resolution=(1e4 / pixel_size, 1e4 / pixel_size), resolutionunit="CENTIMETER")
-    data = a if a.ndim == 2 else np.moveaxis(a, -1, 0)
-    tifffile.imwrite(path, data, photometric="minisblack", metadata={"axes": "YX" if a.ndim == 2 else "CYX"},
-                     **kwargs)
-    return path
-
-
-def _label_dtype(labels: np.ndarray) -> type:
-    return np.uint16 if int(labels.max(initial=0)) < 65536 else np.uint32
-
-
-def _write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    fields: list[str] = []
-    for row in rows:
-        fields += [k for k in row if k not in fields]
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields or ["file"])
-        writer.writeheader()
-        writer.writerows(rows)
+    spec = get_task(task)
+    files = [out_dir / f.format(stem=s) for s in stems for f in spec.predict_files]
+    return files + [out_dir / f for f in spec.predict_summary_files]
 
 
 def _predict_one(source: Any, image: Any, stem: str, out_dir: Path) -> tuple[dict[str, Any], list[Path], list]:
     """Predict one image and write its files; returns (summary row, written paths, object rows)."""
-    from builder.tasks.measure import measure_objects, write_objects_csv
     from builder.workflow.inference import predict_image
 
     recipe = source.recipe
     result = predict_image(source.model, image.array, recipe, norm_stats=source.normalization,
                            postprocess=source.postprocess, pixel_size=image.pixel_size or recipe.data.pixel_size)
     px = image.pixel_size or recipe.data.pixel_size
-    row: dict[str, Any] = {"file": str(image.path)}
-    written: list[Path] = []
-    objects: list[dict[str, Any]] = []
-    task = recipe.task
-    if task == "classification":
-        probs = result["probabilities"]
-        names = list(source.class_names or [])
-        names = (names + [str(i) for i in range(len(names), probs.size)])[:probs.size]
-        row.update({"class": names[result["class_index"]], "probability": float(probs[result["class_index"]])})
-        row.update({f"p_{n}": float(p) for n, p in zip(names, probs, strict=True)})
-        return row, written, objects
-    if task in ("segmentation", "instance_segmentation"):
-        written.append(write_tiff(out_dir / f"{stem}_prob.tif", result["output"].astype(np.float32), px))
-    if task == "segmentation":
-        mask = result["mask"]
-        written.append(write_tiff(out_dir / f"{stem}_mask.tif", mask.astype(np.uint8 if mask.max(initial=0) < 256
-                                                                            else np.uint16), px))
-        row["classes_found"] = sorted(int(v) for v in np.unique(mask))
-    elif task == "instance_segmentation":
-        labels = result["labels"]
-        written.append(write_tiff(out_dir / f"{stem}_labels.tif", labels.astype(_label_dtype(labels)), px))
-        objects = measure_objects(labels, image.array, channel_names=image.channel_names or None, pixel_size=px)
-        written.append(write_objects_csv(objects, out_dir / f"{stem}_objects.csv"))
-        row["objects"] = len(objects)
-    elif task == "image_to_image":
-        restored = result["restored_intensity"] if result.get("restored_intensity") is not None \
-            else result["restored"]
-        written.append(write_tiff(out_dir / f"{stem}_restored.tif", restored.astype(np.float32), px))
-    row["outputs"] = [str(p) for p in written]
+    task_row, written, objects = get_task(recipe.task).write_prediction(
+        result, image, stem, out_dir, pixel_size=px, class_names=list(source.class_names or []))
+    row: dict[str, Any] = {"file": str(image.path), **task_row}
+    if written:
+        row["outputs"] = [str(p) for p in written]
     return row, written, objects
 
 
@@ -184,8 +108,7 @@ def predict_paths(
 
     source = model_source if isinstance(model_source, ModelSource) else open_model_source(model_source)
     task = source.recipe.task
-    if task not in OUTPUTS:
-        raise CellwrightError("task", f"Prediction is not available for the {task!r} task.", "Use another model.")
+    get_task(task).check_trainable()
     paths = collect_images(inputs)
     stems = _stems(paths)
     out = Path(out_dir)
@@ -209,12 +132,7 @@ def predict_paths(
         for p in written:
             _emit(events, "artifact", kind="prediction", path=str(p))
         _emit(events, "batch", job="predict", step=i + 1, total=len(paths), file=str(path))
-    if task == "classification":
-        _write_csv(out / "predictions.csv", rows)
-        files.append(out / "predictions.csv")
-    if task == "instance_segmentation":
-        _write_csv(out / "objects.csv", all_objects)
-        files.append(out / "objects.csv")
+    files += get_task(task).write_summary(out, rows, all_objects)
     summary = {"task": task, "model": str(source.path), "out_dir": str(out), "n_images": len(paths),
                "images": rows, "files": [str(p) for p in files]}
     _emit(events, "done", job="predict", out_dir=str(out), n_images=len(paths))

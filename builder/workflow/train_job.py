@@ -36,17 +36,6 @@ def _emit(events: EventSink | None, event: str, /, **payload: Any) -> None:
         events(make_event(event, **payload))
 
 
-def task_variant(recipe: Recipe) -> str | None:
-    """The target/post-processing variant of the recipe's task (e.g. three_class vs distance)."""
-    if recipe.task == "instance_segmentation":
-        return recipe.train.instance_target
-    if recipe.task == "segmentation" and recipe.data.mask_kind == "binary":
-        return "binary"
-    if recipe.task == "image_to_image" and recipe.train.self_supervised:
-        return "self_supervised"
-    return None
-
-
 def split_record(dataset: Any, *, max_checksums: int = 5000) -> dict[str, Any]:
     """``split.json``: image names per split, every sample, and SHA-256 checksums of the data files.
 

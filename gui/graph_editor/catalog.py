@@ -116,7 +116,7 @@ def load_templates() -> dict[str, TemplateInfo]:
     result = {}
     for name, cls in sorted(classes.items()):
         result[name] = TemplateInfo(
-            name=str(name), doc=inspect.getdoc(cls) or "", tasks=tuple(getattr(cls, "tasks", ()) or ()),
+            name=str(name), doc=inspect.getdoc(cls) or "", tasks=tuple(cls.tasks()),
             params_model=getattr(cls, "Params", None), cls=cls,
         )
     return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from builder.tasks import DEFAULT_TASK
 from gui.graph_editor.catalog import BlockInfo
 
 
@@ -63,7 +64,7 @@ def model_context(recipe: dict[str, Any]) -> Any:
     classes = data.get("classes")
     try:
         return ModelContext(
-            task=str(recipe.get("task") or "segmentation"),
+            task=str(recipe.get("task") or DEFAULT_TASK),
             input_shape=(int(size), int(size), len(channels) if isinstance(channels, list) and channels else 1),
             n_classes=len(classes) if isinstance(classes, list) and classes else 2,
         )

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from builder.tasks import get_task
+
 SPLITS = ("train", "validation", "test")
 #: Masks read to count objects / class pixels (enough for a picture of the data set, fast on big ones).
 MAX_MASKS = 40
@@ -41,7 +43,8 @@ def class_counts(data: dict[str, Any], recipe_path: Path | None) -> tuple[list[s
 
     rows = [row("images", {s: len(v) for s, v in splits.items()})]
     note = ""
-    if recipe.task == "classification":
+    task = get_task(recipe.task)
+    if task.uses_labels:
         labels = sorted({x.label for v in splits.values() for x in v if x.label is not None})
         for label in labels:
             rows.append(row(label, {s: sum(1 for x in v if x.label == label) for s, v in splits.items()}))
@@ -62,7 +65,7 @@ def class_counts(data: dict[str, Any], recipe_path: Path | None) -> tuple[list[s
             values, counts = np.unique(mask, return_counts=True)
             objects[split] = objects.get(split, 0) + int((values > 0).sum()) * step
             pixels[split].update({int(v): int(c) * step for v, c in zip(values, counts, strict=True)})
-    if recipe.task == "instance_segmentation":
+    if not task.masks_are_classes:
         rows.append(row("objects (cells)", objects))
     else:
         names = list(recipe.data.classes or [])

@@ -22,15 +22,15 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from builder.tasks import all_tasks
 from gui import recipe_io
 
-TASK_TEXT = {
-    "classification": ("Classify cells", "One label per image or cell crop (e.g. mitotic / not mitotic)."),
-    "segmentation": ("Segment regions", "A class for every pixel (background, nucleus, cytoplasm…)."),
-    "instance_segmentation": ("Separate every cell", "Each nucleus or cell gets its own label, even when touching."),
-    "image_to_image": ("Restore or translate images", "Denoise, or predict a fluorescence channel from brightfield."),
-    "tracking": ("Track cells over time", "Follow cells through a time-lapse (segmentation first)."),
-}
+
+def task_cards() -> dict[str, tuple[str, str]]:
+    """Wizard card (title, one line) of every registered task, in display order."""
+    return {name: task.card for name, task in all_tasks().items()}
+
+
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "recipes" / "examples"
 
 
@@ -61,7 +61,7 @@ class StartPage(QWidget):
         subtitle.setObjectName("hint")
         grid = QGridLayout()
         grid.setSpacing(12)
-        for index, (task, (heading, text)) in enumerate(TASK_TEXT.items()):
+        for index, (task, (heading, text)) in enumerate(task_cards().items()):
             button = QPushButton(f"{heading}\n{text}")
             button.setObjectName("taskCard")
             button.setMinimumHeight(74)
@@ -112,8 +112,9 @@ class NewRecipeWizard(QWizard):
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.task = task
         first = QWizardPage()
-        first.setTitle(TASK_TEXT.get(task, (task, ""))[0])
-        first.setSubTitle(TASK_TEXT.get(task, ("", ""))[1])
+        card = task_cards().get(task, (task, ""))
+        first.setTitle(card[0])
+        first.setSubTitle(card[1])
         self.name = QLineEdit(f"my-{task.replace('_', '-')}")
         form = QFormLayout(first)
         form.addRow("Experiment name", self.name)

@@ -5,16 +5,17 @@ from __future__ import annotations
 import argparse
 
 NAME = "new"
-_TASKS = ("classification", "segmentation", "instance_segmentation", "image_to_image", "tracking")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from builder.tasks import task_names
+
     parser = subparsers.add_parser(
         NAME, help="Write a commented starter recipe for a task.",
         description="Write a commented starter recipe. Edit the data folder and run "
         "'cellwright validate' to check it.",
     )
-    parser.add_argument("--task", required=True, choices=_TASKS, help="What the model should learn.")
+    parser.add_argument("--task", required=True, choices=task_names(), help="What the model should learn.")
     parser.add_argument("--out", metavar="FILE", default=None, help="Recipe file to write (default: <task>.yaml).")
     parser.add_argument("--name", default=None, help="Name of the experiment (default: my-<task>).")
     parser.add_argument("--force", action="store_true", help="Replace FILE if it already exists.")

@@ -39,6 +39,6 @@ def run(args: argparse.Namespace) -> int:
         emit_json([t.describe() for t in templates.values()])
         return 0
     for template in templates.values():
-        say(f"{template.name:<12} {template.summary()}\n{'':<12} tasks: {', '.join(template.tasks)}")
+        say(f"{template.name:<12} {template.summary()}\n{'':<12} tasks: {', '.join(template.tasks())}")
     say("\nRun 'cellwright templates NAME' for the parameters of one template.")
     return 0

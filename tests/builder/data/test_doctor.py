@@ -106,5 +106,5 @@ def test_classification_counts_imbalance_and_empty_class(tmp_path):
 def test_check_folder_guesses_layout(tmp_path):
     write_seg_folder(tmp_path, 3)
     problems = check_folder(tmp_path)
-    _find(problems, "Read as segmentation")
+    _find(problems, "Read as semantic segmentation (images/ + masks/)")
     assert check_folder(tmp_path / "images")[0].severity == "error"  # a folder of plain images: cannot tell

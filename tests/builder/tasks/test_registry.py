@@ -14,7 +14,8 @@ def test_every_recipe_task_is_registered():
     for name, spec in all_tasks().items():
         assert spec.name == name
         if spec.trainable:
-            assert spec.metrics is not None and spec.primary_metric and spec.targets and spec.postprocess
+            assert spec.primary_metric == spec.headline[1] and spec.losses and spec.postprocess
+            assert spec.report_metrics and spec.head_block and spec.layouts and spec.card[0]
 
 
 def test_unknown_task_suggests_the_nearest_name():
@@ -25,7 +26,7 @@ def test_unknown_task_suggests_the_nearest_name():
 def test_tracking_is_a_placeholder():
     spec = get_task("tracking")
     assert not spec.trainable
-    for call in (spec.check_trainable, spec.target_fn, spec.default_loss, spec.make_loss):
+    for call in (spec.check_trainable, spec.target_fn, spec.default_loss, spec.make_loss, spec.postprocess_fn):
         with pytest.raises(CellwrightError, match="Tracking cannot be trained") as info:
             call()
         assert info.value.fix
@@ -40,7 +41,9 @@ def test_instance_task_pieces_work_together():
     target = target.astype(int)
     prob = np.eye(3, dtype=np.float32)[target[..., 0]]
     pred = spec.postprocess_fn()(prob, threshold=0.5, seed_threshold=0.5, min_size=5)
-    assert spec.metrics(lab, pred)[spec.primary_metric] == 1.0
+    from builder.tasks.metrics import instance_metrics
+
+    assert spec.flat_metrics(instance_metrics([lab], [pred]))[spec.primary_metric] == 1.0
     assert spec.target_fn("distance")(lab).shape == (16, 16, 2)
     assert spec.default_loss("distance") == "mse" and spec.default_loss() == "cross_entropy+dice"
     with pytest.raises(CellwrightError, match="three_class, distance"):
@@ -52,7 +55,7 @@ def test_segmentation_and_classification_pieces():
     assert seg.target_fn("binary")(np.array([[0, 3], [7, 0]])).tolist() == [[[0.0], [1.0]], [[1.0], [0.0]]]
     cls = get_task("classification")
     assert cls.postprocess_fn()(np.array([[0.2, 0.8], [0.9, 0.1]])).tolist() == [1, 0]
-    assert cls.metrics([1, 0], [1, 1])["accuracy"] == 0.5
+    assert cls.training_metrics() == ["accuracy"] and cls.whole_image_input
 
 
 def test_importing_the_registry_stays_light():

@@ -9,8 +9,9 @@ import pytest
 import tifffile
 
 from builder.tasks.classical import classical_instances
+from builder.tasks.instance_segmentation import BASELINE_NAME
 from builder.tasks.metrics import instance_metrics
-from builder.workflow.evaluate_job import BASELINE_NAME, evaluate_run
+from builder.workflow.evaluate_job import evaluate_run
 from tests.builder.workflow.predict_helpers import make_recipe, threshold_model, write_instance_dataset, write_run
 
 

@@ -1,0 +1,174 @@
+"""Instance segmentation: every cell found and outlined separately (three-class or distance targets + watershed).
+
+The numpy parts (targets, watershed post-processing, tuning) are in :mod:`builder.tasks.instances`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from builder.tasks.base import CLASS_LOSSES, Task, flat_numbers, lazy, register_task, require_targets
+
+_I = "builder.tasks.instances"
+
+#: Name of the classical method the instance models are compared with (``metrics.json`` ``baseline.name``).
+BASELINE_NAME = "Otsu threshold + watershed (scikit-image)"
+
+
+def instance_flat(m: Mapping[str, Any]) -> dict[str, float]:
+    """Flat instance metrics: the summary numbers plus ``ap@0.5``, ``f1@0.7``... for every IoU threshold."""
+    flat = flat_numbers(m, ("n_images", "tp", "fp", "fn"))
+    for t, s in m["by_threshold"].items():
+        for key in ("ap", "f1", "precision", "recall", "mean_matched_iou", "panoptic_quality"):
+            flat[f"{key}@{t}"] = float(s[key])
+    return flat
+
+
+def classical_baseline(images: Sequence[np.ndarray], truths: Sequence[np.ndarray],
+                       iou_thresholds: Sequence[float]) -> dict[str, Any]:
+    """Score the classical method (Otsu + watershed on the raw first channel) on the same test images.
+
+    Parameters
+    ----------
+    images : list of (Y, X, C) arrays
+        The raw (resampled, not normalised) test images.
+    truths : list of (Y, X) int arrays
+        Their true instance labels.
+    iou_thresholds : sequence of float
+        The IoU thresholds of ``evaluate.iou_thresholds``.
+
+    Returns
+    -------
+    dict
+        ``{"name": BASELINE_NAME, "metrics": {flat metrics like the model's}}``.
+    """
+    from builder.tasks.classical import classical_instances
+    from builder.tasks.metrics import instance_metrics
+
+    preds = [classical_instances(np.asarray(image)[..., 0]) for image in images]
+    m = instance_metrics(list(truths), preds, iou_thresholds)
+    return {"name": BASELINE_NAME, "metrics": instance_flat(m)}
+
+
+@register_task
+class InstanceSegmentation(Task):
+    """Each nucleus or cell gets its own label."""
+
+    name = "instance_segmentation"
+    title = "Instance segmentation"
+    description = "instance segmentation (every cell found and outlined separately)"
+    card = ("Separate every cell", "Each nucleus or cell gets its own label, even when touching.")
+    output = "instance_maps"
+    head_block = "instance_head"
+    layouts = ("folders", "manifest", "demo")
+    learns_from = "masks"
+    headline = ("AP@0.5", "ap@0.5")
+    default_variant = "three_class"
+    losses = {"three_class": ("cross_entropy+dice", CLASS_LOSSES), "distance": ("mse", ("mse", "mae"))}
+    targets = {"three_class": lazy(_I, "three_class_training_target"), "distance": lazy(_I, "distance_targets")}
+    postprocess = {"three_class": lazy(_I, "instances_from_three_class"),
+                   "distance": lazy(_I, "instances_from_distance")}
+    output_description = "Per-pixel maps; instances follow from Cellwright's post-processing."
+    predict_files = ("{stem}_prob.tif", "{stem}_labels.tif", "{stem}_objects.csv")
+    predict_summary_files = ("objects.csv",)
+    overlay_caption = ("Outlines: green = predicted object matched to a true object (IoU >= 0.5), red = "
+                       "false positive, yellow = true object that was missed.")
+    examples_caption = "Example test images with their ground truth (each object tinted, outlined in cyan)."
+    figure_style = "instance_outlines"
+    shows_threshold_table = True
+    has_tuned_postprocess = True
+    report_metrics = (
+        ("AP@0.5", ("ap@0.5",), "Matched objects / (matched + false + missed), an object counting as matched "
+         "when it overlaps a true one by IoU >= 0.5; 1 is perfect.", True),
+        ("F1@0.5", ("f1@0.5",), "Balance of precision (predicted objects that are real) and recall (real objects "
+         "that are found) at IoU 0.5.", True),
+        ("Mean AP, IoU 0.5-0.9", ("ap_mean",), "AP averaged over the stricter thresholds too: rewards exact "
+         "outlines.", True),
+        ("Mean matched IoU", ("mean_matched_iou",), "How closely the outlines of found objects follow the true "
+         "ones (1 = identical).", True),
+        ("Panoptic quality", ("panoptic_quality", "pq"), "Detection (F1) times outline quality (matched IoU) at "
+         "IoU 0.5.", True),
+        ("Merges", ("merges",), "Predicted objects that swallow two or more true objects (lower is better).", False),
+        ("Splits", ("splits",), "True objects cut into two or more predicted objects (lower is better).", False),
+        ("True objects", ("n_true",), "Objects drawn in the ground truth of the test images.", True),
+        ("Predicted objects", ("n_pred",), "Objects the method found in the same images.", True),
+    )
+
+    def variant_for(self, *, instance_target: str = "three_class", **_: Any) -> str | None:
+        return instance_target
+
+    def output_channels(self, ctx: Any) -> int | None:
+        return 3 if self.variant_for(instance_target=ctx.instance_target) == "three_class" else 2
+
+    def interpret(self, output: np.ndarray, recipe: Any, params: Mapping[str, Any]) -> dict[str, Any]:
+        from builder.tasks.instances import postprocess_instances
+
+        labels = postprocess_instances(output, recipe.train.instance_target, threshold=params["threshold"],
+                                       seed_threshold=params["seed_threshold"], min_size=params["min_size"])
+        return {"labels": labels, "prediction": labels}
+
+    def tunes_postprocess(self, recipe: Any) -> bool:
+        return bool(recipe.evaluate.postprocess.tune)
+
+    def tune_postprocess(self, outputs: list[np.ndarray], truths: list[np.ndarray], recipe: Any,
+                         start: Mapping[str, Any]) -> dict[str, Any]:
+        from builder.tasks.instances import tune_postprocess
+
+        tuned = tune_postprocess(outputs, truths, target=recipe.train.instance_target, start=dict(start),
+                                 min_size=start["min_size"], iou_thresholds=recipe.evaluate.iou_thresholds)
+        return {"threshold": tuned["threshold"], "seed_threshold": tuned["seed_threshold"],
+                "min_size": tuned["min_size"], "tuned_on": len(outputs), "score": tuned["score"],
+                "start_score": tuned["start_score"], "score_name": "ap_mean (validation)"}
+
+    def score(self, loaded: Any, xs: list, outs: list, results: list, ctx: Any) -> tuple[dict, list, list, list]:
+        from builder.tasks.metrics import instance_metrics
+
+        require_targets(loaded, "test images")
+        truths = [t[..., 0].astype(np.int32) for t in loaded.targets]
+        preds = [r["prediction"] for r in results]
+        m = instance_metrics(truths, preds, ctx.recipe.evaluate.iou_thresholds)
+        rows = [{"score": r["ap"], **r} for r in m["per_image"]]
+        return m, truths, preds, rows
+
+    def flat_metrics(self, m: Mapping[str, Any]) -> dict[str, float]:
+        return instance_flat(m)
+
+    def extra_results(self, m: Mapping[str, Any]) -> dict[str, Any]:
+        return {"by_threshold": m["by_threshold"]}
+
+    def baseline(self, recipe: Any, images: Sequence[np.ndarray], truths: Sequence[Any]) -> dict[str, Any] | None:
+        try:
+            return classical_baseline(images, truths, recipe.evaluate.iou_thresholds)
+        except Exception as error:  # the comparison is a bonus: never lose the model's scores for it
+            return {"name": BASELINE_NAME, "metrics": {}, "error": f"{error.__class__.__name__}: {error}"}
+
+    def write_prediction(self, result: Any, image: Any, stem: str, out_dir: Any, *, pixel_size: Any,
+                         class_names: Any) -> tuple[dict, list, list]:
+        from builder.data.writers import label_dtype, write_tiff
+        from builder.tasks.measure import measure_objects, write_objects_csv
+
+        labels = result["labels"]
+        written = [write_tiff(out_dir / f"{stem}_prob.tif", result["output"].astype(np.float32), pixel_size),
+                   write_tiff(out_dir / f"{stem}_labels.tif", labels.astype(label_dtype(labels)), pixel_size)]
+        objects = measure_objects(labels, image.array, channel_names=image.channel_names or None,
+                                  pixel_size=pixel_size)
+        written.append(write_objects_csv(objects, out_dir / f"{stem}_objects.csv"))
+        return {"objects": len(objects)}, written, objects
+
+    def write_summary(self, out_dir: Any, rows: list, objects: list) -> list:
+        from builder.data.writers import write_rows_csv
+
+        return [write_rows_csv(out_dir / "objects.csv", objects)]
+
+    def methods_task(self, run: Any) -> str:
+        return "instance segmentation of cells"
+
+    def methods_extra(self, run: Any, cite: Any) -> str | None:
+        if run.get("train.instance_target", "three_class") == "three_class":
+            return (f"The network predicted background, cell boundary and cell interior; instances were "
+                    f"obtained by seeded watershed {cite('watershed')} on the interior probability, with "
+                    f"thresholds tuned on the validation images.")
+        return f"The network predicted distance maps; instances were obtained by seeded watershed {cite('watershed')}."
