@@ -19,7 +19,8 @@ from builder.recipe.checks import run_checks
 from builder.recipe.migrate import migrate
 from builder.recipe.schema import CURRENT_VERSION, Recipe
 from builder.recipe.validate import problems_from_validation_error
-from builder.recipe.yaml_io import LocatedYaml, dump_yaml, parse_yaml, reorder_like
+from builder.recipe.yaml_io import LocatedYaml, dump_yaml, parse_yaml, reorder_like, too_large_problem
+from builder.recipe.yaml_limits import MAX_TEXT_CHARS
 
 SCHEMA_FILE_NAME = "cellwright.schema.json"
 
@@ -68,6 +69,9 @@ def validate_file(path: str | os.PathLike[str]) -> tuple[Recipe | None, list[Pro
     """Validate the recipe file at ``path`` (see :func:`validate_text`)."""
     file = Path(path)
     try:
+        size = file.stat().st_size
+        if size > MAX_TEXT_CHARS * 4:  # a UTF-8 character takes at most 4 bytes; do not read huge files
+            return None, [too_large_problem(str(file), f"{size} bytes")]
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise CellwrightError(str(file), "This recipe file does not exist.",
