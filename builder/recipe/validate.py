@@ -29,7 +29,7 @@ def problems_from_validation_error(
 ) -> list[Problem]:
     """Convert every error of ``error`` into a :class:`Problem`, grouping union alternatives."""
     grouped: dict[KeyPath, list[dict[str, Any]]] = {}
-    for item in error.errors(include_url=False):
+    for item in _fitting_union_branches(error.errors(include_url=False)):
         path = _clean_path(item["loc"], located.data)
         grouped.setdefault(path, []).append(item)
     problems = []
@@ -37,6 +37,39 @@ def problems_from_validation_error(
         problems.append(_problem_for(path, items, located, root_model, source))
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))
     return problems
+
+
+def _fitting_union_branches(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Keep only the errors of the union alternative the data was meant for.
+
+    When a value may be one of several mappings (e.g. ``freeze: {until_epoch: 5}`` or ``{up_to: LAYER}``),
+    pydantic reports every alternative, tagged with its class name in the error location. The alternative
+    whose errors are only about values (no missing or unknown keys) is the one the user wrote; the errors
+    of the others would only confuse ("the required key `up_to` is missing").
+    """
+    branches: dict[tuple[Any, ...], dict[str, list[int]]] = {}
+    for index, item in enumerate(items):
+        loc = item["loc"]
+        for depth, part in enumerate(loc):
+            if _is_model_tag(part):
+                branches.setdefault(loc[:depth], {}).setdefault(part, []).append(index)
+                break
+    dropped: set[int] = set()
+    for prefix, by_tag in branches.items():
+        fitting = [tag for tag, indexes in by_tag.items()
+                   if all(items[i]["type"] not in ("missing", "extra_forbidden") for i in indexes)]
+        if len(fitting) != 1:
+            continue
+        keep = set(by_tag[fitting[0]])
+        dropped.update(i for i, item in enumerate(items)
+                       if i not in keep and len(item["loc"]) > len(prefix)
+                       and tuple(item["loc"][: len(prefix)]) == prefix)
+    return [item for i, item in enumerate(items) if i not in dropped]
+
+
+def _is_model_tag(part: Any) -> bool:
+    """Recipe keys are lower case; a capitalised location part is the class name of a union alternative."""
+    return isinstance(part, str) and part[:1].isupper() and part.isidentifier()
 
 
 def _clean_path(loc: tuple[Any, ...], data: Any) -> KeyPath:
@@ -62,7 +95,8 @@ def _has_part(node: Any, part: Any) -> bool:
 
 
 def _looks_like_key(part: str) -> bool:
-    return not any(ch in part for ch in "[]()") and part not in _TYPE_WORDS and not part.startswith("function-")
+    return (not any(ch in part for ch in "[]()") and part not in _TYPE_WORDS and not part.startswith("function-")
+            and not _is_model_tag(part))
 
 
 def _problem_for(
