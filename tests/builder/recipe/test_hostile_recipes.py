@@ -18,6 +18,7 @@ import pytest
 
 from builder.recipe import validate_text
 from builder.recipe.yaml_limits import MAX_DEPTH, MAX_TEXT_CHARS, MAX_VALUES
+from tests.builder.recipe.hostile_texts import ALIAS_BOMB
 
 REPO = Path(__file__).resolve().parents[3]
 MEMORY_LIMIT = 1 << 30  # 1 GiB of address space; validating a normal recipe needs about 300 MB
@@ -28,19 +29,6 @@ cellwright: 1
 name: hostile
 task: segmentation
 data: {layout: demo, demo: nuclei, masks: masks}
-"""
-
-#: Nine lines, nine aliases each: 9**9 (387 million) strings once expanded.
-ALIAS_BOMB = """\
-a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
-b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
-c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
-d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
-e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
-f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
-g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
-h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]
-i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
 """
 
 
