@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 UI_KEY = "x-cellwright"
 #: Longest text any recipe value or key may hold (paths, names, descriptions).
 MAX_TEXT_LENGTH = 10_000
-#: Largest random seed (NumPy and TensorFlow take seeds below 2**32).
-MAX_SEED = 2**32 - 1
+#: Largest random seed: the largest 32-bit integer (NumPy, TensorFlow and the GUI's number boxes take it).
+MAX_SEED = 2**31 - 1
 
 
 class Section(BaseModel):

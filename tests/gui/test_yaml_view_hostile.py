@@ -56,3 +56,18 @@ def test_pasted_binary_text_shows_a_located_problem(qtbot, doc):
         view.commit()
     shown = [view.problems.item(i).text() for i in range(view.problems.count())]
     assert any(text.startswith("✕ untitled.yaml:2:7: The file holds a character") for text in shown), shown
+
+
+def test_opening_a_binary_or_endless_file_is_refused_and_keeps_the_recipe(qtbot, doc, tmp_path):
+    import pytest
+
+    from builder.errors import CellwrightError, RecipeError
+
+    before = dict(doc.data)
+    image = tmp_path / "cells.yaml"
+    image.write_bytes(bytes(range(256)) * 16)
+    with pytest.raises(CellwrightError, match="cells.yaml: This file is not a text"):
+        doc.load(image)
+    with _hang_guard(), pytest.raises(RecipeError, match="/dev/zero: The recipe is too large to be read"):
+        doc.load("/dev/zero")
+    assert doc.data == before and doc.path is None

@@ -174,3 +174,8 @@ def test_bounded_batch_size_stops_train_before_a_run_folder_exists(tmp_path):
     assert result.returncode == 2, output[-3000:]
     assert "train.batch_size: Expected a number >= 1 and <= 4096. Received: batch_size=0." in output, output
     assert not runs.exists() or not any(runs.iterdir())
+
+
+def test_endless_file_is_refused_after_reading_what_a_recipe_can_hold():
+    output = validate_cli(Path("/dev/zero"))
+    assert "/dev/zero: The recipe is too large to be read (more than" in output, output

@@ -127,6 +127,9 @@ def test_every_number_has_a_lower_and_an_upper_bound(field):
     _, _, schema, label = field
     assert "minimum" in schema or "exclusiveMinimum" in schema, f"{label} has no lower bound: {schema}"
     assert "maximum" in schema or "exclusiveMaximum" in schema, f"{label} has no upper bound: {schema}"
+    if schema["type"] == "integer":  # the GUI edits whole numbers in Qt spin boxes, which hold 32-bit integers
+        assert schema.get("minimum", schema.get("exclusiveMinimum", 0)) >= -(2**31), label
+        assert schema.get("maximum", schema.get("exclusiveMaximum", 0)) <= 2**31 - 1, label
 
 
 @pytest.mark.parametrize("field", FIELDS, ids=[label for *_, label in FIELDS])
