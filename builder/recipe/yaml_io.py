@@ -122,8 +122,9 @@ def _line_column(text: str, position: int) -> tuple[int, int]:
     return before.count("\n") + 1, position - line_start + 1
 
 
-def _code(character: object) -> str:
-    return f"{ord(character):02x}" if isinstance(character, bytes) else f"{int(character):04x}"  # type: ignore[arg-type]
+def _code(character: int | bytes) -> str:
+    """Hex code of the character PyYAML's reader refused (an int for text input, bytes for byte input)."""
+    return f"{character[0] if isinstance(character, bytes) else character:04x}"
 
 
 def _record_positions(node: yaml.Node, path: KeyPath, out: LocatedYaml, source: str) -> None:
