@@ -68,6 +68,15 @@ def test_alias_bomb_is_refused_at_the_alias_that_passes_the_limit(tmp_path):
     assert f"more than {MAX_VALUES} values once its aliases" in output
 
 
+def test_merge_key_bomb_is_refused(tmp_path):
+    """``<<: [*a, *a, ...]`` merges copy whole mappings: nested, they explode like plain aliases."""
+    lines = ["m0: &m0 {k0: 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8}"]
+    lines += [f"m{i}: &m{i} {{<<: [{', '.join([f'*m{i - 1}'] * 9)}]}}" for i in range(1, 12)]
+    path = _write(tmp_path, "\n".join(lines) + "\n")
+    output = validate_cli(path)
+    assert f"{path}:5:" in output and f"more than {MAX_VALUES} values" in output, output
+
+
 def test_alias_that_contains_itself_is_refused(tmp_path):
     path = _write(tmp_path, VALID + "model: &m {params: [*m]}\n")
     output = validate_cli(path)
