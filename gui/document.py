@@ -178,8 +178,10 @@ class RecipeDocument(QObject):
 
     def load(self, path: str | Path) -> None:
         """Open a recipe file (a file with problems still opens, so they can be fixed here)."""
+        from builder.recipe.load import read_recipe_text
+
         path = Path(path)
-        text = path.read_text(encoding="utf-8")
+        text = read_recipe_text(path)  # refuses binary, unreadable and huge files with a CellwrightError
         data, problems = recipe_io.parse_text(text, path.name)
         if data is None:
             from builder.errors import RecipeError

@@ -14,7 +14,7 @@ from builder.recipe.fields import Section, field
 class FreezeUntil(Section):
     """Keep the backbone frozen for the first N epochs, then fine-tune it."""
 
-    until_epoch: int = field(..., ge=0, unit="epochs",
+    until_epoch: int = field(..., ge=0, le=100_000, unit="epochs",
                              help="Epoch (counted from 0) at which the backbone is unfrozen and starts to learn.")
 
 

@@ -19,7 +19,7 @@ class ConvBlockParams(Section):
     n_convs: int = field(2, help="Number of conv-norm-activation steps.", ge=1, le=8, common=True)
     norm: NormKind = field("batch", help="Normalisation after each convolution: batch, group, layer or none.",
                            common=True)
-    groups: int = field(8, help="Channel groups for group normalisation; must divide filters.", ge=1)
+    groups: int = field(8, help="Channel groups for group normalisation; must divide filters.", ge=1, le=4096)
     activation: Activation = field("relu", help="Activation after each normalisation.")
     dropout: float = field(0.0, help="Spatial dropout rate at the end of the block (0 = off).", ge=0.0, lt=1.0)
     separable: bool = field(False, help="Use depthwise-separable convolutions (fewer weights).")
@@ -79,7 +79,7 @@ class SqueezeExcite(Block):
 
 class AttentionParams(Section):
     inter_filters: int | None = field(
-        None, help="Channels of the attention computation; half the skip channels when left out.", ge=1
+        None, help="Channels of the attention computation; half the skip channels when left out.", ge=1, le=4096
     )
 
 

@@ -122,8 +122,8 @@ class UpSampling2D(Block):
 
 
 class ResizingParams(Section):
-    height: int = field(..., help="Output height in pixels.", ge=1, unit="px", common=True)
-    width: int = field(..., help="Output width in pixels.", ge=1, unit="px", common=True)
+    height: int = field(..., help="Output height in pixels.", ge=1, le=8192, unit="px", common=True)
+    width: int = field(..., help="Output width in pixels.", ge=1, le=8192, unit="px", common=True)
     interpolation: Literal["bilinear", "nearest", "bicubic", "area"] = field("bilinear", help="Resampling method.")
 
 

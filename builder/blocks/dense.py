@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from builder.blocks.convolution import Activation
 from builder.blocks.registry import Block, Port, Shape, register_block, shape_text
@@ -60,7 +62,7 @@ class Flatten(Block):
 
 
 class ReshapeParams(Section):
-    target_shape: list[int] = field(
+    target_shape: list[Annotated[int, Field(ge=-1, le=1_000_000)]] = field(
         ..., help="New shape without the batch axis, e.g. [8, 8, 16] (image) or [1024] (vector); -1 infers one axis.",
         min_length=1, max_length=3, common=True,
     )

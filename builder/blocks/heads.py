@@ -13,7 +13,7 @@ from builder.recipe.fields import Section, field
 
 class ClassificationHeadParams(Section):
     n_classes: int | None = field(None, help="Number of classes; taken from the recipe's data.classes when left out.",
-                                  ge=2)
+                                  ge=2, le=10000)
     activation: Literal["softmax", "sigmoid"] = field(
         "softmax", help="'softmax': one class per image; 'sigmoid': independent yes/no per class.", common=True
     )
@@ -77,7 +77,8 @@ class _PixelHead(Block):
 
 class SegmentationHeadParams(Section):
     n_classes: int | None = field(
-        None, help="Number of classes including background; from the recipe's data.classes when left out.", ge=2
+        None, help="Number of classes including background; from the recipe's data.classes when left out.",
+        ge=2, le=1000
     )
     kernel_size: int = field(1, help="Window of the final convolution.", ge=1, le=7, unit="px")
 
@@ -121,7 +122,7 @@ class InstanceHead(_PixelHead):
 
 class RegressionHeadParams(Section):
     n_outputs: int | None = field(
-        None, help="Output channels; the target images' channels from the recipe when left out.", ge=1
+        None, help="Output channels; the target images' channels from the recipe when left out.", ge=1, le=1024
     )
     kernel_size: int = field(1, help="Window of the final convolution.", ge=1, le=7, unit="px")
 

@@ -17,6 +17,7 @@ class InputParams(Section):
         help="Fixed square input size in pixels. Leave out for fully convolutional models so that whole images "
         "of any (divisible) size can be predicted; the patch size is used for the shape checks.",
         ge=8,
+        le=8192,
         unit="px",
     )
 

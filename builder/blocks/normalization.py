@@ -14,7 +14,7 @@ class BatchNormParams(Section):
         0.9, help="Momentum of the moving mean and variance (0.9 settles within the few hundred steps of a small "
         "data set; Keras's 0.99 needs thousands).", ge=0.0, lt=1.0,
     )
-    epsilon: float = field(1e-3, help="Small number added to the variance to avoid dividing by zero.", gt=0.0)
+    epsilon: float = field(1e-3, help="Small number added to the variance to avoid dividing by zero.", gt=0.0, le=1.0)
 
 
 @register_block("batch_normalization")
@@ -35,8 +35,9 @@ class BatchNormalization(Block):
 
 
 class GroupNormParams(Section):
-    groups: int = field(8, help="Number of channel groups normalised together; must divide the channels.", ge=1)
-    epsilon: float = field(1e-3, help="Small number added to the variance to avoid dividing by zero.", gt=0.0)
+    groups: int = field(8, help="Number of channel groups normalised together; must divide the channels.",
+                         ge=1, le=4096)
+    epsilon: float = field(1e-3, help="Small number added to the variance to avoid dividing by zero.", gt=0.0, le=1.0)
 
 
 @register_block("group_normalization")
@@ -67,7 +68,7 @@ def _divisor(channels: int, wanted: int) -> int:
 
 
 class LayerNormParams(Section):
-    epsilon: float = field(1e-3, help="Small number added to the variance to avoid dividing by zero.", gt=0.0)
+    epsilon: float = field(1e-3, help="Small number added to the variance to avoid dividing by zero.", gt=0.0, le=1.0)
 
 
 @register_block("layer_normalization")

@@ -19,12 +19,23 @@ from pydantic import BaseModel, ConfigDict, Field
 
 #: Key under which UI metadata is stored in each property of the JSON Schema.
 UI_KEY = "x-cellwright"
+#: Longest text any recipe value or key may hold (paths, names, descriptions).
+MAX_TEXT_LENGTH = 10_000
+#: Largest random seed: the largest 32-bit integer (NumPy, TensorFlow and the GUI's number boxes take it).
+MAX_SEED = 2**31 - 1
 
 
 class Section(BaseModel):
-    """Base of every recipe section and parameter model: unknown keys are errors, never dropped."""
+    """Base of every recipe section and parameter model.
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_default=False)
+    Unknown keys are errors, never dropped; numbers must be finite (no ``.inf`` or ``.nan``); texts hold
+    at most :data:`MAX_TEXT_LENGTH` characters.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, validate_default=False, allow_inf_nan=False,
+        str_max_length=MAX_TEXT_LENGTH,
+    )
 
 
 def field(

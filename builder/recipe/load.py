@@ -19,9 +19,12 @@ from builder.recipe.checks import run_checks
 from builder.recipe.migrate import migrate
 from builder.recipe.schema import CURRENT_VERSION, Recipe
 from builder.recipe.validate import problems_from_validation_error
-from builder.recipe.yaml_io import LocatedYaml, dump_yaml, parse_yaml, reorder_like
+from builder.recipe.yaml_io import LocatedYaml, dump_yaml, parse_yaml, reorder_like, too_large_problem
+from builder.recipe.yaml_limits import MAX_TEXT_CHARS
 
 SCHEMA_FILE_NAME = "cellwright.schema.json"
+#: Largest recipe file read, in bytes (a UTF-8 character takes at most 4 bytes).
+MAX_FILE_BYTES = MAX_TEXT_CHARS * 4
 
 
 def validate_text(text: str, source: str = "recipe", path: Path | None = None) -> tuple[Recipe | None, list[Problem]]:
@@ -68,17 +71,42 @@ def validate_file(path: str | os.PathLike[str]) -> tuple[Recipe | None, list[Pro
     """Validate the recipe file at ``path`` (see :func:`validate_text`)."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = read_recipe_text(file)
+    except RecipeError as error:
+        return None, error.problems
+    return validate_text(text, source=str(file), path=file.resolve())
+
+
+def read_recipe_text(path: str | os.PathLike[str]) -> str:
+    """Read a recipe file as text, reading no more than a recipe can hold.
+
+    Raises
+    ------
+    RecipeError
+        The file is larger than a recipe may be (also for endless files such as ``/dev/zero``).
+    CellwrightError
+        The file does not exist, cannot be read, or is not UTF-8 text (e.g. an image).
+    """
+    file = Path(path)
+    try:
+        with file.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise CellwrightError(str(file), "This recipe file does not exist.",
                               "Check the path, or create one with `cellwright new --task segmentation`.") from None
-    except UnicodeDecodeError:
-        raise CellwrightError(str(file), "This file is not a text (UTF-8) file, so it cannot be a recipe.",
-                              "Give the path of a .yaml recipe.") from None
     except OSError as error:
         raise CellwrightError(str(file), f"The recipe cannot be read ({error.strerror}).",
                               "Check the file permissions.") from None
-    return validate_text(text, source=str(file), path=file.resolve())
+    if len(raw) > MAX_FILE_BYTES:
+        size = file.stat().st_size if file.is_file() else 0
+        size_text = f"{size} bytes" if size > MAX_FILE_BYTES else f"more than {MAX_FILE_BYTES} bytes"
+        raise RecipeError([too_large_problem(str(file), size_text)], source=str(file))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CellwrightError(str(file), "This file is not a text (UTF-8) file, so it cannot be a recipe.",
+                              "Give the path of a .yaml recipe.") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # the newlines Path.read_text would give
 
 
 def load_recipe(path: str | os.PathLike[str]) -> Recipe:

@@ -29,7 +29,7 @@ def problems_from_validation_error(
 ) -> list[Problem]:
     """Convert every error of ``error`` into a :class:`Problem`, grouping union alternatives."""
     grouped: dict[KeyPath, list[dict[str, Any]]] = {}
-    for item in error.errors(include_url=False):
+    for item in _fitting_union_branches(error.errors(include_url=False)):
         path = _clean_path(item["loc"], located.data)
         grouped.setdefault(path, []).append(item)
     problems = []
@@ -37,6 +37,39 @@ def problems_from_validation_error(
         problems.append(_problem_for(path, items, located, root_model, source))
     problems.sort(key=lambda p: (p.line or 0, p.column or 0))
     return problems
+
+
+def _fitting_union_branches(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Keep only the errors of the union alternative the data was meant for.
+
+    When a value may be one of several mappings (e.g. ``freeze: {until_epoch: 5}`` or ``{up_to: LAYER}``),
+    pydantic reports every alternative, tagged with its class name in the error location. The alternative
+    whose errors are only about values (no missing or unknown keys) is the one the user wrote; the errors
+    of the others would only confuse ("the required key `up_to` is missing").
+    """
+    branches: dict[tuple[Any, ...], dict[str, list[int]]] = {}
+    for index, item in enumerate(items):
+        loc = item["loc"]
+        for depth, part in enumerate(loc):
+            if _is_model_tag(part):
+                branches.setdefault(loc[:depth], {}).setdefault(part, []).append(index)
+                break
+    dropped: set[int] = set()
+    for prefix, by_tag in branches.items():
+        fitting = [tag for tag, indexes in by_tag.items()
+                   if all(items[i]["type"] not in ("missing", "extra_forbidden") for i in indexes)]
+        if len(fitting) != 1:
+            continue
+        keep = set(by_tag[fitting[0]])
+        dropped.update(i for i, item in enumerate(items)
+                       if i not in keep and len(item["loc"]) > len(prefix)
+                       and tuple(item["loc"][: len(prefix)]) == prefix)
+    return [item for i, item in enumerate(items) if i not in dropped]
+
+
+def _is_model_tag(part: Any) -> bool:
+    """Recipe keys are lower case; a capitalised location part is the class name of a union alternative."""
+    return isinstance(part, str) and part[:1].isupper() and part.isidentifier()
 
 
 def _clean_path(loc: tuple[Any, ...], data: Any) -> KeyPath:
@@ -62,7 +95,8 @@ def _has_part(node: Any, part: Any) -> bool:
 
 
 def _looks_like_key(part: str) -> bool:
-    return not any(ch in part for ch in "[]()") and part not in _TYPE_WORDS and not part.startswith("function-")
+    return (not any(ch in part for ch in "[]()") and part not in _TYPE_WORDS and not part.startswith("function-")
+            and not _is_model_tag(part))
 
 
 def _problem_for(
@@ -71,22 +105,23 @@ def _problem_for(
     dotted = _dotted(path)
     position = located.position(path)
     line, col = position if position else (None, None)
-    where = f"{source}:{line}:{col} {dotted}" if line else f"{source} {dotted}"
-    received = _value_at(located.data, path)
+    shown = shorten(dotted)
+    where = f"{source}:{line}:{col} {shown}" if line else f"{source} {shown}"
+    received = _Shown(_value_at(located.data, path))
     first = items[0]
     kind = first["type"]
-    name = path[-1] if path else "recipe"
+    name = _name_of(path)
     default = _default_at(root, path, located.data)
 
     if kind == "extra_forbidden":
         allowed = _allowed_keys(root, path[:-1], located.data)
         hint = did_you_mean(name, allowed)
         what = f"Unknown key `{name}`.{hint}"
-        parent = _dotted(path[:-1]) or "the top level of the recipe"
+        parent = shorten(_dotted(path[:-1])) or "the top level of the recipe"
         fix = f"Keys allowed under {parent}: {', '.join(allowed)}." if allowed else "Remove this key."
     elif kind == "missing":
         what = f"The required key `{name}` is missing."
-        parent = _dotted(path[:-1]) or "the top level"
+        parent = shorten(_dotted(path[:-1])) or "the top level"
         fix = f"Add `{name}: ...` under {parent}" + (f" (for example `{name}: {default}`)." if default else ".")
     elif kind == "union_tag_invalid":
         ctx = first.get("ctx", {})
@@ -98,14 +133,17 @@ def _problem_for(
         expected = _expected_literals(items)
         what = (
             f"Expected one of {', '.join(expected)}. Received: {name}={received!r}."
-            f"{did_you_mean(received, expected)}"
+            f"{did_you_mean(received.value, expected)}"
         )
-        example = closest(received, expected) or (expected[0] if expected else None)
+        example = closest(received.value, expected) or (expected[0] if expected else None)
         fix = f"Write one of the allowed values, e.g. `{name}: {example}`." if example else "Use an allowed value."
     elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        bound = _bound_text(items)
+        bound = _range_text(root, path, located.data) or _bound_text(items)
         what = f"Expected a number {bound}. Received: {name}={received!r}."
         fix = f"Use a value {bound}" + (f" (the default is {default})." if default is not None else ".")
+    elif kind == "finite_number":
+        what = f"Expected a finite number. Received: {name}={received!r}."
+        fix = "Write an ordinary number here" + (f" (the default is {default})." if default is not None else ".")
     elif kind in ("too_short", "too_long", "string_too_short", "string_too_long"):
         what = f"{first['msg']}. Received: {name}={received!r}."
         fix = "Change the length of this value."
@@ -119,6 +157,23 @@ def _problem_for(
         what = f"Expected {expected}. Received: {name}={received!r}."
         fix = f"Write {expected} here" + (f", e.g. `{name}: {default}`." if default not in (None, "") else ".")
     return Problem(where=where, what=what, fix=fix, key=dotted, line=line, column=col)
+
+
+class _Shown:
+    """A received value whose ``repr`` is cut to a readable length (a huge value must not flood the message)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return shorten(repr(self.value))
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """Return ``text``, or its start and its length when it is longer than ``limit`` characters."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 20]}... ({len(text)} characters)"
 
 
 def _fix_from_message(message: str) -> str:
@@ -161,6 +216,60 @@ def _bound_text(items: list[dict[str, Any]]) -> str:
             symbol, key = symbols[item["type"]]
             parts.append(f"{symbol} {item.get('ctx', {}).get(key)}")
     return " and ".join(parts)
+
+
+def _name_of(path: KeyPath) -> str:
+    """The key named in a message: ``batch_size``, or ``iou_thresholds[1]`` for a list item."""
+    if not path:
+        return "recipe"
+    if isinstance(path[-1], int) and len(path) > 1:
+        return shorten(f"{path[-2]}[{path[-1]}]")
+    return shorten(str(path[-1]))
+
+
+def _range_text(root: type[BaseModel], path: KeyPath, data: Any) -> str:
+    """The whole allowed range of the number at ``path``, e.g. ``from 1 to 4096`` (empty when unknown)."""
+    item = bool(path) and isinstance(path[-1], int)
+    field_path = path[:-1] if item else path
+    if not field_path or isinstance(field_path[-1], int):
+        return ""
+    model = model_at(root, field_path[:-1], data)
+    if model is None or field_path[-1] not in model.model_fields:
+        return ""
+    info = model.model_fields[field_path[-1]]
+    bounds = {} if item else _bounds_in(info.metadata)
+    bounds.update(_annotated_bounds(info.annotation, inside_list=item))
+    low = (f">= {bounds['ge']}" if "ge" in bounds else f"> {bounds['gt']}" if "gt" in bounds else "")
+    high = (f"<= {bounds['le']}" if "le" in bounds else f"< {bounds['lt']}" if "lt" in bounds else "")
+    return " and ".join(part for part in (low, high) if part)
+
+
+def _annotated_bounds(annotation: Any, inside_list: bool) -> dict[str, Any]:
+    """Bounds declared with ``Annotated[..., Field(ge=...)]`` in a union or (``inside_list``) a list item type."""
+    if inside_list and typing.get_origin(annotation) is list:
+        return _annotated_bounds(typing.get_args(annotation)[0], inside_list=False)
+    found: dict[str, Any] = {}
+    for arg in typing.get_args(annotation):
+        origin = typing.get_origin(arg)
+        if origin is typing.Annotated and not inside_list:
+            found.update(_bounds_in(arg.__metadata__))
+        elif origin is list and inside_list:
+            found.update(_annotated_bounds(arg, inside_list=False))
+        elif origin in (Union, types.UnionType):
+            found.update(_annotated_bounds(arg, inside_list))
+    if typing.get_origin(annotation) is typing.Annotated and not inside_list:
+        found.update(_bounds_in(annotation.__metadata__))
+    return found
+
+
+def _bounds_in(metadata: Any) -> dict[str, Any]:
+    bounds: dict[str, Any] = {}
+    for entry in metadata:
+        for part in getattr(entry, "metadata", [entry]):  # a FieldInfo carries its bounds in .metadata
+            for key in ("ge", "gt", "le", "lt"):
+                if getattr(part, key, None) is not None:
+                    bounds[key] = getattr(part, key)
+    return bounds
 
 
 def _dotted(path: KeyPath) -> str:

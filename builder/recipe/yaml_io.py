@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from builder.errors import Problem
+from builder.recipe.yaml_limits import MAX_TEXT_CHARS, LimitedLoader, YamlLimitError
 
 KeyPath = tuple[Any, ...]
 
@@ -36,10 +37,15 @@ def parse_yaml(text: str, source: str = "recipe") -> LocatedYaml:
 
     Only plain YAML (mappings, lists, strings, numbers, booleans, null) is accepted; Python object tags
     and other unsafe constructs give a located problem instead of running code. Duplicate keys are
-    reported (YAML would silently keep the last one).
+    reported (YAML would silently keep the last one). Texts that are too large, nested too deeply or
+    expand through aliases to too many values are refused with a located problem (see
+    :mod:`builder.recipe.yaml_limits`); so are control characters and binary data.
     """
-    loader = yaml.SafeLoader(text)
+    if len(text) > MAX_TEXT_CHARS:
+        return LocatedYaml(data=None, problems=[too_large_problem(source, f"{len(text)} characters")])
+    loader = None
     try:
+        loader = LimitedLoader(text)
         node = loader.get_single_node()
         if node is None:
             return LocatedYaml(data=None)
@@ -47,30 +53,78 @@ def parse_yaml(text: str, source: str = "recipe") -> LocatedYaml:
         _record_positions(node, (), result, source)
         result.data = loader.construct_document(node)
         return result
+    except YamlLimitError as error:
+        line, col = (error.mark.line + 1, error.mark.column + 1) if error.mark else (None, None)
+        return LocatedYaml(data=None, problems=[_problem(source, line, col, error.what, error.fix)])
+    except yaml.reader.ReaderError as error:
+        line, col = _line_column(text, error.position)
+        return LocatedYaml(data=None, problems=[_problem(
+            source, line, col,
+            f"The file holds a character that text files do not contain (#x{_code(error.character)}), "
+            "so it is not a recipe (it may be an image or another binary file).",
+            "Give the path of the .yaml recipe, or delete this character in a text editor.",
+        )])
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        problem_text = (error.problem or "invalid YAML").strip()
-        if isinstance(error, yaml.constructor.ConstructorError):
-            what = (
-                f"The YAML uses a construct that recipes do not allow ({problem_text}). "
-                "Recipes contain only plain values, lists and key: value mappings."
-            )
-            fix = "Remove the '!!' tag (e.g. '!!python/object') and write the plain value instead."
-        else:
-            what = f"The file is not valid YAML: {problem_text}"
-            if error.context:
-                what += f" ({error.context.strip()})"
-            fix = (
-                "Check the indentation (spaces only, the same number for keys at the same level), "
-                "that every 'key: value' has a space after the colon, and that quotes are closed."
-            )
-        where = f"{source}:{line}:{col}" if line else source
-        return LocatedYaml(data=None, problems=[Problem(where=where, what=what, fix=fix, line=line, column=col)])
+        return LocatedYaml(data=None, problems=[_syntax_problem(error, source, line, col)])
     except yaml.YAMLError as error:  # pragma: no cover - non-marked errors are rare
         return LocatedYaml(data=None, problems=[Problem(where=source, what=f"The file is not valid YAML: {error}")])
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+
+
+def too_large_problem(source: str, size: str) -> Problem:
+    """The problem reported for a recipe text or file larger than :data:`MAX_TEXT_CHARS`."""
+    return Problem(
+        where=source,
+        what=f"The recipe is too large to be read ({size}; a recipe holds at most {MAX_TEXT_CHARS} characters, "
+             "and real ones a few thousand).",
+        fix="Check that this is the recipe file (not an image, a log or a data file); "
+            "start a new one with `cellwright new --task segmentation --out recipe.yaml`.",
+    )
+
+
+def _syntax_problem(error: yaml.MarkedYAMLError, source: str, line: int | None, col: int | None) -> Problem:
+    problem_text = (error.problem or "invalid YAML").strip()
+    if isinstance(error, yaml.constructor.ConstructorError) and "tag" in problem_text:
+        what = (
+            f"The YAML uses a construct that recipes do not allow ({problem_text}). "
+            "Recipes contain only plain values, lists and key: value mappings."
+        )
+        fix = "Remove the '!!' tag (e.g. '!!python/object') and write the plain value instead."
+    elif isinstance(error, yaml.constructor.ConstructorError):
+        what = (
+            f"The YAML uses a construct that recipes do not allow ({problem_text}). "
+            "Recipes contain only plain values, lists and key: value mappings."
+        )
+        fix = "Use plain words or numbers as keys, and plain values, lists or mappings as values."
+    else:
+        what = f"The file is not valid YAML: {problem_text}"
+        if error.context:
+            what += f" ({error.context.strip()})"
+        fix = (
+            "Check the indentation (spaces only, the same number for keys at the same level), "
+            "that every 'key: value' has a space after the colon, and that quotes are closed."
+        )
+    return _problem(source, line, col, what, fix)
+
+
+def _problem(source: str, line: int | None, col: int | None, what: str, fix: str) -> Problem:
+    where = f"{source}:{line}:{col}" if line else source
+    return Problem(where=where, what=what, fix=fix, line=line, column=col)
+
+
+def _line_column(text: str, position: int) -> tuple[int, int]:
+    before = text[:position]
+    line_start = before.rfind("\n") + 1
+    return before.count("\n") + 1, position - line_start + 1
+
+
+def _code(character: int | bytes) -> str:
+    """Hex code of the character PyYAML's reader refused (an int for text input, bytes for byte input)."""
+    return f"{character[0] if isinstance(character, bytes) else character:04x}"
 
 
 def _record_positions(node: yaml.Node, path: KeyPath, out: LocatedYaml, source: str) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 from builder.blocks.backbone import BackboneParams
 from builder.blocks.context import ModelContext
@@ -14,9 +16,10 @@ from builder.templates.base import GraphWriter, Template, backbone_params, regis
 
 class FPNParams(Section):
     backbone: BackboneParams = field(default_factory=BackboneParams, help="Pretrained encoder.", common=True)
-    levels: list[int] = field(
+    levels: list[Annotated[int, Field(ge=2, le=32)]] = field(
         default_factory=lambda: [4, 8, 16, 32],
         help="Backbone strides that form the pyramid (P2..P5 are strides 4, 8, 16, 32).", min_length=1,
+        max_length=5,
     )
     pyramid_filters: int = field(64, help="Channels of every pyramid level.", ge=1, le=1024, common=True)
     head_filters: int = field(32, help="Channels of the convolutions in each semantic head.", ge=1, le=1024)

@@ -20,7 +20,7 @@ class RestorationParams(Section):
     n_convs: int = field(2, help="Convolutions per block.", ge=1, le=4)
     kernel_size: int = field(5, help="Convolution window (CARE uses 5).", ge=1, le=9, unit="px")
     norm: Literal["batch", "group", "layer", "none"] = field("none", help="Normalisation in every block.")
-    groups: int = field(4, help="Channel groups for group normalisation.", ge=1)
+    groups: int = field(4, help="Channel groups for group normalisation.", ge=1, le=512)
     activation: Activation = field("relu", help="Activation in every block.")
     dropout: float = field(0.0, help="Spatial dropout in the bottleneck and decoder.", ge=0.0, lt=1.0)
     residual: bool = field(

@@ -21,7 +21,7 @@ class UNetParams(Section):
     kernel_size: int = field(3, help="Convolution window.", ge=1, le=9, unit="px")
     norm: Literal["batch", "group", "layer", "none"] = field("batch", help="Normalisation in every block.",
                                                              common=True)
-    groups: int = field(4, help="Channel groups for group normalisation (must divide base_filters).", ge=1)
+    groups: int = field(4, help="Channel groups for group normalisation (must divide base_filters).", ge=1, le=1024)
     activation: Activation = field("relu", help="Activation in every block.")
     dropout: float = field(0.0, help="Spatial dropout in the bottleneck and decoder blocks.", ge=0.0, lt=1.0,
                            common=True)

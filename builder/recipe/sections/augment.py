@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from builder.recipe.fields import Section, field
+from builder.recipe.fields import MAX_SEED, Section, field
 
 
 class AugmentSection(Section):
@@ -18,7 +18,7 @@ class AugmentSection(Section):
     elastic: float = field(
         0.0, help="Strength of the elastic deformation in pixels (0 = off).", ge=0.0, le=50.0, unit="px"
     )
-    elastic_sigma: float = field(10.0, help="Smoothness of the elastic deformation field.", gt=0.0, unit="px")
+    elastic_sigma: float = field(10.0, help="Smoothness of the elastic deformation field.", gt=0.0, le=100.0, unit="px")
     brightness: float = field(0.1, help="Random brightness shift of up to this amount (0 = off).", ge=0.0, le=1.0)
     contrast: float = field(0.1, help="Random contrast change of up to this fraction (0 = off).", ge=0.0, le=1.0)
     gamma: float = field(0.0, help="Random gamma change of up to this fraction (0 = off).", ge=0.0, lt=1.0)
@@ -32,4 +32,5 @@ class AugmentSection(Section):
     probability: float = field(
         0.5, help="Probability that each intensity/geometry change is applied to a sample.", ge=0.0, le=1.0
     )
-    seed: int | None = field(None, help="Seed for augmentation; by default the training seed is used.", ge=0)
+    seed: int | None = field(None, help="Seed for augmentation; by default the training seed is used.",
+                             ge=0, le=MAX_SEED)

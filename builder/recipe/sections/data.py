@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import model_validator
 
-from builder.recipe.fields import Section, field
+from builder.recipe.fields import MAX_SEED, Section, field
 
 Layout = Literal["folders", "class_folders", "manifest", "paired", "noisy_only", "ctc", "demo"]
 
@@ -24,7 +24,7 @@ class Split(Section):
         0.15, help="Fraction of images kept for validation (random split).", ge=0.0, lt=1.0, common=True
     )
     test: float = field(0.15, help="Fraction of images kept for the final test (random split).", ge=0.0, lt=1.0)
-    seed: int = field(42, help="Random seed of the split; the same seed gives the same split.", ge=0)
+    seed: int = field(42, help="Random seed of the split; the same seed gives the same split.", ge=0, le=MAX_SEED)
     stratify: bool = field(True, help="Keep class proportions equal across splits (classification).")
     train_folder: str = field("train", help="Sub-folder with training data when mode is 'folders'.")
     validation_folder: str = field("validation", help="Sub-folder with validation data when mode is 'folders'.")
@@ -97,7 +97,7 @@ class DataSection(Section):
         "auto", help="What mask values mean: binary foreground, class indices or instance labels."
     )
     pixel_size: float | None = field(
-        None, help="Pixel size in micrometres when the files do not say it.", gt=0.0, unit="µm"
+        None, help="Pixel size in micrometres when the files do not say it.", gt=0.0, le=10000.0, unit="µm"
     )
     split: Split = field(default_factory=Split, help="How the images are divided into training, validation and test.")
     skip_unreadable: bool = field(

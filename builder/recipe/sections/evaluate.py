@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from builder.recipe.fields import Section, field
 
@@ -12,16 +14,17 @@ class PostProcess(Section):
 
     threshold: float = field(0.5, help="Foreground probability threshold.", ge=0.0, le=1.0, common=True)
     seed_threshold: float = field(0.5, help="Interior probability that marks a cell seed (watershed).", ge=0.0, le=1.0)
-    min_size: int = field(10, help="Objects smaller than this are removed.", ge=0, unit="px")
+    min_size: int = field(10, help="Objects smaller than this are removed.", ge=0, le=1_000_000, unit="px")
     tune: bool = field(True, help="Tune the thresholds on the validation images after training.", common=True)
 
 
 class EvaluateSection(Section):
     """How the trained model is scored on the test images."""
 
-    iou_thresholds: list[float] = field(
+    iou_thresholds: list[Annotated[float, Field(gt=0.0, le=1.0)]] = field(
         default_factory=lambda: [0.5, 0.6, 0.7, 0.8, 0.9],
-        help="IoU thresholds at which instance matches are counted (average precision, F1).",
+        help="IoU thresholds (above 0, at most 1) at which instance matches are counted (average precision, F1).",
+        min_length=1, max_length=100,
     )
     postprocess: PostProcess = field(default_factory=PostProcess, help="Thresholds for masks and instances.")
     split: Literal["test", "validation", "train"] = field("test", help="Which split to score.")
@@ -56,5 +59,5 @@ class ExportSection(Section):
     license: str = field("CC-BY-4.0", help="Licence of the exported model (SPDX identifier).")
     citation: str | None = field(None, help="How to cite this model (text or DOI).")
     tolerance: float = field(
-        1e-4, help="Largest allowed difference between the exported and the original model's outputs.", gt=0.0
+        1e-4, help="Largest allowed difference between the exported and the original model's outputs.", gt=0.0, le=1.0
     )

@@ -24,8 +24,8 @@ class Normalize(Section):
         "image", help="Compute the statistics for each image or once over the whole training set."
     )
     per_channel: bool = field(True, help="Normalise each channel on its own.")
-    fixed_min: float = field(0.0, help="Value mapped to 0 when method is 'fixed'.")
-    fixed_max: float = field(65535.0, help="Value mapped to 1 when method is 'fixed'.")
+    fixed_min: float = field(0.0, help="Value mapped to 0 when method is 'fixed'.", ge=-1e12, le=1e12)
+    fixed_max: float = field(65535.0, help="Value mapped to 1 when method is 'fixed'.", ge=-1e12, le=1e12)
     clip: bool = field(False, help="Clip normalised values to [0, 1].")
 
     @model_validator(mode="after")
@@ -54,8 +54,8 @@ class Patches(Section):
 class Tiling(Section):
     """How whole images are cut into overlapping tiles for prediction."""
 
-    size: int = field(256, help="Side of the square tiles used for prediction.", ge=16, unit="px")
-    overlap: int = field(32, help="Overlap between neighbouring tiles (blended smoothly).", ge=0, unit="px")
+    size: int = field(256, help="Side of the square tiles used for prediction.", ge=16, le=8192, unit="px")
+    overlap: int = field(32, help="Overlap between neighbouring tiles (blended smoothly).", ge=0, le=4096, unit="px")
 
 
 class PreprocessSection(Section):
@@ -66,10 +66,11 @@ class PreprocessSection(Section):
         None, help="Normalisation of target images (image-to-image); same as 'normalize' when left out."
     )
     resample_to: float | None = field(
-        None, help="Resample every image to this pixel size before training and prediction.", gt=0.0, unit="µm"
+        None, help="Resample every image to this pixel size before training and prediction.", gt=0.0, le=10000.0,
+        unit="µm",
     )
     image_size: int | None = field(
-        None, help="Resize whole images to this square size (classification of cell crops).", ge=8, unit="px"
+        None, help="Resize whole images to this square size (classification of cell crops).", ge=8, le=4096, unit="px"
     )
     patch: Patches = field(default_factory=Patches, help="Training patches cut from the images.")
     tile: Tiling = field(default_factory=Tiling, help="Tiles used to predict whole images of any size.")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
-from builder.recipe.fields import Section, field
+from builder.recipe.fields import MAX_SEED, Section, field
+
+#: Most epochs (and epoch counts such as patience) a recipe may ask for.
+MAX_EPOCHS = 100_000
+#: Largest batch size; larger batches do not fit any accelerator.
+MAX_BATCH_SIZE = 4096
 
 
 class Optimizer(Section):
@@ -19,7 +24,8 @@ class Optimizer(Section):
     )
     weight_decay: float = field(0.0, help="Weight decay (adamw, sgd).", ge=0.0, le=1.0)
     momentum: float = field(0.9, help="Momentum (sgd).", ge=0.0, lt=1.0)
-    clipnorm: float | None = field(None, help="Clip each gradient to this norm (stabilises training).", gt=0.0)
+    clipnorm: float | None = field(None, help="Clip each gradient to this norm (stabilises training).",
+                                   gt=0.0, le=1000.0)
 
 
 class Schedule(Section):
@@ -28,18 +34,21 @@ class Schedule(Section):
     name: Literal["constant", "cosine", "step", "plateau"] = field(
         "cosine", help="Learning-rate schedule over epochs.", common=True
     )
-    warmup_epochs: int = field(0, help="Epochs of linear warm-up from a small learning rate.", ge=0, unit="epochs")
-    step_epochs: int = field(10, help="Epochs between drops for the 'step' schedule.", ge=1, unit="epochs")
+    warmup_epochs: int = field(0, help="Epochs of linear warm-up from a small learning rate.",
+                               ge=0, le=MAX_EPOCHS, unit="epochs")
+    step_epochs: int = field(10, help="Epochs between drops for the 'step' schedule.",
+                             ge=1, le=MAX_EPOCHS, unit="epochs")
     factor: float = field(0.5, help="Multiply the learning rate by this at each drop (step, plateau).", gt=0.0, lt=1.0)
-    patience: int = field(5, help="Epochs without improvement before a drop (plateau).", ge=1, unit="epochs")
-    min_learning_rate: float = field(1e-6, help="Lowest learning rate the schedule goes to.", ge=0.0)
+    patience: int = field(5, help="Epochs without improvement before a drop (plateau).",
+                          ge=1, le=MAX_EPOCHS, unit="epochs")
+    min_learning_rate: float = field(1e-6, help="Lowest learning rate the schedule goes to.", ge=0.0, le=10.0)
 
 
 class EarlyStopping(Section):
     """Stop when the validation score stops improving."""
 
     enabled: bool = field(True, help="Stop early when validation loss no longer improves.", common=True)
-    patience: int = field(20, help="Epochs without improvement before stopping.", ge=1, unit="epochs")
+    patience: int = field(20, help="Epochs without improvement before stopping.", ge=1, le=MAX_EPOCHS, unit="epochs")
     monitor: str = field("val_loss", help="Quantity watched for improvement.")
 
 
@@ -51,13 +60,14 @@ Loss = Literal[
 class TrainSection(Section):
     """How the model learns: epochs, batch size, optimiser, schedule, loss, precision and devices."""
 
-    epochs: int = field(50, help="Passes over the training data.", ge=1, le=100000, unit="epochs", common=True)
-    batch_size: int | Literal["auto"] = field(
-        8, help="Images per step; 'auto' finds the largest batch that fits in memory.", common=True,
+    epochs: int = field(50, help="Passes over the training data.", ge=1, le=MAX_EPOCHS, unit="epochs", common=True)
+    batch_size: Annotated[int, Field(ge=1, le=MAX_BATCH_SIZE)] | Literal["auto"] = field(
+        8, help=f"Images per step (1 to {MAX_BATCH_SIZE}); 'auto' finds the largest batch that fits in memory.",
+        common=True,
         suggested=["auto", 4, 8, 16, 32],
     )
     steps_per_epoch: int | None = field(
-        None, help="Steps per epoch; by default the training set is seen once per epoch.", ge=1
+        None, help="Steps per epoch; by default the training set is seen once per epoch.", ge=1, le=1_000_000
     )
     optimizer: Optimizer = field(default_factory=Optimizer, help="Optimiser and learning rate.")
     schedule: Schedule = field(default_factory=Schedule, help="Learning-rate schedule.")
@@ -67,8 +77,9 @@ class TrainSection(Section):
         "MAE for image-to-image).",
         common=True,
     )
-    class_weights: Literal["auto", "none"] | list[float] = field(
-        "auto", help="Weight rare classes more: 'auto' (inverse frequency), 'none', or one weight per class."
+    class_weights: Literal["auto", "none"] | list[Annotated[float, Field(ge=0.0, le=1000.0)]] = field(
+        "auto", help="Weight rare classes more: 'auto' (inverse frequency), 'none', or one weight per class "
+        "(0 to 1000)."
     )
     label_smoothing: float = field(0.0, help="Label smoothing for classification.", ge=0.0, lt=1.0)
     instance_target: Literal["three_class", "distance"] = field(
@@ -88,8 +99,9 @@ class TrainSection(Section):
         "auto",
         help="'auto' uses all local GPUs (MirroredStrategy); 'multi_worker' trains across machines set in TF_CONFIG.",
     )
-    seed: int = field(42, help="Random seed; the same seed gives the same run on a CPU.", ge=0)
-    checkpoint_every: int = field(1, help="Save a checkpoint every N epochs (best and last are kept).", ge=1)
+    seed: int = field(42, help="Random seed; the same seed gives the same run on a CPU.", ge=0, le=MAX_SEED)
+    checkpoint_every: int = field(1, help="Save a checkpoint every N epochs (best and last are kept).",
+                                  ge=1, le=MAX_EPOCHS)
 
     @model_validator(mode="after")
     def _warmup_within_epochs(self) -> TrainSection:
