@@ -115,6 +115,7 @@ def discover(recipe: Any, base_dir: str | Path = ".") -> Dataset:
         raise DataError(f"data.root ({root})", "folder not found.", "Check data.root; it is relative to the recipe.")
     dataset = Dataset(recipe.task, layout, root)
     split = data.split
+    stratify = split.stratify and get_task(recipe.task).uses_labels
     if split.mode == "folders":
         for name, sub in zip(SPLITS, (split.train_folder, split.validation_folder, split.test_folder), strict=True):
             folder = root / sub
@@ -124,18 +125,29 @@ def discover(recipe: Any, base_dir: str | Path = ".") -> Dataset:
                         f"data.split.train_folder ({folder})", "folder not found.",
                         "Create train/ (and validation/, test/) sub-folders, or use data.split.mode: random.",
                     )
+                if name == "validation" and split.validation > 0:
+                    continue  # carved from train/ below
                 dataset.problems.append(Problem(str(folder), f"no {name} folder; the {name} set is empty.",
                                                 f"Create {sub}/ or set data.split.mode: random.", "warning"))
                 continue
             dataset.splits[name] = _find(recipe, folder, layout, dataset)
+        if not dataset.splits["validation"] and split.validation > 0 and dataset.splits["train"]:
+            carved = random_split(dataset.splits["train"], split.validation, 0.0, split.seed, stratify=stratify)
+            dataset.splits["train"], dataset.splits["validation"] = carved["train"], carved["validation"]
+            dataset.problems.append(Problem(
+                str(root / split.train_folder), f"no validation images in {split.validation_folder}/: "
+                f"{len(carved['validation'])} of the {split.train_folder}/ images (data.split.validation = "
+                f"{split.validation}, whole groups) are kept for validation.", "", "info"))
     else:
         samples = _find(recipe, root, layout, dataset)
-        if samples and all(s.split for s in samples):
+        fixed = [s for s in samples if s.split]
+        if fixed and len(fixed) < len(samples):
+            dataset.splits = _honour_partial_split(samples, split, stratify, dataset, root)
+        elif samples and fixed:
             for s in samples:
                 dataset.splits[s.split].append(s)
         else:
-            dataset.splits = random_split(samples, split.validation, split.test, split.seed,
-                                          stratify=split.stratify and get_task(recipe.task).uses_labels)
+            dataset.splits = random_split(samples, split.validation, split.test, split.seed, stratify=stratify)
     if get_task(recipe.task).uses_labels:
         found = sorted({s.label for _, s in dataset.samples() if s.label is not None})
         dataset.classes = list(data.classes) if data.classes else found
@@ -147,21 +159,24 @@ def discover(recipe: Any, base_dir: str | Path = ".") -> Dataset:
 def random_split(
     samples: list[Sample], validation: float, test: float, seed: int, *, stratify: bool = False
 ) -> dict[str, list[Sample]]:
-    """Seeded split of whole groups (images, sequences); stratified by ``label`` when ``stratify``.
+    """Seeded split of whole groups (images, sequences, cell tracks); stratified by ``label`` when ``stratify``.
 
-    Every split with a fraction above 0 gets at least one group when there are three groups or more, and the
-    training set is never empty.
+    A group (``Sample.group``, else the image) always lands in one split, also when its samples carry different
+    labels: stratification uses each group's most common label. Every split with a fraction above 0 gets at
+    least one group when there are three groups or more, and the training set is never empty.
     """
     rng = np.random.default_rng(seed)
     out: dict[str, list[Sample]] = {s: [] for s in SPLITS}
-    strata: dict[str, list[Sample]] = {}
+    groups: dict[str, list[Sample]] = {}
     for s in sorted(samples, key=lambda s: str(s.image_path)):
-        strata.setdefault(s.label if stratify and s.label is not None else "", []).append(s)
+        groups.setdefault(s.group or str(s.image_path), []).append(s)
+    strata: dict[str, list[str]] = {}
+    for name in sorted(groups):
+        labels = [str(s.label) for s in groups[name] if s.label is not None]
+        key = max(sorted(set(labels)), key=labels.count) if stratify and labels else ""
+        strata.setdefault(key, []).append(name)
     for key in sorted(strata):
-        groups: dict[str, list[Sample]] = {}
-        for s in strata[key]:
-            groups.setdefault(s.group or str(s.image_path), []).append(s)
-        names = sorted(groups)
+        names = strata[key]
         order = [names[i] for i in rng.permutation(len(names))]
         n = len(order)
         n_val = _count(n, validation)
@@ -174,6 +189,32 @@ def random_split(
         for i, name in enumerate(order):
             split = "validation" if i < n_val else "test" if i < n_val + n_test else "train"
             out[split].extend(groups[name])
+    return out
+
+
+def _honour_partial_split(samples: list[Sample], split: Any, stratify: bool, dataset: Dataset,
+                          root: Path) -> dict[str, list[Sample]]:
+    """A manifest whose ``split`` column is filled for some rows: those rows keep their split, the others are
+    split at random (into test too only when no row names the test split)."""
+    fixed = [s for s in samples if s.split]
+    rest = [s for s in samples if not s.split]
+    named = {s.split for s in fixed}
+    fixed_groups = {s.group for s in fixed if s.group}
+    shared = sorted({s.group for s in rest if s.group in fixed_groups})
+    if shared:
+        raise DataError(f"{root} (manifest split column)", f"{len(shared)} group(s) have rows with and without a "
+                        f"split (e.g. {shared[0]!r}), so one group would land in two splits.",
+                        "Fill the split column for every row of a group, or for none.")
+    test = 0.0 if "test" in named else split.test
+    validation = 0.0 if "validation" in named else split.validation
+    out = random_split(rest, validation, test, split.seed, stratify=stratify)
+    for s in fixed:
+        out[s.split].append(s)
+    counts = ", ".join(f"{k} {sum(1 for s in fixed if s.split == k)}" for k in SPLITS if k in named)
+    dataset.problems.append(Problem(str(root), f"The manifest's split column is filled for {len(fixed)} of "
+                                    f"{len(samples)} rows ({counts}); those keep their split and the other "
+                                    f"{len(rest)} rows are split at random (seed {split.seed}).",
+                                    "Fill the split column for every row to fix the whole split.", "info"))
     return out
 
 

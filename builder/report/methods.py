@@ -120,9 +120,8 @@ def methods_text(run: RunData) -> tuple[str, list[str]]:
                  f"{_task_phrase(task, run)}.")
     counts = split_counts(run)
     if counts:
-        parts.append(f"The images were split at random (seed {run.get('data.split.seed', '?')}) into "
-                     f"{counts.get('train', '?')} training, {counts.get('validation', '?')} validation and "
-                     f"{counts.get('test', '?')} test images.")
+        parts.append(f"{_split_how(run)} into {counts.get('train', '?')} training, "
+                     f"{counts.get('validation', '?')} validation and {counts.get('test', '?')} test images.")
     norm = run.get("preprocess.normalize.method", "percentile")
     if norm == "percentile":
         norm = (f"percentile-normalised ({fmt(run.get('preprocess.normalize.low', 1.0))}% to "
@@ -131,6 +130,9 @@ def methods_text(run: RunData) -> tuple[str, list[str]]:
         norm = f"normalised ({norm})"
     patch = run.get("preprocess.patch.size")
     size = task.methods_preprocess(run) or (f"cut into {patch} x {patch} px patches" if patch else "")
+    resample = run.get("preprocess.resample_to")
+    if resample:
+        size = f"resampled to {fmt(resample)} µm per pixel" + (f" and {size}" if size else "")
     from builder.report.sections import _augment_text
 
     parts.append(f"Images were {norm}{', ' + size if size else ''}, and augmented with "
@@ -145,6 +147,18 @@ def methods_text(run: RunData) -> tuple[str, list[str]]:
                  f" with Keras {env.get('keras', '3')} {cite('keras')} on TensorFlow {env.get('tensorflow', '')} "
                  f"{cite('tensorflow')}; the full recipe and the data split are available with this model.")
     return " ".join(parts), cite.used
+
+
+def _split_how(run: RunData) -> str:
+    """How the images were divided: fixed folders, a manifest's split column, or a seeded random split."""
+    seed = run.get("data.split.seed", "?")
+    if run.get("data.split.mode") == "folders":
+        return (f"The images came in fixed folders (training images held out at random for validation, seed {seed}, "
+                f"where no validation folder was given), divided")
+    rows = [r for v in ((run.split or {}).get("splits") or {}).values() if isinstance(v, list) for r in v]
+    if rows and any(isinstance(r, dict) and r.get("split") for r in rows):
+        return f"The images were divided as listed in the manifest's split column (other rows at random, seed {seed})"
+    return f"The images were split at random (seed {seed}; whole groups kept together)"
 
 
 def _task_phrase(task: Task, run: RunData) -> str:
@@ -178,8 +192,11 @@ def _evaluation_sentence(run: RunData, cite: _Cite) -> str:
     if not names:
         return "The model was not evaluated on held-out test images."
     value = headline.get("value")
-    text = (f"On the {metrics.get('n_images', '?')} held-out {metrics.get('split', 'test')} images we report "
-            f"{', '.join(n.replace('_', ' ') for n in names[:6])}")
+    labels = [label for label, keys, _, _ in task_of(run).report_metrics
+              if any(k.lower() in {n.lower() for n in names} for k in keys)]
+    shown = labels[:6] or [n.replace("_", " ") for n in names[:6]]
+    where = f"{metrics.get('n_images', '?')} held-out {metrics.get('split', 'test')} images"
+    text = f"On the {where} we report {', '.join(shown)}"
     if any(n.lower().startswith("ssim") for n in names):
         text += f" (SSIM: {cite('ssim')})"
     if isinstance(value, int | float):

@@ -219,6 +219,10 @@ class Task:
         """Channels the model's output must have for a :class:`~builder.blocks.context.ModelContext`."""
         return None
 
+    def count_classes(self, recipe: Any, dataset: Any) -> int | None:
+        """Number of output classes the data imply when ``data.classes`` names none (None: not a class task)."""
+        return None
+
     def model_outputs(self, recipe: Any, dataset: Any, info: Any) -> tuple[int | None, int | None]:
         """(number of classes, number of output channels) the head needs, from the data seen at training."""
         return None, None

@@ -118,6 +118,9 @@ class Classification(Task):
     def fixed_input_size(self, recipe: Any) -> int | None:
         return recipe.preprocess.image_size or None
 
+    def count_classes(self, recipe: Any, dataset: Any) -> int | None:
+        return len(dataset.classes or []) or None
+
     def model_outputs(self, recipe: Any, dataset: Any, info: Any) -> tuple[int | None, int | None]:
         return len(info["classes"]), None
 

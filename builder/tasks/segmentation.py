@@ -111,6 +111,9 @@ class Segmentation(Task):
     def variant_for(self, *, mask_kind: str | None = None, **_: Any) -> str | None:
         return "binary" if mask_kind == "binary" else None
 
+    def count_classes(self, recipe: Any, dataset: Any) -> int | None:
+        return count_mask_classes(recipe, dataset.splits["train"])
+
     def model_outputs(self, recipe: Any, dataset: Any, info: Any) -> tuple[int | None, int | None]:
         return count_mask_classes(recipe, dataset.splits["train"]), None
 

@@ -134,3 +134,23 @@ def test_blocks_and_templates_commands(capsys):
     assert json.loads(capsys.readouterr().out)["inputs"][1]["name"] == "gating"
     assert main(["templates", "unet"]) == 0 and "attention" in capsys.readouterr().out
     assert main(["blocks", "conv3d"]) == 2 and "Did you mean 'conv2d'" in capsys.readouterr().err
+
+
+def test_build_command_counts_the_classes_of_a_manifest(tmp_path, capsys):
+    import tifffile
+
+    from builder.cli.main import main
+
+    lines = ["path,label"]
+    for i in range(16):
+        tifffile.imwrite(tmp_path / f"c{i}.tif", np.full((8, 8), i, np.uint8))
+        lines.append(f"c{i}.tif,phase{i % 8}")
+    (tmp_path / "list.csv").write_text("\n".join(lines) + "\n")
+    recipe = {"cellwright": 1, "name": "phases", "task": "classification",
+              "data": {"layout": "manifest", "manifest": "list.csv"}, "preprocess": {"image_size": 32},
+              "model": {"template": "classifier", "params": {"depth": 2, "base_filters": 4}}}
+    path = tmp_path / "recipe.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    assert main(["build", str(path), "--json", "--no-diagram"]) == 0
+    rows = {row["id"]: row for row in json.loads(capsys.readouterr().out)["nodes"]}
+    assert rows["head"]["shapes"] == {"probabilities": [8]}  # 8 phases in the manifest, not the default 2

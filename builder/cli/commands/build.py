@@ -26,11 +26,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def classes_in_data(recipe: Any) -> int | None:
+    """Output classes the recipe's data imply when ``data.classes`` is not given (None when unknown)."""
+    if recipe.data.classes:
+        return None
+    from builder.data.layouts import discover
+    from builder.errors import CellwrightError
+    from builder.tasks import get_task
+
+    try:
+        return get_task(recipe.task).count_classes(recipe, discover(recipe, recipe.base_dir))
+    except (CellwrightError, OSError):
+        return None  # no data yet: the default head is shown
+
+
 def build_summary(recipe: Any, size: int | None = None) -> tuple[Any, list[dict[str, Any]], Any]:
     """Compile ``recipe``'s model; return (keras model, one row per node, the graph report)."""
     from builder.compile import build_checked, check_graph, expand_model, model_context
 
-    ctx = model_context(recipe)
+    ctx = model_context(recipe, n_classes=classes_in_data(recipe))
     if size:
         ctx = model_context(recipe, (size, size, ctx.input_shape[-1]), n_classes=ctx.n_classes)
     report = check_graph(expand_model(recipe, ctx), ctx)
