@@ -102,7 +102,8 @@ class Block:
 
     # -- helpers ---------------------------------------------------------------------------------
     def fail(self, what: str, fix: str) -> GraphError:
-        return GraphError(f"node '{self.id}' ({self.name})", what, fix)
+        """A :class:`GraphError` located at this node (the checker adds the port or parameter it knows)."""
+        return GraphError(what=what, fix=fix, node=self.id, block=self.name)
 
     @classmethod
     def summary(cls) -> str:
