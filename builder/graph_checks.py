@@ -102,6 +102,8 @@ class _Problems:
         """Record an error raised by a block's own checks, located at ``node``."""
         error.node = error.node or node
         error.block = error.block or self.blocks.get(node, "")
+        if self.key_prefix and not error.key and node in self.index:
+            error.key = f"{self.key_prefix}.{self.index[node]}"
         self.items.append(error)
 
 
