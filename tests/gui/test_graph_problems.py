@@ -114,3 +114,16 @@ def test_distance_head_shows_two_channels(qtbot):
     problems = page.scene.nodes[head].problems
     assert len(problems) == 1 and "instance_segmentation expects 3 output channels" in problems[0]
     assert "gives (B, 64, 64, 2)" in page.message.text() and f"node '{head}'" in page.message.text()
+
+
+def test_dragging_from_a_named_output_port_writes_a_port_reference(editor):
+    scene = editor.scene
+    source = scene.add_block("input", (0.0, 0.0))
+    encoder = scene.add_block("backbone", (200.0, 0.0), params={"weights": "none"})
+    conv = scene.add_block("conv2d", (400.0, 0.0))
+    assert scene.connect_ports(scene.nodes[source].output_ports[0], scene.nodes[encoder].input_port(0)) is None
+    s8 = scene.nodes[encoder].output_port("s8")
+    assert scene.connect_ports(s8, scene.nodes[conv].input_port(0)) is None
+    assert next(n for n in editor.doc.graph if n["id"] == conv)["inputs"] == [f"{encoder}.s8"]
+    edge = next(e for e in scene.edges if e.target.node_id == conv)
+    assert edge.source_slot == s8.slot and edge.label.text().startswith("(B, 16, 16, ")
