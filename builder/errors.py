@@ -9,10 +9,10 @@ GUI print these without a traceback; any other exception is a bug in Cellwright.
 
 Example::
 
-    CellwrightError(file="recipe.yaml", line=14, column=5, key="model.graph.3.params.filters",
+    CellwrightError(file="recipe.yaml", line=14, column=5, key="model.graph[3].params.filters",
                     what="Invalid number of filters.", expected="an integer >= 1", received="filters=0",
                     fix="Use a positive number of filters.").format()
-    # recipe.yaml:14:5 model.graph.3.params.filters: Invalid number of filters. Expected an integer >= 1.
+    # recipe.yaml:14:5 model.graph[3].params.filters: Invalid number of filters. Expected an integer >= 1.
     # Received: filters=0.
     #     fix: Use a positive number of filters.
 """
@@ -37,7 +37,7 @@ class Location:
     line, column : int, optional
         1-based position in ``file``.
     key : str
-        Dotted recipe key path, e.g. ``model.graph.3.params.filters``.
+        Dotted recipe key path, e.g. ``model.graph[3].params.filters``.
     node : str
         Graph node id.
     block : str

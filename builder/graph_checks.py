@@ -86,15 +86,17 @@ class _Problems:
 
     def add(self, node: str, what: str, fix: str, *, port: str = "", param: str = "", key: str = "",
             index: int | None = None, **parts: str) -> None:
-        """Record an error at ``node``; ``key`` is relative to the node (``params.filters``) or, without a
-        node, to the node list (``3.id``)."""
+        """Record an error at ``node``; ``key`` is relative to the node (``params.filters``, ``inputs[1]``).
+
+        With a key prefix the error's key is the full recipe key, e.g. ``model.graph[3].params.filters``.
+        """
         index = self.index.get(node) if index is None else index
         if not self.key_prefix:
             key = ""
         elif index is not None:
-            key = f"{self.key_prefix}.{index}" + (f".{key}" if key else "")
+            key = f"{self.key_prefix}[{index}]" + (f".{key}" if key else "")
         else:
-            key = f"{self.key_prefix}.{key}" if key else self.key_prefix
+            key = self.key_prefix
         self.items.append(GraphError(what=what, fix=fix, node=node, block=self.blocks.get(node, "") if node else "",
                                      port=port, param=param, key=key, **parts))
 
@@ -103,7 +105,7 @@ class _Problems:
         error.node = error.node or node
         error.block = error.block or self.blocks.get(node, "")
         if self.key_prefix and not error.key and node in self.index:
-            error.key = f"{self.key_prefix}.{self.index[node]}"
+            error.key = f"{self.key_prefix}[{self.index[node]}]"
         self.items.append(error)
 
 
@@ -128,7 +130,7 @@ def _make_blocks(nodes: list[dict[str, Any]], ctx: ModelContext, found: _Problem
         if not isinstance(node_id, str) or not _ID.match(node_id):
             found.add("", f"Node {index} of the graph has the id {node_id!r}, which is not a valid name.",
                       "use letters, digits, '_' and '-', starting with a letter (e.g. enc1_conv)",
-                      key=f"{index}.id", received=f"id={node_id!r}")
+                      key="id", index=index, received=f"id={node_id!r}")
             continue
         if node_id in seen:
             found.add(node_id, f"nodes {seen[node_id]} and {index} of the graph both have the id '{node_id}'.",
@@ -170,7 +172,7 @@ def _resolve_inputs(nodes: list[dict[str, Any]], checked: dict[str, CheckedNode]
                 close = difflib.get_close_matches(source_id, sorted(known), n=1)
                 found.add(node_id, f"input '{ref}' names a node id '{source_id}' that does not exist in the graph.",
                           f"use an existing node id (did you mean '{close[0]}'?)" if close else
-                          "use an existing node id", port=_input_port(me, slot), key=f"inputs.{slot}")
+                          "use an existing node id", port=_input_port(me, slot), key=f"inputs[{slot}]")
                 continue
             sources[node_id].append(source_id)
             if source_id not in checked:
@@ -181,7 +183,7 @@ def _resolve_inputs(nodes: list[dict[str, Any]], checked: dict[str, CheckedNode]
             if port not in ports:
                 found.add(node_id, f"input '{ref}': node '{source_id}' ({source.block.name}) has no output '{port}'.",
                           f"use one of {', '.join(source_id + '.' + p for p in ports)}",
-                          port=_input_port(me, slot), key=f"inputs.{slot}")
+                          port=_input_port(me, slot), key=f"inputs[{slot}]")
                 continue
             if me is not None:
                 me.inputs.append((source_id, port))
@@ -302,7 +304,7 @@ def _input_shapes(me: CheckedNode, checked: dict[str, CheckedNode], found: _Prob
             if checked[source_id].shapes:  # the source was inferred but has no such output for these settings
                 have = ", ".join(f"{source_id}.{p}" for p in checked[source_id].shapes)
                 found.add(me.id, f"node '{source_id}' gives no output '{port}' for these settings.",
-                          f"use one of {have}", port=_input_port(me, i), key=f"inputs.{i}")
+                          f"use one of {have}", port=_input_port(me, i), key=f"inputs[{i}]")
             return None
         want = me.block.inputs[min(i, len(me.block.inputs) - 1)]
         have_kind = kind_of(shape)
@@ -311,7 +313,7 @@ def _input_shapes(me: CheckedNode, checked: dict[str, CheckedNode], found: _Prob
             found.add(me.id, f"node '{source_id}' gives a {have_kind} {shape_text(shape)} but node '{me.id}' "
                       f"({me.block.name}) expects {need} at input '{want.name}'.",
                       "insert global_average_pooling2d or flatten (image -> vector) or reshape (vector -> image) "
-                      "between them", port=want.name, key=f"inputs.{i}")
+                      "between them", port=want.name, key=f"inputs[{i}]")
             return None
         shapes.append(shape)
     return shapes
@@ -359,7 +361,7 @@ def find_problems(nodes: list[Any], ctx: ModelContext | None = None, *, check_ta
         Also check that the output fits the task (shape and channels).
     key_prefix : str
         Recipe key of the node list (``model.graph`` for a recipe's own graph): problems then carry key
-        paths such as ``model.graph.3.params.filters``. Empty for expanded templates.
+        paths such as ``model.graph[3].params.filters``. Empty for expanded templates.
 
     Returns
     -------

@@ -8,16 +8,16 @@ from builder.errors import CellwrightError, DataError, GraphError, GraphProblems
 
 
 def test_structured_location_renders_in_cli_format():
-    error = CellwrightError(file="recipe.yaml", line=14, column=5, key="model.graph.3.params.filters",
+    error = CellwrightError(file="recipe.yaml", line=14, column=5, key="model.graph[3].params.filters",
                             what="The number of filters is invalid.", expected="an integer >= 1",
                             received="filters=0", fix="Use a positive number.")
     assert error.format() == (
-        "recipe.yaml:14:5 model.graph.3.params.filters: The number of filters is invalid. "
+        "recipe.yaml:14:5 model.graph[3].params.filters: The number of filters is invalid. "
         "Expected an integer >= 1. Received: filters=0.\n    fix: Use a positive number."
     )
     data = error.to_dict()
     assert (data["file"], data["line"], data["column"], data["key"]) == ("recipe.yaml", 14, 5,
-                                                                         "model.graph.3.params.filters")
+                                                                         "model.graph[3].params.filters")
     assert data["expected"] == "an integer >= 1" and data["received"] == "filters=0"
     assert data["severity"] == "error" and data["type"] == "CellwrightError"
 

@@ -41,11 +41,11 @@ def several_faults():
 def test_every_fault_is_reported_at_its_node():
     report = find_problems(several_faults(), CTX, key_prefix="model.graph")
     found = {(p.node, p.port, p.key): p.what for p in report.problems}
-    assert set(found) == {("mystery", "", "model.graph.4.block"), ("cat", "inputs", "model.graph.5.inputs.2"),
-                          ("sum", "", "model.graph.3")}
-    assert "Unknown block 'conv3d'" in found[("mystery", "", "model.graph.4.block")]
-    assert "'ghost' that does not exist" in found[("cat", "inputs", "model.graph.5.inputs.2")]
-    assert "input 'a' gives (B, 32, 32, 8) but input 'b' gives (B, 32, 32, 4)" in found[("sum", "", "model.graph.3")]
+    assert set(found) == {("mystery", "", "model.graph[4].block"), ("cat", "inputs", "model.graph[5].inputs[2]"),
+                          ("sum", "", "model.graph[3]")}
+    assert "Unknown block 'conv3d'" in found[("mystery", "", "model.graph[4].block")]
+    assert "'ghost' that does not exist" in found[("cat", "inputs", "model.graph[5].inputs[2]")]
+    assert "input 'a' gives (B, 32, 32, 8) but input 'b' gives (B, 32, 32, 4)" in found[("sum", "", "model.graph[3]")]
     assert report.shape_of("a") == (32, 32, 8)  # the healthy part still has shapes
 
 
@@ -72,7 +72,7 @@ def _run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300)
 
 
-def test_cli_build_lists_every_problem_with_node_and_recipe_key(tmp_path):
+def test_cli_build_and_validate_list_every_problem_with_node_and_recipe_key(tmp_path):
     graph = [n for n in several_faults() if n["id"] != "mystery"]  # the recipe schema refuses unknown blocks
     graph[4]["inputs"] = ["sum", "ghost"]
     graph.insert(3, node("lonely", "conv2d", ["input"], filters=2))
@@ -85,9 +85,14 @@ def test_cli_build_lists_every_problem_with_node_and_recipe_key(tmp_path):
     assert result.returncode == EXIT_USER_ERROR, result.stderr
     problems = json.loads(result.stdout)["error"]["problems"]
     assert {(p["node"], p["key"]) for p in problems} == {
-        ("lonely", "model.graph.3"), ("cat", "model.graph.5.inputs.1"), ("sum", "model.graph.4")}
+        ("lonely", "model.graph[3]"), ("cat", "model.graph[5].inputs[1]"), ("sum", "model.graph[4]")}
     text = _run_cli("build", str(path), "--no-diagram", cwd=tmp_path).stderr
-    assert "model.graph.5.inputs.1 node 'cat' (concatenate) port 'inputs': input 'ghost' names" in text
+    assert "model.graph[5].inputs[1] node 'cat' (concatenate) port 'inputs': input 'ghost' names" in text
+    line = 1 + next(i for i, row in enumerate(path.read_text().splitlines()) if row.strip() == "- ghost")
+    validated = _run_cli("validate", str(path), cwd=tmp_path)  # the validator runs the same checker
+    assert validated.returncode == 1
+    assert f"{path}:{line}:7 model.graph[5].inputs[1] node 'cat' (concatenate) port 'inputs': input 'ghost'" \
+        in validated.stdout
 
 
 def test_checker_imports_no_tensorflow():
