@@ -19,7 +19,7 @@ from builder.errors import CellwrightError
 from builder.graph_checks import GraphReport, find_problems
 from builder.model_context import context_from_data
 
-#: Recipe key of an explicit graph: problems carry key paths such as ``model.graph.3.params.filters``.
+#: Recipe key of an explicit graph: problems carry key paths such as ``model.graph[3].params.filters``.
 GRAPH_KEY = "model.graph"
 
 
