@@ -79,11 +79,12 @@ def context_from_data(data: dict[str, Any], base_dir: str | Path | None = None) 
     from builder.recipe.sections.data import DataSection
     from builder.recipe.sections.preprocess import Patches, PreprocessSection
     from builder.recipe.sections.train import TrainSection
+    from builder.tasks import DEFAULT_TASK
 
     data = data if isinstance(data, dict) else {}
     pre, section = _section(data, "preprocess"), _section(data, "data")
     recipe = Recipe.model_construct(  # only the values the context reads, each checked against its field
-        task=_value(Recipe, "task", data, "segmentation"),
+        task=_value(Recipe, "task", data, DEFAULT_TASK),
         data=DataSection.model_construct(channels=_value(DataSection, "channels", section),
                                          classes=_value(DataSection, "classes", section)),
         preprocess=PreprocessSection.model_construct(

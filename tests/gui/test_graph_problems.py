@@ -61,11 +61,11 @@ def test_editor_and_engine_report_the_same_problems(qtbot, template, params, tas
     expected, refusal = engine_result(data)
     if refusal:  # the template refuses this task: the editor says the engine's words and keeps the template
         assert page.doc.graph is None and page.message.text() == refusal
-        assert task not in get_template(template).tasks
+        assert task not in get_template(template).tasks()
         return
     editor = [p.to_dict() for p in page.scene.report.problems]
     assert page.doc.graph and editor == expected
-    if valid or task in get_template(template).tasks:
+    if valid or task in get_template(template).tasks():
         assert editor == []
         assert page.message.text() == ""
     marked = {node_id for node_id, item in page.scene.nodes.items() if item.problems}
