@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from builder.blocks.context import ModelContext
 from builder.graph_checks import GraphReport, as_dicts, check_graph
+from builder.model_context import model_context
 
 if TYPE_CHECKING:  # pragma: no cover
     from builder.recipe.schema import Recipe
@@ -18,47 +19,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "ModelContext", "check_graph", "compile_graph", "compile_recipe_model", "expand_model", "model_context",
 ]
-
-
-def model_context(
-    recipe: Recipe,
-    input_shape: tuple | None = None,
-    *,
-    n_classes: int | None = None,
-    n_outputs: int | None = None,
-) -> ModelContext:
-    """Task, input shape ``(H, W, C)`` and output counts of ``recipe``'s model.
-
-    Parameters
-    ----------
-    recipe : Recipe
-        The validated recipe.
-    input_shape : tuple, optional
-        ``(H, W, C)``; by default the patch size (classification: ``preprocess.image_size``) and the number of
-        ``data.channels`` (1 when not given).
-    n_classes : int, optional
-        Overrides the class count (default: ``len(data.classes)``, or 2).
-    n_outputs : int, optional
-        Output channels of image-to-image models (default: the input channels).
-    """
-    from builder.tasks import get_task
-
-    task = get_task(recipe.task)
-    channels = len(recipe.data.channels) if recipe.data.channels else 1
-    if input_shape is None:
-        size = task.fixed_input_size(recipe) or recipe.preprocess.patch.size
-        input_shape = (size, size, channels)
-    source = getattr(recipe, "_source_path", None)
-    classes = n_classes or (len(recipe.data.classes) if recipe.data.classes else 2)
-    return ModelContext(
-        task=recipe.task,
-        input_shape=tuple(input_shape),
-        n_classes=classes,
-        n_outputs=n_outputs or int(input_shape[-1]),
-        instance_target=recipe.train.instance_target,
-        fixed_size=task.whole_image_input,
-        base_dir=str(source.parent) if source else None,
-    )
 
 
 def expand_model(recipe: Recipe, ctx: ModelContext | None = None) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from builder.backbones.catalog import BACKBONES, get_backbone
 from builder.errors import GraphError
-from builder.recipe.fields import Section, field
+from builder.fields import Section, field
 
 
 class FreezeUntil(Section):

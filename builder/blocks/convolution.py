@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from builder.blocks._shapes import conv_size, mul
 from builder.blocks.registry import Block, Shape, register_block, shape_text
-from builder.recipe.fields import Section, field
+from builder.fields import Section, field
 
 Activation = Literal["linear", "relu", "leaky_relu", "elu", "gelu", "swish", "sigmoid", "tanh", "softmax"]
 Padding = Literal["same", "valid"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from builder.blocks.registry import Block, Port, Shape, register_block, shape_text
-from builder.recipe.fields import Section, field
+from builder.fields import Section, field
 
 
 class ClassificationHeadParams(Section):

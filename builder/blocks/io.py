@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from builder.blocks.registry import Block, Shape, register_block
-from builder.recipe.fields import Section, field
+from builder.fields import Section, field
 
 
 class InputParams(Section):

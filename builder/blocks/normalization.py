@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from builder.blocks.convolution import Activation
 from builder.blocks.registry import Block, Port, Shape, register_block, shape_text
-from builder.recipe.fields import Section, field
+from builder.fields import Section, field
 
 
 class BatchNormParams(Section):

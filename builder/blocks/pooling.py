@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from builder.blocks._shapes import conv_size
 from builder.blocks.registry import Block, Port, Shape, register_block, shape_text
-from builder.recipe.fields import Section, field
+from builder.fields import Section, field
 
 
 class PoolParams(Section):

@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from builder.errors import GraphError
-from builder.recipe.fields import Section
+from builder.fields import Section
 
 if TYPE_CHECKING:  # pragma: no cover
     from builder.blocks.context import ModelContext
@@ -102,7 +102,8 @@ class Block:
 
     # -- helpers ---------------------------------------------------------------------------------
     def fail(self, what: str, fix: str) -> GraphError:
-        return GraphError(f"node '{self.id}' ({self.name})", what, fix)
+        """A :class:`GraphError` located at this node (the checker adds the port or parameter it knows)."""
+        return GraphError(what=what, fix=fix, node=self.id, block=self.name)
 
     @classmethod
     def summary(cls) -> str:
@@ -137,7 +138,7 @@ def register_block(name: str):
         if cls.category not in CATEGORIES:
             raise ValueError(f"Block '{name}' has category {cls.category!r}; expected one of {CATEGORIES}.")
         if not (isinstance(cls.Params, type) and issubclass(cls.Params, Section)):
-            raise ValueError(f"Block '{name}' needs a Params class derived from builder.recipe.fields.Section.")
+            raise ValueError(f"Block '{name}' needs a Params class derived from builder.fields.Section.")
         if cls.build is Block.build:
             raise ValueError(f"Block '{name}' must implement build().")
         cls.name = name

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from builder.errors import CellwrightError, Problem, RecipeError
+from builder.recipe import graph_check  # noqa: F401  (registers the graph check)
 from builder.recipe.checks import run_checks
 from builder.recipe.migrate import migrate
 from builder.recipe.schema import CURRENT_VERSION, Recipe
@@ -175,9 +176,8 @@ def _locate(problems: list[Problem], located: LocatedYaml, source: str) -> list[
     for problem in problems:
         if problem.line is None and problem.key:
             position = located.position(_key_tuple(problem.key))
+            problem.file = source
             if position:
                 problem.line, problem.column = position
-                problem.where = f"{source}:{position[0]}:{position[1]} {problem.key}"
-            else:
-                problem.where = f"{source} {problem.key}"
+            problem.where = ""  # written from the parts: file:line:column key (node, port, parameter)
     return problems

@@ -6,7 +6,7 @@ from typing import Any, ClassVar
 
 from builder.blocks.context import ModelContext
 from builder.errors import GraphError
-from builder.recipe.fields import Section
+from builder.fields import Section
 
 _TEMPLATES: dict[str, type[Template]] = {}
 

@@ -9,7 +9,7 @@ from pydantic import Field
 from builder.blocks.backbone import BackboneParams
 from builder.blocks.context import ModelContext
 from builder.errors import GraphError
-from builder.recipe.fields import Section, field
+from builder.fields import Section, field
 from builder.tasks import get_task
 from builder.templates.base import GraphWriter, Template, backbone_params, register_template
 

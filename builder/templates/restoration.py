@@ -7,7 +7,7 @@ from typing import Any, Literal
 from builder.blocks.context import ModelContext
 from builder.blocks.convolution import Activation
 from builder.errors import GraphError
-from builder.recipe.fields import Section, field
+from builder.fields import Section, field
 from builder.templates.base import GraphWriter, Template, register_template
 from builder.templates.unet import unet_body
 

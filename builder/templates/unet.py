@@ -7,7 +7,7 @@ from typing import Any, Literal
 from builder.blocks.backbone import BackboneParams
 from builder.blocks.context import ModelContext
 from builder.blocks.convolution import Activation
-from builder.recipe.fields import Section, field
+from builder.fields import Section, field
 from builder.templates.base import GraphWriter, Template, backbone_params, register_template
 
 

@@ -150,6 +150,6 @@ def _needs_instance(cls: Any) -> bool:
 
 def _template_context(recipe: dict[str, Any]) -> Any:
     """Model context (task, input shape, classes) for template expansion, without the compiler (no Keras)."""
-    from gui.graph_editor.checks import model_context
+    from builder.model_context import context_from_data
 
-    return model_context(recipe)
+    return context_from_data(recipe)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from builder.graph_refs import make_ref, rename_ref, source_of
 from gui.graph_editor.catalog import BlockInfo
 
 Nodes = list[dict[str, Any]]
@@ -53,7 +54,7 @@ def upstream(nodes: Nodes, node_id: str) -> set[str]:
     stack = [node_id]
     while stack:
         current = by_id.get(stack.pop())
-        for source in (current or {}).get("inputs", []):
+        for source in (source_of(ref) for ref in (current or {}).get("inputs", [])):
             if source not in seen:
                 seen.add(source)
                 stack.append(source)
@@ -89,7 +90,7 @@ def connection_problem(nodes: Nodes, blocks: dict[str, BlockInfo], source: str, 
                 f"'{target}' ({dst['block']}) needs {_article(in_port.kind)} ({_kind_words(in_port.kind)})."
                 + (" Add a global pooling or flatten block in between." if out_kind == "image" else "")
             )
-    if source in dst.get("inputs", []) and dst_info is not None and dst_info.variadic:
+    if source in [source_of(ref) for ref in dst.get("inputs", [])] and dst_info is not None and dst_info.variadic:
         return f"'{source}' already feeds '{target}'."
     return None
 
@@ -104,30 +105,32 @@ def _kind_words(kind: str) -> str:
     )
 
 
-def connect(nodes: Nodes, source: str, target: str, slot: int, blocks: dict[str, BlockInfo] | None = None
-            ) -> Nodes:
-    """Return nodes with ``source`` feeding input ``slot`` of ``target`` (replacing what was there).
+def connect(nodes: Nodes, source: str, target: str, slot: int, blocks: dict[str, BlockInfo] | None = None,
+            port: str = "") -> Nodes:
+    """Return nodes with ``source`` (output ``port``, or its default output) feeding input ``slot`` of ``target``.
 
-    For variadic inputs (Add, Concatenate) a ``slot`` at or past the end appends another input.
+    The input is written ``source`` or ``source.port``; it replaces what was in ``slot``. For variadic inputs
+    (Add, Concatenate) a ``slot`` at or past the end appends another input.
     """
     result = copy.deepcopy(nodes)
     dst = find(result, target)
     assert dst is not None, target
     inputs = list(dst.get("inputs", []))
+    ref = make_ref(source, port)
     if slot >= len(inputs):
-        inputs.append(source)
+        inputs.append(ref)
     else:
-        inputs[slot] = source
+        inputs[slot] = ref
     dst["inputs"] = inputs
     return result
 
 
 def disconnect(nodes: Nodes, source: str, target: str) -> Nodes:
-    """Return nodes without the edge ``source`` -> ``target``."""
+    """Return nodes without the edge(s) ``source`` -> ``target`` (from any output port of ``source``)."""
     result = copy.deepcopy(nodes)
     dst = find(result, target)
     if dst is not None:
-        dst["inputs"] = [name for name in dst.get("inputs", []) if name != source]
+        dst["inputs"] = [ref for ref in dst.get("inputs", []) if source_of(ref) != source]
     return result
 
 
@@ -136,7 +139,7 @@ def remove_nodes(nodes: Nodes, ids: Iterable[str]) -> Nodes:
     gone = set(ids)
     result = [copy.deepcopy(node) for node in nodes if node["id"] not in gone]
     for node in result:
-        node["inputs"] = [name for name in node.get("inputs", []) if name not in gone]
+        node["inputs"] = [ref for ref in node.get("inputs", []) if source_of(ref) not in gone]
     return result
 
 
@@ -152,7 +155,8 @@ def paste(nodes: Nodes, clipboard: Nodes) -> tuple[Nodes, dict[str, str]]:
     for node in clipboard:
         copied = copy.deepcopy(node)
         copied["id"] = renamed[node["id"]]
-        copied["inputs"] = [renamed[name] for name in node.get("inputs", []) if name in renamed]
+        copied["inputs"] = [rename_ref(ref, source_of(ref), renamed[source_of(ref)])
+                            for ref in node.get("inputs", []) if source_of(ref) in renamed]
         result.append(copied)
     return result, renamed
 
@@ -167,12 +171,13 @@ def set_params(nodes: Nodes, node_id: str, params: dict[str, Any]) -> Nodes:
 
 
 def rename_node(nodes: Nodes, old: str, new: str) -> Nodes:
-    """Return nodes with ``old`` renamed to ``new`` everywhere (edges follow)."""
+    """Return nodes with ``old`` renamed to ``new`` everywhere: edges and port references follow
+    (``old.s32`` becomes ``new.s32``)."""
     result = copy.deepcopy(nodes)
     for node in result:
         if node["id"] == old:
             node["id"] = new
-        node["inputs"] = [new if name == old else name for name in node.get("inputs", [])]
+        node["inputs"] = [rename_ref(ref, old, new) for ref in node.get("inputs", [])]
     return result
 
 
@@ -186,7 +191,7 @@ def layers(nodes: Nodes) -> dict[str, int]:
             return depth[node_id]
         if node_id in trail or node_id not in by_id:
             return 0
-        parents = [name for name in by_id[node_id].get("inputs", []) if name in by_id]
+        parents = [source_of(ref) for ref in by_id[node_id].get("inputs", []) if source_of(ref) in by_id]
         value = 1 + max((visit(p, trail | {node_id}) for p in parents), default=-1)
         depth[node_id] = value
         return value

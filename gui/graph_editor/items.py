@@ -150,6 +150,11 @@ class NodeItem(QGraphicsItem):
                 edge.update_path()
         return super().itemChange(change, value)
 
+    def output_port(self, name: str) -> PortItem | None:
+        """The output port called ``name`` (the first output when no port has that name)."""
+        named = [port for port in self.output_ports if port.port.name == name]
+        return named[0] if named else (self.output_ports[0] if self.output_ports else None)
+
     def input_port(self, slot: int) -> PortItem | None:
         if not self.input_ports:
             return None
@@ -159,9 +164,14 @@ class NodeItem(QGraphicsItem):
 class EdgeItem(QGraphicsPathItem):
     """A connection from a node's output to another node's input, labelled with the tensor shape."""
 
-    def __init__(self, source: NodeItem, target: NodeItem, slot: int, kind: str = "image") -> None:
+    def __init__(self, source: NodeItem, target: NodeItem, slot: int, kind: str = "image", *,
+                 source_slot: int = 0, ref: str = "") -> None:
         super().__init__()
         self.source, self.target, self.slot = source, target, slot
+        self.source_slot = source_slot
+        self.source_kind = kind
+        #: The input reference this edge stands for: ``node`` or ``node.port``.
+        self.ref = ref or source.node_id
         self.setZValue(-1)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setPen(QPen(kind_color(kind), 2.2))
@@ -176,11 +186,12 @@ class EdgeItem(QGraphicsPathItem):
 
     def set_shape_text(self, text: str) -> None:
         self.label.setText(text)
-        self.setToolTip(f"{self.source.node_id} → {self.target.node_id}" + (f"\nshape: {text}" if text else ""))
+        self.setToolTip(f"{self.ref} → {self.target.node_id}" + (f"\nshape: {text}" if text else ""))
         self.update_path()
 
     def update_path(self) -> None:
-        start = self.source.output_ports[0].scenePos() if self.source.output_ports else self.source.scenePos()
+        outputs = self.source.output_ports
+        start = outputs[min(self.source_slot, len(outputs) - 1)].scenePos() if outputs else self.source.scenePos()
         port = self.target.input_port(self.slot)
         end = port.scenePos() if port else self.target.scenePos()
         self.setPath(curve(start, end))

@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene
 
+from builder.graph_refs import source_of
 from gui.graph_editor.catalog import load_templates
 from gui.graph_editor.graph import upstream
 from gui.graph_editor.items import NodeItem
@@ -143,7 +144,7 @@ class PipelineLayer:
             return 65.0, 65.0, None, None
         records = [node for node in graph if node.get("id") in nodes]
         first = next((node for node in records if node.get("block") == "input"), records[0])
-        fed = {source for node in records for source in node.get("inputs", [])}
+        fed = {source_of(ref) for node in records for ref in node.get("inputs", [])}
         sinks = [node for node in records if node["id"] not in fed and node is not first]
         # the model's output: the unfed block with the longest history (not a stray block added last)
         last = max(sinks, key=lambda node: len(upstream(records, node["id"]))) if sinks else records[-1]

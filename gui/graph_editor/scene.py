@@ -13,8 +13,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsScene, QGraphicsSimpleTextItem
 
+from builder.graph_checks import GraphReport
+from builder.graph_refs import split_ref
 from gui.document import RecipeDocument
-from gui.graph_editor import checks, graph
+from gui.graph_editor import graph, problems
 from gui.graph_editor.catalog import BlockInfo, load_blocks
 from gui.graph_editor.items import EdgeItem, NodeItem, PortItem, curve, kind_color
 from gui.graph_editor.pipeline_layer import PipelineLayer
@@ -34,6 +36,8 @@ class GraphScene(QGraphicsScene):
     expand_template_requested = Signal()
     model_open_changed = Signal(bool)
     status = Signal(str)
+    #: The engine's problems of the graph changed: one summary line ("" when there are none).
+    graph_problems_changed = Signal(str)
 
     def __init__(self, doc: RecipeDocument, blocks: dict[str, BlockInfo] | None = None, parent=None) -> None:
         super().__init__(parent)
@@ -44,6 +48,8 @@ class GraphScene(QGraphicsScene):
         self.clipboard: list[dict[str, Any]] = []
         self.last_refusal = ""
         self.kinds: dict[str, str] = {}
+        self.report: GraphReport | None = None
+        self.problem_summary = ""
         self._drag_port: PortItem | None = None
         self._drag_line: QGraphicsPathItem | None = None
         self._press_positions: dict[str, tuple[float, float]] = {}
@@ -79,12 +85,16 @@ class GraphScene(QGraphicsScene):
             self.addItem(item)
             self.nodes[item.node_id] = item
             item.setSelected(item.node_id in selected)
+        self.report = problems.check(self.doc.data, nodes, self.doc.path)
         for node in nodes:
-            for slot, source in enumerate(node.get("inputs", [])):
+            for slot, ref in enumerate(node.get("inputs", [])):
+                source, port = split_ref(ref)
                 if source in self.nodes and node["id"] in self.nodes:
                     src = self.nodes[source]
-                    kind = src.output_ports[0].port.kind if src.output_ports else "image"
-                    edge = EdgeItem(src, self.nodes[node["id"]], slot, kind)
+                    out = src.output_port(port or problems.default_port(self.report, source))
+                    kind = out.port.kind if out else "image"
+                    edge = EdgeItem(src, self.nodes[node["id"]], slot, kind, source_slot=out.slot if out else 0,
+                                    ref=str(ref))
                     self.addItem(edge)
                     self.edges.append(edge)
         origin = self.doc.template_origin()
@@ -93,7 +103,7 @@ class GraphScene(QGraphicsScene):
             if stage is not None and (type(item), self.pipeline.key_of(item)) == stage:
                 item.setSelected(True)
         self.blockSignals(False)
-        self.refresh_checks()
+        self.refresh_checks(self.report)
         self._on_selection()
 
     # ----------------------------------------------------------------- pipeline stages
@@ -125,16 +135,23 @@ class GraphScene(QGraphicsScene):
             rect = item.sceneBoundingRect() if rect is None else rect.united(item.sceneBoundingRect())
         return rect
 
-    def refresh_checks(self) -> None:
-        """Show tensor shapes on edges and problem marks on nodes."""
-        result = checks.check_graph(self.doc.data, self.doc.graph or [], self.blocks)
-        self.kinds = {key: checks.kind_of(shape) for key, shape in result.shapes.items() if shape is not None}
+    def refresh_checks(self, report: GraphReport | None = None) -> None:
+        """Show the engine's checks: tensor shapes on edges, problem marks and tooltips on nodes, a summary line.
+
+        ``report`` is the check of the graph on the canvas when the caller has just made it.
+        """
+        nodes = (self.doc.graph or []) if self.model_open else []
+        self.report = report = report or problems.check(self.doc.data, nodes, self.doc.path)
+        self.kinds = problems.node_kinds(report)
         for node_id, item in self.nodes.items():
-            item.set_problems(result.problems.get(node_id, []))
+            item.set_problems(problems.node_texts(report, node_id))
         for edge in self.edges:
-            shape = result.shapes.get(edge.source.node_id)
-            edge.set_shape_text(checks.format_shape(shape) if shape is not None else "")
-            edge.setPen(QPen(kind_color(self.kinds.get(edge.source.node_id, "image")), 2.2))
+            edge.set_shape_text(problems.edge_shape(report, edge.ref))
+            shape = report.shape_of(edge.ref)
+            kind = problems.kind_of(shape) if shape is not None else edge.source_kind
+            edge.setPen(QPen(kind_color(kind), 2.2))
+        self.problem_summary = problems.summary(report) if nodes else ""
+        self.graph_problems_changed.emit(self.problem_summary)
 
     # ----------------------------------------------------------------- edits (mouse and tests)
     def add_block(self, block: str, pos: QPointF | tuple[float, float] = (0.0, 0.0),
@@ -149,8 +166,11 @@ class GraphScene(QGraphicsScene):
         self._select([new_id])
         return new_id
 
-    def request_connection(self, source: str, target: str, slot: int) -> str | None:
-        """Connect ``source`` to input ``slot`` of ``target``; returns the refusal reason, or ``None``."""
+    def request_connection(self, source: str, target: str, slot: int, port: str = "") -> str | None:
+        """Connect ``source`` (output ``port``; empty: its default output) to input ``slot`` of ``target``.
+
+        Returns the refusal reason, or ``None``.
+        """
         nodes = self.doc.graph or []
         reason = graph.connection_problem(nodes, self.blocks, source, target, slot, self.kinds)
         if reason:
@@ -158,7 +178,9 @@ class GraphScene(QGraphicsScene):
             self._show_refusal(target, reason)
             self.connection_refused.emit(reason)
             return reason
-        new = graph.connect(nodes, source, target, slot, self.blocks)
+        if port and self.report is not None and port == problems.default_port(self.report, source):
+            port = ""  # the default output is written as the bare node id
+        new = graph.connect(nodes, source, target, slot, self.blocks, port=port)
         self.doc.apply(self.doc.with_graph(new), f"Connect {source} → {target}", origin="graph")
         return None
 
@@ -171,7 +193,8 @@ class GraphScene(QGraphicsScene):
             self.connection_refused.emit(reason)
             return reason
         out_port, in_port = (end, start) if start.is_input else (start, end)
-        return self.request_connection(out_port.node_id, in_port.node_id, in_port.slot)
+        port = out_port.port.name if len(out_port.node.output_ports) > 1 else ""
+        return self.request_connection(out_port.node_id, in_port.node_id, in_port.slot, port)
 
     def selected_ids(self) -> list[str]:
         return [item.node_id for item in self.selectedItems() if isinstance(item, NodeItem)]
@@ -209,8 +232,8 @@ class GraphScene(QGraphicsScene):
 
     def layout_positions(self, nodes: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
         """Auto-layout positions for ``nodes``, with resolution levels from the shape checks."""
-        result = checks.check_graph(self.doc.data, nodes, self.blocks)
-        return graph.auto_layout(nodes, checks.resolution_levels(result, self.doc.data))
+        report = problems.check(self.doc.data, nodes, self.doc.path)
+        return graph.auto_layout(nodes, problems.resolution_levels(report, self.doc.data))
 
     def auto_layout(self) -> None:
         self.doc.move_nodes(self.layout_positions(self.doc.graph or []), "Auto-layout")

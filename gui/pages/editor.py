@@ -76,6 +76,7 @@ class EditorPage(QWidget):
         self.scene.expand_template_requested.connect(self.expand_template)
         self.scene.model_open_changed.connect(self._on_model_open_changed)
         self.scene.connection_refused.connect(lambda text: self.show_message(text, error=True))
+        self.scene.graph_problems_changed.connect(self._on_graph_problems)
         self.inspector.expand_requested.connect(self.expand_template)
         self.inspector.collapse_requested.connect(self.collapse_template)
         doc.changed.connect(self._on_doc_changed)
@@ -192,9 +193,14 @@ class EditorPage(QWidget):
             self.show_message("Drag blocks from the palette onto the canvas; drag from a right-side port to a "
                               "left-side port to connect them.")
         else:
-            self.show_message("")
+            self._on_graph_problems(self.scene.problem_summary)
         if origin == "load":
             self.view.fit_all()
+
+    def _on_graph_problems(self, summary: str) -> None:
+        """The status line under the canvas shows the engine's problems of an explicit graph."""
+        if self.scene.model_open and self.doc.graph:
+            self.show_message(summary, error=bool(summary))
 
     def show_message(self, text: str, error: bool = False) -> None:
         self.message.setText(text)

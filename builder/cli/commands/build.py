@@ -47,7 +47,8 @@ def build_summary(recipe: Any, size: int | None = None) -> tuple[Any, list[dict[
     ctx = model_context(recipe, n_classes=classes_in_data(recipe))
     if size:
         ctx = model_context(recipe, (size, size, ctx.input_shape[-1]), n_classes=ctx.n_classes)
-    report = check_graph(expand_model(recipe, ctx), ctx)
+    key_prefix = "model.graph" if recipe.model.graph is not None else ""  # problems then carry recipe keys
+    report = check_graph(expand_model(recipe, ctx), ctx, key_prefix=key_prefix)
     model = build_checked(report, ctx, name="model")
     names = {layer.name for layer in model.layers}
     rows = []
