@@ -239,12 +239,9 @@ def _demo_root(root: Path, kind: str | None) -> tuple[Path, str]:
                         f"Set data.demo to one of {', '.join(_DEMO_LAYOUT)}.")
     if kind not in _DEMO_LAYOUT:
         raise DataError("data.demo", f"unknown demo data set {kind!r}.", f"Use one of {', '.join(_DEMO_LAYOUT)}.")
-    folder = root / f"demo-{kind}"
-    if not folder.is_dir():
-        from builder.data.demo import make_demo  # written by helper "demo"
+    from builder.data.demo_cache import ensure_demo
 
-        make_demo(kind, folder, seed=0)
-    return folder, _DEMO_LAYOUT[kind]
+    return ensure_demo(kind, root / f"demo-{kind}", seed=0), _DEMO_LAYOUT[kind]
 
 
 def _find(recipe: Any, folder: Path, layout: str, dataset: Dataset) -> list[Sample]:
