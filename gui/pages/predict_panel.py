@@ -63,6 +63,7 @@ class PredictPanel(QWidget):
         super().__init__(parent)
         self.run_dir: Path | None = None
         self.images: list[Path] = []
+        self.skipped: list[dict] = []
         self.out_dir: Path | None = None
         self.choose_button = QPushButton("Choose images…")
         self.choose_button.setObjectName("primary")
@@ -121,6 +122,7 @@ class PredictPanel(QWidget):
         if self.run_dir is None or self.worker.running() or not images:
             return False
         self.images = list(images)
+        self.skipped = []
         self.out_dir = out_dir or self.run_dir / "predictions" / time.strftime("%Y%m%d-%H%M%S")
         self.list.clear()
         self.view.clear()
@@ -134,15 +136,25 @@ class PredictPanel(QWidget):
     def _on_event(self, event: dict) -> None:
         if event.get("event") == "batch":
             self.status.setText(f"Predicted {event.get('step')} of {event.get('total')}…")
+        elif event.get("event") == "warning" and event.get("file"):
+            self.skipped.append(event)
 
     def _finished(self, code: int) -> None:
         self.choose_button.setEnabled(self.run_dir is not None)
-        if code != 0:
+        only_skips = code == 1 and self.skipped and not self.worker.errors
+        if code != 0 and not only_skips:
             errors = self.worker.errors
             log = None if errors else self.worker.save_log(Path(self.out_dir) / "predict-error.log")
             self.status.setText(failure_text(code, errors, log))
             return
-        self.status.setText(f"{len(self.images)} image(s) predicted into {self.out_dir}")
+        left_out = {Path(e["file"]).resolve() for e in self.skipped}
+        self.images = [image for image in self.images if image.resolve() not in left_out]
+        text = f"{len(self.images)} image(s) predicted into {self.out_dir}"
+        if self.skipped:
+            text += f"; {len(self.skipped)} skipped: " + "; ".join(
+                f"{Path(e['file']).name} {str(e.get('message', '')).removeprefix('skipped: ')} {e.get('fix', '')}"
+                for e in self.skipped[:3]) + (" …" if len(self.skipped) > 3 else "")
+        self.status.setText(text)
         self.open_button.setEnabled(True)
         for image in self.images:
             self.list.addItem(image.name)

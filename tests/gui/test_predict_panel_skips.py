@@ -1,0 +1,31 @@
+"""The predict panel with a batch holding a broken file: the others are shown, the broken one is named."""
+
+from __future__ import annotations
+
+
+def test_broken_file_is_named_and_the_rest_shown(qtbot, tmp_path):
+    from gui.pages.predict_panel import PredictPanel
+    from tests.builder.workflow.predict_helpers import (
+        disk_image,
+        disk_labels,
+        make_recipe,
+        threshold_model,
+        write_run,
+        write_tiff,
+    )
+
+    run = write_run(tmp_path / "run", threshold_model(3), make_recipe("instance_segmentation"),
+                    postprocess={"threshold": 0.5, "seed_threshold": 0.5, "min_size": 5})
+    good = write_tiff(tmp_path / "in" / "good.tif", disk_image(disk_labels()))
+    broken = tmp_path / "in" / "broken.tif"
+    broken.write_bytes(good.read_bytes()[:300])
+    panel = PredictPanel()
+    qtbot.addWidget(panel)
+    panel.set_run(run)
+    assert panel.predict([good, broken], tmp_path / "out")
+    qtbot.waitUntil(lambda: not panel.worker.running(), timeout=120000)
+    qtbot.wait(50)
+    text = panel.status.text()
+    assert "1 image(s) predicted" in text and "1 skipped" in text and "broken.tif" in text, text
+    assert panel.list.count() == 1 and panel.list.item(0).text() == "good.tif"
+    assert (tmp_path / "out" / "objects.csv").exists()
