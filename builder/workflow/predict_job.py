@@ -47,8 +47,11 @@ def planned_outputs(task: str, stems: Sequence[str], out_dir: Path) -> list[Path
 def _predict_one(source: Any, image: Any, stem: str, out_dir: Path) -> tuple[dict[str, Any], list[Path], list]:
     """Predict one image and write its files; returns (summary row, written paths, object rows)."""
     from builder.workflow.inference import predict_image
+    from builder.workflow.stream_predict import can_stream, stream_predict
 
     recipe = source.recipe
+    if can_stream(recipe, image.pixel_size):  # memory bounded by a few tile rows, whatever the image size
+        return stream_predict(source, image, stem, out_dir)
     result = predict_image(source.model, image.array, recipe, norm_stats=source.normalization,
                            postprocess=source.postprocess, pixel_size=image.pixel_size or recipe.data.pixel_size)
     px = image.pixel_size or recipe.data.pixel_size
