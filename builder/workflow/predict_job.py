@@ -124,6 +124,7 @@ def predict_paths(
         class / objects ...), ``files`` (every file written), ``skipped`` (file, what, fix per input left out).
     """
     from builder.workflow.model_source import ModelSource, open_model_source
+    from builder.workflow.receptive_field import overlap_warning
 
     if project is not None and project not in PROJECTIONS:
         raise CellwrightError("--project", f"Expected one of {', '.join(PROJECTIONS)}. Received: project={project!r}",
@@ -141,6 +142,9 @@ def predict_paths(
                               "Choose another --out folder, or add --force to overwrite them.")
     out.mkdir(parents=True, exist_ok=True)
     _emit(events, "start", job="predict", task=task, total=len(paths), model=str(source.path))
+    warnings = [w for w in [overlap_warning(source.model, source.recipe)] if w]
+    for warning in warnings:
+        _emit(events, "warning", job="predict", message=warning["what"], where=warning["where"], fix=warning["fix"])
     for entry in skipped:
         _emit(events, "warning", job="predict", file=entry.file, message=f"skipped: {entry.what}", fix=entry.fix)
     rows, files, all_objects = [], [], []
@@ -162,6 +166,7 @@ def predict_paths(
         _emit(events, "batch", job="predict", step=i + 1, total=len(paths), file=str(path))
     files += get_task(task).write_summary(out, rows, all_objects)
     summary = {"task": task, "model": str(source.path), "out_dir": str(out), "n_images": len(rows),
-               "images": rows, "files": [str(p) for p in files], "skipped": [s.to_dict() for s in skipped]}
+               "images": rows, "files": [str(p) for p in files], "skipped": [s.to_dict() for s in skipped],
+               "warnings": warnings}
     _emit(events, "done", job="predict", out_dir=str(out), n_images=len(rows), n_skipped=len(skipped))
     return summary

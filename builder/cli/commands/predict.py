@@ -47,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
             extra = (f" -> {row['class']} ({row['probability']:.2f})" if "class" in row else
                      f" -> {row['objects']} objects" if "objects" in row else "")
             say(f"  {Path(row['file']).name}{extra}")
+        for warning in summary["warnings"]:
+            say(f"warning: {warning['where']}: {warning['what']}\n    fix: {warning['fix']}")
         skipped = summary["skipped"]
         if skipped:
             say(f"\n{len(skipped)} file(s) skipped:")
