@@ -217,7 +217,8 @@ def iter_tiled_bands(
         rows = rows_of[y:y + tile]
         for j in range(0, len(xs), batch_size):
             chunk = xs[j:j + batch_size]
-            tiles = [image[rows[:, None], cols_of[x:x + tile][None, :]] for x in chunk]
+            tiles = [image[y:y + tile, x:x + tile] if y + tile <= height and x + tile <= width
+                     else image[rows[:, None], cols_of[x:x + tile][None, :]] for x in chunk]
             batch = np.stack([prepare(t) if prepare is not None else t for t in tiles]).astype(np.float32, copy=False)
             pred = np.asarray(predict_fn(batch), np.float32)
             if pred.shape[:3] != batch.shape[:3]:
