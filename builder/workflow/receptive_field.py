@@ -63,9 +63,10 @@ def receptive_field(model: Any) -> int:
 
 def overlap_warning(model: Any, recipe: Any) -> dict[str, str] | None:
     """A warning (``where``, ``what``, ``fix``) when ``preprocess.tile.overlap`` is below the receptive field."""
+    from builder.tasks import get_task
     from builder.workflow.inference import tiling
 
-    if recipe.task == "classification":
+    if not get_task(recipe.task).pixel_output:
         return None
     field = receptive_field(model)
     tile, overlap, _ = tiling(model, (1 << 30, 1 << 30), recipe)

@@ -1,10 +1,11 @@
 """Predict large images straight into TIFF files, so memory does not grow with the image area.
 
-Used by ``cellwright predict`` for semantic segmentation and image-to-image models when no resampling is needed.
-Tiles are normalised one by one (statistics from training, or from the image by
-:func:`builder.data.image_stats.image_stats`), the network output comes back band by band
-(:func:`builder.data.patches.iter_tiled_bands`), is turned into masks / intensities band by band, and each band is
-appended to a temporary raw file per output plane; the TIFFs are then written strip by strip from those files.
+Used by ``cellwright predict`` for tasks whose post-processing works pixel by pixel (``Task.streams_prediction``:
+masks, restored images) when no resampling is needed. Tiles are normalised one by one (statistics from training,
+or from the image by :func:`builder.data.image_stats.image_stats`), the network output comes back band by band
+(:func:`builder.data.patches.iter_tiled_bands`), the task turns each band into its output arrays
+(``Task.interpret`` and ``Task.prediction_planes``), and each is appended to a temporary raw file per plane; the
+TIFFs are then written strip by strip from those files.
 Besides the image itself, memory is a few bands of ``preprocess.tile.size`` rows. Results equal
 :func:`builder.workflow.inference.predict_image` (float32 round-off).
 """
@@ -17,15 +18,15 @@ from typing import Any
 
 import numpy as np
 
-#: Tasks whose post-processing works pixel by pixel (so band by band).
-STREAM_TASKS = ("segmentation", "image_to_image")
 #: Bytes per TIFF strip when writing.
 STRIP_BYTES = 1 << 18
 
 
 def can_stream(recipe: Any, pixel_size: float | None) -> bool:
     """True if ``predict`` can stream this image: a pixel-wise task and no resampling to another pixel size."""
-    if recipe.task not in STREAM_TASKS:
+    from builder.tasks import get_task
+
+    if not get_task(recipe.task).streams_prediction:
         return False
     target = recipe.preprocess.resample_to
     if not target:
@@ -102,44 +103,38 @@ def output_bands(source: Any, raw: np.ndarray) -> tuple[Iterator[tuple[int, np.n
 
 
 def stream_predict(source: Any, image: Any, stem: str, out_dir: Path) -> tuple[dict[str, Any], list[Path], list]:
-    """Predict one image into ``<stem>_prob.tif`` + ``_mask.tif`` or ``<stem>_restored.tif`` without holding the
-    output in memory; returns ``(summary row, written paths, [])`` like ``predict_job._predict_one``."""
-    from builder.tasks.segmentation import labels_from_probabilities
+    """Predict one image into its per-image TIFFs (``Task.prediction_planes``) without holding the output in
+    memory; returns ``(summary row, written paths, [])`` like ``predict_job._predict_one``."""
+    from builder.tasks import get_task
     from builder.workflow.inference import _denormalise, as_yxc, postprocess_settings
 
     recipe = source.recipe
+    task = get_task(recipe.task)
     raw = as_yxc(image.array)
     px = image.pixel_size or recipe.data.pixel_size
     bands, used, target_stats = output_bands(source, raw)
     params = postprocess_settings(recipe, source.postprocess)
-    width = raw.shape[1]
     stores: dict[str, PlaneStore] = {}
-    classes: set[int] = set()
+    axes: dict[str, bool] = {}
     row: dict[str, Any] = {"file": str(image.path)}
     try:
         for _y0, band in bands:
-            if recipe.task == "segmentation":
-                if not stores:
-                    stores["prob"] = PlaneStore(out_dir, f"{stem}_prob", band.shape[-1], width, np.float32)
-                    mask_dtype = np.uint8 if band.shape[-1] <= 256 else np.uint16
-                    stores["mask"] = PlaneStore(out_dir, f"{stem}_mask", 1, width, mask_dtype)
-                mask = labels_from_probabilities(band, threshold=params["threshold"])
-                classes.update(int(v) for v in np.unique(mask))
-                stores["prob"].append(band)
-                stores["mask"].append(mask)
-            else:
-                restored = _denormalise(band, target_stats or used)
-                restored = band if restored is None else restored
-                if not stores:
-                    stores["restored"] = PlaneStore(out_dir, f"{stem}_restored", restored.shape[-1], width,
-                                                    np.float32)
-                stores["restored"].append(restored)
-        written = [store.write_tiff(out_dir / f"{stem}_{name}.tif", px, planes_axis=name != "mask")
+            result = {"output": band, **task.interpret(band, recipe, params)}
+            if task.image_target:
+                result["restored_intensity"] = _denormalise(result["restored"], target_stats or used)
+            planes = task.prediction_planes(result)
+            for name, array in planes.items():
+                if name not in stores:
+                    axes[name] = array.ndim == 3
+                    stores[name] = PlaneStore(out_dir, f"{stem}_{name}", array.shape[-1] if array.ndim == 3 else 1,
+                                              raw.shape[1], array.dtype)
+                stores[name].append(array)
+            task.prediction_row(planes, row)
+        written = [store.write_tiff(out_dir / f"{stem}_{name}.tif", px, planes_axis=axes[name])
                    for name, store in stores.items()]
     finally:
         for store in stores.values():
             store.remove()
-    if recipe.task == "segmentation":
-        row["classes_found"] = sorted(classes)
-    row["outputs"] = [str(p) for p in written]
+    if written:
+        row["outputs"] = [str(p) for p in written]
     return row, written, []
