@@ -15,6 +15,7 @@ import numpy as np
 
 from builder.data.layouts import SPLITS, Dataset, Sample, discover, list_images
 from builder.data.readers import ImageData, read_image
+from builder.data.skipped import folder_findings
 from builder.errors import DataError, Problem
 from builder.tasks import get_task, task_for_layout
 
@@ -59,8 +60,10 @@ def check_folder(path: str | Path) -> list[Problem]:
         return [Problem(str(path), "folder not found.", "Give the folder that holds your images.")]
     task, data, note = guess_layout(path)
     if task is None:
+        unread = [f for sub in [path, *sorted(p for p in path.iterdir() if p.is_dir())] for f in folder_findings(sub)]
         return [Problem(str(path), note, "Use images/ + masks/, one folder per class, source/ + target/, or the "
-                        "Cell Tracking Challenge layout; or write a recipe and run 'cellwright check RECIPE'.")]
+                        "Cell Tracking Challenge layout; or write a recipe and run 'cellwright check RECIPE'."),
+                *unread]
     recipe = Recipe(name="check", task=task, data=data)
     info = Problem(str(path), f"Read as {note}.", "If that is wrong, write a recipe and check the recipe instead.",
                    "info")

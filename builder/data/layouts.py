@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from builder.data.readers import is_image_file
+from builder.data.skipped import FORMATS_FIX, folder_findings
 from builder.errors import DataError, Problem
 from builder.tasks import get_task
 
@@ -238,15 +239,37 @@ def _demo_root(root: Path, kind: str | None) -> tuple[Path, str]:
                         f"Set data.demo to one of {', '.join(_DEMO_LAYOUT)}.")
     if kind not in _DEMO_LAYOUT:
         raise DataError("data.demo", f"unknown demo data set {kind!r}.", f"Use one of {', '.join(_DEMO_LAYOUT)}.")
-    folder = root / f"demo-{kind}"
-    if not folder.is_dir():
-        from builder.data.demo import make_demo  # written by helper "demo"
+    from builder.data.demo_cache import ensure_demo
 
-        make_demo(kind, folder, seed=0)
-    return folder, _DEMO_LAYOUT[kind]
+    return ensure_demo(kind, root / f"demo-{kind}", seed=0), _DEMO_LAYOUT[kind]
 
 
 def _find(recipe: Any, folder: Path, layout: str, dataset: Dataset) -> list[Sample]:
+    samples = _find_samples(recipe, folder, layout, dataset)
+    severity = "warning" if recipe.data.skip_unreadable else "error"
+    for sub in _listed_folders(recipe, folder, layout):
+        dataset.problems += folder_findings(sub, link_severity=severity)
+    return samples
+
+
+def _listed_folders(recipe: Any, folder: Path, layout: str) -> list[Path]:
+    """The folders whose files :func:`_find_samples` lists (to name the entries it had to leave out)."""
+    data = recipe.data
+    if layout == "class_folders":
+        return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if layout == "noisy_only":
+        return [folder / data.images]
+    if layout == "paired":
+        images = data.images if (folder / data.images).is_dir() else "source"
+        other = data.targets or next((n for n in ("target", "targets") if (folder / n).is_dir()), "target")
+        return [folder / images, folder / other]
+    if layout == "folders":
+        other = (data.targets or "targets") if get_task(recipe.task).image_target else (data.masks or "masks")
+        return [folder / data.images, folder / other]
+    return []
+
+
+def _find_samples(recipe: Any, folder: Path, layout: str, dataset: Dataset) -> list[Sample]:
     data, task = recipe.data, get_task(recipe.task)
     if layout == "class_folders":
         return _class_folders(folder, data)
@@ -300,7 +323,10 @@ def _class_folders(root: Path, data: Any) -> list[Sample]:
     classes = list(data.classes) if data.classes else sorted(
         p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and list_images(p))
     if not classes:
-        raise DataError(str(root), "no class folders with images found.",
+        unread = [f for p in sorted(root.iterdir()) if p.is_dir() for f in folder_findings(p)]
+        raise DataError(str(root), "no class folders with images found."
+                        + "".join(f" {f.where}: {f.what}" for f in unread),
+                        FORMATS_FIX if unread else
                         "Put the images of each class in their own sub-folder, e.g. healthy/ and infected/.")
     samples = []
     for name in classes:

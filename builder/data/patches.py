@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -147,6 +147,101 @@ def blend_window(tile: int, overlap: int, *, first: bool = False, last: bool = F
     return w
 
 
+def tile_plan(shape: tuple[int, int], tile: int, overlap: int, align: int = 1) -> tuple[int, list[int], list[int]]:
+    """Tile side (a multiple of ``align``) and the tile starts along Y and X for an image of ``shape``."""
+    if overlap < 0 or overlap >= tile:
+        raise ValueError(f"`overlap` must be in [0, tile). Received: overlap={overlap}, tile={tile}")
+    tile = -(-tile // align) * align
+    size_y = max(tile, -(-shape[0] // align) * align)
+    size_x = max(tile, -(-shape[1] // align) * align)
+    step = tile - overlap
+    return tile, _starts(size_y, tile, step, align), _starts(size_x, tile, step, align)
+
+
+def _pad_index(n: int, size: int, mode: str) -> np.ndarray:
+    """Indices into an axis of length ``n`` that ``np.pad`` (end padding to ``size``) would read."""
+    idx = np.arange(size)
+    if mode == "reflect" and n > 1:
+        idx = np.where(idx < n, idx, 2 * (n - 1) - idx)
+    return np.minimum(idx, n - 1)
+
+
+def _weights(starts: list[int], tile: int, overlap: int, size: int) -> np.ndarray:
+    """Sum of the 1D blending windows of all tiles along one axis (the 2D weights are an outer product)."""
+    total = np.zeros(size, np.float64)
+    for s in starts:
+        total[s:s + tile] += blend_window(tile, overlap, first=s == starts[0], last=s == starts[-1])
+    return np.maximum(total, 1e-12)
+
+
+def iter_tiled_bands(
+    predict_fn: Callable[[np.ndarray], np.ndarray],
+    image: np.ndarray,
+    tile: int = 256,
+    overlap: int = 32,
+    *,
+    align: int = 1,
+    batch_size: int = 4,
+    prepare: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Predict an image tile by tile and yield the finished output row by row band, top to bottom.
+
+    Memory is bounded by one band of ``tile`` rows of the output (float32) besides ``image`` itself: no padded or
+    normalised copy of the image and no full-size accumulator is made, so the caller can write bands to disk.
+
+    Parameters
+    ----------
+    predict_fn, tile, overlap, align, batch_size
+        See :func:`predict_tiled`.
+    image : (Y, X, C) ndarray
+        Raw or prepared pixels; may be a memory map.
+    prepare : callable, optional
+        Applied to each ``(tile, tile, C)`` input tile before ``predict_fn`` (e.g. normalisation).
+
+    Yields
+    ------
+    y0 : int
+        First row of the band.
+    band : (rows, X, K) float32 ndarray
+        Blended network output of rows ``y0 .. y0 + rows``.
+    """
+    image = _validate_inputs(image, tile)
+    height, width = image.shape[:2]
+    tile, ys, xs = tile_plan((height, width), tile, overlap, align)
+    size_y, size_x = max(tile, -(-height // align) * align), max(tile, -(-width // align) * align)
+    mode = "reflect" if size_y - height < height and size_x - width < width else "edge"
+    rows_of, cols_of = _pad_index(height, size_y, mode), _pad_index(width, size_x, mode)
+    wy, wx = _weights(ys, tile, overlap, size_y), _weights(xs, tile, overlap, size_x)
+    acc: np.ndarray | None = None
+    for i, y in enumerate(ys):
+        rows = rows_of[y:y + tile]
+        for j in range(0, len(xs), batch_size):
+            chunk = xs[j:j + batch_size]
+            tiles = [image[y:y + tile, x:x + tile] if y + tile <= height and x + tile <= width
+                     else image[rows[:, None], cols_of[x:x + tile][None, :]] for x in chunk]
+            batch = np.stack([prepare(t) if prepare is not None else t for t in tiles]).astype(np.float32, copy=False)
+            pred = np.asarray(predict_fn(batch), np.float32)
+            if pred.shape[:3] != batch.shape[:3]:
+                raise ValueError(f"`predict_fn` must keep the tile size. Received: output shape {pred.shape} for "
+                                 f"input {batch.shape}")
+            if acc is None:
+                acc = np.zeros((tile, size_x, pred.shape[-1]), np.float32)
+            by = blend_window(tile, overlap, first=i == 0, last=i == len(ys) - 1)
+            for x, p in zip(chunk, pred, strict=True):
+                bx = blend_window(tile, overlap, first=x == xs[0], last=x == xs[-1])
+                acc[:, x:x + tile] += p * np.outer(by, bx).astype(np.float32)[..., None]
+        assert acc is not None
+        done = (ys[i + 1] if i + 1 < len(ys) else size_y) - y
+        end = min(y + done, height)
+        if end > y:
+            norm = (wy[y:end, None] * wx[None, :width]).astype(np.float32)
+            yield y, acc[:end - y, :width] / norm[..., None]
+        keep = tile - done
+        if keep > 0:
+            acc[:keep] = acc[done:done + keep].copy()
+        acc[max(keep, 0):] = 0.0
+
+
 def predict_tiled(
     predict_fn: Callable[[np.ndarray], np.ndarray],
     image: np.ndarray,
@@ -156,6 +251,8 @@ def predict_tiled(
     *,
     align: int = 1,
     batch_size: int = 4,
+    prepare: Callable[[np.ndarray], np.ndarray] | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Predict a whole image of any size tile by tile, blending overlaps smoothly, with bounded memory.
 
@@ -176,42 +273,20 @@ def predict_tiled(
         grids line up with whole-image prediction.
     batch_size : int
         Tiles per call of ``predict_fn``.
+    prepare : callable, optional
+        Applied to each input tile first (e.g. normalisation), so no prepared copy of the whole image is made.
+    out : (Y, X, K) float32 ndarray, optional
+        Where to write the result (e.g. a ``np.memmap``); a new array when left out.
 
     Returns
     -------
     (Y, X, K) float32 ndarray
+        ``out`` when given. Besides it, memory use is one band of ``tile`` rows (see :func:`iter_tiled_bands`).
     """
-    image = _validate_inputs(image, tile)
-    if overlap < 0 or overlap >= tile:
-        raise ValueError(f"`overlap` must be in [0, tile). Received: overlap={overlap}, tile={tile}")
-    tile = -(-tile // align) * align
-    height, width = image.shape[:2]
-    # pad the end so the image is at least one tile and a multiple of align
-    size_y = max(tile, -(-height // align) * align)
-    size_x = max(tile, -(-width // align) * align)
-    padded = np.pad(image, [(0, size_y - height), (0, size_x - width), (0, 0)], mode="reflect"
-                    if size_y - height < height and size_x - width < width else "edge").astype(np.float32)
-    step = tile - overlap
-    ys, xs = _starts(size_y, tile, step, align), _starts(size_x, tile, step, align)
-    out: np.ndarray | None = None
-    weight = np.zeros((size_y, size_x), np.float64)
-    corners = [(y, x) for y in ys for x in xs]
-    for i in range(0, len(corners), batch_size):
-        chunk = corners[i:i + batch_size]
-        batch = np.stack([padded[y:y + tile, x:x + tile] for y, x in chunk])
-        pred = np.asarray(predict_fn(batch), np.float32)
-        if pred.shape[:3] != batch.shape[:3]:
-            raise ValueError(f"`predict_fn` must keep the tile size. Received: output shape {pred.shape} for "
-                             f"input {batch.shape}")
+    for y0, band in iter_tiled_bands(predict_fn, image, tile, overlap, align=align, batch_size=batch_size,
+                                     prepare=prepare):
         if out is None:
-            out_channels = out_channels or pred.shape[-1]
-            out = np.zeros((size_y, size_x, out_channels), np.float64)
-        for (y, x), p in zip(chunk, pred, strict=True):
-            wy = blend_window(tile, overlap, first=y == ys[0], last=y == ys[-1])
-            wx = blend_window(tile, overlap, first=x == xs[0], last=x == xs[-1])
-            w = np.outer(wy, wx)
-            out[y:y + tile, x:x + tile] += p * w[..., None]
-            weight[y:y + tile, x:x + tile] += w
+            out = np.empty((image.shape[0], image.shape[1], out_channels or band.shape[-1]), np.float32)
+        out[y0:y0 + band.shape[0]] = band
     assert out is not None
-    out /= np.maximum(weight, 1e-12)[..., None]
-    return out[:height, :width].astype(np.float32)
+    return out

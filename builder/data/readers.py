@@ -68,7 +68,8 @@ def is_image_file(path: Path) -> bool:
 
 
 def read_image(
-    path: str | Path, *, channels: list[str] | None = None, file_channels: list[str] | None = None
+    path: str | Path, *, channels: list[str] | None = None, file_channels: list[str] | None = None,
+    project: str | None = None,
 ) -> ImageData:
     """Read an image file into ``Y,X,C`` (or ``T,Y,X,C`` for time-lapses).
 
@@ -80,6 +81,8 @@ def read_image(
         Channels to keep, in this order (names, or indices written as ``"0"``/``"ch0"``).
     file_channels : list of str, optional
         Names of the channels as stored, for files that do not name them.
+    project : {'max', 'mean'}, optional
+        Project a z-stack (a ``Z`` axis in the file) to one plane instead of refusing it.
 
     Returns
     -------
@@ -104,7 +107,7 @@ def read_image(
             "Open it in Fiji to check it; replace or remove it, or set data.skip_unreadable: true to skip it.",
         ) from error
     source_axes = axes
-    array, axes = _to_engine_axes(array, axes, path)
+    array, axes = _to_engine_axes(array, axes, path, project=project)
     n_channels = array.shape[-1]
     if file_channels:
         if len(file_channels) != n_channels:
@@ -185,6 +188,8 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, str, float | None, list[str]]:
             n_c = array.shape[axes.index("C")] if "C" in axes else 0
             if isinstance(labels, list) and n_c and len(labels) == n_c:
                 names = [str(label) for label in labels]
+        if not names and "S" in axes and array.shape[axes.index("S")] == 3:
+            names = ["red", "green", "blue"]  # an RGB TIFF names its samples like a PNG
     return array, axes, pixel_size, names
 
 
@@ -308,7 +313,8 @@ def _guess_axes(shape: tuple[int, ...]) -> str:
     return "Q" * (len(shape) - 2) + "YX"
 
 
-def _to_engine_axes(array: np.ndarray, axes: str, path: Path) -> tuple[np.ndarray, str]:
+def _to_engine_axes(array: np.ndarray, axes: str, path: Path, *, project: str | None = None
+                    ) -> tuple[np.ndarray, str]:
     """Reorder ``array`` (with ``axes`` as stored) to ``YXC`` or ``TYXC``."""
     axes = axes.upper()
     if len(axes) != array.ndim:
@@ -329,10 +335,15 @@ def _to_engine_axes(array: np.ndarray, axes: str, path: Path) -> tuple[np.ndarra
         if a not in "YXCT" and array.shape[axes.index(a)] == 1:
             array = array.squeeze(axes.index(a))
             axes = axes.replace(a, "", 1)
+    if "Z" in axes and project in ("max", "mean"):
+        reduce = np.max if project == "max" else np.mean
+        array = reduce(array, axis=axes.index("Z")).astype(array.dtype, copy=False)
+        axes = axes.replace("Z", "")
     if "Z" in axes:
         raise DataError(
             str(path), f"is a 3D stack with {array.shape[axes.index('Z')]} z-slices; Cellwright works on 2D images.",
-            "Make a maximum projection or pick one slice in Fiji (Image > Stacks > Z Project) and save that.",
+            "Make a maximum projection or pick one slice in Fiji (Image > Stacks > Z Project) and save that "
+            "(cellwright predict can project it: --project max).",
         )
     extra = [a for a in axes if a not in "YXCT"]
     if extra or axes.count("C") > 1 or axes.count("T") > 1:

@@ -110,6 +110,9 @@ class Task:
     #: Per-image output files of ``predict`` (``{stem}`` = image name) and files written once per call.
     predict_files: ClassVar[tuple[str, ...]] = ()
     predict_summary_files: ClassVar[tuple[str, ...]] = ()
+    #: ``interpret`` works pixel by pixel, so ``predict`` can stream a large image band by band
+    #: (see :meth:`prediction_planes`).
+    streams_prediction: ClassVar[bool] = False
     #: Columns of the per-class table in the report: (header, metrics key).
     per_class_columns: ClassVar[tuple[tuple[str, str], ...]] = ()
     #: Caption under the report's prediction overlays.
@@ -323,6 +326,15 @@ class Task:
                          pixel_size: float | None, class_names: Sequence[str]) -> tuple[dict, list[Path], list]:
         """Write one image's prediction files; returns (summary row keys, written paths, object rows)."""
         return {}, [], []
+
+    def prediction_planes(self, result: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """The arrays of the per-image TIFFs by file suffix (``"prob"`` -> ``<stem>_prob.tif``), ``Y,X`` or
+        ``Y,X,C``, for a whole image or one band of rows (streamed prediction); empty when the task does not stream.
+        """
+        return {}
+
+    def prediction_row(self, planes: Mapping[str, np.ndarray], row: dict[str, Any]) -> None:
+        """Add what one band's :meth:`prediction_planes` tell to a streamed prediction's summary row."""
 
     def write_summary(self, out_dir: Path, rows: list[dict[str, Any]], objects: list[dict[str, Any]]
                       ) -> list[Path]:

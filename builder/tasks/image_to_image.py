@@ -197,6 +197,7 @@ class ImageToImage(Task):
     self_supervised_ok = True
     output_description = "Restored/predicted image."
     predict_files = ("{stem}_restored.tif",)
+    streams_prediction = True
     overlay_caption = "Columns: input, prediction, target and the absolute error map (bright = large error)."
     examples_caption = "Example test inputs (top) and their targets (bottom)."
     figure_style = "image_columns"
@@ -268,9 +269,13 @@ class ImageToImage(Task):
                          class_names: Any) -> tuple[dict, list, list]:
         from builder.data.writers import write_tiff
 
+        planes = self.prediction_planes(result)
+        return {}, [write_tiff(out_dir / f"{stem}_{name}.tif", a, pixel_size) for name, a in planes.items()], []
+
+    def prediction_planes(self, result: Any) -> dict[str, np.ndarray]:
         restored = result["restored_intensity"] if result.get("restored_intensity") is not None \
             else result["restored"]
-        return {}, [write_tiff(out_dir / f"{stem}_restored.tif", restored.astype(np.float32), pixel_size)], []
+        return {"restored": restored.astype(np.float32, copy=False)}
 
     def methods_task(self, run: Any) -> str:
         return "image restoration (image-to-image prediction)"

@@ -93,6 +93,7 @@ class Segmentation(Task):
     postprocess = {"default": lazy(__name__, "labels_from_probabilities")}
     output_description = "Per-pixel class probabilities."
     predict_files = ("{stem}_prob.tif", "{stem}_mask.tif")
+    streams_prediction = True
     per_class_columns = (("IoU", "iou"), ("Dice", "dice"), ("pixels", "pixels"))
     overlay_caption = ("Colours: green = correctly predicted pixels (true positives), red = predicted but wrong "
                        "(false positives), blue = missed (false negatives).")
@@ -141,11 +142,20 @@ class Segmentation(Task):
                          class_names: Any) -> tuple[dict, list, list]:
         from builder.data.writers import write_tiff
 
-        mask = result["mask"]
-        written = [write_tiff(out_dir / f"{stem}_prob.tif", result["output"].astype(np.float32), pixel_size),
-                   write_tiff(out_dir / f"{stem}_mask.tif",
-                              mask.astype(np.uint8 if mask.max(initial=0) < 256 else np.uint16), pixel_size)]
-        return {"classes_found": sorted(int(v) for v in np.unique(mask))}, written, []
+        planes = self.prediction_planes(result)
+        written = [write_tiff(out_dir / f"{stem}_{name}.tif", array, pixel_size) for name, array in planes.items()]
+        row: dict[str, Any] = {}
+        self.prediction_row(planes, row)
+        return row, written, []
+
+    def prediction_planes(self, result: Any) -> dict[str, np.ndarray]:
+        output = result["output"]
+        mask_dtype = np.uint8 if output.shape[-1] <= 256 else np.uint16  # class indices < number of outputs
+        return {"prob": output.astype(np.float32, copy=False), "mask": result["mask"].astype(mask_dtype)}
+
+    def prediction_row(self, planes: Any, row: dict[str, Any]) -> None:
+        found = set(row.get("classes_found", [])) | {int(v) for v in np.unique(planes["mask"])}
+        row["classes_found"] = sorted(found)
 
     def methods_task(self, run: Any) -> str:
         classes = run.class_names()

@@ -150,6 +150,23 @@ def _predict_batch(model: Any):
     return call
 
 
+def tiling(model: Any, shape: tuple[int, int], recipe: Any) -> tuple[int, int, int]:
+    """``(tile, overlap, align)`` for an image of ``shape`` (Y, X): see :func:`network_output`."""
+    factor = downsampling_factor(recipe)
+    tile_cfg = recipe.preprocess.tile
+    fixed = _fixed_input_size(model)
+    if fixed is not None:
+        if fixed[0] != fixed[1]:
+            raise DataError("model input", f"The model takes only {fixed[0]}x{fixed[1]} px inputs; tiled "
+                            "prediction needs square tiles.", "Build the model with a square (or free) input size.")
+        tile, factor = fixed[0], 1
+    else:
+        tile = -(-tile_cfg.size // factor) * factor
+        longest = max(-(-shape[0] // factor), -(-shape[1] // factor)) * factor
+        tile = min(tile, longest)
+    return tile, min(tile_cfg.overlap, max(0, tile // 2)), factor
+
+
 def network_output(model: Any, x: np.ndarray, recipe: Any) -> np.ndarray:
     """Run the network on one normalised image: ``(K,)`` for classifiers, else tiled ``(Y, X, K)``.
 
@@ -162,19 +179,7 @@ def network_output(model: Any, x: np.ndarray, recipe: Any) -> np.ndarray:
     predict = _predict_batch(model)
     if not get_task(recipe.task).pixel_output:
         return predict(x[None])[0].reshape(-1)
-    factor = downsampling_factor(recipe)
-    tile_cfg = recipe.preprocess.tile
-    fixed = _fixed_input_size(model)
-    if fixed is not None:
-        if fixed[0] != fixed[1]:
-            raise DataError("model input", f"The model takes only {fixed[0]}x{fixed[1]} px inputs; tiled "
-                            "prediction needs square tiles.", "Build the model with a square (or free) input size.")
-        tile, factor = fixed[0], 1
-    else:
-        tile = -(-tile_cfg.size // factor) * factor
-        longest = max(-(-x.shape[0] // factor), -(-x.shape[1] // factor)) * factor
-        tile = min(tile, longest)
-    overlap = min(tile_cfg.overlap, max(0, tile // 2))
+    tile, overlap, factor = tiling(model, x.shape[:2], recipe)
     return predict_tiled(predict, x, tile=tile, overlap=overlap, align=factor, batch_size=TILE_BATCH)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from builder.errors import CellwrightError, DataError
 from builder.events import EventSink, make_event
 from builder.tasks import get_task
+from builder.workflow.predict_inputs import PROJECTIONS, Skipped, collect_inputs
 
 
 def _emit(events: EventSink | None, event: str, /, **payload: Any) -> None:
@@ -23,25 +24,11 @@ def _emit(events: EventSink | None, event: str, /, **payload: Any) -> None:
 
 
 def collect_images(inputs: Iterable[str | Path]) -> list[Path]:
-    """Image files from files and folders (folders: their image files, sorted; not recursive)."""
-    from builder.data.layouts import list_images
-    from builder.data.readers import is_image_file
+    """Image files from files and folders (folders: their image files, sorted; not recursive).
 
-    found: list[Path] = []
-    for item in inputs:
-        path = Path(item)
-        if path.is_dir() and not path.name.lower().endswith(".zarr"):
-            images = list_images(path)
-            if not images:
-                raise DataError(str(path), "This folder holds no image files.",
-                                "Point at TIFF/PNG/JPEG/.npy files or OME-Zarr folders.")
-            found += images
-        elif path.exists() and is_image_file(path):
-            found.append(path)
-        else:
-            raise DataError(str(path), "Not found, or not an image Cellwright reads." if not path.exists() else
-                            "Not an image Cellwright reads.", "Give image files or folders of images.")
-    return list(dict.fromkeys(p.resolve() for p in found))
+    See :func:`builder.workflow.predict_inputs.collect_inputs`, which also returns the entries left out.
+    """
+    return collect_inputs(inputs)[0]
 
 
 def _stems(paths: Sequence[Path]) -> list[str]:
@@ -60,8 +47,11 @@ def planned_outputs(task: str, stems: Sequence[str], out_dir: Path) -> list[Path
 def _predict_one(source: Any, image: Any, stem: str, out_dir: Path) -> tuple[dict[str, Any], list[Path], list]:
     """Predict one image and write its files; returns (summary row, written paths, object rows)."""
     from builder.workflow.inference import predict_image
+    from builder.workflow.stream_predict import can_stream, stream_predict
 
     recipe = source.recipe
+    if can_stream(recipe, image.pixel_size):  # memory bounded by a few tile rows, whatever the image size
+        return stream_predict(source, image, stem, out_dir)
     result = predict_image(source.model, image.array, recipe, norm_stats=source.normalization,
                            postprocess=source.postprocess, pixel_size=image.pixel_size or recipe.data.pixel_size)
     px = image.pixel_size or recipe.data.pixel_size
@@ -73,6 +63,26 @@ def _predict_one(source: Any, image: Any, stem: str, out_dir: Path) -> tuple[dic
     return row, written, objects
 
 
+def _read_for_model(path: Path, source: Any, *, channels: list[str] | None, project: str | None) -> Any:
+    """Read one image and fit its channels to the model's input (raises DataError saying what to do)."""
+    from builder.data.readers import read_image
+    from builder.workflow.predict_inputs import fit_channels, model_channels
+
+    data = source.recipe.data
+    image = read_image(path, channels=channels or data.channels, file_channels=data.file_channels, project=project)
+    if image.axes != "YXC":
+        raise DataError(str(path), f"is a time-lapse ({image.array.shape[0]} frames).",
+                        "Save each frame as its own image and predict those.")
+    return fit_channels(image, model_channels(source.model), project=project)
+
+
+def _predict_fix(fix: str) -> str:
+    """The reader's fix, worded for ``predict`` (which has no ``data.skip_unreadable``: it always skips)."""
+    if "skip_unreadable" in fix:
+        return "Open it in Fiji to check it; replace it (or leave it out) and predict it again."
+    return fix.replace("in data.channels", "with --channel")
+
+
 def predict_paths(
     model_source: Any,
     inputs: Iterable[str | Path],
@@ -80,8 +90,14 @@ def predict_paths(
     *,
     events: EventSink | None = None,
     force: bool = False,
+    channels: list[str] | None = None,
+    project: str | None = None,
 ) -> dict[str, Any]:
     """Predict every image in ``inputs`` with a trained model and write the results to ``out_dir``.
+
+    Inputs are listed before the model is loaded; files that cannot be predicted (unreadable, wrong channels,
+    formats Cellwright does not read) are skipped and listed in ``skipped``, and the tables are written for the
+    images that were predicted.
 
     Parameters
     ----------
@@ -96,20 +112,27 @@ def predict_paths(
         Receives ``start``, ``batch`` (one per image), ``artifact`` and ``done`` events.
     force : bool
         Overwrite existing outputs; otherwise existing files stop the job before anything is written.
+    channels : list of str, optional
+        Channels to feed the model (names or numbers), instead of the recipe's ``data.channels``.
+    project : {'max', 'mean'}, optional
+        Project z-stacks (and unlabelled stacks read as channels) to one plane for single-channel models.
 
     Returns
     -------
     dict
-        ``task``, ``model``, ``out_dir``, ``n_images``, ``images`` (one row per image: file, outputs, class /
-        objects ...), ``files`` (every file written).
+        ``task``, ``model``, ``out_dir``, ``n_images`` (predicted), ``images`` (one row per image: file, outputs,
+        class / objects ...), ``files`` (every file written), ``skipped`` (file, what, fix per input left out).
     """
-    from builder.data.readers import read_image
     from builder.workflow.model_source import ModelSource, open_model_source
+    from builder.workflow.receptive_field import overlap_warning
 
+    if project is not None and project not in PROJECTIONS:
+        raise CellwrightError("--project", f"Expected one of {', '.join(PROJECTIONS)}. Received: project={project!r}",
+                              "Use --project max (maximum projection) or --project mean.")
+    paths, skipped = collect_inputs(inputs)  # before the (slow) model load
     source = model_source if isinstance(model_source, ModelSource) else open_model_source(model_source)
     task = source.recipe.task
     get_task(task).check_trainable()
-    paths = collect_images(inputs)
     stems = _stems(paths)
     out = Path(out_dir)
     existing = [p for p in planned_outputs(task, stems, out) if p.exists()]
@@ -119,13 +142,22 @@ def predict_paths(
                               "Choose another --out folder, or add --force to overwrite them.")
     out.mkdir(parents=True, exist_ok=True)
     _emit(events, "start", job="predict", task=task, total=len(paths), model=str(source.path))
+    warnings = [w for w in [overlap_warning(source.model, source.recipe)] if w]
+    for warning in warnings:
+        _emit(events, "warning", job="predict", message=warning["what"], where=warning["where"], fix=warning["fix"])
+    for entry in skipped:
+        _emit(events, "warning", job="predict", file=entry.file, message=f"skipped: {entry.what}", fix=entry.fix)
     rows, files, all_objects = [], [], []
     for i, (path, stem) in enumerate(zip(paths, stems, strict=True)):
-        image = read_image(path, channels=source.recipe.data.channels, file_channels=source.recipe.data.file_channels)
-        if image.axes != "YXC":
-            raise DataError(str(path), f"is a time-lapse ({image.array.shape[0]} frames).",
-                            "Save each frame as its own image and predict those.")
-        row, written, objects = _predict_one(source, image, stem, out)
+        try:
+            image = _read_for_model(path, source, channels=channels, project=project)
+            row, written, objects = _predict_one(source, image, stem, out)
+        except DataError as error:
+            entry = Skipped(str(path), error.what, _predict_fix(error.fix))
+            skipped.append(entry)
+            _emit(events, "warning", job="predict", file=entry.file, message=f"skipped: {entry.what}", fix=entry.fix)
+            _emit(events, "batch", job="predict", step=i + 1, total=len(paths), file=str(path))
+            continue
         rows.append(row)
         files += written
         all_objects += [{"file": path.name, **o} for o in objects]
@@ -133,7 +165,8 @@ def predict_paths(
             _emit(events, "artifact", kind="prediction", path=str(p))
         _emit(events, "batch", job="predict", step=i + 1, total=len(paths), file=str(path))
     files += get_task(task).write_summary(out, rows, all_objects)
-    summary = {"task": task, "model": str(source.path), "out_dir": str(out), "n_images": len(paths),
-               "images": rows, "files": [str(p) for p in files]}
-    _emit(events, "done", job="predict", out_dir=str(out), n_images=len(paths))
+    summary = {"task": task, "model": str(source.path), "out_dir": str(out), "n_images": len(rows),
+               "images": rows, "files": [str(p) for p in files], "skipped": [s.to_dict() for s in skipped],
+               "warnings": warnings}
+    _emit(events, "done", job="predict", out_dir=str(out), n_images=len(rows), n_skipped=len(skipped))
     return summary

@@ -10,9 +10,11 @@ import numpy as np
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QPushButton,
     QScrollArea,
@@ -27,6 +29,14 @@ from gui.worker_messages import failure_text
 
 #: Output files of ``cellwright predict`` per input stem, in the order they are preferred for the overlay.
 OVERLAY_SUFFIXES = ("_labels.tif", "_mask.tif")
+#: Z-stack choices of the panel: label and the ``--project`` value.
+PROJECTIONS = (("Z-stacks: refuse", None), ("Z-stacks: max projection", "max"), ("Z-stacks: mean projection", "mean"))
+
+
+def gui_wording(text: str) -> str:
+    """A ``cellwright predict`` fix, with its command-line options named as the panel's controls."""
+    return (text.replace("--project max", "'Z-stacks: max projection'").replace("--project mean", "'mean'")
+            .replace("add --channel", "type it in the Channel box").replace("--channel", "the Channel box"))
 
 
 def prediction_view(image: Path, out_dir: Path) -> tuple[np.ndarray, str]:
@@ -63,10 +73,19 @@ class PredictPanel(QWidget):
         super().__init__(parent)
         self.run_dir: Path | None = None
         self.images: list[Path] = []
+        self.skipped: list[dict] = []
         self.out_dir: Path | None = None
         self.choose_button = QPushButton("Choose images…")
         self.choose_button.setObjectName("primary")
         self.choose_button.setToolTip("Pick image files to segment with the selected run's model")
+        self.channel = QLineEdit()
+        self.channel.setPlaceholderText("Channel (optional)")
+        self.channel.setToolTip("Channel(s) to feed the model, by name or number, comma-separated "
+                                "(e.g. green for an RGB image); empty: the recipe's channels")
+        self.project = QComboBox()
+        for label, _value in PROJECTIONS:
+            self.project.addItem(label)
+        self.project.setToolTip("What to do with z-stacks when the model was trained on single planes")
         self.open_button = QPushButton("Show output folder")
         self.open_button.setEnabled(False)
         self.status = QLabel("Predict new images with the trained model of the selected run.")
@@ -91,6 +110,8 @@ class PredictPanel(QWidget):
         split.setSizes([220, 700])
         row = QHBoxLayout()
         row.addWidget(self.choose_button)
+        row.addWidget(self.channel)
+        row.addWidget(self.project)
         row.addWidget(self.open_button)
         row.addWidget(self.status, 1)
         layout = QVBoxLayout(self)
@@ -121,6 +142,7 @@ class PredictPanel(QWidget):
         if self.run_dir is None or self.worker.running() or not images:
             return False
         self.images = list(images)
+        self.skipped = []
         self.out_dir = out_dir or self.run_dir / "predictions" / time.strftime("%Y%m%d-%H%M%S")
         self.list.clear()
         self.view.clear()
@@ -128,21 +150,42 @@ class PredictPanel(QWidget):
         self.choose_button.setEnabled(False)
         self.status.setText(f"Predicting {len(images)} image(s)… (loading the model takes a few seconds)")
         self.worker.start(workers.cellwright_argv("predict", str(self.run_dir), *map(str, self.images), "--out",
-                                                  str(self.out_dir), "--force", "--events"), cwd=self.run_dir)
+                                                  str(self.out_dir), "--force", "--events", *self.options()),
+                          cwd=self.run_dir)
         return True
+
+    def options(self) -> list[str]:
+        """``--channel`` / ``--project`` arguments from the panel's controls."""
+        args: list[str] = []
+        for name in (c.strip() for c in self.channel.text().split(",")):
+            if name:
+                args += ["--channel", name]
+        projection = PROJECTIONS[max(0, self.project.currentIndex())][1]
+        return args + (["--project", projection] if projection else [])
 
     def _on_event(self, event: dict) -> None:
         if event.get("event") == "batch":
             self.status.setText(f"Predicted {event.get('step')} of {event.get('total')}…")
+        elif event.get("event") == "warning" and event.get("file"):
+            self.skipped.append(event)
 
     def _finished(self, code: int) -> None:
         self.choose_button.setEnabled(self.run_dir is not None)
-        if code != 0:
+        only_skips = code == 1 and self.skipped and not self.worker.errors
+        if code != 0 and not only_skips:
             errors = self.worker.errors
             log = None if errors else self.worker.save_log(Path(self.out_dir) / "predict-error.log")
             self.status.setText(failure_text(code, errors, log))
             return
-        self.status.setText(f"{len(self.images)} image(s) predicted into {self.out_dir}")
+        left_out = {Path(e["file"]).resolve() for e in self.skipped}
+        self.images = [image for image in self.images if image.resolve() not in left_out]
+        text = f"{len(self.images)} image(s) predicted into {self.out_dir}"
+        if self.skipped:
+            text += f"; {len(self.skipped)} skipped: " + "; ".join(
+                f"{Path(e['file']).name} {str(e.get('message', '')).removeprefix('skipped: ')} "
+                f"{gui_wording(str(e.get('fix', '')))}"
+                for e in self.skipped[:3]) + (" …" if len(self.skipped) > 3 else "")
+        self.status.setText(text)
         self.open_button.setEnabled(True)
         for image in self.images:
             self.list.addItem(image.name)

@@ -14,12 +14,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Writes per image: <name>_prob.tif + <name>_mask.tif (segmentation), <name>_labels.tif + "
         "<name>_objects.csv (instance segmentation; all objects also in objects.csv), <name>_restored.tif "
         "(image-to-image), or predictions.csv (classification). TIFFs keep the input's pixel size. Images of any "
-        "size are predicted tile by tile.",
+        "size are predicted tile by tile. Files that cannot be predicted are skipped and listed (exit code 1); "
+        "the tables are written for the others.",
     )
     parser.add_argument("model", type=Path, help="Run folder, .keras file next to its recipe.yaml, or bundle .zip.")
     parser.add_argument("images", type=Path, nargs="+", help="Image files and/or folders of images.")
     parser.add_argument("--out", type=Path, required=True, help="Output folder.")
     parser.add_argument("--force", action="store_true", help="Overwrite outputs that already exist.")
+    parser.add_argument("--channel", action="append", metavar="NAME_OR_NUMBER", dest="channels",
+                        help="Channel to feed the model, by name or number (repeat for several, in the model's "
+                        "order); overrides the recipe's data.channels. E.g. --channel green for an RGB image.")
+    parser.add_argument("--project", choices=("max", "mean"),
+                        help="Project z-stacks to one plane (maximum or mean) for models trained on 2D images.")
     parser.add_argument("--events", action="store_true", help="Print progress as JSON lines (for the GUI).")
     parser.add_argument("--json", action="store_true", help="Print the summary as JSON.")
     parser.set_defaults(func=run)
@@ -31,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     from builder.workflow.predict_job import predict_paths
 
     events = json_lines_sink() if args.events else None
-    summary = predict_paths(args.model, args.images, args.out, events=events, force=args.force)
+    summary = predict_paths(args.model, args.images, args.out, events=events, force=args.force,
+                            channels=args.channels, project=args.project)
     if args.json:
         emit_json(summary)
     elif not args.events:
@@ -40,4 +47,11 @@ def run(args: argparse.Namespace) -> int:
             extra = (f" -> {row['class']} ({row['probability']:.2f})" if "class" in row else
                      f" -> {row['objects']} objects" if "objects" in row else "")
             say(f"  {Path(row['file']).name}{extra}")
-    return 0
+        for warning in summary["warnings"]:
+            say(f"warning: {warning['where']}: {warning['what']}\n    fix: {warning['fix']}")
+        skipped = summary["skipped"]
+        if skipped:
+            say(f"\n{len(skipped)} file(s) skipped:")
+            for entry in skipped:
+                say(f"  {entry['file']}: {entry['what']}\n    fix: {entry['fix']}")
+    return 1 if summary["skipped"] else 0

@@ -148,5 +148,6 @@ def test_bad_inputs_are_user_errors(tmp_path, instance_run):
     with pytest.raises(CellwrightError, match="no image files"):
         predict_paths(instance_run, [tmp_path / "empty"], tmp_path / "out")
     (tmp_path / "notes.txt").write_text("not a model")
+    write_tiff(tmp_path / "a.tif", disk_image(disk_labels()))
     with pytest.raises(CellwrightError, match="not a model"):
-        predict_paths(tmp_path / "notes.txt", [tmp_path / "empty"], tmp_path / "out")
+        predict_paths(tmp_path / "notes.txt", [tmp_path / "a.tif"], tmp_path / "out")
