@@ -208,7 +208,8 @@ def fit(
         run, monitor=monitor, total_epochs=settings.epochs, checkpoint_every=settings.checkpoint_every,
         history=history, best=(state or {}).get("best"), best_epoch=(state or {}).get("best_epoch"),
         state_parts={"schedule": scheduler.state, "early_stopping": stopper.state},
-        static_state={"seed": settings.seed, "steps_per_epoch": steps_per_epoch, "runtime": runtime.describe()},
+        static_state={"seed": settings.seed, "steps_per_epoch": steps_per_epoch, "batch_size": batch_size,
+                      "runtime": runtime.describe()},
         write_files=runtime.is_chief)
     emitter = cb.EventEmitter(sink, total_epochs=settings.epochs, initial_epoch=initial_epoch)
     callbacks = [scheduler, cb.NonFiniteLossGuard(), stopper, recorder, emitter, *extra_callbacks]

@@ -88,13 +88,16 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
     runtime = setup_runtime(settings)
     task = get_task(recipe.task)
     variant = task.variant(recipe)
-    start_epoch = int(run.read_state().get("epoch", 0)) if resume else 0
+    state = run.read_state() if resume else {}
+    start_epoch = int(state.get("epoch", 0))
 
     batch_size = settings.batch_size if isinstance(settings.batch_size, int) else 8
+    batch_size = int(state.get("batch_size") or batch_size)  # a resumed 'auto' run keeps the size it chose
+    start_sample = start_epoch * int(state.get("steps_per_epoch") or 0) * batch_size
 
     def datasets(size: int) -> tuple[Any, Any, dict[str, Any]]:
         return make_training_datasets(recipe, recipe.base_dir, target_fn=_target_fn(recipe, variant),
-                                      batch_size=size, dataset=dataset, start_epoch=start_epoch)
+                                      batch_size=size, dataset=dataset, start_sample=start_sample)
 
     train_ds, val_ds, info = datasets(batch_size)
     n_classes, n_outputs = task.model_outputs(recipe, dataset, info)
@@ -113,7 +116,7 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
     loss = task.make_loss(settings.loss, variant=variant, n_classes=n_classes,
                           label_smoothing=settings.label_smoothing,
                           class_weights=None if task.uses_labels else _pixel_class_weights(recipe))
-    if settings.batch_size == "auto":
+    if settings.batch_size == "auto" and not state.get("batch_size"):
         batch_size = _auto_batch_size(model_factory, train_ds, loss, info, events)
         train_ds, val_ds, info = datasets(batch_size)
     if settings.self_supervised:

@@ -1,0 +1,45 @@
+"""``cellwright train --resume`` after a SIGKILL: the same result as a run that was never interrupted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.builder.workflow.resume_helpers import history_without_times, only_run, train_cli, train_until
+from tests.builder.workflow.train_fixtures import tiny_recipe
+
+pytestmark = pytest.mark.slow
+
+
+def _weights(checkpoint: Path) -> list[np.ndarray]:
+    import keras
+
+    return keras.saving.load_model(checkpoint, compile=False).get_weights()
+
+
+def test_killed_and_resumed_run_equals_uninterrupted_run(tmp_path: Path):
+    # 4 training images x 2 patches = 8 patches per generator pass; an epoch is 3 x 4 = 12 patches.
+    recipe = tiny_recipe(tmp_path, "instance_segmentation", epochs=5,
+                         extra_train={"steps_per_epoch": 3})
+    flags = ("--no-report", "--no-export")
+    full = train_cli(str(recipe), "--runs", str(tmp_path / "full"), *flags)
+    assert full.returncode == 0, full.stderr[-3000:]
+    train_until(lambda e: e["event"] == "epoch" and e["epoch"] == 2, str(recipe), "--runs", str(tmp_path / "cut"),
+                *flags)
+    cut = only_run(tmp_path / "cut")
+    stopped_at = json.loads((cut / "state.json").read_text())["epoch"]
+    assert 2 <= stopped_at < 5
+    resumed = train_cli("--resume", str(cut), *flags)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+
+    reference = only_run(tmp_path / "full")
+    expected, got = history_without_times(reference), history_without_times(cut)
+    assert [row["epoch"] for row in got] == [1, 2, 3, 4, 5]
+    assert got == expected  # losses, validation losses and learning rates, bit for bit
+    for name in ("last.keras", "best.keras"):
+        for a, b in zip(_weights(reference / "checkpoints" / name), _weights(cut / "checkpoints" / name),
+                        strict=True):
+            np.testing.assert_array_equal(a, b, err_msg=name)
