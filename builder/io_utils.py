@@ -85,6 +85,21 @@ def atomic_save_keras(model: Any, path: str | os.PathLike) -> Path:
     return atomic_write_with(target, lambda tmp: model.save(tmp), suffix=".keras")
 
 
+def replace_with_link(source: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """Make ``target`` a hard link to ``source`` (a copy where links are not supported), replacing it atomically."""
+    source, target = Path(source), Path(target)
+    tmp = target.with_name(f".{target.name}.link.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError:
+        import shutil
+
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+    return target
+
+
 def _jsonable(value: Any) -> Any:
     if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
         return value.item()

@@ -133,6 +133,7 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
     atomic_write_json(run.path / "origin.json", {"base_dir": str(recipe.base_dir)})
     atomic_write_json(run.path / "data_info.json", {k: v for k, v in info.items() if k != "split"})
     _write_model_summary(recipe, input_shape, n_classes, n_outputs, run.path)
+    _write_test_input(val_ds, run.path)  # before fit: a run whose training finished has every file it needs
 
     result = fit(model_factory, train_ds, val_ds, settings=settings, run=run, loss=loss, metrics=metrics,
                  events=events, resume=resume, extra_callbacks=_freeze_callbacks(recipe), runtime=runtime,
@@ -141,11 +142,26 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
                  batch_size=batch_size, patch_size=input_shape[:2])
     best = run.best_checkpoint if run.best_checkpoint.exists() else run.last_checkpoint
     model = load_keras_safely(best) if best.exists() else result.model
-    _write_test_input(val_ds, run.path)
     if events is not None:
         events(make_event("log", message=f"Best checkpoint: {best.name} (epoch {result.best_epoch})"))
     return Fitted(model=model, info=info, normalization=normalization, epochs_completed=result.epochs_completed,
                   n_classes=n_classes, history=result.history)
+
+
+def load_fitted(recipe: Recipe, run: Any, state: dict[str, Any]) -> Fitted:
+    """The :class:`Fitted` of a run whose training finished (to resume its evaluation, report or export)."""
+    import json
+
+    from builder.export.safe_import import load_keras_safely
+
+    best = run.best_checkpoint if run.best_checkpoint.is_file() else run.last_checkpoint
+    info_path, norm_path = run.path / "data_info.json", run.path / "normalization.json"
+    info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
+    normalization = json.loads(norm_path.read_text(encoding="utf-8")) if norm_path.is_file() else None
+    classes = info.get("classes") or None
+    n_classes = len(classes) if recipe.task == "classification" and classes else None
+    return Fitted(model=load_keras_safely(best), info=info, normalization=normalization,
+                  epochs_completed=int(state.get("epoch", 0)), n_classes=n_classes, history=run.read_history())
 
 
 def _pixel_class_weights(recipe: Recipe) -> list[float] | None:

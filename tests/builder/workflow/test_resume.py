@@ -8,7 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.builder.workflow.resume_helpers import history_without_times, only_run, train_cli, train_until
+from tests.builder.workflow.resume_helpers import (
+    events_of,
+    history_without_times,
+    only_run,
+    train_cli,
+    train_until,
+)
 from tests.builder.workflow.train_fixtures import tiny_recipe
 
 pytestmark = pytest.mark.slow
@@ -43,3 +49,28 @@ def test_killed_and_resumed_run_equals_uninterrupted_run(tmp_path: Path):
         for a, b in zip(_weights(reference / "checkpoints" / name), _weights(cut / "checkpoints" / name),
                         strict=True):
             np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_kill_during_evaluation_resumes_the_missing_stages(tmp_path: Path):
+    recipe = tiny_recipe(tmp_path, "segmentation", epochs=2)
+    text = recipe.read_text().replace("formats: []", "formats: [bundle]")
+    recipe.write_text(text)
+    train_until(lambda e: e["event"] == "log" and e["message"].startswith("Evaluating"), str(recipe),
+                "--runs", str(tmp_path / "runs"), "--no-report")
+    run = only_run(tmp_path / "runs")
+    assert json.loads((run / "state.json").read_text())["epoch"] == 2
+    assert not (run / "exports").exists()
+
+    resumed = train_cli("--resume", str(run), "--no-report")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    events = events_of(resumed)
+    assert not [e for e in events if e["event"] in ("epoch", "start")]  # training is not repeated
+    assert json.loads((run / "metrics.json").read_text())["task"] == "segmentation"
+    assert [e["kind"] for e in events if e["event"] == "artifact"] == ["export"]
+    assert list((run / "exports").glob("*.zip"))
+    assert json.loads((run / "stages.json").read_text())["finished"] == ["evaluate", "export"]
+
+    again = train_cli("--resume", str(run), "--no-report")
+    assert again.returncode == 2
+    assert "already finished: 2 of 2 epochs, then evaluate, export" in again.stderr
+    assert "start a new run" in again.stderr.lower() and "Traceback" not in again.stderr
