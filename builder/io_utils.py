@@ -49,6 +49,10 @@ def atomic_write_with(path: str | os.PathLike, writer: Callable[[Path], None], *
         _fsync_file(tmp)
         os.replace(tmp, target)
         _fsync_dir(target.parent)
+    except OSError as error:
+        if error.filename is None:  # e.g. "No space left on device" raised while zipping: name the file
+            error.filename = str(target)
+        raise
     finally:
         if tmp.exists():
             tmp.unlink()
