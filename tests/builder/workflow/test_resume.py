@@ -26,10 +26,13 @@ def _weights(checkpoint: Path) -> list[np.ndarray]:
     return keras.saving.load_model(checkpoint, compile=False).get_weights()
 
 
-def test_killed_and_resumed_run_equals_uninterrupted_run(tmp_path: Path):
+@pytest.mark.parametrize(("task", "extra"), [
+    ("instance_segmentation", {}),
+    ("image_to_image", {"self_supervised": True, "loss": "mse"}),  # blind-spot masks drawn in the pipeline
+], ids=["instances", "n2v"])
+def test_killed_and_resumed_run_equals_uninterrupted_run(tmp_path: Path, task: str, extra: dict):
     # 4 training images x 2 patches = 8 patches per generator pass; an epoch is 3 x 4 = 12 patches.
-    recipe = tiny_recipe(tmp_path, "instance_segmentation", epochs=5,
-                         extra_train={"steps_per_epoch": 3})
+    recipe = tiny_recipe(tmp_path, task, epochs=5, extra_train={"steps_per_epoch": 3, **extra})
     flags = ("--no-report", "--no-export")
     full = train_cli(str(recipe), "--runs", str(tmp_path / "full"), *flags)
     assert full.returncode == 0, full.stderr[-3000:]
