@@ -49,6 +49,10 @@ def atomic_write_with(path: str | os.PathLike, writer: Callable[[Path], None], *
         _fsync_file(tmp)
         os.replace(tmp, target)
         _fsync_dir(target.parent)
+    except OSError as error:
+        if error.filename is None:  # e.g. "No space left on device" raised while zipping: name the file
+            error.filename = str(target)
+        raise
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -83,6 +87,21 @@ def atomic_save_keras(model: Any, path: str | os.PathLike) -> Path:
         raise ValueError(f"Invalid value received for argument `path`. Expected a name ending in '.keras'. "
                          f"Received: path={str(path)!r}")
     return atomic_write_with(target, lambda tmp: model.save(tmp), suffix=".keras")
+
+
+def replace_with_link(source: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """Make ``target`` a hard link to ``source`` (a copy where links are not supported), replacing it atomically."""
+    source, target = Path(source), Path(target)
+    tmp = target.with_name(f".{target.name}.link.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError:
+        import shutil
+
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+    return target
 
 
 def _jsonable(value: Any) -> Any:

@@ -39,7 +39,8 @@ class BackboneParams(Section):
                              suggested=list(BACKBONES))
     from_: Annotated[str | None, Field(alias="from")] = field(
         None, common=True, widget="path", label="From shared model",
-        help="A colleague's shared model (Cellwright bundle .zip, bioimage.io .zip or .keras file; relative to "
+        help="A colleague's shared model (Cellwright bundle .zip, bioimage.io .zip, .keras file or a whole model "
+             "saved by Keras as .h5; relative to "
              "the recipe's folder) whose encoder, with its trained weights, starts this model. Replaces `name`.",
     )
     weights: str = field(
@@ -84,7 +85,7 @@ class BackboneParams(Section):
     @classmethod
     def _from(cls, value: str | None) -> str | None:
         if value is not None and not str(value).strip():
-            raise ValueError("Expected the path of a shared model (bundle .zip, bioimage.io .zip or .keras). "
+            raise ValueError("Expected the path of a shared model (bundle .zip, bioimage.io .zip, .keras or .h5). "
                              "Received: from=''")
         return value
 

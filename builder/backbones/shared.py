@@ -7,7 +7,8 @@ is reused. The taps are wrapped in a nested ``keras.Model`` named after the node
 :class:`~builder.backbones.shared_input.SharedBackboneInput` marker, so freeze policies work unchanged.
 
 Static facts (input channels, strides) come from the model's Keras configuration read with ``zipfile`` and
-``json`` only (bundle ``.zip`` -> ``model.keras`` -> ``config.json``, or a ``.keras`` file): no TensorFlow.
+``json`` only (bundle ``.zip`` -> ``model.keras`` -> ``config.json``, a ``.keras`` file, or the ``model_config``
+attribute of a legacy Keras ``.h5`` full model read with ``h5py``): no TensorFlow.
 Only when the configuration holds a layer whose effect on the image size cannot be read from its config
 (e.g. ``Resizing``), or for a bioimage.io package, is the model loaded with Keras to measure it.
 Nothing here imports TensorFlow at module import time.
@@ -68,7 +69,7 @@ def resolve_shared_path(value: str, base_dir: Path | str | None, where: str = "b
 
 # -- reading the configuration without TensorFlow --------------------------------------------------------------
 def _model_config(path: Path) -> dict[str, Any] | None:
-    """The ``config.json`` of a bundle (zip or folder) or a ``.keras`` file; None for other kinds."""
+    """The Keras configuration of a bundle (zip or folder), a ``.keras`` or ``.h5`` file; None for other kinds."""
     from builder.export.safe_import import check_zip_entries
 
     def from_keras(handle: Any, where: str) -> dict[str, Any]:
@@ -82,6 +83,10 @@ def _model_config(path: Path) -> dict[str, Any] | None:
             return from_keras(inner, str(inner)) if inner.is_file() else None
         if path.suffix == ".keras":
             return from_keras(path, str(path))
+        if path.suffix in (".h5", ".hdf5"):  # legacy Keras HDF5 full model: the config is an HDF5 attribute
+            from builder.export.safe_import import read_keras_config
+
+            return read_keras_config(path)
         with zipfile.ZipFile(path) as outer:
             check_zip_entries(outer, str(path))
             if "model.keras" not in outer.namelist():
@@ -90,7 +95,8 @@ def _model_config(path: Path) -> dict[str, Any] | None:
                 return from_keras(io.BytesIO(inner.read()), f"{path}:model.keras")
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError) as error:
         raise GraphError("backbone.from", f"Cannot read the shared model {path}: {error}",
-                         "Give a bundle .zip written by 'cellwright export' or a .keras file.") from error
+                         "Give a bundle .zip written by 'cellwright export', a .keras file, or a whole model "
+                         "saved by Keras as .h5.") from error
 
 
 def _pair(value: Any) -> int:

@@ -118,7 +118,7 @@ def make_training_datasets(
     target_fn: TargetFn | None = None,
     batch_size: int | None = None,
     dataset: Dataset | None = None,
-    start_epoch: int = 0,
+    start_sample: int = 0,
 ) -> tuple[Any, Any, dict[str, Any]]:
     """Build the training and validation ``tf.data.Dataset`` of a recipe.
 
@@ -134,8 +134,10 @@ def make_training_datasets(
         Defaults to ``train.batch_size`` (8 when that is ``'auto'``).
     dataset : Dataset, optional
         Already discovered samples.
-    start_epoch : int
-        First epoch number (when resuming, so patches and augmentation continue the same random streams).
+    start_sample : int
+        Training samples already drawn (when resuming: finished epochs x steps per epoch x batch size), so that
+        patches and augmentation continue the random streams exactly where the interrupted run stopped, even when
+        an epoch is not a whole number of passes over the training images.
 
     Returns
     -------
@@ -187,11 +189,11 @@ def make_training_datasets(
 
     if classification:
         train_images = [_fit(im, size) for im in train.images]
-        gen, n_per_epoch = _classification_generator(train_images, train.labels, seed, start_epoch)
+        gen, n_per_epoch = _classification_generator(train_images, train.labels, seed, start_sample)
         label_spec = tf.TensorSpec([], tf.int32)
     else:
         gen, n_per_epoch = _patch_generator(train, size, pre.patch.per_image, pre.patch.foreground_fraction,
-                                            seed, start_epoch, foreground=not pixel_target)
+                                            seed, start_sample, foreground=not pixel_target)
         k = train.targets[0].shape[-1]
         label_spec = tf.TensorSpec([size, size, k], tf.float32 if pixel_target else tf.int32)
     signature = (tf.TensorSpec([size, size, n_channels], tf.float32), label_spec, tf.TensorSpec([2], tf.int64))
@@ -251,37 +253,53 @@ def _fit(image: np.ndarray, size: int) -> np.ndarray:
         np.float32)
 
 
-def _classification_generator(images: list[np.ndarray], labels: list[int], seed: int, start_epoch: int):
-    state = {"epoch": start_epoch}
+def _resume_position(start_sample: int, n: int) -> dict[str, int]:
+    """Where the sample stream continues: generator pass ``start_sample // n``, skipping ``start_sample % n``."""
+    if start_sample < 0:
+        raise ValueError(f"Invalid value received for argument `start_sample`. Expected an integer >= 0. "
+                         f"Received: start_sample={start_sample}")
+    return {"pass": start_sample // max(n, 1), "skip": start_sample % max(n, 1)}
+
+
+def _classification_generator(images: list[np.ndarray], labels: list[int], seed: int, start_sample: int):
+    """One pass per call: every training image once, in an order drawn from ``(seed, pass)``."""
+    state = _resume_position(start_sample, len(images))
 
     def gen():
-        epoch = state["epoch"]
-        state["epoch"] += 1
+        epoch, skip = state["pass"], state["skip"]
+        state["pass"], state["skip"] = epoch + 1, 0
         rng = np.random.default_rng([seed, epoch])
         for i, j in enumerate(rng.permutation(len(images))):
-            yield images[j], np.int32(labels[j]), np.asarray([seed, epoch * 1_000_003 + i], np.int64)
+            if i >= skip:
+                yield images[j], np.int32(labels[j]), np.asarray([seed, epoch * 1_000_003 + i], np.int64)
 
     return gen, len(images)
 
 
 def _patch_generator(train: LoadedData, size: int, per_image: int, fg_fraction: float, seed: int,
-                     start_epoch: int, *, foreground: bool):
+                     start_sample: int, *, foreground: bool):
+    """One pass per call: ``per_image`` random patches of every training image, drawn from ``(seed, pass)``.
+
+    The stream depends only on the sample's global position, so a resumed run (``start_sample`` > 0) sees the
+    same patches as the uninterrupted one; skipped samples still draw their patch corners to keep ``rng`` in step.
+    """
     images = [pad_to(im, size) for im in train.images]
     targets = [pad_to(t, size, mode="constant" if foreground else "reflect") for t in train.targets]
     points = [foreground_points(t, seed=seed) if foreground and fg_fraction > 0 else None for t in targets]
-    state = {"epoch": start_epoch}
     n = len(images) * per_image
+    state = _resume_position(start_sample, n)
 
     def gen():
-        epoch = state["epoch"]
-        state["epoch"] += 1
+        epoch, skip = state["pass"], state["skip"]
+        state["pass"], state["skip"] = epoch + 1, 0
         rng = np.random.default_rng([seed, epoch])
         order = rng.permutation(n) % len(images)
         for i, j in enumerate(order):
             y, x = random_patch_corner(images[j].shape[:2], size, rng, points=points[j],
                                        foreground_fraction=fg_fraction)
-            yield (images[j][y:y + size, x:x + size], targets[j][y:y + size, x:x + size],
-                   np.asarray([seed, epoch * 1_000_003 + i], np.int64))
+            if i >= skip:
+                yield (images[j][y:y + size, x:x + size], targets[j][y:y + size, x:x + size],
+                       np.asarray([seed, epoch * 1_000_003 + i], np.int64))
 
     return gen, n
 

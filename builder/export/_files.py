@@ -5,10 +5,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+#: Prefix of the exporters' scratch folders in the system temporary folder; the creating process id follows.
+SCRATCH_PREFIX = "cellwright-export-"
+_SCRATCH = re.compile(rf"^{re.escape(SCRATCH_PREFIX)}(\d+)-")
 
 
 def sha256_file(path: Path) -> str:
@@ -40,10 +45,43 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def scratch_dir(prefix: str = "cellwright-export-") -> Iterator[Path]:
-    """Yield a temporary folder removed afterwards."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
+def scratch_dir(prefix: str = SCRATCH_PREFIX) -> Iterator[Path]:
+    """Yield a temporary folder ``<prefix><pid>-*`` removed afterwards.
+
+    Folders of earlier, killed exports (their process id no longer runs) are removed first.
+    """
+    clean_scratch_folders()
+    path = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
     try:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    import psutil
+
+    return pid == os.getpid() or psutil.pid_exists(pid)
+
+
+def clean_scratch_folders(temp_dir: str | Path | None = None) -> list[Path]:
+    """Delete ``cellwright-export-<pid>-*`` folders in the system temporary folder whose process is gone.
+
+    A killed export cannot remove its own scratch folder; the next export does.
+    """
+    folder = Path(temp_dir or tempfile.gettempdir())
+    removed = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return []
+    for entry in entries:
+        match = _SCRATCH.match(entry.name)
+        if match and entry.is_dir() and not _alive(int(match.group(1))) and _rmtree(entry):
+            removed.append(entry)
+    return removed
+
+
+def _rmtree(path: Path) -> bool:
+    shutil.rmtree(path, ignore_errors=True)
+    return not path.exists()

@@ -135,7 +135,8 @@ def verify_manifest(folder: Path, where: str | None = None) -> dict[str, str]:
     return expected
 
 
-def _read_keras_config(path: Path) -> Any:
+def read_keras_config(path: Path) -> Any:
+    """The model configuration of a ``.keras`` file (``config.json``) or an ``.h5`` full model, without Keras."""
     if path.suffix == ".keras":
         with zipfile.ZipFile(path) as archive:
             check_zip_entries(archive, str(path))
@@ -204,7 +205,7 @@ def load_keras_safely(path: Path) -> Any:
     if path.suffix not in (".keras", ".h5", ".hdf5"):
         raise ExportError(str(path), f"Expected a .keras or .h5 model file. Received: {path.name}",
                           "Export the model from Cellwright or Keras 3 with model.save('model.keras').")
-    scan_keras_config(_read_keras_config(path), str(path))
+    scan_keras_config(read_keras_config(path), str(path))
     _register_cellwright_layers()
     import keras
 

@@ -109,7 +109,9 @@ def make_n2v_map_fn(*, fraction: float = N2V_FRACTION, radius: int = N2V_RADIUS,
     """A TensorFlow function ``patch (Y, X, C) -> (manipulated, target (Y, X, 2C))`` for ``tf.data`` ``map``.
 
     Use it on single (unbatched) noisy patches: ``ds.map(make_n2v_map_fn(seed=42))``. Pure TensorFlow ops, so it
-    runs in the input pipeline without Python. With ``seed`` the sequence of masks is reproducible.
+    runs in the input pipeline without Python. With ``seed`` the sequence of masks is reproducible. Called as
+    ``fn(patch, index)`` (e.g. after ``ds.enumerate()``), the mask depends only on ``(seed, index)``: the same
+    patch position gets the same mask whatever came before (a resumed run, parallel ``map`` calls).
     """
     import tensorflow as tf
 
@@ -125,7 +127,16 @@ def make_n2v_map_fn(*, fraction: float = N2V_FRACTION, radius: int = N2V_RADIUS,
         n = tf.where((n < 0) | (n >= size), coord - offset, n)
         return tf.clip_by_value(n, 0, size - 1)
 
-    def n2v_map(patch):
+    def draws(h_w: Any, n: Any, index: Any) -> tuple[Any, Any]:
+        """Random keys for the pixels and neighbour choices: stateless from (seed, index) when index is given."""
+        if index is None or seed is None:
+            return gen.uniform([h_w]), gen.uniform([n], 0, side * side - 1, dtype=tf.int32)
+        pair = tf.stack([tf.constant(seed, tf.int64), tf.cast(index, tf.int64)])
+        first, second = tf.unstack(tf.random.experimental.stateless_split(pair, num=2))
+        return (tf.random.stateless_uniform([h_w], seed=first),
+                tf.random.stateless_uniform([n], seed=second, minval=0, maxval=side * side - 1, dtype=tf.int32))
+
+    def n2v_map(patch, index=None):
         x = tf.cast(patch, tf.float32)
         if x.shape.rank == 2:
             x = x[..., None]
@@ -133,10 +144,9 @@ def make_n2v_map_fn(*, fraction: float = N2V_FRACTION, radius: int = N2V_RADIUS,
         h, w, c = shape[0], shape[1], shape[2]
         n = tf.maximum(1, tf.cast(tf.round(fraction * tf.cast(h * w, tf.float32)), tf.int32))
         # distinct random pixels: the first n of a random permutation (via random keys)
-        keys = gen.uniform([h * w])
+        keys, k = draws(h * w, n, index)
         flat = tf.math.top_k(keys, k=n).indices
         ys, xs = flat // w, flat % w
-        k = gen.uniform([n], 0, side * side - 1, dtype=tf.int32)
         k = k + tf.cast(k >= (side * side) // 2, tf.int32)
         dy, dx = k // side - radius, k % side - radius
         ny, nx = _mirror(ys, dy, h), _mirror(xs, dx, w)

@@ -9,10 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import keras
@@ -20,7 +18,7 @@ import numpy as np
 
 from builder.errors import TrainingError
 from builder.events import EventSink, make_event
-from builder.io_utils import atomic_save_keras, atomic_write_json, atomic_write_text
+from builder.io_utils import atomic_save_keras, atomic_write_json, atomic_write_text, replace_with_link
 from builder.recipe.sections.train import Schedule
 from builder.training.run_folder import RunFolder
 from builder.training.schedules import PlateauState, learning_rate_at, monitor_mode
@@ -184,17 +182,20 @@ def _history_csv(history: list[dict[str, Any]]) -> str:
 
 
 class RunRecorder(keras.callbacks.Callback):
-    """Writes, at the end of each epoch: best.keras (on improvement), the epoch checkpoint, history CSV+JSON,
-    ``state.json`` and finally ``last.keras``; every file atomically.
+    """Writes, at the end of each epoch: a best candidate (``best-epoch-NNNN.keras``, on improvement), the epoch
+    checkpoint, history CSV+JSON, then ``state.json``, and finally ``last.keras`` and ``best.keras``; every file
+    atomically.
 
-    ``state.json`` names the checkpoint it belongs to (``checkpoints/epoch-NNNN.keras``); ``last.keras`` is a
-    hard link to (or copy of) that file, made after the state is written. A run killed at any moment therefore
-    has a state.json that matches a complete checkpoint and loses at most the epoch in progress.
+    ``state.json`` is written after the files it names (``checkpoint`` and ``best_checkpoint``); ``last.keras`` and
+    ``best.keras`` are hard links to (or copies of) those files, made after it. A run killed at any moment
+    therefore has a state.json that matches complete checkpoints and loses at most the epoch in progress; the next
+    start (:func:`builder.training.leftovers.clean_run_folder`) re-points the links and removes what no state names.
     """
 
     def __init__(self, run: RunFolder, *, monitor: str, total_epochs: int, checkpoint_every: int = 1,
                  history: list[dict[str, Any]] | None = None, best: float | None = None, best_epoch: int | None = None,
-                 state_parts: dict[str, Callable[[], Any]] | None = None, static_state: dict[str, Any] | None = None,
+                 best_file: str | None = None, state_parts: dict[str, Callable[[], Any]] | None = None,
+                 static_state: dict[str, Any] | None = None,
                  write_files: bool = True) -> None:
         super().__init__()
         self.run = run
@@ -203,6 +204,7 @@ class RunRecorder(keras.callbacks.Callback):
         self.checkpoint_every = max(int(checkpoint_every), 1)
         self.history = list(history or [])
         self.best, self.best_epoch = best, best_epoch
+        self.best_file = best_file
         self.state_parts = state_parts or {}
         self.static_state = static_state or {}
         self.write_files = write_files
@@ -225,8 +227,9 @@ class RunRecorder(keras.callbacks.Callback):
             self.best is None or (value < self.best if self.mode == "min" else value > self.best))
         if improved:
             self.best, self.best_epoch = value, epoch + 1
-            if self.write_files:
-                atomic_save_keras(self.model, self.run.best_checkpoint)
+            if self.write_files:  # a candidate: best.keras points at it once state.json names it
+                self.best_file = f"best-epoch-{epoch + 1:04d}.keras"
+                atomic_save_keras(self.model, self.run.checkpoints_dir / self.best_file)
         done = epoch + 1
         if done % self.checkpoint_every == 0 or done == self.total_epochs:
             self.save(done)
@@ -254,6 +257,7 @@ class RunRecorder(keras.callbacks.Callback):
             "mode": self.mode,
             "best": self.best,
             "best_epoch": self.best_epoch,
+            "best_checkpoint": self.best_file,
             "optimizer_step": int(np.asarray(keras.ops.convert_to_numpy(self.model.optimizer.iterations))),
             "learning_rate": current_learning_rate(self.model),
             "stop_training": bool(self.model.stop_training),
@@ -261,23 +265,14 @@ class RunRecorder(keras.callbacks.Callback):
             **self.static_state,
             **{key: part() for key, part in self.state_parts.items()},
         }
-        atomic_write_json(self.run.state_path, state)
-        _replace_with_link(checkpoint, self.run.last_checkpoint)
-        for old in self.run.checkpoints_dir.glob("epoch-*.keras"):
-            if old.name != name:
-                old.unlink(missing_ok=True)
-
-
-def _replace_with_link(source: Path, target: Path) -> None:
-    tmp = target.with_name(f".{target.name}.link.tmp")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(source, tmp)
-    except OSError:
-        import shutil
-
-        shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
+        atomic_write_json(self.run.state_path, state)  # the commit point: the files above are complete
+        replace_with_link(checkpoint, self.run.last_checkpoint)
+        if self.best_file:
+            replace_with_link(self.run.checkpoints_dir / self.best_file, self.run.best_checkpoint)
+        for pattern in ("epoch-*.keras", "best-epoch-*.keras"):
+            for old in self.run.checkpoints_dir.glob(pattern):
+                if old.name not in (name, self.best_file):
+                    old.unlink(missing_ok=True)
 
 
 class EventEmitter(keras.callbacks.Callback):

@@ -16,6 +16,7 @@ from typing import Any
 from builder.errors import CellwrightError, TrainingError
 from builder.events import EventSink, make_event
 from builder.recipe.sections.train import TrainSection
+from builder.training.disk_full import is_disk_full
 from builder.training.run_folder import RunFolder
 from builder.training.schedules import PlateauState
 from builder.training.strategy import Runtime, setup_runtime
@@ -51,8 +52,12 @@ def events_to_run_folder(run: RunFolder, sink: EventSink | None = None, *, write
 
     def tee(event: dict[str, Any]) -> None:
         if write:
-            with open(run.events_path, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps(event, default=_jsonable) + "\n")
+            try:
+                with open(run.events_path, "a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(event, default=_jsonable) + "\n")
+            except OSError as error:  # a full disk must not hide the event (e.g. the error saying so)
+                if not is_disk_full(error):
+                    raise
         if sink is not None:
             sink(event)
 
@@ -163,6 +168,7 @@ def fit(
     import keras
 
     from builder.training import callbacks as cb
+    from builder.training.disk_full import translate_disk_full
     from builder.training.oom import translate_oom
     from builder.training.optimizers import make_optimizer
 
@@ -207,8 +213,10 @@ def fit(
     recorder = cb.RunRecorder(
         run, monitor=monitor, total_epochs=settings.epochs, checkpoint_every=settings.checkpoint_every,
         history=history, best=(state or {}).get("best"), best_epoch=(state or {}).get("best_epoch"),
+        best_file=(state or {}).get("best_checkpoint"),
         state_parts={"schedule": scheduler.state, "early_stopping": stopper.state},
-        static_state={"seed": settings.seed, "steps_per_epoch": steps_per_epoch, "runtime": runtime.describe()},
+        static_state={"seed": settings.seed, "steps_per_epoch": steps_per_epoch, "batch_size": batch_size,
+                      "runtime": runtime.describe()},
         write_files=runtime.is_chief)
     emitter = cb.EventEmitter(sink, total_epochs=settings.epochs, initial_epoch=initial_epoch)
     callbacks = [scheduler, cb.NonFiniteLossGuard(), stopper, recorder, emitter, *extra_callbacks]
@@ -217,7 +225,8 @@ def fit(
                     resumed=bool(state), steps_per_epoch=steps_per_epoch, monitor=monitor,
                     parameters=int(model.count_params()), **runtime.describe()))
     try:
-        with translate_oom(batch_size=batch_size, patch_size=patch_size, device=runtime.device):
+        with translate_oom(batch_size=batch_size, patch_size=patch_size, device=runtime.device), \
+                translate_disk_full(run):
             model.fit(train_ds, validation_data=val_ds, epochs=settings.epochs, initial_epoch=initial_epoch,
                       steps_per_epoch=steps_per_epoch, validation_steps=validation_steps, callbacks=callbacks,
                       class_weight=class_weight, shuffle=False, verbose=0)

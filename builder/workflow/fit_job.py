@@ -37,14 +37,19 @@ def _target_fn(recipe: Recipe, variant: str | None) -> Any:
     return get_task(recipe.task).target_fn(variant)
 
 
-def _n2v(ds: Any, batch_size: int, seed: int, *, validation: bool) -> Any:
-    """Blind-spot masking on unbatched noisy patches (input changed, target = original + mask)."""
+def _n2v(ds: Any, batch_size: int, seed: int, *, validation: bool, start_sample: int = 0) -> Any:
+    """Blind-spot masking on unbatched noisy patches (input changed, target = original + mask).
+
+    Each patch's mask is drawn from ``(seed, position)``; ``start_sample`` is the position of the first patch
+    (a resumed run), so masks continue exactly and validation masks are the same every epoch.
+    """
     import tensorflow as tf
 
     from builder.tasks.image_to_image import make_n2v_map_fn
 
     masker = make_n2v_map_fn(seed=seed + (1 if validation else 0))
-    ds = ds.unbatch().map(lambda x, y: masker(x), num_parallel_calls=None if validation else tf.data.AUTOTUNE)
+    ds = ds.unbatch().enumerate(start=0 if validation else start_sample)
+    ds = ds.map(lambda i, xy: masker(xy[0], i), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
@@ -88,13 +93,16 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
     runtime = setup_runtime(settings)
     task = get_task(recipe.task)
     variant = task.variant(recipe)
-    start_epoch = int(run.read_state().get("epoch", 0)) if resume else 0
+    state = run.read_state() if resume else {}
+    start_epoch = int(state.get("epoch", 0))
 
     batch_size = settings.batch_size if isinstance(settings.batch_size, int) else 8
+    batch_size = int(state.get("batch_size") or batch_size)  # a resumed 'auto' run keeps the size it chose
+    start_sample = start_epoch * int(state.get("steps_per_epoch") or 0) * batch_size
 
     def datasets(size: int) -> tuple[Any, Any, dict[str, Any]]:
         return make_training_datasets(recipe, recipe.base_dir, target_fn=_target_fn(recipe, variant),
-                                      batch_size=size, dataset=dataset, start_epoch=start_epoch)
+                                      batch_size=size, dataset=dataset, start_sample=start_sample)
 
     train_ds, val_ds, info = datasets(batch_size)
     n_classes, n_outputs = task.model_outputs(recipe, dataset, info)
@@ -113,11 +121,11 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
     loss = task.make_loss(settings.loss, variant=variant, n_classes=n_classes,
                           label_smoothing=settings.label_smoothing,
                           class_weights=None if task.uses_labels else _pixel_class_weights(recipe))
-    if settings.batch_size == "auto":
+    if settings.batch_size == "auto" and not state.get("batch_size"):
         batch_size = _auto_batch_size(model_factory, train_ds, loss, info, events)
         train_ds, val_ds, info = datasets(batch_size)
     if settings.self_supervised:
-        train_ds = _n2v(train_ds, batch_size, info["seed"], validation=False)
+        train_ds = _n2v(train_ds, batch_size, info["seed"], validation=False, start_sample=start_sample)
         val_ds = _n2v(val_ds, batch_size, info["seed"], validation=True) if val_ds is not None else None
 
     metrics = task.training_metrics()
@@ -130,6 +138,7 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
     atomic_write_json(run.path / "origin.json", {"base_dir": str(recipe.base_dir)})
     atomic_write_json(run.path / "data_info.json", {k: v for k, v in info.items() if k != "split"})
     _write_model_summary(recipe, input_shape, n_classes, n_outputs, run.path)
+    _write_test_input(val_ds, run.path)  # before fit: a run whose training finished has every file it needs
 
     result = fit(model_factory, train_ds, val_ds, settings=settings, run=run, loss=loss, metrics=metrics,
                  events=events, resume=resume, extra_callbacks=_freeze_callbacks(recipe), runtime=runtime,
@@ -138,11 +147,26 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
                  batch_size=batch_size, patch_size=input_shape[:2])
     best = run.best_checkpoint if run.best_checkpoint.exists() else run.last_checkpoint
     model = load_keras_safely(best) if best.exists() else result.model
-    _write_test_input(val_ds, run.path)
     if events is not None:
         events(make_event("log", message=f"Best checkpoint: {best.name} (epoch {result.best_epoch})"))
     return Fitted(model=model, info=info, normalization=normalization, epochs_completed=result.epochs_completed,
                   n_classes=n_classes, history=result.history)
+
+
+def load_fitted(recipe: Recipe, run: Any, state: dict[str, Any]) -> Fitted:
+    """The :class:`Fitted` of a run whose training finished (to resume its evaluation, report or export)."""
+    import json
+
+    from builder.export.safe_import import load_keras_safely
+
+    best = run.best_checkpoint if run.best_checkpoint.is_file() else run.last_checkpoint
+    info_path, norm_path = run.path / "data_info.json", run.path / "normalization.json"
+    info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
+    normalization = json.loads(norm_path.read_text(encoding="utf-8")) if norm_path.is_file() else None
+    classes = info.get("classes") or None
+    n_classes = len(classes) if recipe.task == "classification" and classes else None
+    return Fitted(model=load_keras_safely(best), info=info, normalization=normalization,
+                  epochs_completed=int(state.get("epoch", 0)), n_classes=n_classes, history=run.read_history())
 
 
 def _pixel_class_weights(recipe: Recipe) -> list[float] | None:

@@ -7,14 +7,16 @@ at any point leaves everything done so far, and ``--resume`` continues from the 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from builder.errors import DataError, Problem
+from builder.errors import DataError, Problem, TrainingError
 from builder.events import EventSink, make_event
 from builder.io_utils import atomic_write_json
 from builder.recipe import Recipe, load_recipe
+from builder.workflow.stages import finished_stages, mark_finished, training_finished
 
 #: Largest number of validation/test images kept as arrays for the report.
 MAX_EVALUATION_IMAGES = 50
@@ -109,13 +111,29 @@ def train_recipe(
     """
     from builder.data.layouts import discover
     from builder.tasks.registry import get_task
+    from builder.training.leftovers import clean_run_folder
     from builder.training.run_folder import create_run_folder, open_run_folder
 
+    state = None
     if resume is not None:
         run = open_run_folder(resume)
         recipe = _resumed_recipe(run.path)
+        state = run.read_state() if run.state_path.is_file() else None
+        clean_run_folder(run.path, state)
     elif not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
+    wanted = [name for name, on in (("evaluate", evaluate), ("report", report and recipe.report.enabled),
+                                    ("export", export and bool(recipe.export.formats))) if on]
+    fit_done = training_finished(state, recipe.train.epochs)
+    pending = [name for name in wanted if name not in finished_stages(run.path)] if fit_done else wanted
+    if fit_done and not pending:
+        raise TrainingError(
+            where=str(run.path),
+            what=f"This run already finished: {state['epoch']} of {recipe.train.epochs} epochs"
+            + (" (stopped early)" if state.get("stop_training") else "")
+            + (", then " + ", ".join(wanted) if wanted else "") + ". There is nothing left to resume.",
+            fix="Start a new run with 'cellwright train RECIPE', or increase train.epochs in the run's "
+            "recipe.yaml to train longer.")
     task = get_task(recipe.task)
     task.check_trainable()
     dataset = discover(recipe, recipe.base_dir)
@@ -125,16 +143,25 @@ def train_recipe(
         _emit(events, "log", message=f"Run folder: {run.path}")
     check_data_or_refuse(recipe, dataset, run.path, events)
 
-    from builder.workflow.fit_job import fit_recipe
+    from builder.workflow.fit_job import fit_recipe, load_fitted
 
-    fitted = fit_recipe(recipe, dataset, run, events=events, resume=resume is not None)
+    if fit_done:
+        _emit(events, "log", message=f"Training had finished; resuming with: {', '.join(pending)}")
+        fitted = load_fitted(recipe, run, state)
+    else:
+        fitted = fit_recipe(recipe, dataset, run, events=events, resume=resume is not None)
     outcome = TrainOutcome(run_dir=run.path, epochs_completed=fitted.epochs_completed)
-    if evaluate:
+    if "evaluate" in pending:
         outcome.metrics = _evaluate(recipe, dataset, run.path, fitted, events)
-    if report and recipe.report.enabled:
+        mark_finished(run.path, "evaluate")
+    elif run.metrics_path.is_file():
+        outcome.metrics = json.loads(run.metrics_path.read_text(encoding="utf-8"))
+    if "report" in pending:
         outcome.reports = _report(recipe, run.path, events)
-    if export and recipe.export.formats:
+        mark_finished(run.path, "report")
+    if "export" in pending:
         outcome.exports = _export(recipe, run.path, fitted, events)
+        mark_finished(run.path, "export")
     _emit(events, "done", stage="job", run=str(run.path), metrics=outcome.metrics.get("headline"),
           reports=[str(p) for p in outcome.reports], exports=outcome.exports)
     return outcome
@@ -145,8 +172,6 @@ def _resumed_recipe(run_dir: Path) -> Recipe:
     recipe = load_recipe(run_dir / "recipe.yaml")
     origin = run_dir / "origin.json"
     if origin.exists():
-        import json
-
         base = Path(json.loads(origin.read_text())["base_dir"])
         recipe._source_path = base / "recipe.yaml"
     return recipe

@@ -53,7 +53,10 @@ def test_checkpoints_best_and_last_are_written_and_loadable(straight) -> None:
     result, _ = straight
     run = result.run
     assert result.epochs_completed == 4
-    assert sorted(p.name for p in run.checkpoints_dir.iterdir()) == ["best.keras", "epoch-0004.keras", "last.keras"]
+    best_file = f"best-epoch-{result.best_epoch:04d}.keras"
+    assert sorted(p.name for p in run.checkpoints_dir.iterdir()) == sorted(
+        {"best.keras", best_file, "epoch-0004.keras", "last.keras"})
+    assert (run.checkpoints_dir / "best.keras").samefile(run.checkpoints_dir / best_file)
     last = keras.models.load_model(run.last_checkpoint)
     for a, b in zip(weights(last), weights(result.model), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -68,6 +71,7 @@ def test_checkpoints_best_and_last_are_written_and_loadable(straight) -> None:
     assert len(run.history_csv.read_text().splitlines()) == 5
     state = json.loads(run.state_path.read_text())
     assert state["epoch"] == 4 and state["optimizer_step"] == 16 and state["checkpoint"] == "epoch-0004.keras"
+    assert state["best_checkpoint"] == best_file and state["best_epoch"] == result.best_epoch
     assert not list(run.path.rglob("*.tmp"))
 
 
@@ -165,3 +169,40 @@ def test_early_stopping_and_plateau_state_are_saved(tmp_path: Path) -> None:
     assert state["epoch"] == result.epochs_completed and state["stop_training"]
     assert state["early_stopping"]["stopped_epoch"] == result.epochs_completed
     assert state["schedule"]["plateau"]["learning_rate"] < 1e-9
+
+
+def test_kill_while_writing_a_checkpoint_leaves_a_consistent_run(tmp_path: Path, straight) -> None:
+    """SIGKILL inside the epoch checkpoint's save, after the epoch's new best was written: the next start removes
+    the half-written file and the unconfirmed best, best.keras stays the one state.json names, resume is exact."""
+    import keras
+
+    from builder.training.leftovers import clean_run_folder
+
+    straight, _ = straight
+    val = [row["val_loss"] for row in straight.history]
+    # The first epoch after the first that improved on all before it: it writes best-epoch-E, then epoch-E.
+    epoch = next(e for e in range(2, 5) if val[e - 1] < min(val[:e - 1]))
+    saves_before = sum(1 + (e == 1 or val[e - 1] < min(val[:e - 1])) for e in range(1, epoch))
+    run = create_run_folder(tmp_path / "runs", "killed-in-save", environment=False)
+    proc = subprocess.run([sys.executable, str(HELPERS), "kill-in-save", str(run.path), str(saves_before + 2)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    state = json.loads(run.state_path.read_text())
+    assert state["epoch"] == epoch - 1 and state["best_epoch"] < epoch
+    leftovers = list(run.checkpoints_dir.glob(f".epoch-{epoch:04d}.keras.*.tmp.keras"))
+    unconfirmed = run.checkpoints_dir / f"best-epoch-{epoch:04d}.keras"
+    assert len(leftovers) == 1 and unconfirmed.is_file()
+    assert run.best_checkpoint.samefile(run.checkpoints_dir / state["best_checkpoint"])  # state written last
+
+    removed = clean_run_folder(run.path, state)
+    assert set(removed) == {leftovers[0], unconfirmed}
+    assert not [p for p in run.path.rglob(".*") if p.is_file()]
+    x, y = arrays()
+    resumed = fit(tiny_model, make_epoch_fn(x, y), val_dataset(x, y), settings=settings(),
+                  run=open_run_folder(run.path), loss=LOSS, metrics=["accuracy"], resume=True)
+    for a, b in zip(weights(resumed.model), weights(straight.model), strict=True):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(weights(keras.models.load_model(run.best_checkpoint)),
+                    weights(keras.models.load_model(straight.run.best_checkpoint)), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert json.loads(run.state_path.read_text())["best_epoch"] == straight.best_epoch

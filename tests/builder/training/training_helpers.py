@@ -1,6 +1,7 @@
 """Tiny models and data for the training-engine tests; also run as a script by the subprocess tests.
 
     python training_helpers.py kill RUN_DIR KILL_AFTER_EPOCH   # trains, SIGKILLs itself after that epoch
+    python training_helpers.py kill-in-save RUN_DIR N          # SIGKILLs itself while writing its N-th .keras file
     python training_helpers.py worker OUT_DIR                   # one multi-worker process (TF_CONFIG is set)
 """
 
@@ -86,6 +87,29 @@ def _kill(run_dir: str, kill_after: int) -> None:
         loss=LOSS, metrics=["accuracy"], extra_callbacks=[KillAfter()])
 
 
+def _kill_in_save(run_dir: str, save_number: int) -> None:
+    """Train ``tiny_model`` and SIGKILL the process while Keras writes the N-th ``.keras`` file (this process
+    only: Keras' Dense layer kills it when asked for its variables the N-th time)."""
+    import keras
+
+    from builder.training.engine import fit
+    from builder.training.run_folder import RunFolder
+
+    saves = {"count": 0}
+    save_dense = keras.layers.Dense.save_own_variables
+
+    def save_then_die(layer: Any, store: Any) -> None:
+        saves["count"] += 1
+        if saves["count"] == save_number:
+            os.kill(os.getpid(), signal.SIGKILL)  # the .keras file is half written
+        save_dense(layer, store)
+
+    keras.layers.Dense.save_own_variables = save_then_die
+    x, y = arrays()
+    fit(tiny_model, make_epoch_fn(x, y), val_dataset(x, y), settings=settings(), run=RunFolder(Path(run_dir)),
+        loss=LOSS, metrics=["accuracy"])
+
+
 def _worker(out_dir: str) -> None:
     from builder.training.engine import fit
     from builder.training.run_folder import create_run_folder
@@ -109,6 +133,8 @@ def _worker(out_dir: str) -> None:
 if __name__ == "__main__":
     if sys.argv[1] == "kill":
         _kill(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "kill-in-save":
+        _kill_in_save(sys.argv[2], int(sys.argv[3]))
     elif sys.argv[1] == "worker":
         _worker(sys.argv[2])
     else:

@@ -1,0 +1,45 @@
+"""Which stages of ``cellwright train`` a run folder has finished (``stages.json``), so ``--resume`` does the rest.
+
+Training itself is finished when ``state.json`` says so (all epochs, or stopped early); evaluation, report and
+export are recorded here once each has completed. A run killed during evaluation is resumed by evaluating again,
+not refused.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from builder.io_utils import atomic_write_json
+
+#: The stages after training, in the order ``cellwright train`` runs them.
+AFTER_TRAINING = ("evaluate", "report", "export")
+
+
+def stages_path(run_dir: str | Path) -> Path:
+    return Path(run_dir) / "stages.json"
+
+
+def finished_stages(run_dir: str | Path) -> list[str]:
+    """Stages recorded as finished in ``run_dir/stages.json`` (empty when the file is absent or unreadable)."""
+    path = stages_path(run_dir)
+    try:
+        return list(json.loads(path.read_text(encoding="utf-8")).get("finished", []))
+    except (OSError, ValueError, AttributeError):
+        return []
+
+
+def mark_finished(run_dir: str | Path, stage: str) -> None:
+    """Record ``stage`` as finished (atomically; earlier stages are kept)."""
+    done = finished_stages(run_dir)
+    if stage not in done:
+        done.append(stage)
+    atomic_write_json(stages_path(run_dir), {"finished": done})
+
+
+def training_finished(state: dict[str, Any] | None, epochs: int) -> bool:
+    """True when ``state.json`` says the fit loop ended: ``epochs`` (the recipe's) done, or stopped early."""
+    if not state:
+        return False
+    return int(state.get("epoch", 0)) >= int(epochs) or bool(state.get("stop_training"))
