@@ -202,6 +202,24 @@ def postprocess_instances(pred: Any, target: str = "three_class", **params: Any)
     return POSTPROCESS[target](pred, **params)
 
 
+#: Sizes tried for ``min_size``, as fractions of the median true object area of the validation images.
+MIN_SIZE_FRACTIONS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
+
+
+def min_size_candidates(labels: Sequence[Any], start: int) -> list[int]:
+    """``start`` first, then fractions of the median object area (pixels) of ``labels``."""
+    areas = np.concatenate([np.bincount(np.asarray(lab, np.int64).ravel())[1:] for lab in labels]) \
+        if labels else np.zeros(0)
+    areas = areas[areas > 0]
+    median = float(np.median(areas)) if areas.size else 0.0
+    out = [int(start)]
+    for fraction in MIN_SIZE_FRACTIONS:
+        size = int(round(fraction * median))
+        if size not in out:
+            out.append(size)
+    return out
+
+
 def tune_postprocess(
     predictions: Sequence[Any],
     labels: Sequence[Any],
@@ -211,10 +229,13 @@ def tune_postprocess(
     grid: dict[str, Sequence[float]] | None = None,
     min_size: int = 10,
     iou_thresholds: Sequence[float] = (0.5, 0.6, 0.7, 0.8, 0.9),
+    tune_min_size: bool = True,
 ) -> dict[str, Any]:
-    """Choose ``threshold`` and ``seed_threshold`` that score best on validation images.
+    """Choose ``threshold``, ``seed_threshold`` and ``min_size`` that score best on validation images.
 
-    Every pair on ``grid`` (plus ``start``) is tried; the score is the DSB average precision averaged over
+    Every threshold pair on ``grid`` (plus ``start``) is tried with ``min_size``; then, with the best pair,
+    ``min_size`` values from :func:`min_size_candidates` (fractions of the median true object area, so small
+    fragments go and small real objects stay). The score is the DSB average precision averaged over
     ``iou_thresholds`` (counts pooled over images). The starting point is kept when nothing beats it.
 
     Parameters
@@ -222,20 +243,23 @@ def tune_postprocess(
     predictions : list of (Y, X, 3) or (Y, X, 2) arrays
         Network outputs for the validation images.
     labels : list of (Y, X) arrays
-        True instance labels of the same images.
+        True instance labels of the same images (on the network's pixel grid).
     target : {"three_class", "distance"}
     start : dict, optional
         The current ``threshold``/``seed_threshold`` (e.g. from the recipe).
     grid : dict, optional
         Values to try per parameter; default :data:`DEFAULT_GRID`.
     min_size : int
+        Starting smallest object size in pixels.
     iou_thresholds : sequence of float
+    tune_min_size : bool
+        Also tune ``min_size`` (second stage).
 
     Returns
     -------
     dict
         ``threshold``, ``seed_threshold``, ``min_size``, ``score`` (best), ``start_score`` (None without
-        ``start``) and ``tried`` (list of {threshold, seed_threshold, score}).
+        ``start``) and ``tried`` (list of {threshold, seed_threshold, min_size, score}).
     """
     from builder.tasks.metrics.instances import instance_metrics
 
@@ -244,20 +268,29 @@ def tune_postprocess(
         raise DataError("post-processing tuning", f"{len(predictions)} predictions and {len(labels)} label images.",
                         "Tune on at least one validation image with its mask.")
     grid = {**DEFAULT_GRID, **(grid or {})}
-    candidates = list(itertools.product(grid["threshold"], grid["seed_threshold"]))
+    candidates = [(float(t), float(s), int(min_size)) for t, s in itertools.product(grid["threshold"],
+                                                                                      grid["seed_threshold"])]
     if start is not None:
-        candidates.insert(0, (float(start["threshold"]), float(start["seed_threshold"])))
-    tried = []
-    for thr, seed in candidates:
-        pred_labels = [postprocess_instances(p, target, threshold=thr, seed_threshold=seed, min_size=min_size)
+        candidates.insert(0, (float(start["threshold"]), float(start["seed_threshold"]), int(min_size)))
+    tried: list[dict[str, Any]] = []
+
+    def score(thr: float, seed: float, size: int) -> None:
+        pred_labels = [postprocess_instances(p, target, threshold=thr, seed_threshold=seed, min_size=size)
                        for p in predictions]
-        score = instance_metrics(labels, pred_labels, iou_thresholds)["ap_mean"]
-        tried.append({"threshold": float(thr), "seed_threshold": float(seed), "score": float(score)})
+        value = instance_metrics(labels, pred_labels, iou_thresholds)["ap_mean"]
+        tried.append({"threshold": thr, "seed_threshold": seed, "min_size": size, "score": float(value)})
+
+    for candidate in candidates:
+        score(*candidate)
     best = max(tried, key=lambda r: r["score"])  # first of equal scores wins, so the start is kept on ties
+    if tune_min_size:
+        for size in min_size_candidates(labels, int(min_size))[1:]:
+            score(best["threshold"], best["seed_threshold"], size)
+        best = max(tried, key=lambda r: r["score"])
     return {
         "threshold": best["threshold"],
         "seed_threshold": best["seed_threshold"],
-        "min_size": int(min_size),
+        "min_size": int(best["min_size"]),
         "score": best["score"],
         "start_score": tried[0]["score"] if start is not None else None,
         "tried": tried,

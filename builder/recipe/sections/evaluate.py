@@ -14,7 +14,9 @@ class PostProcess(Section):
 
     threshold: float = field(0.5, help="Foreground probability threshold.", ge=0.0, le=1.0, common=True)
     seed_threshold: float = field(0.5, help="Interior probability that marks a cell seed (watershed).", ge=0.0, le=1.0)
-    min_size: int = field(10, help="Objects smaller than this are removed.", ge=0, le=1_000_000, unit="px")
+    min_size: int = field(10, help="Objects smaller than this many pixels (of the network's grid, i.e. after "
+                          "preprocess.resample_to) are removed; tuned on the validation images with the thresholds.",
+                          ge=0, le=1_000_000, unit="px")
     tune: bool = field(True, help="Tune the thresholds on the validation images after training.", common=True)
 
 

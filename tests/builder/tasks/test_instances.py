@@ -7,6 +7,7 @@ from builder.tasks.instances import (
     distance_targets,
     instances_from_distance,
     instances_from_three_class,
+    min_size_candidates,
     three_class_target,
     tune_postprocess,
 )
@@ -89,4 +90,24 @@ def test_tuning_beats_a_bad_start(touching_disks):
     assert result["start_score"] < result["score"]
     assert result["score"] == max(r["score"] for r in result["tried"])
     assert (result["threshold"], result["seed_threshold"]) != (0.7, 0.3)
-    assert len(result["tried"]) == 1 + 6 * 7
+    assert len(result["tried"]) == 1 + 6 * 7 + len(min_size_candidates(labels, 5)) - 1
+
+
+def test_tuning_raises_min_size_to_drop_fragments(touching_disks):
+    labels = [touching_disks(gap=g) for g in (14, 16)]
+    preds = []
+    for i, lab in enumerate(labels):
+        fragments = lab.copy()
+        rng = np.random.default_rng(i)
+        for y, x in rng.integers(2, lab.shape[0] - 4, size=(12, 2)):
+            if not lab[y - 1:y + 3, x - 1:x + 3].any():
+                fragments[y:y + 2, x:x + 2] = 99  # 4-px specks of false interior
+        prob = _soft_three_class(lab, noise=0.0, seed=i)
+        prob[fragments == 99] = (0.0, 0.0, 1.0)
+        preds.append(prob)
+    start = {"threshold": 0.5, "seed_threshold": 0.5}
+    kept = tune_postprocess(preds, labels, start=start, min_size=0, tune_min_size=False)
+    tuned = tune_postprocess(preds, labels, start=start, min_size=0)
+    assert tuned["min_size"] > 4 and tuned["score"] > kept["score"]
+    median = np.median(np.concatenate([np.bincount(lab.ravel())[1:] for lab in labels]))
+    assert max(min_size_candidates(labels, 0)) == round(0.5 * median)  # small real objects are never removed
