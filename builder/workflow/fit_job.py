@@ -164,7 +164,9 @@ def load_fitted(recipe: Recipe, run: Any, state: dict[str, Any]) -> Fitted:
     info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
     normalization = json.loads(norm_path.read_text(encoding="utf-8")) if norm_path.is_file() else None
     classes = info.get("classes") or None
-    n_classes = len(classes) if recipe.task == "classification" and classes else None
+    from builder.tasks import get_task
+
+    n_classes = len(classes) if get_task(recipe.task).uses_labels and classes else None
     return Fitted(model=load_keras_safely(best), info=info, normalization=normalization,
                   epochs_completed=int(state.get("epoch", 0)), n_classes=n_classes, history=run.read_history())
 
