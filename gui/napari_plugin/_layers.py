@@ -129,7 +129,10 @@ def prediction_layers(files: Sequence[str | Path], source_name: str) -> list[Lay
         path = Path(file)
         if path.suffix.lower() not in (".tif", ".tiff"):
             continue
-        array = tifffile.imread(path)
+        with tifffile.TiffFile(path) as tif:
+            array, axes = tif.series[0].asarray(), tif.series[0].axes
+        if "C" in axes and array.ndim == len(axes):  # probability maps are saved channel-first (ImageJ)
+            array = np.moveaxis(array, axes.index("C"), -1)
         kind = path.stem.rsplit("_", 1)[-1]
         layers.append(array_layer(array, f"{source_name} {kind}", visible=kind != "prob"))
     return layers
