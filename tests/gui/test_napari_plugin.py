@@ -142,6 +142,16 @@ def test_reader_writes_true_and_predicted_class_on_classification_images(viewer,
     assert "true: dim  predicted: bright" in list(points.text.values)
 
 
+def test_reader_and_widget_load_without_tensorflow(segmentation_run):
+    run, _ = segmentation_run
+    code = ("import sys; from gui.napari_plugin._widget import PredictWidget; "
+            "from gui.napari_plugin._reader import read_run_folder; layers = read_run_folder(sys.argv[1]); "
+            "print(len(layers), sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", code, str(run)], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0 and done.stdout.split("\n")[-2] == "3 []", done.stdout + done.stderr
+
+
 def test_reader_declines_what_is_not_a_run_folder(tmp_path, segmentation_run):
     run, _ = segmentation_run
     assert get_reader(str(run)) is not None
