@@ -59,6 +59,7 @@ class PredictWidget(QWidget):
         bundle_button = QPushButton("Bundle…", clicked=self._browse_file)
         folder_button = QPushButton("Run folder…", clicked=self._browse_folder)
         self.layer_box = QComboBox()
+        self.channels_edit = QLineEdit(placeholderText="all (or e.g. green, or 0, 2)")
         self.run_button = QPushButton("Run", clicked=self.start)
         self.cancel_button = QPushButton("Cancel", clicked=self.cancel, enabled=False)
         self.progress = QProgressBar(textVisible=True)
@@ -79,6 +80,8 @@ class PredictWidget(QWidget):
         layout.addLayout(model_row)
         layout.addWidget(QLabel("Image layer"))
         layout.addWidget(self.layer_box)
+        layout.addWidget(QLabel("Channels to use"))
+        layout.addWidget(self.channels_edit)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
@@ -147,8 +150,9 @@ class PredictWidget(QWidget):
         self._say("Starting Cellwright (loading the model can take a minute)…")
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
+        channels = [f"--channel={c.strip()}" for c in self.channels_edit.text().split(",") if c.strip()]
         self.worker.start(cellwright_argv("predict", model, str(image_path), "--out", str(self.folder / "out"),
-                                          "--events", "--json"))
+                                          *channels, "--events", "--json"))
         return True
 
     def cancel(self) -> None:
@@ -176,6 +180,11 @@ class PredictWidget(QWidget):
             self.progress.setValue(0)
             self._say("Cancelled.")
             return
+        skipped = result.get("skipped") if isinstance(result, dict) else None
+        if skipped:
+            self.progress.setValue(0)
+            self._say("\n".join(self._skipped_text(entry) for entry in skipped))
+            return
         if code != 0 or not isinstance(result, dict) or "files" not in result:
             errors = list(self.worker.errors)
             if isinstance(result, dict) and isinstance(result.get("error"), dict):
@@ -185,6 +194,12 @@ class PredictWidget(QWidget):
             return
         self.progress.setValue(1)
         self._add_results(result["files"])
+
+    def _skipped_text(self, entry: dict[str, Any]) -> str:
+        """Why the worker skipped the image, with the fix in this panel's words."""
+        fix = str(entry.get("fix") or "").replace("with --channel", "in 'Channels to use'").replace(
+            "add --channel", "type in 'Channels to use'").replace("--channel ", "")
+        return f"{self.source_name} {entry.get('what', 'could not be predicted.')}" + (f"\nFix: {fix}" if fix else "")
 
     def _add_results(self, files: list[str]) -> None:
         for data, meta, kind in prediction_layers(files, self.source_name):

@@ -192,8 +192,23 @@ def test_a_worker_error_is_a_message_not_a_traceback(qtbot, viewer, bundle):
     widget = _predict(qtbot, viewer, bundle, viewer.layers["colour"])
     qtbot.waitUntil(lambda: not widget.running(), timeout=240_000)
     text = widget.message.text()
-    assert "has 3 channel(s), but the model takes 1" in text and "Fix:" in text and "Traceback" not in text
+    assert text.startswith("colour is an RGB colour image (3 channels) but the model takes 1 channel."), text
+    assert "Fix: Pick the stained channel in 'Channels to use'" in text and "Traceback" not in text
     assert [layer.name for layer in viewer.layers] == ["colour"]
+
+
+@pytest.mark.slow
+def test_the_channel_box_picks_one_channel_of_a_colour_layer(qtbot, viewer, bundle):
+    labels = disk_labels()
+    rgb = np.stack([disk_image(labels) // 10, disk_image(labels), disk_image(labels) // 10], axis=-1)
+    viewer.add_image(rgb, name="colour", rgb=True)
+    widget = PredictWidget(viewer)
+    qtbot.addWidget(widget)
+    widget.model_edit.setText(str(bundle))
+    widget.channels_edit.setText("green")
+    assert widget.start(), widget.message.text()
+    qtbot.waitUntil(lambda: not widget.running(), timeout=240_000)
+    np.testing.assert_array_equal(viewer.layers["colour mask"].data, (labels > 0).astype(np.int32))
 
 
 @pytest.mark.slow
