@@ -48,11 +48,21 @@ def _napari_can_draw() -> bool:
 CAN_DRAW = _napari_can_draw()
 
 
+def _napari_fixtures(config: pytest.Config) -> None:
+    """Load napari's pytest plugin (``make_napari_viewer``), which pyproject's ``-p no:napari`` keeps out of the
+    other tests: it imports napari and its Qt parts for every test of a session."""
+    from napari.utils import _testsupport
+
+    if not config.pluginmanager.is_registered(_testsupport):
+        config.pluginmanager.register(_testsupport, "napari-testsupport")
+
+
 @pytest.fixture
 def viewer(request, npe2pm, qtbot):
     """A napari viewer with only this plugin registered (from ``napari.yaml``)."""
     with npe2pm.tmp_plugin(manifest=str(MANIFEST)):
         if CAN_DRAW:
+            _napari_fixtures(request.config)
             yield request.getfixturevalue("make_napari_viewer")()
         else:
             from napari.components import ViewerModel
