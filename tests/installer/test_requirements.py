@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from installer.requirements import install_requirements, split_requirement, wheel_requirements
 
