@@ -78,7 +78,7 @@ class MainWindow(QMainWindow):
         self.start_page.new_requested.connect(self.new_recipe)
         self.start_page.open_requested.connect(lambda path: self.open_recipe(path or None))
         self.training.run_finished.connect(lambda _run: self.results.refresh())
-        self.start_page.demo_requested.connect(self.try_demo)
+        self.start_page.demo_requested.connect(lambda: self.try_demo())
         self._demo_recipe: Path | None = None
         self.training.run_finished.connect(self._demo_finished)
         self.doc.dirty_changed.connect(lambda _d: self._update_title())
@@ -162,11 +162,13 @@ class MainWindow(QMainWindow):
         self.doc.reset(data)
         self.show_page(1)
 
-    def try_demo(self) -> bool:
-        """Open the demo recipe (the nuclei example on demo data, written to ~/.cellwright/demo-runs) and train it."""
+    def try_demo(self, tiny: bool = False) -> bool:
+        """Open the demo recipe (the nuclei example on demo data, written to ~/.cellwright/demo-runs) and train it;
+        when it finishes the results page shows its report. ``tiny``: the seconds-long variant of ``cellwright demo
+        --tiny``."""
         from builder.workflow.demo_run import demo_runs_dir, write_demo_recipe
 
-        path = write_demo_recipe(demo_runs_dir())
+        path = write_demo_recipe(demo_runs_dir(), tiny=tiny)
         if not self.open_recipe(str(path)):
             return False
         self._demo_recipe = path

@@ -207,24 +207,38 @@ def install(args: argparse.Namespace) -> int:
             steps.say("  skipped (--no-launcher)")
         else:
             launcher = shortcuts.make_launcher(system, venv, steps)
-            if launcher is not None and str(launcher) not in record.launchers:
-                record.launchers.append(str(launcher))
+            if launcher is not None:
+                if str(launcher) not in record.launchers:
+                    record.launchers.append(str(launcher))
+                record.save()  # recorded before it is checked, so --uninstall removes it even if the check fails
+                shortcuts.validate_launcher(launcher, steps)
         record.python = platform.python_version()
         record.source = str(from_dir or SOURCE)
         record.stamp("upgrade" if upgrading else "install")
         record.save()
-    except InstallError as error:
-        print(f"\nFAILED at {error.step}.\n  Cause: {error.cause}\n  Fix:   {error.fix}", file=sys.stderr)
-        if steps.log_path:
-            print(f"  Details: {steps.log_path}", file=sys.stderr)
-        steps.close()
-        return 1
+    except (InstallError, OSError, ValueError) as error:
+        return report_failure(error, steps)
     steps.close()
     print(f"\nCellwright is {'upgraded' if upgrading else 'installed'} in {prefix}.")
     print(f"Try it on demo data:  {shortcuts.start_line(venv, system, 'demo')}")
     print("Start the app with:")
     print(f"  {shortcuts.start_line(venv, system)}")
     return 0
+
+
+def report_failure(error: Exception, steps: Steps) -> int:
+    """Print which step failed, the cause and the fix (the log keeps the details); return the exit code 1."""
+    if not isinstance(error, InstallError):  # an unforeseen problem: still name the step, keep the traceback in the log
+        import traceback
+
+        steps.log(traceback.format_exc())
+        cause = f"{type(error).__name__}: {error}"
+        error = steps.fail(cause, "Run the installer again; if it fails the same way, report it with the log file.")
+    print(f"\nFAILED at {error.step}.\n  Cause: {error.cause}\n  Fix:   {error.fix}", file=sys.stderr)
+    if steps.log_path:
+        print(f"  Details: {steps.log_path}", file=sys.stderr)
+    steps.close()
+    return 1
 
 
 def download_only(args: argparse.Namespace) -> int:
@@ -286,18 +300,14 @@ def download_only(args: argparse.Namespace) -> int:
             steps.say("  none asked for (add --weights mobilenet_v2,... to include backbone weights)")
         offline.OfflineFolder(target, python_version, choice.package, wheel.name, names,
                               time.strftime("%Y-%m-%d %H:%M:%S")).save(dest)
-    except InstallError as error:
-        print(f"\nFAILED at {error.step}.\n  Cause: {error.cause}\n  Fix:   {error.fix}", file=sys.stderr)
-        if steps.log_path:
-            print(f"  Details: {steps.log_path}", file=sys.stderr)
-        steps.close()
-        return 1
+    except (InstallError, OSError, ValueError) as error:
+        return report_failure(error, steps)
     steps.close()
     size = sum(p.stat().st_size for p in dest.rglob("*") if p.is_file()) / 1e9
     print(f"\nCollected {len(list(dest.glob('*.whl')))} wheels ({size:.2f} GB) in {dest}.")
     print("Copy this folder to the offline computer and run there:")
     print(f"  {'installer/install.ps1 -From' if target.startswith('windows') else 'bash installer/install.sh --from'}"
-          f" {dest.name}")
+          f" {dest}")
     return 0
 
 

@@ -45,12 +45,17 @@ def linux_launcher(venv: Path, steps: Steps) -> Path:
     """Write the desktop entry with the installed ``cellwright gui --install-launcher`` (gui/launcher.py)."""
     out = steps.run([venv / "bin" / "cellwright", "gui", "--install-launcher", "--force", "--json"],
                     "Check that $XDG_DATA_HOME (or ~/.local/share/applications) is writable.")
-    path = Path(json.loads(out.strip().splitlines()[-1])["path"])
+    path = Path(json.loads(out)["path"])
+    steps.say(f"  wrote {path}")
+    return path
+
+
+def validate_launcher(path: Path, steps: Steps) -> None:
+    """Check a Linux desktop entry with ``desktop-file-validate`` where it is installed."""
     validator = shutil.which("desktop-file-validate")
-    if validator:
+    if validator and path.suffix == ".desktop":
         steps.run([validator, path], "The launcher file is malformed: please report this as a bug.")
         steps.say(f"  desktop-file-validate: {path.name} is valid")
-    return path
 
 
 def macos_app(venv: Path, home: Path) -> Path:
