@@ -103,6 +103,9 @@ def install(args: argparse.Namespace) -> int:
         source_note = f"the offline folder {from_dir}" if from_dir else f"the source folder {SOURCE}"
         steps.say(f"  installing from {source_note}")
         prefix = Path(args.prefix).expanduser().resolve()
+        if prefix.is_relative_to(SOURCE) and (SOURCE / "pyproject.toml").is_file():
+            raise steps.fail(f"the install folder {prefix} is inside the source folder {SOURCE}.",
+                             f"Leave --prefix out (default {default_prefix()}) or choose a folder outside the source.")
         offline_info = None
         if from_dir:
             offline_info = offline.load_offline(from_dir)
@@ -161,6 +164,8 @@ def install(args: argparse.Namespace) -> int:
         else:
             with tempfile.TemporaryDirectory(prefix="cellwright-wheel-") as temp:
                 built = build_wheel(pip, Path(temp), steps)
+                for old in (prefix / "logs").glob("cellwright-*.whl"):
+                    old.unlink()
                 wheel = prefix / "logs" / built.name  # kept beside the logs until the next install
                 shutil.copy2(built, wheel)
             reqs = requirements.install_requirements(requirements.wheel_requirements(wheel), choice.package,

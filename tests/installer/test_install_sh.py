@@ -62,3 +62,9 @@ def test_from_a_folder_for_another_system(tmp_path):
 def test_uninstall_where_nothing_was_installed(tmp_path):
     done = _run("--uninstall", "--prefix", str(tmp_path), "--python", sys.executable)
     assert done.returncode == 1 and "no Cellwright installation" in done.stderr and list(tmp_path.iterdir()) == []
+
+
+def test_a_prefix_inside_the_source_folder_is_refused(tmp_path):
+    done = _run("--prefix", str(ROOT / "runs" / "install-here"), "--python", sys.executable)
+    assert done.returncode == 1 and "is inside the source folder" in done.stderr and "Leave --prefix out" in done.stderr
+    assert not (ROOT / "runs" / "install-here").exists()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +9,6 @@ import yaml
 
 from builder.cli.main import main
 from builder.workflow.demo_run import demo_recipe, example_path, write_demo_recipe
-
-ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_demo_recipe_is_the_example_or_a_tiny_variant(tmp_path, monkeypatch):
@@ -36,11 +31,10 @@ def test_demo_refuses_zero_epochs(tmp_path, monkeypatch, capsys):
 
 
 @pytest.mark.slow
-def test_tiny_demo_writes_the_report(tmp_path):
-    env = {**os.environ, "CELLWRIGHT_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "builder.cli.main", "demo", "--tiny", "--no-open"],
-                          capture_output=True, text=True, env=env, timeout=600, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    report = Path(done.stdout.split("Report: ")[1].split("\n")[0])
+def test_tiny_demo_writes_the_report(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CELLWRIGHT_HOME", str(tmp_path))
+    assert main(["demo", "--tiny", "--no-open"]) == 0
+    out = capsys.readouterr().out
+    report = Path(out.split("Report: ")[1].split("\n")[0])
     assert report.name == "report.html" and report.parent.parent == tmp_path / "demo-runs"
     assert "demo-nuclei-instances" in report.read_text(encoding="utf-8")
