@@ -80,6 +80,7 @@ def test_offline_install_demo_app_upgrade_uninstall(wheelhouse, tmp_path):
     (home / ".local" / "share" / "applications").mkdir(parents=True)
     (home / ".local" / "share" / "applications" / "other.desktop").write_text("[Desktop Entry]\n")
     env = _env(home)
+    home_at_start = _files(home)
 
     done, seconds = _install(["--from", str(wheelhouse), "--prefix", str(prefix)], env)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
@@ -131,3 +132,8 @@ def test_offline_install_demo_app_upgrade_uninstall(wheelhouse, tmp_path):
     assert _files(prefix) == {"my-runs", "my-runs/note.txt"}
     assert _files(home) == home_before - {".local/share/applications/cellwright.desktop"}
     assert (home / "mine" / "recipe.yaml").is_file() and report.is_file()
+    # Left in the home folder, by design: the demo's data and runs (~/.cellwright), Keras' settings and weights
+    # cache (~/.keras) and matplotlib's font cache; nothing else.
+    left = {f for f in _files(home) - home_at_start if not f.startswith((".cellwright", ".keras", ".cache/matplotlib",
+                                                                         ".config/matplotlib", ".cache", ".config"))}
+    assert left == set()
