@@ -36,14 +36,14 @@ def desktop_entry(command: list[str], icon: str) -> str:
     return "\n".join([
         "[Desktop Entry]",
         "Type=Application",
-        "Version=1.5",
+        "Version=1.4",  # 1.5 adds nothing used here and older desktop-file-validate rejects it
         "Name=Cellwright",
         "GenericName=Deep-learning models for cell images",
         "Comment=Build, train, evaluate and share models for cell images without writing code",
         f"Exec={exec_line}",
         f"Icon={icon}",
         "Terminal=false",
-        "Categories=Science;Biology;Education;",
+        "Categories=Science;Biology;",  # one main category, so the menu lists it once
         "Keywords=microscopy;segmentation;deep learning;cells;",
         "MimeType=application/x-yaml;",
         "StartupNotify=true",

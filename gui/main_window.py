@@ -78,6 +78,9 @@ class MainWindow(QMainWindow):
         self.start_page.new_requested.connect(self.new_recipe)
         self.start_page.open_requested.connect(lambda path: self.open_recipe(path or None))
         self.training.run_finished.connect(lambda _run: self.results.refresh())
+        self.start_page.demo_requested.connect(lambda: self.try_demo())
+        self._demo_recipe: Path | None = None
+        self.training.run_finished.connect(self._demo_finished)
         self.doc.dirty_changed.connect(lambda _d: self._update_title())
         self.doc.path_changed.connect(lambda _p: self._update_title())
         self.doc.problems_changed.connect(self._show_problem_count)
@@ -158,6 +161,30 @@ class MainWindow(QMainWindow):
             data = wizard.recipe()
         self.doc.reset(data)
         self.show_page(1)
+
+    def try_demo(self, tiny: bool = False) -> bool:
+        """Open the demo recipe (the nuclei example on demo data, written to ~/.cellwright/demo-runs) and train it;
+        when it finishes the results page shows its report. ``tiny``: the seconds-long variant of ``cellwright demo
+        --tiny``."""
+        from builder.workflow.demo_run import demo_runs_dir, write_demo_recipe
+
+        path = write_demo_recipe(demo_runs_dir(), tiny=tiny)
+        if not self.open_recipe(str(path)):
+            return False
+        self._demo_recipe = path
+        self.show_page(PAGES.index("Training"))
+        return self.training.start()
+
+    def _demo_finished(self, run_dir: str) -> None:
+        """When the demo run ends, show its results and report."""
+        if self._demo_recipe is None or self.doc.path != self._demo_recipe:
+            return
+        self._demo_recipe = None
+        self.show_page(PAGES.index("Results"))
+        runs = self.results.runs
+        for row in range(runs.count()):
+            if runs.item(row).text() == Path(run_dir).name:
+                runs.setCurrentRow(row)
 
     def open_recipe(self, path: str | None) -> bool:
         if not self.maybe_save():

@@ -26,7 +26,7 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USER_ERROR, EXIT_BUG = 0, 1, 2, 3
 
 #: Order in which commands are listed in --help (others follow alphabetically).
 _ORDER = [
-    "new", "validate", "explain", "schema", "doctor", "blocks", "templates", "build", "expand", "weights",
+    "new", "validate", "explain", "schema", "doctor", "demo", "blocks", "templates", "build", "expand", "weights",
     "demo-data", "check", "preview-augment", "train", "evaluate", "predict", "report", "compare", "export",
     "import", "bench", "gui",
 ]

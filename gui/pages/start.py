@@ -52,6 +52,7 @@ class StartPage(QWidget):
 
     new_requested = Signal(str)  # task
     open_requested = Signal(str)  # path ("" = ask)
+    demo_requested = Signal()  # "Try it on demo data"
 
     def __init__(self, recent: list[str], parent=None) -> None:
         super().__init__(parent)
@@ -71,6 +72,10 @@ class StartPage(QWidget):
         open_button = QPushButton("Open a recipe…")
         open_button.setToolTip("Open a recipe file (Ctrl+O)")
         open_button.clicked.connect(lambda: self.open_requested.emit(""))
+        self.demo_button = QPushButton("Try it on demo data")
+        self.demo_button.setToolTip("Train the nuclei example on built-in demo images (a few minutes) and show "
+                                    "its report; nothing of yours is needed")
+        self.demo_button.clicked.connect(self.demo_requested.emit)
         self.recent = QListWidget()
         self.recent.addItems(recent)
         self.recent.itemActivated.connect(lambda item: self.open_requested.emit(item.text()))
@@ -98,6 +103,7 @@ class StartPage(QWidget):
         layout.addLayout(grid)
         row = QHBoxLayout()
         row.addWidget(open_button)
+        row.addWidget(self.demo_button)
         row.addStretch(1)
         layout.addLayout(row)
         layout.addLayout(lists, 1)

@@ -68,3 +68,19 @@ def test_packaged_launcher_and_icon():
     assert "Exec=cellwright gui %f" in body
     svg = ET.parse(ICON).getroot()
     assert svg.tag.endswith("svg") and svg.get("viewBox") == "0 0 64 64"
+
+
+def test_desktop_file_validate_accepts_the_entry_and_the_packaged_file(tmp_path):
+    import shutil
+    import subprocess
+
+    import pytest
+
+    validator = shutil.which("desktop-file-validate")
+    if validator is None:
+        pytest.skip("desktop-file-validate is not installed (Debian: desktop-file-utils)")
+    written = tmp_path / "cellwright.desktop"
+    written.write_text(desktop_entry(["/opt/cell wright/bin/cellwright"], str(ICON)), encoding="utf-8")
+    for path in (written, ROOT / "installer" / "cellwright.desktop"):
+        done = subprocess.run([validator, str(path)], capture_output=True, text=True, check=False)
+        assert done.returncode == 0 and done.stdout + done.stderr == "", done.stdout + done.stderr
