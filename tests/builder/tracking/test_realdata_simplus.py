@@ -16,9 +16,8 @@ from builder.tracking.reference import write_reference
 pytestmark = pytest.mark.realdata
 
 
-@pytest.fixture(scope="module")
-def simplus(request):
-    realdata = request.getfixturevalue("realdata")
+@pytest.fixture
+def simplus(realdata):
     from builder.data.ctc import read_ctc_sequence
 
     return held_out(read_ctc_sequence(realdata / "ctc_Fluo-N2DH-SIM+_01"), 45)
