@@ -156,21 +156,34 @@ class Tracking(InstanceSegmentation):
         return None
 
     def write_summary(self, out_dir: Any, rows: list, objects: list) -> list:
-        from builder.data.readers import read_image
-        from builder.data.writers import write_rows_csv
-        from builder.tracking.ctc_files import write_ctc_result
+        """Objects table, then per time-lapse: linking, CTC result files and the tracks table.
 
+        Rows of one multi-page file form one sequence (``tracks/<name>/`` when there are several); separate
+        frame files given together form one sequence in file order.
+        """
         written = super().write_summary(out_dir, rows, objects)
-        label_files = [next(Path(p) for p in row.get("outputs", []) if str(p).endswith("_labels.tif"))
-                       for row in rows if any(str(p).endswith("_labels.tif") for p in row.get("outputs", []))]
-        if not label_files:
-            return written
-        labels = [read_image(p).array[..., 0].astype(np.int32) for p in label_files]
-        images = [read_image(row["file"]).array for row in rows]
-        lineage, masks = track_frames(labels, images)
-        written += write_ctc_result(Path(out_dir) / "tracks", masks, lineage.tracks)
-        written.append(write_rows_csv(Path(out_dir) / "tracks.csv", tracks_table(masks, lineage, images)))
+        sequences: dict[str, list[dict]] = {}
+        for row in rows:
+            if any(str(p).endswith("_labels.tif") for p in row.get("outputs", [])):
+                sequences.setdefault(str(row.get("sequence", "")), []).append(row)
+        for name, seq_rows in sequences.items():
+            folder = Path(out_dir) if len(sequences) == 1 else Path(out_dir) / name
+            written += _write_tracks(folder, seq_rows)
         return written
+
+    def report_figures(self, run: Any) -> list[tuple[str, bytes | None, str]]:
+        from builder.tracking.figures import lineage_tree, track_overlays
+
+        tracks = (run.metrics or {}).get("tracks") or []
+        first = next((t.get("sequence") for t in tracks), None)
+        tree = lineage_tree([t for t in tracks if t.get("sequence") == first])
+        frames = sorted(run.evaluation, key=lambda s: s.name)
+        overlays = track_overlays([s.arrays["image"] for s in frames], [s.arrays["prediction"] for s in frames]
+                                  ) if frames else None
+        return [("Lineage", tree, "Tracks found in the test frames (frames counted from the start of the "
+                 "sequence): each line is one cell, a fork is a division (the mother ends, two daughters begin)."),
+                ("Tracks over time", overlays, "Test frames with each cell outlined in the colour of its track, "
+                 "its track number, and its path over the previous five frames.")]
 
     def methods_task(self, run: Any) -> str:
         return "tracking of cells through time-lapses (per-frame instance segmentation followed by linking)"
@@ -182,6 +195,26 @@ class Tracking(InstanceSegmentation):
                 "gaps of up to two frames and detection of divisions; tracking was scored with the Cell "
                 "Tracking Challenge measures (TRA, DET, SEG, LNK; Matula et al. 2015) on the last frames of each "
                 "sequence, which were not used for training.").strip()
+
+
+def _write_tracks(folder: Path, rows: list[dict[str, Any]]) -> list[Path]:
+    """Link the frames of one sequence (their ``_labels.tif`` files) and write ``tracks/`` and ``tracks.csv``."""
+    from builder.data.readers import read_image
+    from builder.data.writers import write_rows_csv
+    from builder.tracking.ctc_files import write_ctc_result
+
+    labels, images, cache = [], [], {}
+    for row in rows:
+        path = next(Path(p) for p in row["outputs"] if str(p).endswith("_labels.tif"))
+        labels.append(read_image(path).array[..., 0].astype(np.int32))
+        if row["file"] not in cache:
+            cache[row["file"]] = read_image(row["file"]).array
+        raw = cache[row["file"]]
+        images.append(raw[row["frame"]] if row.get("frame") is not None else raw)
+    lineage, masks = track_frames(labels, images)
+    written = write_ctc_result(folder / "tracks", masks, lineage.tracks)
+    written.append(write_rows_csv(folder / "tracks.csv", tracks_table(masks, lineage, images)))
+    return written
 
 
 def _mean_scores(per_sequence: list[dict[str, Any]]) -> dict[str, Any]:
