@@ -42,28 +42,27 @@ def frame_objects(labels: np.ndarray, image: np.ndarray | None = None) -> FrameO
     lab = np.asarray(labels)
     if lab.ndim != 2:
         raise ValueError(f"`labels` must be one (Y, X) label image. Received: shape={lab.shape}")
-    flat = lab.ravel().astype(np.int64, copy=False)
-    present = np.flatnonzero(np.bincount(flat))
-    present = present[present > 0]
+    flat = lab.ravel()
+    where = np.flatnonzero(flat)  # only object pixels are visited (fast on large, sparse frames)
+    values = flat[where].astype(np.int64, copy=False)
+    present = np.unique(values)
     if len(present) == 0:
         empty = np.zeros(0)
         return FrameObjects(present.astype(np.int64), np.zeros((0, 2)), empty, empty)
-    index = np.zeros(int(flat.max()) + 1, np.int64)
-    index[present] = np.arange(1, len(present) + 1)
-    compact = index[flat]
-    n = len(present) + 1
+    compact = np.searchsorted(present, values)
+    n = len(present)
     area = np.bincount(compact, minlength=n).astype(np.float64)
-    yy, xx = np.indices(lab.shape)
-    cy = np.bincount(compact, weights=yy.ravel(), minlength=n) / np.maximum(area, 1)
-    cx = np.bincount(compact, weights=xx.ravel(), minlength=n) / np.maximum(area, 1)
+    width = lab.shape[1]
+    cy = np.bincount(compact, weights=(where // width).astype(np.float64), minlength=n) / area
+    cx = np.bincount(compact, weights=(where % width).astype(np.float64), minlength=n) / area
     if image is not None:
-        img = np.asarray(image, np.float64)
+        img = np.asarray(image)
         if img.ndim == 3:
             img = img.mean(axis=-1)
-        inten = np.bincount(compact, weights=img.ravel(), minlength=n) / np.maximum(area, 1)
+        inten = np.bincount(compact, weights=img.ravel()[where].astype(np.float64), minlength=n) / area
     else:
         inten = np.zeros(n)
-    return FrameObjects(present.astype(np.int64), np.stack([cy[1:], cx[1:]], axis=1), area[1:], inten[1:])
+    return FrameObjects(present.astype(np.int64), np.stack([cy, cx], axis=1), area, inten)
 
 
 def overlap_matrix(a: np.ndarray, b: np.ndarray, objects_a: FrameObjects, objects_b: FrameObjects) -> np.ndarray:
@@ -71,13 +70,13 @@ def overlap_matrix(a: np.ndarray, b: np.ndarray, objects_a: FrameObjects, object
     out = np.zeros((len(objects_a), len(objects_b)))
     if not len(objects_a) or not len(objects_b):
         return out
-    a = np.asarray(a).ravel().astype(np.int64, copy=False)
-    b = np.asarray(b).ravel().astype(np.int64, copy=False)
-    both = (a > 0) & (b > 0)
-    if not both.any():
+    a, b = np.asarray(a).ravel(), np.asarray(b).ravel()
+    both = np.flatnonzero(a)
+    both = both[b[both] > 0]
+    if not len(both):
         return out
-    ia = np.searchsorted(objects_a.labels, a[both])
-    ib = np.searchsorted(objects_b.labels, b[both])
+    ia = np.searchsorted(objects_a.labels, a[both].astype(np.int64))
+    ib = np.searchsorted(objects_b.labels, b[both].astype(np.int64))
     inter = np.bincount(ia * len(objects_b) + ib, minlength=out.size).reshape(out.shape).astype(np.float64)
     union = objects_a.areas[:, None] + objects_b.areas[None, :] - inter
     return np.where(inter > 0, inter / np.maximum(union, 1), 0.0)
