@@ -49,7 +49,18 @@ def _reference(samples: Sequence[Any]) -> tuple[list[Any], dict[int, np.ndarray]
     return crop_tracks(rows, start, stop), seg, start
 
 
-def track_frames(labels: Sequence[np.ndarray], images: Sequence[np.ndarray] | None = None) -> tuple[Any, np.ndarray]:
+def link_settings(recipe: Any | None) -> Any:
+    """:class:`~builder.tracking.linker.LinkSettings` from the recipe's ``evaluate.tracking`` (defaults: None)."""
+    from builder.tracking.linker import LinkSettings
+
+    if recipe is None:
+        return LinkSettings()
+    cfg = recipe.evaluate.tracking
+    return LinkSettings(max_gap=cfg.max_gap, divisions=cfg.divisions, radius=cfg.search_radius)
+
+
+def track_frames(labels: Sequence[np.ndarray], images: Sequence[np.ndarray] | None = None,
+                 settings: Any = None) -> tuple[Any, np.ndarray]:
     """Link per-frame instance labels; returns (lineage, (T, Y, X) uint16 masks labelled by track)."""
     from builder.tracking.lineage import lineage_from_graph
     from builder.tracking.linker import track
@@ -57,7 +68,7 @@ def track_frames(labels: Sequence[np.ndarray], images: Sequence[np.ndarray] | No
     stack = np.stack([np.asarray(x) for x in labels])
     frames = None if images is None else np.stack([np.asarray(x, np.float32).mean(axis=-1) if np.ndim(x) == 3
                                                    else np.asarray(x, np.float32) for x in images])
-    lineage = lineage_from_graph(track(stack, frames))
+    lineage = lineage_from_graph(track(stack, frames, settings))
     return lineage, lineage.relabel(stack)
 
 
@@ -126,7 +137,8 @@ class Tracking(InstanceSegmentation):
         for name, idx in sorted(by_sequence.items()):
             idx = sorted(idx, key=lambda i: _frame_number(loaded.samples[i].image_path))
             rows, seg, first = _reference([loaded.samples[i] for i in idx])
-            lineage, masks = track_frames([preds[i] for i in idx], [loaded.images[i] for i in idx])
+            lineage, masks = track_frames([preds[i] for i in idx], [loaded.images[i] for i in idx],
+                                          link_settings(ctx.recipe))
             scores = ctc_scores(np.stack([truths[i] for i in idx]), rows, masks, lineage.tracks, seg)
             scores["divisions_true"] = sum(1 for p in {r.parent for r in rows if r.parent}
                                            if sum(r.parent == p for r in rows) > 1)
