@@ -59,8 +59,39 @@ def link_settings(recipe: Any | None) -> Any:
     return LinkSettings(max_gap=cfg.max_gap, divisions=cfg.divisions, radius=cfg.search_radius)
 
 
+#: Most training frames the learned link scorer is trained on (the last ones before the test frames).
+SCORER_FRAMES = 30
+
+
+def learned_scorer(samples: Sequence[Any]) -> Any:
+    """A link scorer trained on the TRA markers of the frames before the first of ``samples`` (test frames)."""
+    from builder.data.ctc import read_man_track
+    from builder.data.readers import read_image
+    from builder.tracking.learned import scorer_from_tracks
+    from builder.tracking.lineage import TrackRow
+    from builder.tracking.reference import crop_tracks
+
+    start = _frame_number(samples[0].image_path)
+    tra_dir, frame_dir = Path(samples[0].mask_path).parent, Path(samples[0].image_path).parent
+    numbers = [n for n in range(max(0, start - SCORER_FRAMES), start)]
+    masks, images = [], []
+    for n in numbers:
+        marker = next((tra_dir / f"man_track{n:0{w}d}.tif" for w in (3, 4) if (tra_dir / f"man_track{n:0{w}d}.tif")
+                       .is_file()), None)
+        frame = next((frame_dir / f"t{n:0{w}d}.tif" for w in (3, 4) if (frame_dir / f"t{n:0{w}d}.tif").is_file()),
+                     None)
+        if marker is None or frame is None:
+            return None
+        masks.append(read_image(marker).array[..., 0].astype(np.int32))
+        images.append(read_image(frame).array.astype(np.float32).mean(axis=-1))
+    if len(masks) < 2:
+        return None
+    rows = [TrackRow(t.label, t.begin, t.end, t.parent) for t in read_man_track(tra_dir / "man_track.txt")]
+    return scorer_from_tracks(np.stack(masks), np.stack(images), crop_tracks(rows, numbers[0], start))
+
+
 def track_frames(labels: Sequence[np.ndarray], images: Sequence[np.ndarray] | None = None,
-                 settings: Any = None) -> tuple[Any, np.ndarray]:
+                 settings: Any = None, scorer: Any = None) -> tuple[Any, np.ndarray]:
     """Link per-frame instance labels; returns (lineage, (T, Y, X) uint16 masks labelled by track)."""
     from builder.tracking.lineage import lineage_from_graph
     from builder.tracking.linker import track
@@ -68,7 +99,7 @@ def track_frames(labels: Sequence[np.ndarray], images: Sequence[np.ndarray] | No
     stack = np.stack([np.asarray(x) for x in labels])
     frames = None if images is None else np.stack([np.asarray(x, np.float32).mean(axis=-1) if np.ndim(x) == 3
                                                    else np.asarray(x, np.float32) for x in images])
-    lineage = lineage_from_graph(track(stack, frames, settings))
+    lineage = lineage_from_graph(track(stack, frames, settings, scorer))
     return lineage, lineage.relabel(stack)
 
 
@@ -137,8 +168,10 @@ class Tracking(InstanceSegmentation):
         for name, idx in sorted(by_sequence.items()):
             idx = sorted(idx, key=lambda i: _frame_number(loaded.samples[i].image_path))
             rows, seg, first = _reference([loaded.samples[i] for i in idx])
+            learned = ctx.recipe.evaluate.tracking.link_scorer == "learned"
+            scorer = learned_scorer([loaded.samples[i] for i in idx]) if learned else None
             lineage, masks = track_frames([preds[i] for i in idx], [loaded.images[i] for i in idx],
-                                          link_settings(ctx.recipe))
+                                          link_settings(ctx.recipe), scorer)
             scores = ctc_scores(np.stack([truths[i] for i in idx]), rows, masks, lineage.tracks, seg)
             scores["divisions_true"] = sum(1 for p in {r.parent for r in rows if r.parent}
                                            if sum(r.parent == p for r in rows) > 1)

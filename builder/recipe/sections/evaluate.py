@@ -29,6 +29,9 @@ class TrackingSettings(Section):
     search_radius: float | None = field(
         None, help="Farthest a cell may move between frames; empty: measured from the cells' own speed.",
         gt=0.0, le=100_000.0, unit="px")
+    link_scorer: Literal["rules", "learned"] = field(
+        "rules", help="How candidate links are scored: 'rules' (distance, overlap, size and brightness change) or "
+        "'learned' (a small network trained on the ground-truth tracks of the training frames).")
 
 
 class EvaluateSection(Section):
