@@ -276,7 +276,7 @@ def _find_samples(recipe: Any, folder: Path, layout: str, dataset: Dataset) -> l
     if layout == "manifest":
         return _manifest(folder, data)
     if layout == "ctc":
-        return _ctc(folder)
+        return _ctc(folder, data.split if data.split.mode != "folders" else None)
     if layout == "noisy_only":
         return [Sample(p, group=sample_key(p)) for p in list_images(folder / data.images, data.pattern)]
     if task.uses_labels:
@@ -365,10 +365,36 @@ def _manifest(root: Path, data: Any) -> list[Sample]:
     return samples
 
 
-def _ctc(root: Path) -> list[Sample]:
+_CTC_FRAME = re.compile(r"^t(\d+)\.tiff?$", re.IGNORECASE)
+
+
+def _ctc_mask(gt: Path, digits: str, prefer_markers: bool) -> Path | None:
+    seg, tra = gt / "SEG" / f"man_seg{digits}.tif", gt / "TRA" / f"man_track{digits}.tif"
+    order = (tra, seg) if prefer_markers else (seg, tra)
+    return next((p for p in order if p.is_file()), None)
+
+
+def _ctc(root: Path, split: Any = None) -> list[Sample]:
+    """One sample per frame, split by time within each sequence (last frames: test, the ones before: validation).
+
+    Training and validation frames carry their SEG mask, or their TRA markers where the frame has no SEG mask;
+    test frames carry their TRA markers (tracking is scored on them).
+    """
     sequences = sorted(p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"\d+", p.name))
     if not sequences:
         raise DataError(str(root), "no Cell Tracking Challenge sequences (01/, 02/, ...) found.",
                         "Use the CTC layout: 01/t000.tif ..., 01_GT/TRA/man_track.txt, 01_GT/SEG/.")
-    return [Sample(seq, mask_path=root / f"{seq.name}_GT" if (root / f"{seq.name}_GT").is_dir() else None,
-                   group=seq.name) for seq in sequences]
+    samples = []
+    for seq in sequences:
+        frames = sorted((p for p in seq.iterdir() if _CTC_FRAME.match(p.name)),
+                        key=lambda p: int(_CTC_FRAME.match(p.name).group(1)))
+        n = len(frames)
+        n_test = _count(n, split.test) if split is not None else 0
+        n_val = _count(n, split.validation) if split is not None else 0
+        gt = root / f"{seq.name}_GT"
+        for i, frame in enumerate(frames):
+            which = "test" if i >= n - n_test else "validation" if i >= n - n_test - n_val else "train"
+            digits = _CTC_FRAME.match(frame.name).group(1)
+            mask = _ctc_mask(gt, digits, prefer_markers=which == "test") if gt.is_dir() else None
+            samples.append(Sample(frame, mask_path=mask, group=seq.name, split=which if split is not None else None))
+    return samples

@@ -174,6 +174,10 @@ def results_section(run: RunData, *, worst_cases: int = 4, examples: int = 4) ->
         section.add("table", header=["condition", "images", "mean score"], rows=groups,
                     caption="Per-condition scores (mean of the per-image score within each group).")
     task = task_of(run)
+    for heading, png, caption in task.report_figures(run):
+        if png:
+            section.add("subheading", text=heading)
+            section.add("figure", png=png, caption=caption)
     sentence = postprocess_sentence(run) if task.has_tuned_postprocess else None
     if sentence:
         section.add("text", text="Post-processing (seeded watershed on the predicted probabilities): "

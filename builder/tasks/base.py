@@ -354,6 +354,10 @@ class Task:
         """A Methods phrase on task-specific preprocessing (e.g. resizing), or None."""
         return None
 
+    def report_figures(self, run: Any) -> list[tuple[str, bytes | None, str]]:
+        """Task-specific figures of the report's results: (subheading, PNG bytes or None, caption) each."""
+        return []
+
 
 
 def problem(key: str, what: str, fix: str, severity: str = "error") -> Problem:

@@ -1,44 +1,271 @@
-"""Tracking (time-lapses, ``T,Y,X,C``): registered so recipes can name it, not trainable yet."""
+"""Tracking: segment every frame of a time-lapse with an instance model, then link the cells into lineages.
+
+The network and its training are those of instance segmentation (three-class or distance targets + watershed),
+learned from the SEG masks of the Cell Tracking Challenge layout (the TRA markers where a frame has no SEG mask).
+Frames are split by time: the last frames of each sequence are the test frames. Evaluation tracks the test
+frames (:mod:`builder.tracking`) and scores them with the CTC measures (TRA, DET, SEG, LNK, CT, division F1)
+against the TRA markers. ``predict`` on the frames of a time-lapse writes per-frame labels, the CTC result files
+(``tracks/maskTTT.tif``, ``tracks/res_track.txt``) and a tracks table (``tracks.csv``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from builder.errors import CellwrightError
-from builder.tasks.base import Task, problem, register_task
+import numpy as np
+
+from builder.tasks.base import flat_numbers, register_task, require_targets
+from builder.tasks.instance_segmentation import InstanceSegmentation
+
+#: Frame tolerance of the division scores the report shows.
+DIVISION_TOLERANCE = 2
 
 
-def not_trainable_error() -> CellwrightError:
-    """The error raised when someone tries to train, evaluate or build a loss for the tracking task."""
-    return CellwrightError(
-        "task: tracking",
-        "Tracking cannot be trained in this version of Cellwright yet; only the data layout (ctc) is read.",
-        "Segment each frame with task: instance_segmentation for now, or wait for the tracking release.",
-    )
+def _frame_number(path: Path) -> int:
+    digits = "".join(ch for ch in Path(path).stem if ch.isdigit())
+    return int(digits) if digits else 0
+
+
+def _reference(samples: Sequence[Any]) -> tuple[list[Any], dict[int, np.ndarray], int]:
+    """(tracks cropped to the frames of ``samples``, SEG masks by frame index, first frame number)."""
+    from builder.data.ctc import read_man_track
+    from builder.data.readers import read_image
+    from builder.tracking.lineage import TrackRow
+    from builder.tracking.reference import crop_tracks
+
+    numbers = [_frame_number(s.image_path) for s in samples]
+    start, stop = numbers[0], numbers[-1] + 1
+    tra_dir = Path(samples[0].mask_path).parent
+    gt = tra_dir.parent
+    rows = [TrackRow(t.label, t.begin, t.end, t.parent) for t in read_man_track(gt / "TRA" / "man_track.txt")]
+    seg = {}
+    for i, number in enumerate(numbers):
+        for name in (f"man_seg{number:03d}.tif", f"man_seg{number:04d}.tif"):
+            if (gt / "SEG" / name).is_file():
+                seg[i] = read_image(gt / "SEG" / name).array[..., 0].astype(np.int32)
+                break
+    return crop_tracks(rows, start, stop), seg, start
+
+
+def link_settings(recipe: Any | None) -> Any:
+    """:class:`~builder.tracking.linker.LinkSettings` from the recipe's ``evaluate.tracking`` (defaults: None)."""
+    from builder.tracking.linker import LinkSettings
+
+    if recipe is None:
+        return LinkSettings()
+    cfg = recipe.evaluate.tracking
+    return LinkSettings(max_gap=cfg.max_gap, divisions=cfg.divisions, radius=cfg.search_radius)
+
+
+#: Most training frames the learned link scorer is trained on (the last ones before the test frames).
+SCORER_FRAMES = 30
+
+
+def learned_scorer(samples: Sequence[Any]) -> Any:
+    """A link scorer trained on the TRA markers of the frames before the first of ``samples`` (test frames)."""
+    from builder.data.ctc import read_man_track
+    from builder.data.readers import read_image
+    from builder.tracking.learned import scorer_from_tracks
+    from builder.tracking.lineage import TrackRow
+    from builder.tracking.reference import crop_tracks
+
+    start = _frame_number(samples[0].image_path)
+    tra_dir, frame_dir = Path(samples[0].mask_path).parent, Path(samples[0].image_path).parent
+    numbers = [n for n in range(max(0, start - SCORER_FRAMES), start)]
+    masks, images = [], []
+    for n in numbers:
+        marker = next((tra_dir / f"man_track{n:0{w}d}.tif" for w in (3, 4) if (tra_dir / f"man_track{n:0{w}d}.tif")
+                       .is_file()), None)
+        frame = next((frame_dir / f"t{n:0{w}d}.tif" for w in (3, 4) if (frame_dir / f"t{n:0{w}d}.tif").is_file()),
+                     None)
+        if marker is None or frame is None:
+            return None
+        masks.append(read_image(marker).array[..., 0].astype(np.int32))
+        images.append(read_image(frame).array.astype(np.float32).mean(axis=-1))
+    if len(masks) < 2:
+        return None
+    rows = [TrackRow(t.label, t.begin, t.end, t.parent) for t in read_man_track(tra_dir / "man_track.txt")]
+    return scorer_from_tracks(np.stack(masks), np.stack(images), crop_tracks(rows, numbers[0], start))
+
+
+def track_frames(labels: Sequence[np.ndarray], images: Sequence[np.ndarray] | None = None,
+                 settings: Any = None, scorer: Any = None) -> tuple[Any, np.ndarray]:
+    """Link per-frame instance labels; returns (lineage, (T, Y, X) uint16 masks labelled by track)."""
+    from builder.tracking.lineage import lineage_from_graph
+    from builder.tracking.linker import track
+
+    stack = np.stack([np.asarray(x) for x in labels])
+    frames = None if images is None else np.stack([np.asarray(x, np.float32).mean(axis=-1) if np.ndim(x) == 3
+                                                   else np.asarray(x, np.float32) for x in images])
+    lineage = lineage_from_graph(track(stack, frames, settings, scorer))
+    return lineage, lineage.relabel(stack)
+
+
+def tracks_table(masks: np.ndarray, lineage: Any, images: Sequence[np.ndarray] | None = None) -> list[dict[str, Any]]:
+    """One row per track and frame: track id, frame, centroid, area, mean intensity, parent."""
+    from builder.tracking.detections import frame_objects
+
+    parents = lineage.parents()
+    rows = []
+    for t, frame in enumerate(masks):
+        image = None if images is None else np.asarray(images[t], np.float64)
+        objects = frame_objects(frame, image)
+        for k, label in enumerate(objects.labels):
+            rows.append({"track_id": int(label), "frame": t, "centroid_y": round(float(objects.centroids[k, 0]), 2),
+                         "centroid_x": round(float(objects.centroids[k, 1]), 2), "area": int(objects.areas[k]),
+                         "mean_intensity": round(float(objects.intensities[k]), 4),
+                         "parent": int(parents.get(int(label), 0))})
+    return rows
 
 
 @register_task
-class Tracking(Task):
-    """Follow cells through a time-lapse (placeholder until the tracking release)."""
+class Tracking(InstanceSegmentation):
+    """Follow cells through a time-lapse: per-frame instance segmentation, then linking into lineages."""
 
     name = "tracking"
-    title = "Cell tracking (not trainable yet)"
-    description = "cell tracking"
-    card = ("Track cells over time", "Follow cells through a time-lapse (segmentation first).")
-    trainable = False
-    output = "tracks"
+    title = "Cell tracking"
+    description = "cell tracking (every cell segmented in every frame and followed through divisions)"
+    card = ("Track cells over time", "Follow every cell through a time-lapse, with divisions (lineage trees).")
     layouts = ("ctc", "demo")
-    learns_from = "tracks"
     time_lapse = True
-
-    def check_trainable(self) -> None:
-        raise not_trainable_error()
-
-    def check_recipe(self, recipe: Any) -> list[Any]:
-        return [*super().check_recipe(recipe), problem(
-            "task", "Tracking recipes can be written and validated, but training a tracking model is not available "
-            "yet in this version of Cellwright.", "Segment each frame with an instance_segmentation recipe for now.",
-            severity="warning")]
+    headline = ("TRA", "TRA")
+    min_train_images = 10
+    predict_files = ("{stem}_prob.tif", "{stem}_labels.tif", "{stem}_objects.csv")
+    predict_summary_files = ("objects.csv", "tracks.csv", "tracks/res_track.txt")
+    overlay_caption = ("Test frames, outlines coloured by track: the same colour in two frames is the same cell "
+                       "(green = matched to a true cell, red = false, yellow = missed).")
+    shows_threshold_table = False
+    report_metrics = (
+        ("TRA", ("TRA",), "Cell Tracking Challenge tracking accuracy: 1 minus the weighted number of graph "
+         "corrections (missed, false, split cells; wrong, missing links) needed to reach the truth; 1 is perfect.",
+         True),
+        ("DET", ("DET",), "Detection accuracy: the same, counting only cell detections.", True),
+        ("SEG", ("SEG",), "Mean overlap (IoU) of each annotated cell with the cell found there (0 when missed).",
+         True),
+        ("LNK", ("LNK",), "Linking accuracy: the same as TRA, counting only links between cells.", True),
+        ("Complete tracks", ("CT",), "Share of true tracks followed from start to end by one track.", True),
+        (f"Division F1 (±{DIVISION_TOLERANCE} frames)", (f"BC({DIVISION_TOLERANCE})",),
+         "Divisions found with the right mother and daughters, within two frames (precision and recall "
+         "combined).", True),
+        ("True divisions", ("divisions_true",), "Divisions in the ground truth of the test frames.", True),
+    )
 
     def new_recipe_data(self, root: str) -> dict[str, Any]:
-        return {"layout": "ctc", "root": root}
+        return {"layout": "ctc", "root": root, "split": {"mode": "random", "validation": 0.15, "test": 0.3}}
+
+    def score(self, loaded: Any, xs: list, outs: list, results: list, ctx: Any) -> tuple[dict, list, list, list]:
+        from builder.tracking.metrics import ctc_scores
+
+        require_targets(loaded, "test frames")
+        truths = [t[..., 0].astype(np.int32) for t in loaded.targets]
+        preds = [r["prediction"] for r in results]
+        by_sequence: dict[str, list[int]] = {}
+        for i, sample in enumerate(loaded.samples):
+            by_sequence.setdefault(sample.group or "01", []).append(i)
+        per_sequence, tracked, tracks = [], [None] * len(preds), []
+        for name, idx in sorted(by_sequence.items()):
+            idx = sorted(idx, key=lambda i: _frame_number(loaded.samples[i].image_path))
+            rows, seg, first = _reference([loaded.samples[i] for i in idx])
+            learned = ctx.recipe.evaluate.tracking.link_scorer == "learned"
+            scorer = learned_scorer([loaded.samples[i] for i in idx]) if learned else None
+            lineage, masks = track_frames([preds[i] for i in idx], [loaded.images[i] for i in idx],
+                                          link_settings(ctx.recipe), scorer)
+            scores = ctc_scores(np.stack([truths[i] for i in idx]), rows, masks, lineage.tracks, seg)
+            scores["divisions_true"] = sum(1 for p in {r.parent for r in rows if r.parent}
+                                           if sum(r.parent == p for r in rows) > 1)
+            per_sequence.append(scores)
+            for k, i in enumerate(idx):
+                tracked[i] = masks[k]
+            tracks += [{"sequence": name, "label": r.label, "begin": r.begin + first, "end": r.end + first,
+                        "parent": r.parent} for r in lineage.tracks]
+        m = _mean_scores(per_sequence)
+        m["tracks"] = tracks
+        m["n_images"] = len(preds)
+        per_frame = []
+        for truth, pred in zip(truths, tracked, strict=True):
+            found = len(set(np.unique(truth[(truth > 0) & (pred > 0)])))
+            total = len(np.unique(truth[truth > 0]))
+            per_frame.append({"score": found / total if total else 1.0, "cells": total, "tracked": int(
+                len(np.unique(pred[pred > 0])))})
+        return m, truths, tracked, per_frame
+
+    def flat_metrics(self, m: Mapping[str, Any]) -> dict[str, float]:
+        return flat_numbers(m, ("n_images",))
+
+    def extra_results(self, m: Mapping[str, Any]) -> dict[str, Any]:
+        return {"tracks": m.get("tracks", [])}
+
+    def baseline(self, recipe: Any, images: Sequence[np.ndarray], truths: Sequence[Any]) -> dict[str, Any] | None:
+        return None
+
+    def write_summary(self, out_dir: Any, rows: list, objects: list) -> list:
+        """Objects table, then per time-lapse: linking, CTC result files and the tracks table.
+
+        Rows of one multi-page file form one sequence (``tracks/<name>/`` when there are several); separate
+        frame files given together form one sequence in file order.
+        """
+        written = super().write_summary(out_dir, rows, objects)
+        sequences: dict[str, list[dict]] = {}
+        for row in rows:
+            if any(str(p).endswith("_labels.tif") for p in row.get("outputs", [])):
+                sequences.setdefault(str(row.get("sequence", "")), []).append(row)
+        for name, seq_rows in sequences.items():
+            folder = Path(out_dir) if len(sequences) == 1 else Path(out_dir) / name
+            written += _write_tracks(folder, seq_rows)
+        return written
+
+    def report_figures(self, run: Any) -> list[tuple[str, bytes | None, str]]:
+        from builder.tracking.figures import lineage_tree, track_overlays
+
+        tracks = (run.metrics or {}).get("tracks") or []
+        first = next((t.get("sequence") for t in tracks), None)
+        tree = lineage_tree([t for t in tracks if t.get("sequence") == first])
+        frames = sorted(run.evaluation, key=lambda s: s.name)
+        overlays = track_overlays([s.arrays["image"] for s in frames], [s.arrays["prediction"] for s in frames]
+                                  ) if frames else None
+        return [("Lineage", tree, "Tracks found in the test frames (frames counted from the start of the "
+                 "sequence): each line is one cell, a fork is a division (the mother ends, two daughters begin)."),
+                ("Tracks over time", overlays, "Test frames with each cell outlined in the colour of its track, "
+                 "its track number, and its path over the previous five frames.")]
+
+    def methods_task(self, run: Any) -> str:
+        return "tracking of cells through time-lapses (per-frame instance segmentation followed by linking)"
+
+    def methods_extra(self, run: Any, cite: Any) -> str | None:
+        seg = super().methods_extra(run, cite) or ""
+        return (f"{seg} Cells were linked between frames by global linear assignment on centroid distance, "
+                "overlap and appearance, with a search radius measured from the cells' displacements, closing of "
+                "gaps of up to two frames and detection of divisions; tracking was scored with the Cell "
+                "Tracking Challenge measures (TRA, DET, SEG, LNK; Matula et al. 2015) on the last frames of each "
+                "sequence, which were not used for training.").strip()
+
+
+def _write_tracks(folder: Path, rows: list[dict[str, Any]]) -> list[Path]:
+    """Link the frames of one sequence (their ``_labels.tif`` files) and write ``tracks/`` and ``tracks.csv``."""
+    from builder.data.readers import read_image
+    from builder.data.writers import write_rows_csv
+    from builder.tracking.ctc_files import write_ctc_result
+
+    labels, images, cache = [], [], {}
+    for row in rows:
+        path = next(Path(p) for p in row["outputs"] if str(p).endswith("_labels.tif"))
+        labels.append(read_image(path).array[..., 0].astype(np.int32))
+        if row["file"] not in cache:
+            cache[row["file"]] = read_image(row["file"]).array
+        raw = cache[row["file"]]
+        images.append(raw[row["frame"]] if row.get("frame") is not None else raw)
+    lineage, masks = track_frames(labels, images)
+    written = write_ctc_result(folder / "tracks", masks, lineage.tracks)
+    written.append(write_rows_csv(folder / "tracks.csv", tracks_table(masks, lineage, images)))
+    return written
+
+
+def _mean_scores(per_sequence: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean of each number over the sequences (None where no sequence has a value)."""
+    out: dict[str, Any] = {}
+    for key in per_sequence[0]:
+        values = [s[key] for s in per_sequence if s.get(key) is not None]
+        out[key] = float(np.mean(values)) if values else None
+    return out

@@ -44,6 +44,17 @@ def planned_outputs(task: str, stems: Sequence[str], out_dir: Path) -> list[Path
     return files + [out_dir / f for f in spec.predict_summary_files]
 
 
+def _frames(image: Any, stem: str) -> list[tuple[int | None, str, Any]]:
+    """(frame index or None, output stem, 2D image) for each frame of a time-lapse, or the image itself."""
+    import dataclasses
+
+    if image.axes == "YXC":
+        return [(None, stem, image)]
+    width = max(3, len(str(len(image.array) - 1)))
+    return [(t, f"{stem}_t{t:0{width}d}", dataclasses.replace(image, array=image.array[t], axes="YXC"))
+            for t in range(len(image.array))]
+
+
 def _predict_one(source: Any, image: Any, stem: str, out_dir: Path) -> tuple[dict[str, Any], list[Path], list]:
     """Predict one image and write its files; returns (summary row, written paths, object rows)."""
     from builder.workflow.inference import predict_image
@@ -74,6 +85,21 @@ def _read_for_model(path: Path, source: Any, *, channels: list[str] | None, proj
         raise DataError(str(path), f"is a time-lapse ({image.array.shape[0]} frames).",
                         "Save each frame as its own image and predict those.")
     return fit_channels(image, model_channels(source.model), project=project)
+
+
+def _read_frames(path: Path, source: Any, stem: str, *, channels: list[str] | None, project: str | None
+                 ) -> list[tuple[int | None, str, Any]]:
+    """(frame index or None, output stem, image fitted to the model) per frame of a time-lapse (tasks that track
+    cells), else the one image."""
+    from builder.data.readers import read_image
+    from builder.workflow.predict_inputs import fit_channels, model_channels
+
+    if not get_task(source.recipe.task).time_lapse:
+        return [(None, stem, _read_for_model(path, source, channels=channels, project=project))]
+    data = source.recipe.data
+    image = read_image(path, channels=channels or data.channels, file_channels=data.file_channels, project=project)
+    return [(t, s, fit_channels(frame, model_channels(source.model), project=project))
+            for t, s, frame in _frames(image, stem)]
 
 
 def _predict_fix(fix: str) -> str:
@@ -150,19 +176,23 @@ def predict_paths(
     rows, files, all_objects = [], [], []
     for i, (path, stem) in enumerate(zip(paths, stems, strict=True)):
         try:
-            image = _read_for_model(path, source, channels=channels, project=project)
-            row, written, objects = _predict_one(source, image, stem, out)
+            frames = _read_frames(path, source, stem, channels=channels, project=project)
+            predicted = [(frame, *_predict_one(source, image, frame_stem, out)) for frame, frame_stem, image in frames]
         except DataError as error:
             entry = Skipped(str(path), error.what, _predict_fix(error.fix))
             skipped.append(entry)
             _emit(events, "warning", job="predict", file=entry.file, message=f"skipped: {entry.what}", fix=entry.fix)
             _emit(events, "batch", job="predict", step=i + 1, total=len(paths), file=str(path))
             continue
-        rows.append(row)
-        files += written
-        all_objects += [{"file": path.name, **o} for o in objects]
-        for p in written:
-            _emit(events, "artifact", kind="prediction", path=str(p))
+        for frame, row, written, objects in predicted:
+            if frame is not None:
+                row.update(frame=frame, sequence=stem)
+            rows.append(row)
+            files += written
+            all_objects += [{"file": path.name, **({"frame": frame} if frame is not None else {}), **o}
+                            for o in objects]
+            for p in written:
+                _emit(events, "artifact", kind="prediction", path=str(p))
         _emit(events, "batch", job="predict", step=i + 1, total=len(paths), file=str(path))
     files += get_task(task).write_summary(out, rows, all_objects)
     summary = {"task": task, "model": str(source.path), "out_dir": str(out), "n_images": len(rows),

@@ -20,6 +20,20 @@ class PostProcess(Section):
     tune: bool = field(True, help="Tune the thresholds on the validation images after training.", common=True)
 
 
+class TrackingSettings(Section):
+    """How the cells found in each frame are linked into tracks (task: tracking)."""
+
+    max_gap: int = field(2, help="Most frames in a row a cell may be missed and still keep its track (0: none).",
+                         ge=0, le=20, common=True, unit="frames")
+    divisions: bool = field(True, help="Look for divisions (a mother cell linked to two daughters).", common=True)
+    search_radius: float | None = field(
+        None, help="Farthest a cell may move between frames; empty: measured from the cells' own speed.",
+        gt=0.0, le=100_000.0, unit="px")
+    link_scorer: Literal["rules", "learned"] = field(
+        "rules", help="How candidate links are scored: 'rules' (distance, overlap, size and brightness change) or "
+        "'learned' (a small network trained on the ground-truth tracks of the training frames).")
+
+
 class EvaluateSection(Section):
     """How the trained model is scored on the test images."""
 
@@ -30,6 +44,8 @@ class EvaluateSection(Section):
     )
     postprocess: PostProcess = field(default_factory=PostProcess, help="Thresholds for masks and instances.")
     split: Literal["test", "validation", "train"] = field("test", help="Which split to score.")
+    tracking: TrackingSettings = field(default_factory=TrackingSettings,
+                                       help="Linking cells between frames (task: tracking).")
 
 
 class ReportSection(Section):

@@ -75,10 +75,29 @@ def test_paired_noisy_only_ctc_and_missing_folders(tmp_path):
     ds = discover(make_recipe("image_to_image", data={"layout": "paired", "split": {"validation": 0, "test": 0}}),
                   tmp_path)
     assert ds.splits["train"][0].target_path.parent.name == "target"
-    (tmp_path / "01").mkdir()
+    for seq in ("01", "02"):
+        (tmp_path / seq).mkdir()
+        for t in range(2):
+            tifffile.imwrite(tmp_path / seq / f"t{t:03d}.tif", np.zeros((8, 8), np.uint8))
     (tmp_path / "01_GT").mkdir()
-    (tmp_path / "02").mkdir()
     ds = discover(make_recipe("tracking", data={"layout": "ctc", "split": {"validation": 0, "test": 0}}), tmp_path)
-    assert sorted(s.group for s in ds.splits["train"]) == ["01", "02"]
+    assert sorted(s.group for s in ds.splits["train"]) == ["01", "01", "02", "02"]
     with pytest.raises(DataError, match="folder not found"):
         discover(make_recipe(data={"masks": "labels"}), tmp_path)
+
+
+def test_ctc_frames_are_split_by_time_with_seg_masks_for_training_and_markers_for_testing(tmp_path):
+    for sub in ("01", "01_GT/SEG", "01_GT/TRA"):
+        (tmp_path / sub).mkdir(parents=True)
+    for t in range(10):
+        tifffile.imwrite(tmp_path / "01" / f"t{t:03d}.tif", np.zeros((8, 8), np.uint8))
+        tifffile.imwrite(tmp_path / "01_GT" / "TRA" / f"man_track{t:03d}.tif", np.zeros((8, 8), np.uint16))
+        if t % 2 == 0:
+            tifffile.imwrite(tmp_path / "01_GT" / "SEG" / f"man_seg{t:03d}.tif", np.zeros((8, 8), np.uint16))
+    ds = discover(make_recipe("tracking", data={"layout": "ctc", "split": {"validation": 0.1, "test": 0.3}}),
+                  tmp_path)
+    names = {k: [s.image_path.name for s in v] for k, v in ds.splits.items()}
+    assert names["test"] == ["t007.tif", "t008.tif", "t009.tif"] and names["validation"] == ["t006.tif"]
+    masks = {s.image_path.name: s.mask_path.name for _, s in ds.samples()}
+    assert masks["t000.tif"] == "man_seg000.tif" and masks["t001.tif"] == "man_track001.tif"
+    assert masks["t008.tif"] == "man_track008.tif"  # test frames are scored on the TRA markers

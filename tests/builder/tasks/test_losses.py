@@ -113,7 +113,6 @@ def test_loss_choice_is_checked_against_the_task():
         resolve_loss("classification", "dice")
     with pytest.raises(CellwrightError, match="Received: loss=cross_entropy"):
         resolve_loss("instance_segmentation", "cross_entropy", instance_target="distance")
-    with pytest.raises(CellwrightError, match="Tracking cannot be trained"):
-        make_loss("tracking")
+    assert resolve_loss("tracking") == "cross_entropy+dice"  # tracking segments frames like instances
     with pytest.raises(CellwrightError, match="3 weights"):
         make_loss("segmentation", "cross_entropy", 3, class_weights=[1.0, 2.0])

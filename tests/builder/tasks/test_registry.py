@@ -23,13 +23,12 @@ def test_unknown_task_suggests_the_nearest_name():
         get_task("segmentaton")
 
 
-def test_tracking_is_a_placeholder():
+def test_tracking_trains_an_instance_model_and_is_scored_by_tra():
     spec = get_task("tracking")
-    assert not spec.trainable
-    for call in (spec.check_trainable, spec.target_fn, spec.default_loss, spec.make_loss, spec.postprocess_fn):
-        with pytest.raises(CellwrightError, match="Tracking cannot be trained") as info:
-            call()
-        assert info.value.fix
+    assert spec.trainable and spec.time_lapse and spec.primary_metric == "TRA"
+    spec.check_trainable()
+    assert spec.default_loss() == get_task("instance_segmentation").default_loss()
+    assert spec.output == "instance_maps" and "ctc" in spec.layouts
 
 
 def test_instance_task_pieces_work_together():

@@ -23,7 +23,8 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task", ["classification", "segmentation", "instance_segmentation", "image_to_image"])
+@pytest.mark.parametrize("task", ["classification", "segmentation", "instance_segmentation", "image_to_image",
+                                  "tracking"])
 def test_tiny_run_of_every_task(task: str, tmp_path: Path):
     events: list[dict] = []
     outcome = train_recipe(tiny_recipe(tmp_path, task), runs_dir=tmp_path / "runs", events=events.append)

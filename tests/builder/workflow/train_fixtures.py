@@ -14,6 +14,7 @@ TASK_DEMO = {
                                 "classes": ["background", "nucleus"]}),
     "instance_segmentation": ("nuclei", {"layout": "folders", "masks": "masks"}),
     "image_to_image": ("denoise", {"layout": "paired", "targets": "targets"}),
+    "tracking": ("timelapse", {"layout": "ctc"}),
 }
 
 TEMPLATE = {
@@ -21,6 +22,7 @@ TEMPLATE = {
     "segmentation": {"template": "unet", "params": {"depth": 2, "base_filters": 4}},
     "instance_segmentation": {"template": "unet", "params": {"depth": 2, "base_filters": 4}},
     "image_to_image": {"template": "restoration", "params": {"depth": 2, "base_filters": 4}},
+    "tracking": {"template": "unet", "params": {"depth": 2, "base_filters": 4}},
 }
 
 
@@ -33,7 +35,8 @@ def tiny_recipe(tmp: Path, task: str, *, epochs: int = 1, n_images: int = 8, ext
         if kind == "cells":
             make_demo(kind, root, n_images=n_images, size=32, seed=0)
         else:
-            make_demo(kind, root, n_images=n_images, size=48, seed=0)
+            make_demo(kind, root, n_images=max(n_images, 12) if kind == "timelapse" else n_images, size=48,
+                      seed=0)
     recipe = {
         "cellwright": 1,
         "name": f"tiny-{task}",

@@ -1,0 +1,220 @@
+"""Link the objects of a labelled time-lapse into tracks: frame-to-frame LAP, gap closing, divisions.
+
+Steps (each a global linear assignment, :mod:`builder.tracking.lap`):
+
+1. **Frame to frame.** Cost of linking object i (frame t) to j (frame t+1): ``(d/r)^2 - overlap_weight * IoU +
+   appearance_weight * (|log area ratio| + |log intensity ratio|)``; leaving a cell unlinked costs 1, so links
+   farther than the search radius ``r`` are only made when the cells overlap. The radius adapts to the measured
+   speed (:func:`adaptive_radius`): a first pass with a wide radius measures the displacements, the radius is then
+   set from their upper quantile, and the links are made again.
+2. **Gap closing.** A track that ends before the last frame may continue in a track that starts 2 to
+   ``max_gap + 1`` frames later (cost ``(d / (r * sqrt(gap)))^2``).
+3. **Divisions.** A track that starts at frame t may be the second daughter of an object at t-1 that has exactly
+   one successor: cost from the distance to the mother, the daughters' summed area against the mother's and the
+   two daughters' size ratio.
+
+A learned link scorer (``scorer``) can replace the hand-made frame-to-frame cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from builder.tracking.detections import FrameObjects, frame_objects, overlap_matrix
+from builder.tracking.lap import assign
+
+Node = tuple[int, int]  # (frame index, label in that frame's label image)
+
+
+@dataclass(frozen=True)
+class LinkSettings:
+    """Parameters of :func:`link` (the recipe's ``tracking:`` section maps onto these).
+
+    Attributes
+    ----------
+    max_gap : int
+        Largest number of missed frames a track may jump (0: no gap closing).
+    divisions : bool
+        Look for divisions (a mother linked to two daughters).
+    radius : float or None
+        Search radius in pixels; None measures it from the cells' speed.
+    radius_factor : float
+        Adaptive radius = factor x the 95th percentile of measured displacements (at least 2 cell radii).
+    overlap_weight, appearance_weight : float
+        Weights of the IoU bonus and of the area/intensity change penalty in the link cost.
+    division_cost : float
+        Largest cost a division is accepted at (higher: more divisions).
+    """
+
+    max_gap: int = 2
+    divisions: bool = True
+    radius: float | None = None
+    radius_factor: float = 2.5
+    overlap_weight: float = 1.0
+    appearance_weight: float = 0.25
+    division_cost: float = 1.0
+
+
+@dataclass
+class TrackGraph:
+    """Objects per frame and the links between them (edges go forward in time)."""
+
+    objects: list[FrameObjects]
+    edges: list[tuple[Node, Node]] = field(default_factory=list)
+    radius: float = 0.0
+
+    def successors(self) -> dict[Node, list[Node]]:
+        out: dict[Node, list[Node]] = {}
+        for a, b in self.edges:
+            out.setdefault(a, []).append(b)
+        return out
+
+    def predecessors(self) -> dict[Node, Node]:
+        return {b: a for a, b in self.edges}
+
+    def nodes(self) -> list[Node]:
+        return [(t, int(lab)) for t, obj in enumerate(self.objects) for lab in obj.labels]
+
+
+LinkScorer = Callable[[FrameObjects, FrameObjects, np.ndarray, np.ndarray], np.ndarray]
+
+
+def _distances(a: FrameObjects, b: FrameObjects) -> np.ndarray:
+    return np.sqrt(((a.centroids[:, None, :] - b.centroids[None, :, :]) ** 2).sum(-1))
+
+
+#: Largest |log ratio| an appearance change counts for (a cell cut by the image border may lose nearly all of
+#: its pixels in one frame; it is still the same cell).
+MAX_LOG_CHANGE = 2.0
+
+
+def _log_ratio(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    change = np.abs(np.log(np.maximum(y[None, :], 1e-6) / np.maximum(x[:, None], 1e-6)))
+    return np.minimum(change, MAX_LOG_CHANGE)
+
+
+def frame_cost(a: FrameObjects, b: FrameObjects, iou: np.ndarray, radius: float, settings: LinkSettings
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(cost, allowed) of linking every object of one frame to every object of the next."""
+    d = _distances(a, b)
+    cost = (d / radius) ** 2 - settings.overlap_weight * iou
+    if settings.appearance_weight:
+        change = _log_ratio(a.areas, b.areas)
+        if a.intensities.any() and b.intensities.any():
+            change = change + _log_ratio(a.intensities, b.intensities)
+        cost = cost + settings.appearance_weight * change
+    return cost, (d <= radius) | (iou > 0)
+
+
+def _frame_links(objects: Sequence[FrameObjects], ious: Sequence[np.ndarray], radius: float,
+                 settings: LinkSettings, scorer: LinkScorer | None) -> list[tuple[Node, Node]]:
+    edges = []
+    for t in range(len(objects) - 1):
+        a, b = objects[t], objects[t + 1]
+        if not len(a) or not len(b):
+            continue
+        cost, allowed = frame_cost(a, b, ious[t], radius, settings)
+        if scorer is not None:  # learned probability that i -> j is a true link; cost 1 = "no link" break-even
+            p = np.clip(scorer(a, b, ious[t], _distances(a, b) / radius), 1e-6, 1 - 1e-6)
+            cost = np.log((1 - p) / p) + 1.0
+        for i, j in assign(cost, allowed, 1.0):
+            edges.append(((t, int(a.labels[i])), (t + 1, int(b.labels[j]))))
+    return edges
+
+
+def adaptive_radius(objects: Sequence[FrameObjects], ious: Sequence[np.ndarray], settings: LinkSettings,
+                    shape: tuple[int, int]) -> float:
+    """Search radius from the cells' measured displacements (see the module docstring)."""
+    radii = np.concatenate([o.radii for o in objects if len(o)] or [np.array([5.0])])
+    cell_r = float(np.median(radii))
+    wide = max(cell_r * 8.0, 0.15 * float(min(shape)))
+    first = _frame_links(objects, ious, wide, LinkSettings(**{**settings.__dict__, "appearance_weight": 0.0}), None)
+    pos = {(t, int(lab)): c for t, o in enumerate(objects) for lab, c in zip(o.labels, o.centroids, strict=True)}
+    d = np.array([np.hypot(*(pos[b] - pos[a])) for a, b in first])
+    if len(d) < 3:
+        return wide
+    return float(max(2.0 * cell_r, settings.radius_factor * np.quantile(d, 0.95)))
+
+
+def _gap_links(graph: TrackGraph, settings: LinkSettings) -> list[tuple[Node, Node]]:
+    succ, pred = graph.successors(), graph.predecessors()
+    last = len(graph.objects) - 1
+    ends = [n for n in graph.nodes() if n not in succ and n[0] < last - 1]
+    starts = [n for n in graph.nodes() if n not in pred and n[0] > 1]
+    if not ends or not starts:
+        return []
+    pos, area = _positions(graph), _areas(graph)
+    e = np.array([pos[n] for n in ends])
+    s = np.array([pos[n] for n in starts])
+    gap = np.array([m[0] for m in starts])[None, :] - np.array([n[0] for n in ends])[:, None]
+    allowed = (gap >= 2) & (gap <= settings.max_gap + 1)
+    d = np.sqrt(((e[:, None, :] - s[None, :, :]) ** 2).sum(-1))
+    a_e = np.array([area[n] for n in ends])
+    a_s = np.array([area[n] for n in starts])
+    change = np.minimum(np.abs(np.log(a_s[None, :] / np.maximum(a_e[:, None], 1.0))), MAX_LOG_CHANGE)
+    cost = (d / (graph.radius * np.sqrt(np.maximum(gap, 1)))) ** 2 + 0.05 * gap + 0.5 * change
+    allowed &= cost < 1.0
+    return [(ends[i], starts[j]) for i, j in assign(cost, allowed, 1.0)]
+
+
+def _positions(graph: TrackGraph) -> dict[Node, np.ndarray]:
+    return {(t, int(lab)): c for t, o in enumerate(graph.objects) for lab, c in zip(o.labels, o.centroids, strict=True)}
+
+
+def _areas(graph: TrackGraph) -> dict[Node, float]:
+    return {(t, int(lab)): float(a) for t, o in enumerate(graph.objects) for lab, a in zip(o.labels, o.areas,
+                                                                                           strict=True)}
+
+
+def _division_links(graph: TrackGraph, settings: LinkSettings) -> list[tuple[Node, Node]]:
+    succ, pred = graph.successors(), graph.predecessors()
+    pos, area = _positions(graph), _areas(graph)
+    starts = [n for n in graph.nodes() if n not in pred and n[0] > 0]
+    mothers = [n for n, s in succ.items() if len(s) == 1 and s[0][0] == n[0] + 1]
+    if not starts or not mothers:
+        return []
+    cost = np.full((len(starts), len(mothers)), np.inf)
+    for i, s in enumerate(starts):
+        for j, m in enumerate(mothers):
+            if m[0] != s[0] - 1:
+                continue
+            sister = succ[m][0]
+            r_m = np.sqrt(area[m] / np.pi)
+            reach = graph.radius + 2.0 * r_m
+            d_s = float(np.hypot(*(pos[s] - pos[m])))
+            if d_s > reach:
+                continue
+            summed = min(abs(np.log((area[s] + area[sister]) / max(area[m], 1.0))), MAX_LOG_CHANGE)
+            similar = min(abs(np.log(area[s] / max(area[sister], 1.0))), MAX_LOG_CHANGE)
+            cost[i, j] = (d_s / reach) ** 2 + 0.25 * summed + 0.25 * similar
+    allowed = np.isfinite(cost)
+    return [(mothers[j], starts[i]) for i, j in assign(np.where(allowed, cost, 0.0), allowed,
+                                                       settings.division_cost)]
+
+
+def link(objects: Sequence[FrameObjects], ious: Sequence[np.ndarray], shape: tuple[int, int],
+         settings: LinkSettings | None = None, scorer: LinkScorer | None = None) -> TrackGraph:
+    """Link measured objects (one :class:`FrameObjects` per frame, IoUs between consecutive frames)."""
+    settings = settings or LinkSettings()
+    objects = list(objects)
+    radius = settings.radius or adaptive_radius(objects, ious, settings, shape)
+    graph = TrackGraph(objects, _frame_links(objects, ious, radius, settings, scorer), radius)
+    if settings.max_gap > 0:
+        graph.edges += _gap_links(graph, settings)
+    if settings.divisions:
+        graph.edges += _division_links(graph, settings)
+    return graph
+
+
+def track(labels: np.ndarray, images: np.ndarray | None = None, settings: LinkSettings | None = None,
+          scorer: LinkScorer | None = None) -> TrackGraph:
+    """Track the objects of a (T, Y, X) label stack (``images``: the raw (T, Y, X[, C]) frames, optional)."""
+    labels = np.asarray(labels)
+    if labels.ndim != 3:
+        raise ValueError(f"`labels` must be a (T, Y, X) label stack. Received: shape={labels.shape}")
+    objects = [frame_objects(labels[t], None if images is None else images[t]) for t in range(len(labels))]
+    ious = [overlap_matrix(labels[t], labels[t + 1], objects[t], objects[t + 1]) for t in range(len(labels) - 1)]
+    return link(objects, ious, labels.shape[1:], settings, scorer)
