@@ -104,7 +104,7 @@ def tune_postprocess(model: Any, recipe: Any, samples: Sequence[Any], *, norm_st
     from builder.workflow.inference import postprocess_settings, resolve_norm_stats
 
     params = postprocess_settings(recipe, start)
-    loaded = load_split(recipe, list(samples))
+    loaded = load_split(list(samples), recipe.data, recipe.preprocess)
     require_targets(loaded, "validation images")
     in_stats, _ = resolve_norm_stats(norm_stats)
     _, outs = _outputs(model, recipe, loaded.images, in_stats, events, "tune")
@@ -210,7 +210,7 @@ def evaluate_model(
         tuning = tune_postprocess(model, recipe, tune_on, norm_stats=norm_stats, start=params, events=events)
         params.update({k: tuning[k] for k in ("threshold", "seed_threshold", "min_size")})
     classes = list(class_names or recipe.data.classes or _classes_in(out_dir) or [])
-    loaded = load_split(recipe, samples, classes=classes)
+    loaded = load_split(samples, recipe.data, recipe.preprocess, classes=classes)
     xs, outs = _outputs(model, recipe, loaded.images, in_stats, events, "evaluate")
     results = [interpret_output(o, recipe, params) for o in outs]
     m, truths, preds, rows = task.score(loaded, xs, outs, results, ScoringContext(recipe, classes, target_stats))

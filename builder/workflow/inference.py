@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from builder.data.normalize import NormStats, apply_stats, resample, stats_from_config
+from builder.data.normalize import NormStats
+from builder.data.preprocess import normalise_input, preprocess_image, resize_yx
 from builder.errors import DataError
 from builder.tasks import get_task
 
@@ -79,16 +80,6 @@ def _fixed_input_size(model: Any) -> tuple[int, int] | None:
     return None
 
 
-def _resize(image: np.ndarray, shape: tuple[int, int], *, order: int) -> np.ndarray:
-    if image.shape[:2] == tuple(shape):
-        return image
-    from skimage.transform import resize
-
-    out = resize(image.astype(np.float32 if order else image.dtype), (*shape, *image.shape[2:]), order=order,
-                 preserve_range=True, anti_aliasing=order > 0, mode="reflect")
-    return out.astype(np.float32) if order else out.astype(image.dtype)
-
-
 def classification_size(model: Any, recipe: Any) -> tuple[int, int]:
     """Input size of a classifier: the model's fixed size, else ``preprocess.image_size`` / the patch size."""
     fixed = _fixed_input_size(model)
@@ -100,7 +91,9 @@ def classification_size(model: Any, recipe: Any) -> tuple[int, int]:
 
 def prepare(image: Any, recipe: Any, *, model: Any = None, stats: NormStats | None = None,
             pixel_size: float | None = None, resized: bool = False) -> tuple[np.ndarray, NormStats]:
-    """Resample (or resize, for classification) and normalise one raw image the way training did.
+    """Resample (and resize, for classification) and normalise one raw image the way training did.
+
+    A thin wrapper around :func:`builder.data.preprocess.preprocess_image`, the function training uses too.
 
     Parameters
     ----------
@@ -123,19 +116,15 @@ def prepare(image: Any, recipe: Any, *, model: Any = None, stats: NormStats | No
     stats : NormStats
         The statistics used (to map image-to-image outputs back to intensities).
     """
-    a = as_yxc(image).astype(np.float32)
+    a = as_yxc(image)
     pre = recipe.preprocess
-    whole = get_task(recipe.task).whole_image_input
-    if not resized:
-        if whole:
-            a = _resize(a, classification_size(model, recipe) if model is not None else a.shape[:2], order=1)
-        elif pre.resample_to:
-            a = resample(a, pixel_size or recipe.data.pixel_size, pre.resample_to, order=1)
-    elif whole and model is not None:
-        a = _resize(a, classification_size(model, recipe), order=1)
-    cfg = pre.normalize
-    used = stats if stats is not None else stats_from_config([a], cfg)
-    return apply_stats(a, used, clip=cfg.clip), used
+    size = None
+    if get_task(recipe.task).whole_image_input:
+        size = classification_size(model, recipe) if model is not None else None
+    if resized:
+        x = np.asarray(a, np.float32)
+        return normalise_input(resize_yx(x, size) if size is not None else x, pre.normalize, stats)
+    return preprocess_image(a, pre, pixel_size=pixel_size or recipe.data.pixel_size, size=size, stats=stats)
 
 
 def _predict_batch(model: Any):
@@ -242,13 +231,13 @@ def predict_image(
     task = get_task(recipe.task)
     if task.pixel_output and x.shape[:2] != raw.shape[:2]:  # resampled: back to the image's grid
         shape = raw.shape[:2]
-        output = _resize(output, shape, order=1)
+        output = resize_yx(output, shape, order=1)
         for key in ("probabilities", "restored"):
             if key in result:
                 result[key] = output
         for key in ("mask", "labels"):
             if key in result:
-                result[key] = _resize(result[key], shape, order=0)
+                result[key] = resize_yx(result[key], shape, order=0)
         result["prediction"] = result.get("mask", result.get("labels", result.get("restored")))
     if task.image_target:
         result["restored_intensity"] = _denormalise(result["restored"], target_stats or used)
