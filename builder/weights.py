@@ -40,11 +40,6 @@ def cache_dir() -> Path:
     return keras_home() / "models"
 
 
-def cached_path(name: str) -> Path:
-    """Where the ImageNet weights of backbone ``name`` live in the cache (whether or not the file exists)."""
-    return cache_dir() / get_backbone(name).weights_file
-
-
 def _digest(path: Path, algorithm: str) -> str:
     h = hashlib.new(algorithm)
     with open(path, "rb") as stream:

@@ -144,14 +144,6 @@ def normalize(
     return apply_stats(image, stats, clip=clip)
 
 
-def normalize_from_config(image: np.ndarray, cfg: Any, stats: NormStats | None = None) -> np.ndarray:
-    """Normalise with a recipe ``preprocess.normalize`` section (a :class:`Normalize`)."""
-    return normalize(
-        image, cfg.method, low=cfg.low, high=cfg.high, per_channel=cfg.per_channel, fixed_min=cfg.fixed_min,
-        fixed_max=cfg.fixed_max, clip=cfg.clip, stats=stats,
-    )
-
-
 def stats_from_config(images: list[np.ndarray], cfg: Any, seed: int = 0) -> NormStats:
     """Per-dataset statistics for a recipe ``Normalize`` section."""
     return compute_stats(

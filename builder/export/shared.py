@@ -7,7 +7,6 @@ weights loaded in safe mode after a scan for Python code, NumPy files never unpi
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,7 +111,3 @@ def describe(shared: SharedModel) -> str:
     lines = [f"{shared.kind}: {shared.metadata.get('name')} (task: {shared.metadata.get('task') or 'unknown'})"]
     lines += [f"  {c.describe()}" for c in shared.checks]
     return "\n".join(lines)
-
-
-def to_json(shared: SharedModel) -> str:
-    return json.dumps(shared.summary(), indent=2, default=str)
