@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from builder.errors import CellwrightError
-from builder.report.content import Section, summary_section
+from builder.report.content import Section
 from builder.report.html import render_html
 from builder.report.methods import methods_section
 from builder.report.run_data import RunData, load_run
@@ -20,6 +20,7 @@ from builder.report.sections import (
     results_section,
     training_section,
 )
+from builder.report.summary import summary_section
 
 FORMATS = ("html", "pdf")
 
