@@ -73,8 +73,8 @@ def compute_stats(
     images = [_validate_inputs(im, method) for im in images]
     n_c = images[0].shape[-1]
     if method in ("none", "fixed"):
-        offset, scale = (0.0, 1.0) if method == "none" else (fixed_min, fixed_max - fixed_min)
-        return NormStats(np.full(1, offset, np.float32), np.full(1, max(scale, _EPS), np.float32))
+        low_value, span = (0.0, 1.0) if method == "none" else (fixed_min, fixed_max - fixed_min)
+        return NormStats(np.full(1, low_value, np.float32), np.full(1, max(span, _EPS), np.float32))
     rng = np.random.default_rng(seed)
     pooled = []
     for im in images:
@@ -85,6 +85,8 @@ def compute_stats(
     data = np.concatenate(pooled, axis=0) if len(pooled) > 1 else pooled[0]
     if not per_channel or n_c == 1:
         data = data.reshape(-1, 1)
+    offset: np.ndarray
+    scale: np.ndarray
     if method == "percentile":
         lo, hi = np.percentile(data, [low, high], axis=0)
         offset, scale = lo, hi - lo
