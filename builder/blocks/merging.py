@@ -15,7 +15,7 @@ class MergeParams(Section):
     )
 
 
-class _Merge(Block):
+class _Merge(Block[MergeParams]):
     category = "Merge"
     Params = MergeParams
     inputs = (Port("inputs", "any"),)
