@@ -177,14 +177,13 @@ from builder.tasks.base import IMAGE_LOSSES, Task, lazy, register_task, require_
 
 def _image_targets(recipe: Any, loaded: Any, xs: list[np.ndarray], stats: Any) -> tuple[list[np.ndarray], str]:
     """The test targets normalised like training normalised them (the noisy input when there are none)."""
-    from builder.data.normalize import apply_stats, stats_from_config
+    from builder.data.preprocess import normalise_input
 
     if not loaded.targets:  # noisy images only (Noise2Void): nothing clean to compare with
         return list(xs), "No clean target images: the prediction is scored against the noisy input."
     require_targets(loaded, "test images")
     cfg = recipe.preprocess.target_normalize or recipe.preprocess.normalize
-    return [apply_stats(t, stats if stats is not None else stats_from_config([t], cfg), clip=cfg.clip)
-            for t in loaded.targets], ""
+    return [normalise_input(t, cfg, stats)[0] for t in loaded.targets], ""
 
 
 @register_task
