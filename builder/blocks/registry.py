@@ -81,6 +81,8 @@ class Block(Generic[P]):
     min_inputs: ClassVar[int | None] = None
     #: Output port used when an input names only the node (multi-output blocks such as backbones).
     default_output: ClassVar[str | None] = None
+    #: Downsampling factor of the whole graph; the graph checker sets it before :meth:`infer`.
+    graph_factor: int = 0
 
     def __init__(self, node_id: str, params: P, ctx: ModelContext, input_ids: list[str] | None = None) -> None:
         self.id = node_id

@@ -44,6 +44,18 @@ class Sample:
     def to_dict(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items() if v is not None}
 
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> Sample:
+        """The sample :meth:`to_dict` wrote (``split.json`` rows); unknown keys are ignored."""
+
+        def path(key: str) -> Path | None:
+            return Path(row[key]) if row.get(key) else None
+
+        label, split = row.get("label"), row.get("split")
+        return cls(image_path=Path(row["image_path"]), mask_path=path("mask_path"), target_path=path("target_path"),
+                   label=None if label is None else str(label), group=str(row.get("group", "")),
+                   split=None if split is None else str(split))
+
 
 @dataclass
 class Dataset:
@@ -146,7 +158,7 @@ def discover(recipe: Any, base_dir: str | Path = ".") -> Dataset:
             dataset.splits = _honour_partial_split(samples, split, stratify, dataset, root)
         elif samples and fixed:
             for s in samples:
-                dataset.splits[s.split].append(s)
+                dataset.splits[str(s.split)].append(s)
         else:
             dataset.splits = random_split(samples, split.validation, split.test, split.seed, stratify=stratify)
     if get_task(recipe.task).uses_labels:
@@ -309,7 +321,8 @@ def _pairs(root: Path, images: str, others: str, kind: str, pattern: str, datase
                 str(path), f"image without a {what}: no file named like it in {other_dir}.",
                 f"Add the {what} as {other_dir.name}/{path.name} (same name), or remove the image.", "error"))
             continue
-        samples.append(Sample(path, group=key, **{kind: match}))
+        samples.append(Sample(path, group=key, mask_path=match if kind == "mask_path" else None,
+                              target_path=match if kind == "target_path" else None))
     all_image_keys = {sample_key(p) for p in list_images(image_dir)}
     for key, path in sorted(others_by_key.items()):
         if key not in all_image_keys:

@@ -92,7 +92,7 @@ def build_report(run_dir: str | os.PathLike[str], *, formats: Sequence[str] = ("
     if unknown or not formats:
         raise CellwrightError("report formats", f"Expected one or more of: {', '.join(FORMATS)}. "
                               f"Received: formats={list(formats)}", "Use --format html pdf.")
-    run = load_run(run_dir)
+    run = load_run(Path(run_dir))
     target = Path(out_dir) if out_dir is not None else run.path
     target.mkdir(parents=True, exist_ok=True)
     sections = build_sections(run, augment_samples=augment_samples)

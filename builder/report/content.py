@@ -127,7 +127,7 @@ def class_balance_warning(run: RunData) -> str | None:
     if task.uses_labels:
         counts = _classification_counts(run)
         if counts and min(counts.values()) * 4 < max(counts.values()):
-            rare = min(counts, key=counts.get)
+            rare = min(counts, key=lambda name: counts[name])
             return (f"Class imbalance: '{rare}' has {counts[rare]} test images against {max(counts.values())} for "
                     f"the largest class; look at its per-class recall, not only the overall accuracy.")
     elif task.masks_are_classes and run.evaluation:
@@ -136,9 +136,9 @@ def class_balance_warning(run: RunData) -> str | None:
             return None
         values = np.concatenate([t.ravel() for t in truths]).astype(np.int64)
         fractions = np.bincount(values[values >= 0]) / max(values.size, 1)
-        rare = [(i, f) for i, f in enumerate(fractions) if i > 0 and f < 0.02]
-        if rare:
-            i, f = rare[0]
+        rare_pixels = [(i, f) for i, f in enumerate(fractions) if i > 0 and f < 0.02]
+        if rare_pixels:
+            i, f = rare_pixels[0]
             label = names[i] if i < len(names) else f"class {i}"
             return (f"Class imbalance: '{label}' covers only {f:.1%} of the test pixels; its IoU/Dice matter more "
                     f"than the pixel accuracy (class weights or a Dice loss help).")

@@ -40,7 +40,7 @@ def predict_classes(probabilities: Any, *, threshold: float = 0.5) -> np.ndarray
     return p.argmax(axis=-1).astype(np.int64)
 
 
-def class_weights_from_counts(counts: Sequence[int], *, max_weight: float = 20.0) -> list[float]:
+def class_weights_from_counts(counts: Sequence[int] | np.ndarray, *, max_weight: float = 20.0) -> list[float]:
     """Inverse-frequency class weights ``N / (K * n_k)`` (scikit-learn's "balanced"), capped at ``max_weight``.
 
     A class with no examples gets weight 1.

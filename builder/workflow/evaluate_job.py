@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,9 @@ from builder.events import EventSink, make_event
 from builder.io_utils import atomic_write_json
 from builder.tasks import Task, get_task
 from builder.tasks.base import flat_numbers
+
+if TYPE_CHECKING:
+    from builder.data.layouts import Sample
 
 #: Largest number of images whose arrays are written to ``evaluation/``.
 MAX_SAVED_IMAGES = 50
@@ -236,7 +239,7 @@ def evaluate_model(
     return metrics
 
 
-def _samples_from_split_json(run_dir: Path, split: str) -> list[Any] | None:
+def _samples_from_split_json(run_dir: Path, split: str) -> list[Sample] | None:
     from builder.data.layouts import Sample
     from builder.workflow.model_source import read_json
 
@@ -246,15 +249,13 @@ def _samples_from_split_json(run_dir: Path, split: str) -> list[Any] | None:
     rows = (data.get("splits") or {}).get(split) if isinstance(data.get("splits"), dict) else data.get(split)
     if not isinstance(rows, list):
         return None
-    out = []
+    out: list[Sample] = []
     for row in rows:
         if not isinstance(row, dict):  # only names were recorded: discover the files again
             return None
-        kw = {k: (Path(v) if k.endswith("_path") and v else v) for k, v in row.items()
-              if k in ("image_path", "mask_path", "target_path", "label", "group", "split")}
-        if "image_path" not in kw or not Path(kw["image_path"]).exists():
+        if not row.get("image_path") or not Path(row["image_path"]).exists():
             return None  # data moved: discover again
-        out.append(Sample(**kw))
+        out.append(Sample.from_dict(row))
     return out
 
 
@@ -308,11 +309,12 @@ def evaluate_run(run_dir: str | Path, *, data: str | Path | None = None, events:
         split, extra = "external", {"data": str(folder)}
     else:
         split = recipe.evaluate.split
-        samples = _samples_from_split_json(run_dir, split)
+        recorded = _samples_from_split_json(run_dir, split)
         validation = _samples_from_split_json(run_dir, "validation")
-        if samples is None or validation is None:
+        if recorded is None or validation is None:
             dataset = discover(recipe, recipe.base_dir)
-            samples, validation = dataset.splits[split], dataset.splits["validation"]
+            recorded, validation = dataset.splits[split], dataset.splits["validation"]
+        samples = recorded
         tune_on = validation if source.postprocess is None else None
     return evaluate_model(source.model, recipe, samples, norm_stats=source.normalization,
                           postprocess=source.postprocess, out_dir=evaluation_dir(run_dir, data), tune_on=tune_on,
