@@ -14,7 +14,7 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from builder.data.readers import is_image_file
 from builder.data.skipped import FORMATS_FIX, folder_findings
 from builder.errors import DataError, Problem
 from builder.tasks import get_task
+
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
 
 SPLITS = ("train", "validation", "test")
 _MASK_SUFFIXES = re.compile(r"([_-](mask|masks|label|labels|seg|target|gt|cp_masks))$")
@@ -97,7 +100,7 @@ def list_images(folder: Path, pattern: str = "*") -> list[Path]:
     return sorted(p for p in folder.iterdir() if is_image_file(p) and fnmatch.fnmatch(p.name, pattern))
 
 
-def discover(recipe: Any, base_dir: str | Path = ".") -> Dataset:
+def discover(recipe: Recipe, base_dir: str | Path = ".") -> Dataset:
     """List the samples of the recipe's dataset, split into train / validation / test.
 
     Parameters
@@ -256,7 +259,7 @@ def _demo_root(root: Path, kind: str | None) -> tuple[Path, str]:
     return ensure_demo(kind, root / f"demo-{kind}", seed=0), _DEMO_LAYOUT[kind]
 
 
-def _find(recipe: Any, folder: Path, layout: str, dataset: Dataset) -> list[Sample]:
+def _find(recipe: Recipe, folder: Path, layout: str, dataset: Dataset) -> list[Sample]:
     samples = _find_samples(recipe, folder, layout, dataset)
     severity = "warning" if recipe.data.skip_unreadable else "error"
     for sub in _listed_folders(recipe, folder, layout):
@@ -264,7 +267,7 @@ def _find(recipe: Any, folder: Path, layout: str, dataset: Dataset) -> list[Samp
     return samples
 
 
-def _listed_folders(recipe: Any, folder: Path, layout: str) -> list[Path]:
+def _listed_folders(recipe: Recipe, folder: Path, layout: str) -> list[Path]:
     """The folders whose files :func:`_find_samples` lists (to name the entries it had to leave out)."""
     data = recipe.data
     if layout == "class_folders":
@@ -281,7 +284,7 @@ def _listed_folders(recipe: Any, folder: Path, layout: str) -> list[Path]:
     return []
 
 
-def _find_samples(recipe: Any, folder: Path, layout: str, dataset: Dataset) -> list[Sample]:
+def _find_samples(recipe: Recipe, folder: Path, layout: str, dataset: Dataset) -> list[Sample]:
     data, task = recipe.data, get_task(recipe.task)
     if layout == "class_folders":
         return _class_folders(folder, data)

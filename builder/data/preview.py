@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,11 +15,14 @@ from builder.data.preprocess import normalise_input
 from builder.errors import DataError
 from builder.tasks import get_task
 
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
+
 _COLOURS = np.array([[1.0, 0.2, 0.2], [0.2, 1.0, 0.3], [0.3, 0.5, 1.0], [1.0, 0.9, 0.1], [1.0, 0.3, 1.0],
                      [0.1, 1.0, 1.0]])
 
 
-def write_augment_preview(recipe: Any, base_dir: str | Path, out: str | Path, *, rows: int = 4, columns: int = 5,
+def write_augment_preview(recipe: Recipe, base_dir: str | Path, out: str | Path, *, rows: int = 4, columns: int = 5,
                           seed: int = 0) -> Path:
     """Write a grid: one row per training patch, the original first, then ``columns`` augmented versions.
 

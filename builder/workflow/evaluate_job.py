@@ -23,6 +23,7 @@ from builder.tasks.base import flat_numbers
 
 if TYPE_CHECKING:
     from builder.data.layouts import Sample
+    from builder.recipe import Recipe
 
 #: Largest number of images whose arrays are written to ``evaluation/``.
 MAX_SAVED_IMAGES = 50
@@ -66,7 +67,7 @@ def _emit(events: EventSink | None, event: str, /, **payload: Any) -> None:
         events(make_event(event, **payload))
 
 
-def _outputs(model: Any, recipe: Any, images: list[np.ndarray], stats: Any, events: EventSink | None,
+def _outputs(model: Any, recipe: Recipe, images: list[np.ndarray], stats: Any, events: EventSink | None,
              phase: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Normalised inputs and raw network outputs of already loaded (resampled) images."""
     from builder.workflow.inference import network_output, prepare
@@ -94,12 +95,12 @@ def _classes_in(folder: str | Path | None) -> list[str] | None:
 class ScoringContext:
     """What a task needs besides the images to score them (``Task.score``)."""
 
-    recipe: Any
+    recipe: Recipe
     classes: list[str]
     target_stats: Any
 
 
-def tune_postprocess(model: Any, recipe: Any, samples: Sequence[Any], *, norm_stats: Any = None,
+def tune_postprocess(model: Any, recipe: Recipe, samples: Sequence[Any], *, norm_stats: Any = None,
                      start: Mapping[str, Any] | None = None, events: EventSink | None = None) -> dict:
     """Tune the task's post-processing thresholds on ``samples`` (validation images with masks)."""
     from builder.data.pipeline import load_split
@@ -156,7 +157,7 @@ def _save_arrays(folder: Path, names: list[str], xs: list, truths: list, preds: 
 
 def evaluate_model(
     model: Any,
-    recipe: Any,
+    recipe: Recipe,
     samples: Sequence[Any],
     *,
     norm_stats: Any = None,

@@ -10,7 +10,7 @@ masking predict the whole image normally (the masking only exists during trainin
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,6 +18,9 @@ from builder.data.normalize import NormStats
 from builder.data.preprocess import normalise_input, preprocess_image, resize_yx
 from builder.errors import DataError
 from builder.tasks import get_task
+
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
 
 #: Tiles per network call.
 TILE_BATCH = 4
@@ -45,7 +48,7 @@ def resolve_norm_stats(norm_stats: Any) -> tuple[NormStats | None, NormStats | N
     return to_norm_stats(norm_stats), None
 
 
-def postprocess_settings(recipe: Any, postprocess: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def postprocess_settings(recipe: Recipe, postprocess: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Thresholds for masks and instances: the recipe's ``evaluate.postprocess`` updated with ``postprocess``."""
     out = get_task(recipe.task).postprocess_settings(recipe)
     for key in out:
@@ -54,7 +57,7 @@ def postprocess_settings(recipe: Any, postprocess: Mapping[str, Any] | None = No
     return out
 
 
-def downsampling_factor(recipe: Any) -> int:
+def downsampling_factor(recipe: Recipe) -> int:
     """The network's total downsampling (tiles are padded to a multiple of it); 1 when it cannot be found."""
     try:
         return max(1, int(recipe.model.downsampling_factor()))
@@ -80,7 +83,7 @@ def _fixed_input_size(model: Any) -> tuple[int, int] | None:
     return None
 
 
-def classification_size(model: Any, recipe: Any) -> tuple[int, int]:
+def classification_size(model: Any, recipe: Recipe) -> tuple[int, int]:
     """Input size of a classifier: the model's fixed size, else ``preprocess.image_size`` / the patch size."""
     fixed = _fixed_input_size(model)
     if fixed is not None:
@@ -89,7 +92,7 @@ def classification_size(model: Any, recipe: Any) -> tuple[int, int]:
     return size, size
 
 
-def prepare(image: Any, recipe: Any, *, model: Any = None, stats: NormStats | None = None,
+def prepare(image: Any, recipe: Recipe, *, model: Any = None, stats: NormStats | None = None,
             pixel_size: float | None = None, resized: bool = False) -> tuple[np.ndarray, NormStats]:
     """Resample (and resize, for classification) and normalise one raw image the way training did.
 
@@ -139,7 +142,7 @@ def _predict_batch(model: Any):
     return call
 
 
-def tiling(model: Any, shape: tuple[int, int], recipe: Any) -> tuple[int, int, int]:
+def tiling(model: Any, shape: tuple[int, int], recipe: Recipe) -> tuple[int, int, int]:
     """``(tile, overlap, align)`` for an image of ``shape`` (Y, X): see :func:`network_output`."""
     factor = downsampling_factor(recipe)
     tile_cfg = recipe.preprocess.tile
@@ -156,7 +159,7 @@ def tiling(model: Any, shape: tuple[int, int], recipe: Any) -> tuple[int, int, i
     return tile, min(tile_cfg.overlap, max(0, tile // 2)), factor
 
 
-def network_output(model: Any, x: np.ndarray, recipe: Any) -> np.ndarray:
+def network_output(model: Any, x: np.ndarray, recipe: Recipe) -> np.ndarray:
     """Run the network on one normalised image: ``(K,)`` for classifiers, else tiled ``(Y, X, K)``.
 
     Tiles are ``preprocess.tile.size`` (shrunk to the image for small images; the model's own size if it has a
@@ -172,7 +175,7 @@ def network_output(model: Any, x: np.ndarray, recipe: Any) -> np.ndarray:
     return predict_tiled(predict, x, tile=tile, overlap=overlap, align=factor, batch_size=TILE_BATCH)
 
 
-def interpret_output(output: np.ndarray, recipe: Any, params: Mapping[str, Any]) -> dict[str, Any]:
+def interpret_output(output: np.ndarray, recipe: Recipe, params: Mapping[str, Any]) -> dict[str, Any]:
     """The task result for one network output (see :func:`predict_image` for the keys)."""
     return get_task(recipe.task).interpret(output, recipe, params)
 
@@ -187,7 +190,7 @@ def _denormalise(out: np.ndarray, stats: NormStats) -> np.ndarray | None:
 def predict_image(
     model: Any,
     image: Any,
-    recipe: Any,
+    recipe: Recipe,
     *,
     norm_stats: Any = None,
     postprocess: Mapping[str, Any] | None = None,
