@@ -225,7 +225,7 @@ def _honour_partial_split(samples: list[Sample], split: Any, stratify: bool, dat
     validation = 0.0 if "validation" in named else split.validation
     out = random_split(rest, validation, test, split.seed, stratify=stratify)
     for s in fixed:
-        out[s.split].append(s)
+        out[str(s.split)].append(s)
     counts = ", ".join(f"{k} {sum(1 for s in fixed if s.split == k)}" for k in SPLITS if k in named)
     dataset.problems.append(Problem(str(root), f"The manifest's split column is filled for {len(fixed)} of "
                                     f"{len(samples)} rows ({counts}); those keep their split and the other "
