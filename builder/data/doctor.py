@@ -67,7 +67,7 @@ def check_folder(path: str | Path) -> list[Problem]:
         return [Problem(str(path), note, "Use images/ + masks/, one folder per class, source/ + target/, or the "
                         "Cell Tracking Challenge layout; or write a recipe and run 'cellwright check RECIPE'."),
                 *unread]
-    recipe = Recipe(name="check", task=task, data=data)
+    recipe = Recipe.model_validate({"name": "check", "task": task, "data": data})
     info = Problem(str(path), f"Read as {note}.", "If that is wrong, write a recipe and check the recipe instead.",
                    "info")
     return [*check_dataset(recipe, path), info]
@@ -210,6 +210,8 @@ def _scan_files(recipe: Recipe, dataset: Dataset) -> list[Problem]:
 
 
 def _check_mask(sample: Sample, image: ImageData, recipe: Recipe, problems: list[Problem]) -> None:
+    if sample.mask_path is None:
+        return
     mask = _read(sample.mask_path, recipe, problems, channels=False)
     if mask is None:
         return
@@ -241,7 +243,7 @@ def _check_mask(sample: Sample, image: ImageData, recipe: Recipe, problems: list
     classes = recipe.data.classes
     if (get_task(recipe.task).masks_are_classes and classes and recipe.data.mask_kind != "binary" and arr.size
             and arr.max() >= len(classes)):
-        problems.append(Problem(where, f"mask value {int(arr.max())} but only {len(recipe.data.classes)} classes "
+        problems.append(Problem(where, f"mask value {int(arr.max())} but only {len(classes)} classes "
                                 f"are named in data.classes.", "Add the missing class names or fix the mask.",
                                 "error"))
 

@@ -122,7 +122,7 @@ def discover(recipe: Recipe, base_dir: str | Path = ".") -> Dataset:
     """
     data = recipe.data
     root = (Path(base_dir) / data.root).resolve()
-    layout = data.layout
+    layout: str = data.layout
     if layout == "demo":
         if "root" not in data.model_fields_set:
             root = demo_home()
