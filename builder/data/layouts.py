@@ -402,15 +402,15 @@ def _ctc(root: Path, split: Any = None) -> list[Sample]:
                         "Use the CTC layout: 01/t000.tif ..., 01_GT/TRA/man_track.txt, 01_GT/SEG/.")
     samples = []
     for seq in sequences:
-        frames = sorted((p for p in seq.iterdir() if _CTC_FRAME.match(p.name)),
-                        key=lambda p: int(_CTC_FRAME.match(p.name).group(1)))
+        numbered = {p: m.group(1) for p in seq.iterdir() if (m := _CTC_FRAME.match(p.name))}
+        frames = sorted(numbered, key=lambda p: int(numbered[p]))
         n = len(frames)
         n_test = _count(n, split.test) if split is not None else 0
         n_val = _count(n, split.validation) if split is not None else 0
         gt = root / f"{seq.name}_GT"
         for i, frame in enumerate(frames):
             which = "test" if i >= n - n_test else "validation" if i >= n - n_test - n_val else "train"
-            digits = _CTC_FRAME.match(frame.name).group(1)
+            digits = numbered[frame]
             mask = _ctc_mask(gt, digits, prefer_markers=which == "test") if gt.is_dir() else None
             samples.append(Sample(frame, mask_path=mask, group=seq.name, split=which if split is not None else None))
     return samples
