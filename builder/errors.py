@@ -100,6 +100,9 @@ class CellwrightError(Exception):
         ``Expected ... Received: ...`` after ``what``.
     """
 
+    #: Set once the error was sent as an ``error`` event, so the CLI does not report it twice.
+    event_emitted: bool = False
+
     def __init__(
         self,
         where: str = "",

@@ -122,10 +122,3 @@ def _check_default(default: Any, *, ge: Any, gt: Any, le: Any, lt: Any, help: st
             f"Default {default!r} is outside the bounds ge={ge} gt={gt} le={le} lt={lt} "
             f"of the field described as {help!r}."
         )
-
-
-def ui_metadata(model: type[BaseModel], name: str) -> dict[str, Any]:
-    """Return the UI metadata dictionary of field ``name`` of ``model`` (empty if none)."""
-    info = model.model_fields[name]
-    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-    return dict(extra.get(UI_KEY, {}))

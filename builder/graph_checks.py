@@ -85,7 +85,7 @@ class _Problems:
         self.key_prefix = key_prefix
 
     def add(self, node: str, what: str, fix: str, *, port: str = "", param: str = "", key: str = "",
-            index: int | None = None, **parts: str) -> None:
+            index: int | None = None, **parts: Any) -> None:
         """Record an error at ``node``; ``key`` is relative to the node (``params.filters``, ``inputs[1]``).
 
         With a key prefix the error's key is the full recipe key, e.g. ``model.graph[3].params.filters``.

@@ -20,7 +20,7 @@ def _temp_path_for(path: Path) -> Path:
     return Path(name)
 
 
-def atomic_write_with(path: str | os.PathLike, writer: Callable[[Path], None], *, suffix: str = "") -> Path:
+def atomic_write_with(path: str | os.PathLike, writer: Callable[[Path], object], *, suffix: str = "") -> Path:
     """Call ``writer(temp_path)`` and move the finished file onto ``path`` atomically.
 
     Parameters

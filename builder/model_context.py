@@ -108,7 +108,7 @@ def _value(model: type[BaseModel], name: str, section: dict[str, Any], fallback:
     default = fallback if info.is_required() else info.get_default(call_default_factory=True)
     if name not in section:
         return default
-    kind = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    kind: Any = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
     try:
         return TypeAdapter(kind).validate_python(section[name])
     except ValidationError:

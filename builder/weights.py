@@ -40,11 +40,6 @@ def cache_dir() -> Path:
     return keras_home() / "models"
 
 
-def cached_path(name: str) -> Path:
-    """Where the ImageNet weights of backbone ``name`` live in the cache (whether or not the file exists)."""
-    return cache_dir() / get_backbone(name).weights_file
-
-
 def _digest(path: Path, algorithm: str) -> str:
     h = hashlib.new(algorithm)
     with open(path, "rb") as stream:
@@ -279,7 +274,7 @@ def import_weights(source: str | Path, *, force: bool = False) -> list[ImportRes
     else:
         raise WeightsError(str(source), "No such file or folder.", "Give a weights file (.h5) or a folder of them.")
     for plan in plans:  # every file was checked before the first copy
-        if plan.action == "copy":
+        if plan.action == "copy" and plan.target is not None:
             _copy_atomically(Path(plan.source), Path(plan.target))
             plan.action = "copied"
     return plans

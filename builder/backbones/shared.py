@@ -91,8 +91,8 @@ def _model_config(path: Path) -> dict[str, Any] | None:
             check_zip_entries(outer, str(path))
             if "model.keras" not in outer.namelist():
                 return None
-            with outer.open("model.keras") as inner:
-                return from_keras(io.BytesIO(inner.read()), f"{path}:model.keras")
+            with outer.open("model.keras") as member:
+                return from_keras(io.BytesIO(member.read()), f"{path}:model.keras")
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError) as error:
         raise GraphError("backbone.from", f"Cannot read the shared model {path}: {error}",
                          "Give a bundle .zip written by 'cellwright export', a .keras file, or a whole model "
@@ -174,9 +174,10 @@ def _functional_strides(config: dict[str, Any], measure: Measure | None, outer: 
 
 
 def _sequential_as_functional(config: dict[str, Any]) -> dict[str, Any]:
-    layers, previous = [], None
+    layers: list[dict[str, Any]] = []
+    previous = None
     for layer in config["layers"]:
-        link = [] if previous is None else [{"args": [{"class_name": "__keras_tensor__",
+        link: list[dict[str, Any]] = [] if previous is None else [{"args": [{"class_name": "__keras_tensor__",
                                                         "config": {"keras_history": [previous, 0, 0]}}]}]
         layers.append({**layer, "name": layer.get("config", {}).get("name"), "inbound_nodes": link})
         previous = layers[-1]["name"]

@@ -19,25 +19,34 @@ STRIDES = (2, 4, 8, 16, 32)
 
 
 @register_block("backbone")
-class Backbone(Block):
+class Backbone(Block[BackboneParams]):
     """Pretrained encoder (MobileNet, ResNet, EfficientNet, ...) giving feature maps at strides 2 to 32."""
 
     category = "Backbone"
     Params = BackboneParams
     outputs = tuple(Port(f"s{s}", "image") for s in STRIDES)
 
-    @property  # type: ignore[override]
-    def default_output(self) -> str:
+    @property
+    def default_output(self) -> str:  # type: ignore[override]
         return f"s{max(self._shared().strides)}" if self.p.from_ else "s32"
+
+    def _name(self) -> str:
+        """The catalogue name; the params allow it to be empty only together with ``from``."""
+        if not self.p.name:
+            raise self.fail("Expected a backbone name (params.name) or a shared model (params.from). Received: "
+                            "neither.", "set params.name, e.g. mobilenet_v2, or params.from")
+        return self.p.name
 
     def _info(self) -> Any:
         from builder.backbones.catalog import get_backbone
 
-        return get_backbone(self.p.name, where=f"node '{self.id}' params.name")
+        return get_backbone(self._name(), where=f"node '{self.id}' params.name")
 
     def _shared_path(self) -> Any:
         from builder.backbones.shared import resolve_shared_path
 
+        if not self.p.from_:
+            raise self.fail("Expected a shared model file (params.from). Received: none.", "set params.from")
         return resolve_shared_path(self.p.from_, self.ctx.base_dir, where=f"node '{self.id}' params.from")
 
     def _shared(self) -> Any:
@@ -96,6 +105,7 @@ class Backbone(Block):
             return {f"s{s}": tensor for s, tensor in features.items()}
         base_dir = Path(self.ctx.base_dir) if self.ctx.base_dir else None
         features = build_encoder(
-            p.name, tensors[0], weights=p.weights, channel_mode=p.channel_mode, name_prefix=self.id, base_dir=base_dir
+            self._name(), tensors[0], weights=p.weights, channel_mode=p.channel_mode, name_prefix=self.id,
+            base_dir=base_dir,
         )
         return {f"s{s}": tensor for s, tensor in features.items()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from builder.blocks._shapes import conv_size, mul, same_spatial
 from builder.blocks.convolution import Activation
@@ -25,7 +25,11 @@ class ConvBlockParams(Section):
     separable: bool = field(False, help="Use depthwise-separable convolutions (fewer weights).")
 
 
-class _ConvBlockBase(Block):
+#: The parameters of a convolution block (plain, down or up).
+CP = TypeVar("CP", bound=ConvBlockParams)
+
+
+class _ConvBlockBase(Block[CP]):
     category = "Composite"
     Params = ConvBlockParams
     residual = False
@@ -49,12 +53,12 @@ class _ConvBlockBase(Block):
 
 
 @register_block("conv_block")
-class ConvBlock(_ConvBlockBase):
+class ConvBlock(_ConvBlockBase[ConvBlockParams]):
     """Conv -> norm -> activation, repeated n_convs times (the basic U-Net block)."""
 
 
 @register_block("residual_block")
-class ResidualBlock(_ConvBlockBase):
+class ResidualBlock(_ConvBlockBase[ConvBlockParams]):
     """Conv block with a shortcut that adds the input to the output (ResNet style)."""
 
     residual = True
@@ -65,7 +69,7 @@ class SEParams(Section):
 
 
 @register_block("squeeze_excite")
-class SqueezeExcite(Block):
+class SqueezeExcite(Block[SEParams]):
     """Re-weights channels by a gate computed from their global average (squeeze-and-excitation)."""
 
     category = "Composite"
@@ -84,7 +88,7 @@ class AttentionParams(Section):
 
 
 @register_block("attention_gate")
-class AttentionGate(Block):
+class AttentionGate(Block[AttentionParams]):
     """Attention gate: keeps the parts of a skip connection that the coarser (gating) features point to."""
 
     category = "Composite"
@@ -115,7 +119,7 @@ class DownParams(ConvBlockParams):
 
 
 @register_block("down_block")
-class DownBlock(_ConvBlockBase):
+class DownBlock(_ConvBlockBase[DownParams]):
     """Encoder step: halves the image (2x2 pooling), then a conv block."""
 
     Params = DownParams
@@ -148,7 +152,7 @@ class UpParams(ConvBlockParams):
 
 
 @register_block("up_block")
-class UpBlock(_ConvBlockBase):
+class UpBlock(_ConvBlockBase[UpParams]):
     """Decoder step: doubles the image, joins the skip connection (concatenate), then a conv block."""
 
     Params = UpParams

@@ -23,7 +23,7 @@ class ConvParams(Section):
     use_bias: bool = field(True, help="Learn an additive bias per channel (not needed before normalisation).")
 
 
-class _ConvBase(Block):
+class _ConvBase(Block[ConvParams]):
     category = "Convolution"
     Params = ConvParams
     _layer = "Conv2D"
@@ -74,7 +74,7 @@ class TransposeParams(Section):
 
 
 @register_block("conv2d_transpose")
-class Conv2DTranspose(Block):
+class Conv2DTranspose(Block[TransposeParams]):
     """Transposed convolution: learned up-sampling (doubles the size with strides 2)."""
 
     category = "Resampling"
@@ -102,7 +102,7 @@ class UpSamplingParams(Section):
 
 
 @register_block("upsampling2d")
-class UpSampling2D(Block):
+class UpSampling2D(Block[UpSamplingParams]):
     """Repeats (or interpolates) pixels to enlarge the image by an integer factor."""
 
     category = "Resampling"
@@ -128,7 +128,7 @@ class ResizingParams(Section):
 
 
 @register_block("resizing")
-class Resizing(Block):
+class Resizing(Block[ResizingParams]):
     """Resizes the image to a fixed height and width."""
 
     category = "Resampling"

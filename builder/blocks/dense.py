@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from builder.blocks.convolution import Activation
-from builder.blocks.registry import Block, Port, Shape, register_block, shape_text
+from builder.blocks.registry import Block, NoParams, Port, Shape, register_block, shape_text
 from builder.fields import Section, field
 
 
@@ -19,7 +19,7 @@ class DenseParams(Section):
 
 
 @register_block("dense")
-class Dense(Block):
+class Dense(Block[DenseParams]):
     """Fully connected layer: every output feature sees every input feature (on images: per pixel)."""
 
     category = "Dense"
@@ -38,7 +38,7 @@ class Dense(Block):
 
 
 @register_block("flatten")
-class Flatten(Block):
+class Flatten(Block[NoParams]):
     """Unrolls an image into one long vector (needs a fixed input size)."""
 
     category = "Reshape"
@@ -69,7 +69,7 @@ class ReshapeParams(Section):
 
 
 @register_block("reshape")
-class Reshape(Block):
+class Reshape(Block[ReshapeParams]):
     """Changes the shape of a tensor without changing its values (same number of values)."""
 
     category = "Reshape"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from builder.blocks.registry import Block, Port, Shape, register_block, shape_text
+from builder.blocks.registry import Block, P, Port, Shape, register_block, shape_text
 from builder.fields import Section, field
 
 
@@ -22,7 +22,7 @@ class ClassificationHeadParams(Section):
 
 
 @register_block("classification_head")
-class ClassificationHead(Block):
+class ClassificationHead(Block[ClassificationHeadParams]):
     """Class probabilities (B, n_classes); images are averaged over space first."""
 
     category = "Head"
@@ -54,13 +54,16 @@ class ClassificationHead(Block):
         return apply_layers(self.id, tensors[0], specs)
 
 
-class _PixelHead(Block):
+class _PixelHead(Block[P]):
     category = "Head"
 
     def channels(self) -> int:
         raise NotImplementedError
 
     def activation(self) -> str:
+        raise NotImplementedError
+
+    def kernel_size(self) -> int:
         raise NotImplementedError
 
     def infer(self, shapes: list[Shape]) -> Shape:
@@ -70,7 +73,7 @@ class _PixelHead(Block):
         import keras
 
         return keras.layers.Conv2D(
-            self.channels(), self.p.kernel_size, padding="same", activation=self.activation(), dtype="float32",
+            self.channels(), self.kernel_size(), padding="same", activation=self.activation(), dtype="float32",
             name=self.id,
         )(tensors[0])
 
@@ -84,7 +87,7 @@ class SegmentationHeadParams(Section):
 
 
 @register_block("segmentation_head")
-class SegmentationHead(_PixelHead):
+class SegmentationHead(_PixelHead[SegmentationHeadParams]):
     """Per-pixel class probabilities (B, H, W, n_classes), softmax."""
 
     Params = SegmentationHeadParams
@@ -94,6 +97,9 @@ class SegmentationHead(_PixelHead):
 
     def activation(self) -> str:
         return "softmax"
+
+    def kernel_size(self) -> int:
+        return self.p.kernel_size
 
 
 class InstanceHeadParams(Section):
@@ -105,7 +111,7 @@ class InstanceHeadParams(Section):
 
 
 @register_block("instance_head")
-class InstanceHead(_PixelHead):
+class InstanceHead(_PixelHead[InstanceHeadParams]):
     """Instance-segmentation targets: 3-class softmax (B,H,W,3) or two distance maps (B,H,W,2)."""
 
     Params = InstanceHeadParams
@@ -119,6 +125,9 @@ class InstanceHead(_PixelHead):
     def activation(self) -> str:
         return "softmax" if self.target() == "three_class" else "linear"
 
+    def kernel_size(self) -> int:
+        return self.p.kernel_size
+
 
 class RegressionHeadParams(Section):
     n_outputs: int | None = field(
@@ -128,7 +137,7 @@ class RegressionHeadParams(Section):
 
 
 @register_block("regression_head")
-class RegressionHead(Block):
+class RegressionHead(Block[RegressionHeadParams]):
     """Image regression output (B, H, W, C_out), linear; with a second input, predicts a residual added to it."""
 
     category = "Head"

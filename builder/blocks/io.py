@@ -23,7 +23,7 @@ class InputParams(Section):
 
 
 @register_block("input")
-class Input(Block):
+class Input(Block[InputParams]):
     """Image input of the network (batch, height, width, channels)."""
 
     category = "Input"

@@ -15,7 +15,7 @@ class MergeParams(Section):
     )
 
 
-class _Merge(Block):
+class _Merge(Block[MergeParams]):
     category = "Merge"
     Params = MergeParams
     inputs = (Port("inputs", "any"),)
@@ -49,7 +49,7 @@ class _Merge(Block):
                 )
 
     def ctx_fix(self) -> str:
-        factor = getattr(self, "graph_factor", 0) or 2
+        factor = self.graph_factor or 2
         size = self.ctx.input_shape[0] or factor
         suggestion = max(factor, round(size / factor) * factor)
         return (

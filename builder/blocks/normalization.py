@@ -18,7 +18,7 @@ class BatchNormParams(Section):
 
 
 @register_block("batch_normalization")
-class BatchNormalization(Block):
+class BatchNormalization(Block[BatchNormParams]):
     """Normalises each channel over the batch; speeds up and stabilises training."""
 
     category = "Normalization"
@@ -41,7 +41,7 @@ class GroupNormParams(Section):
 
 
 @register_block("group_normalization")
-class GroupNormalization(Block):
+class GroupNormalization(Block[GroupNormParams]):
     """Normalises groups of channels within each image; works well with small batches."""
 
     category = "Normalization"
@@ -72,7 +72,7 @@ class LayerNormParams(Section):
 
 
 @register_block("layer_normalization")
-class LayerNormalization(Block):
+class LayerNormalization(Block[LayerNormParams]):
     """Normalises the channels of each pixel (or the features of each vector)."""
 
     category = "Normalization"
@@ -91,7 +91,7 @@ class DropoutParams(Section):
 
 
 @register_block("dropout")
-class Dropout(Block):
+class Dropout(Block[DropoutParams]):
     """Randomly zeroes values during training to reduce over-fitting."""
 
     category = "Regularization"
@@ -106,7 +106,7 @@ class Dropout(Block):
 
 
 @register_block("spatial_dropout2d")
-class SpatialDropout2D(Block):
+class SpatialDropout2D(Block[DropoutParams]):
     """Randomly zeroes whole feature maps during training."""
 
     category = "Regularization"
@@ -123,7 +123,7 @@ class ActivationParams(Section):
 
 
 @register_block("activation")
-class ActivationBlock(Block):
+class ActivationBlock(Block[ActivationParams]):
     """Applies a non-linear function (relu, gelu, sigmoid, ...) to every value."""
 
     category = "Activation"

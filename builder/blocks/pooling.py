@@ -6,7 +6,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from builder.blocks._shapes import conv_size
-from builder.blocks.registry import Block, Port, Shape, register_block, shape_text
+from builder.blocks.registry import Block, NoParams, Port, Shape, register_block, shape_text
 from builder.fields import Section, field
 
 
@@ -16,7 +16,7 @@ class PoolParams(Section):
     padding: Literal["valid", "same"] = field("valid", help="'valid' drops incomplete windows at the border.")
 
 
-class _Pool(Block):
+class _Pool(Block[PoolParams]):
     category = "Pooling"
     Params = PoolParams
     _layer = "MaxPooling2D"
@@ -59,7 +59,7 @@ class AveragePooling2D(_Pool):
     _layer = "AveragePooling2D"
 
 
-class _GlobalPool(Block):
+class _GlobalPool(Block[NoParams]):
     category = "Pooling"
     outputs = (Port("output", "vector"),)
     _layer = "GlobalAveragePooling2D"

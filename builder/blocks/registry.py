@@ -13,7 +13,7 @@ import difflib
 import importlib
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from builder.errors import GraphError
 from builder.fields import Section
@@ -41,7 +41,9 @@ CATEGORIES = (
     "Dense", "Reshape", "Composite", "Backbone", "Head",
 )
 
-_BLOCKS: dict[str, type[Block]] = {}
+_BLOCKS: dict[str, type[Block[Any]]] = {}
+#: A block class (what :func:`register_block` decorates and returns unchanged).
+BlockClass = TypeVar("BlockClass", bound="type[Block[Any]]")
 _LOADED = False
 
 
@@ -57,7 +59,11 @@ class NoParams(Section):
     """This block has no parameters."""
 
 
-class Block:
+#: The parameter model of a block (its ``Params``); ``self.p`` has this type.
+P = TypeVar("P", bound=Section)
+
+
+class Block(Generic[P]):
     """Base of every block declaration.
 
     Subclasses set ``name``, ``category``, a docstring (first line = palette tooltip), ``Params``,
@@ -75,10 +81,12 @@ class Block:
     min_inputs: ClassVar[int | None] = None
     #: Output port used when an input names only the node (multi-output blocks such as backbones).
     default_output: ClassVar[str | None] = None
+    #: Downsampling factor of the whole graph; the graph checker sets it before :meth:`infer`.
+    graph_factor: int = 0
 
-    def __init__(self, node_id: str, params: Section, ctx: ModelContext, input_ids: list[str] | None = None) -> None:
+    def __init__(self, node_id: str, params: P, ctx: ModelContext, input_ids: list[str] | None = None) -> None:
         self.id = node_id
-        self.p = params
+        self.p: P = params
         self.ctx = ctx
         self.input_ids = list(input_ids or [])
 
@@ -87,7 +95,7 @@ class Block:
         """Output shape(s) from input shapes; raise :class:`GraphError` via :meth:`fail` when they do not fit."""
         return shapes[0]
 
-    def scale(self) -> Fraction:
+    def scale(self) -> Fraction | dict[str, Fraction]:
         """How much this block shrinks the image (2 for a 2x2 pooling, 1/2 for a 2x up-sampling)."""
         return Fraction(1)
 
@@ -128,7 +136,7 @@ class Block:
 def register_block(name: str):
     """Class decorator adding a block declaration to the registry (checked when the module is imported)."""
 
-    def decorate(cls: type[Block]) -> type[Block]:
+    def decorate(cls: BlockClass) -> BlockClass:
         if name in _BLOCKS and _BLOCKS[name] is not cls:
             raise ValueError(
                 f"Block name '{name}' is registered twice ({_BLOCKS[name].__qualname__}, {cls.__qualname__})."
@@ -157,13 +165,13 @@ def _load() -> None:
         importlib.import_module(module)
 
 
-def all_blocks() -> dict[str, type[Block]]:
+def all_blocks() -> dict[str, type[Block[Any]]]:
     """All registered blocks by name, in declaration order."""
     _load()
     return dict(_BLOCKS)
 
 
-def get_block(name: str) -> type[Block]:
+def get_block(name: str) -> type[Block[Any]]:
     """The block class called ``name``; raises :class:`GraphError` listing the valid names otherwise."""
     blocks = all_blocks()
     if name in blocks:

@@ -20,15 +20,6 @@ from typing import Any
 _STREAMS = 16
 
 
-def is_active(cfg: Any) -> bool:
-    """True when the ``augment:`` section asks for any change."""
-    if not cfg.enabled:
-        return False
-    return bool(cfg.flip or cfg.rotate90 or cfg.rotate or cfg.scale or cfg.elastic or cfg.brightness
-                or cfg.contrast or cfg.gamma or cfg.gaussian_noise or cfg.poisson_noise or cfg.blur
-                or cfg.channel_shuffle or cfg.channel_drop)
-
-
 def make_augmenter(cfg: Any, *, target: str | None = "mask", intensity: bool = True) -> Callable[..., Any]:
     """Build ``augment(image, target, seed) -> (image, target)`` from an ``augment:`` section.
 

@@ -184,12 +184,12 @@ def render_blobs(
         cur_owner[take] = i
         cur_r[take] = r[take]
     signal = np.zeros(shape, np.float64)
-    for i, (blob, box, r) in enumerate(zip(blobs, boxes, radii, strict=True)):
-        if box is None or r is None:
+    for i, (blob, box, radius) in enumerate(zip(blobs, boxes, radii, strict=True)):
+        if box is None or radius is None:
             continue
-        profile = 1.0 / (1.0 + np.exp((r - 1.0) * max(blob.a, blob.b) / blob.edge))
-        profile *= 1.0 - dome + dome * np.sqrt(np.clip(1.0 - np.minimum(r, 1.0) ** 2, 0, 1))
-        visible = np.ones_like(r)
+        profile = 1.0 / (1.0 + np.exp((radius - 1.0) * max(blob.a, blob.b) / blob.edge))
+        profile *= 1.0 - dome + dome * np.sqrt(np.clip(1.0 - np.minimum(radius, 1.0) ** 2, 0, 1))
+        visible = np.ones_like(radius)
         others = owner[box]
         for j in np.unique(others[(others >= 0) & (others != i)]):
             pair = (min(i, int(j)), max(i, int(j)))

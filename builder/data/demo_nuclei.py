@@ -21,7 +21,7 @@ def _nucleus(rng: np.random.Generator, cy: float, cx: float, radius: float) -> B
     if rng.random() < 0.06:  # condensed, bright, small (mitotic-like)
         blob = random_blob(
             rng, cy, cx, radius * 0.72, rng.uniform(1.0, 1.6),
-            brightness=rng.uniform(1.8, 2.6), irregularity=0.1, texture=0.25, n_spots=rng.integers(2, 6),
+            brightness=rng.uniform(1.8, 2.6), irregularity=0.1, texture=0.25, n_spots=int(rng.integers(2, 6)),
             spot_amplitude=0.6,
         )
         blob.edge = 0.6

@@ -174,13 +174,14 @@ def _tracks(labels: np.ndarray, parents: dict[int, int]) -> tuple[np.ndarray, li
                 present.setdefault(int(u), []).append(t)
     rows: list[tuple[int, int, int, int]] = []
     last_track: dict[int, tuple[int, int]] = {}  # uid -> (track label, end frame) of its last run
-    runs = []
+    runs: list[tuple[int, int, int]] = []
     for u, frames in present.items():
         start = frames[0]
         for a, b in zip(frames, [*frames[1:], None], strict=True):
             if b is None or b != a + 1:
                 runs.append((start, u, a))
-                start = b
+                if b is not None:
+                    start = b
     for start, u, end in sorted(runs):
         label = len(rows) + 1
         parent = 0

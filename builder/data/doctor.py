@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,13 +19,16 @@ from builder.data.skipped import folder_findings
 from builder.errors import DataError, Problem
 from builder.tasks import get_task, task_for_layout
 
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
+
 #: A class with this many times fewer training images than the largest class is reported as imbalanced.
 IMBALANCE_RATIO = 3.0
 #: Pixel sizes differing by more than this fraction are reported.
 PIXEL_SIZE_TOLERANCE = 0.05
 
 
-def check_dataset(recipe: Any, base_dir: str | Path = ".", *, dataset: Dataset | None = None) -> list[Problem]:
+def check_dataset(recipe: Recipe, base_dir: str | Path = ".", *, dataset: Dataset | None = None) -> list[Problem]:
     """Scan the recipe's dataset and return every finding (errors first).
 
     Parameters
@@ -64,7 +67,7 @@ def check_folder(path: str | Path) -> list[Problem]:
         return [Problem(str(path), note, "Use images/ + masks/, one folder per class, source/ + target/, or the "
                         "Cell Tracking Challenge layout; or write a recipe and run 'cellwright check RECIPE'."),
                 *unread]
-    recipe = Recipe(name="check", task=task, data=data)
+    recipe = Recipe.model_validate({"name": "check", "task": task, "data": data})
     info = Problem(str(path), f"Read as {note}.", "If that is wrong, write a recipe and check the recipe instead.",
                    "info")
     return [*check_dataset(recipe, path), info]
@@ -111,7 +114,7 @@ def _title(task: str | None) -> str:
 # ----------------------------------------------------------------------------------------------- counts
 
 
-def _counts(recipe: Any, dataset: Dataset) -> list[Problem]:
+def _counts(recipe: Recipe, dataset: Dataset) -> list[Problem]:
     root, out = str(dataset.root), []
     sizes = {name: len(dataset.splits.get(name, [])) for name in SPLITS}
     out.append(Problem(root, "Images per split: " + ", ".join(f"{k} {v}" for k, v in sizes.items()) + ".", "",
@@ -148,7 +151,7 @@ def _counts(recipe: Any, dataset: Dataset) -> list[Problem]:
 # ----------------------------------------------------------------------------------------------- files
 
 
-def _read(path: Path, recipe: Any, problems: list[Problem], channels: bool = True) -> ImageData | None:
+def _read(path: Path, recipe: Recipe, problems: list[Problem], channels: bool = True) -> ImageData | None:
     data = recipe.data
     try:
         if channels:
@@ -163,7 +166,7 @@ def _read(path: Path, recipe: Any, problems: list[Problem], channels: bool = Tru
         return None
 
 
-def _scan_files(recipe: Any, dataset: Dataset) -> list[Problem]:
+def _scan_files(recipe: Recipe, dataset: Dataset) -> list[Problem]:
     problems: list[Problem] = []
     task = get_task(recipe.task)
     if task.time_lapse:
@@ -206,7 +209,9 @@ def _scan_files(recipe: Any, dataset: Dataset) -> list[Problem]:
     return problems
 
 
-def _check_mask(sample: Sample, image: ImageData, recipe: Any, problems: list[Problem]) -> None:
+def _check_mask(sample: Sample, image: ImageData, recipe: Recipe, problems: list[Problem]) -> None:
+    if sample.mask_path is None:
+        return
     mask = _read(sample.mask_path, recipe, problems, channels=False)
     if mask is None:
         return
@@ -238,12 +243,12 @@ def _check_mask(sample: Sample, image: ImageData, recipe: Any, problems: list[Pr
     classes = recipe.data.classes
     if (get_task(recipe.task).masks_are_classes and classes and recipe.data.mask_kind != "binary" and arr.size
             and arr.max() >= len(classes)):
-        problems.append(Problem(where, f"mask value {int(arr.max())} but only {len(recipe.data.classes)} classes "
+        problems.append(Problem(where, f"mask value {int(arr.max())} but only {len(classes)} classes "
                                 f"are named in data.classes.", "Add the missing class names or fix the mask.",
                                 "error"))
 
 
-def _consistency(recipe: Any, images: list[tuple[Sample, ImageData]]) -> list[Problem]:
+def _consistency(recipe: Recipe, images: list[tuple[Sample, ImageData]]) -> list[Problem]:
     out: list[Problem] = []
     if not images:
         return out

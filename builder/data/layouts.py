@@ -14,7 +14,7 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from builder.data.readers import is_image_file
 from builder.data.skipped import FORMATS_FIX, folder_findings
 from builder.errors import DataError, Problem
 from builder.tasks import get_task
+
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
 
 SPLITS = ("train", "validation", "test")
 _MASK_SUFFIXES = re.compile(r"([_-](mask|masks|label|labels|seg|target|gt|cp_masks))$")
@@ -43,6 +46,18 @@ class Sample:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> Sample:
+        """The sample :meth:`to_dict` wrote (``split.json`` rows); unknown keys are ignored."""
+
+        def path(key: str) -> Path | None:
+            return Path(row[key]) if row.get(key) else None
+
+        label, split = row.get("label"), row.get("split")
+        return cls(image_path=Path(row["image_path"]), mask_path=path("mask_path"), target_path=path("target_path"),
+                   label=None if label is None else str(label), group=str(row.get("group", "")),
+                   split=None if split is None else str(split))
 
 
 @dataclass
@@ -85,7 +100,7 @@ def list_images(folder: Path, pattern: str = "*") -> list[Path]:
     return sorted(p for p in folder.iterdir() if is_image_file(p) and fnmatch.fnmatch(p.name, pattern))
 
 
-def discover(recipe: Any, base_dir: str | Path = ".") -> Dataset:
+def discover(recipe: Recipe, base_dir: str | Path = ".") -> Dataset:
     """List the samples of the recipe's dataset, split into train / validation / test.
 
     Parameters
@@ -107,7 +122,7 @@ def discover(recipe: Any, base_dir: str | Path = ".") -> Dataset:
     """
     data = recipe.data
     root = (Path(base_dir) / data.root).resolve()
-    layout = data.layout
+    layout: str = data.layout
     if layout == "demo":
         if "root" not in data.model_fields_set:
             root = demo_home()
@@ -146,7 +161,7 @@ def discover(recipe: Any, base_dir: str | Path = ".") -> Dataset:
             dataset.splits = _honour_partial_split(samples, split, stratify, dataset, root)
         elif samples and fixed:
             for s in samples:
-                dataset.splits[s.split].append(s)
+                dataset.splits[str(s.split)].append(s)
         else:
             dataset.splits = random_split(samples, split.validation, split.test, split.seed, stratify=stratify)
     if get_task(recipe.task).uses_labels:
@@ -210,7 +225,7 @@ def _honour_partial_split(samples: list[Sample], split: Any, stratify: bool, dat
     validation = 0.0 if "validation" in named else split.validation
     out = random_split(rest, validation, test, split.seed, stratify=stratify)
     for s in fixed:
-        out[s.split].append(s)
+        out[str(s.split)].append(s)
     counts = ", ".join(f"{k} {sum(1 for s in fixed if s.split == k)}" for k in SPLITS if k in named)
     dataset.problems.append(Problem(str(root), f"The manifest's split column is filled for {len(fixed)} of "
                                     f"{len(samples)} rows ({counts}); those keep their split and the other "
@@ -244,7 +259,7 @@ def _demo_root(root: Path, kind: str | None) -> tuple[Path, str]:
     return ensure_demo(kind, root / f"demo-{kind}", seed=0), _DEMO_LAYOUT[kind]
 
 
-def _find(recipe: Any, folder: Path, layout: str, dataset: Dataset) -> list[Sample]:
+def _find(recipe: Recipe, folder: Path, layout: str, dataset: Dataset) -> list[Sample]:
     samples = _find_samples(recipe, folder, layout, dataset)
     severity = "warning" if recipe.data.skip_unreadable else "error"
     for sub in _listed_folders(recipe, folder, layout):
@@ -252,7 +267,7 @@ def _find(recipe: Any, folder: Path, layout: str, dataset: Dataset) -> list[Samp
     return samples
 
 
-def _listed_folders(recipe: Any, folder: Path, layout: str) -> list[Path]:
+def _listed_folders(recipe: Recipe, folder: Path, layout: str) -> list[Path]:
     """The folders whose files :func:`_find_samples` lists (to name the entries it had to leave out)."""
     data = recipe.data
     if layout == "class_folders":
@@ -269,7 +284,7 @@ def _listed_folders(recipe: Any, folder: Path, layout: str) -> list[Path]:
     return []
 
 
-def _find_samples(recipe: Any, folder: Path, layout: str, dataset: Dataset) -> list[Sample]:
+def _find_samples(recipe: Recipe, folder: Path, layout: str, dataset: Dataset) -> list[Sample]:
     data, task = recipe.data, get_task(recipe.task)
     if layout == "class_folders":
         return _class_folders(folder, data)
@@ -309,7 +324,8 @@ def _pairs(root: Path, images: str, others: str, kind: str, pattern: str, datase
                 str(path), f"image without a {what}: no file named like it in {other_dir}.",
                 f"Add the {what} as {other_dir.name}/{path.name} (same name), or remove the image.", "error"))
             continue
-        samples.append(Sample(path, group=key, **{kind: match}))
+        samples.append(Sample(path, group=key, mask_path=match if kind == "mask_path" else None,
+                              target_path=match if kind == "target_path" else None))
     all_image_keys = {sample_key(p) for p in list_images(image_dir)}
     for key, path in sorted(others_by_key.items()):
         if key not in all_image_keys:
@@ -386,15 +402,15 @@ def _ctc(root: Path, split: Any = None) -> list[Sample]:
                         "Use the CTC layout: 01/t000.tif ..., 01_GT/TRA/man_track.txt, 01_GT/SEG/.")
     samples = []
     for seq in sequences:
-        frames = sorted((p for p in seq.iterdir() if _CTC_FRAME.match(p.name)),
-                        key=lambda p: int(_CTC_FRAME.match(p.name).group(1)))
+        numbered = {p: m.group(1) for p in seq.iterdir() if (m := _CTC_FRAME.match(p.name))}
+        frames = sorted(numbered, key=lambda p: int(numbered[p]))
         n = len(frames)
         n_test = _count(n, split.test) if split is not None else 0
         n_val = _count(n, split.validation) if split is not None else 0
         gt = root / f"{seq.name}_GT"
         for i, frame in enumerate(frames):
             which = "test" if i >= n - n_test else "validation" if i >= n - n_test - n_val else "train"
-            digits = _CTC_FRAME.match(frame.name).group(1)
+            digits = numbered[frame]
             mask = _ctc_mask(gt, digits, prefer_markers=which == "test") if gt.is_dir() else None
             samples.append(Sample(frame, mask_path=mask, group=seq.name, split=which if split is not None else None))
     return samples

@@ -73,8 +73,8 @@ def compute_stats(
     images = [_validate_inputs(im, method) for im in images]
     n_c = images[0].shape[-1]
     if method in ("none", "fixed"):
-        offset, scale = (0.0, 1.0) if method == "none" else (fixed_min, fixed_max - fixed_min)
-        return NormStats(np.full(1, offset, np.float32), np.full(1, max(scale, _EPS), np.float32))
+        low_value, span = (0.0, 1.0) if method == "none" else (fixed_min, fixed_max - fixed_min)
+        return NormStats(np.full(1, low_value, np.float32), np.full(1, max(span, _EPS), np.float32))
     rng = np.random.default_rng(seed)
     pooled = []
     for im in images:
@@ -85,6 +85,8 @@ def compute_stats(
     data = np.concatenate(pooled, axis=0) if len(pooled) > 1 else pooled[0]
     if not per_channel or n_c == 1:
         data = data.reshape(-1, 1)
+    offset: np.ndarray
+    scale: np.ndarray
     if method == "percentile":
         lo, hi = np.percentile(data, [low, high], axis=0)
         offset, scale = lo, hi - lo
@@ -142,14 +144,6 @@ def normalize(
             image, method, low=low, high=high, per_channel=per_channel, fixed_min=fixed_min, fixed_max=fixed_max
         )
     return apply_stats(image, stats, clip=clip)
-
-
-def normalize_from_config(image: np.ndarray, cfg: Any, stats: NormStats | None = None) -> np.ndarray:
-    """Normalise with a recipe ``preprocess.normalize`` section (a :class:`Normalize`)."""
-    return normalize(
-        image, cfg.method, low=cfg.low, high=cfg.high, per_channel=cfg.per_channel, fixed_min=cfg.fixed_min,
-        fixed_max=cfg.fixed_max, clip=cfg.clip, stats=stats,
-    )
 
 
 def stats_from_config(images: list[np.ndarray], cfg: Any, seed: int = 0) -> NormStats:

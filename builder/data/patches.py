@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Literal
 
 import numpy as np
 
@@ -16,12 +17,15 @@ def _validate_inputs(image: np.ndarray, size: int, name: str = "image") -> np.nd
     return image
 
 
-def pad_to(array: np.ndarray, size: int, *, mode: str = "reflect") -> np.ndarray:
+#: How :func:`pad_to` fills the border.
+PadMode = Literal["reflect", "constant", "symmetric", "edge"]
+
+def pad_to(array: np.ndarray, size: int, *, mode: PadMode = "reflect") -> np.ndarray:
     """Pad the end of Y and X so both are at least ``size`` (reflect for images, ``constant`` for masks)."""
     pad_y, pad_x = max(0, size - array.shape[0]), max(0, size - array.shape[1])
     if not pad_y and not pad_x:
         return array
-    pads = [(0, pad_y), (0, pad_x)] + [(0, 0)] * (array.ndim - 2)
+    pads: list[tuple[int, int]] = [(0, pad_y), (0, pad_x)] + [(0, 0)] * (array.ndim - 2)
     if mode == "reflect" and (pad_y >= array.shape[0] or pad_x >= array.shape[1]):
         mode = "symmetric" if min(array.shape[:2]) > 1 else "edge"
         if mode == "symmetric" and (pad_y > array.shape[0] or pad_x > array.shape[1]):
@@ -100,7 +104,7 @@ def random_patches(
     for k in range(n):
         y, x = random_patch_corner(image.shape[:2], size, rng, points=points, foreground_fraction=foreground_fraction)
         out_i[k] = image[y:y + size, x:x + size]
-        if out_m is not None:
+        if out_m is not None and mask is not None:
             out_m[k] = mask[y:y + size, x:x + size]
     return out_i, out_m
 

@@ -1,6 +1,7 @@
 """Recipe -> ``tf.data`` training and validation datasets (patches, augmentation, targets, batching, prefetch).
 
-Images are read once, resampled and normalised in NumPy and kept in memory. Each epoch a seeded generator cuts
+Images are read once, resampled and normalised in NumPy (by :mod:`builder.data.preprocess`, the same functions
+prediction uses) and kept in memory. Each epoch a seeded generator cuts
 random patches (foreground oversampled); augmentation runs in parallel ``map`` calls with per-sample seeds
 (reproducible); the task's ``target_fn`` then turns augmented masks into training targets.
 """
@@ -10,18 +11,23 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from builder.data.augment import make_augmenter
-from builder.data.layouts import Dataset, Sample, discover
-from builder.data.normalize import NormStats, apply_stats, resample, stats_from_config
+from builder.data.layouts import Dataset, Sample
+from builder.data.normalize import NormStats
 from builder.data.patches import foreground_points, grid_patches, pad_to, random_patch_corner
+from builder.data.preprocess import dataset_stats, normalise_input, read_input, to_network_grid
 from builder.data.readers import read_image
 from builder.errors import DataError
 from builder.tasks import get_task
+
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
+    from builder.recipe.sections.data import DataSection
+    from builder.recipe.sections.preprocess import Normalize, PreprocessSection
 
 TargetFn = Callable[[np.ndarray], np.ndarray]
 
@@ -36,33 +42,35 @@ class LoadedData:
     samples: list[Sample] = field(default_factory=list)
 
 
-def prepare_image(image: np.ndarray, recipe: Any, *, pixel_size: float | None = None,
-                  stats: NormStats | None = None, where: str = "image") -> np.ndarray:
-    """Resample (``preprocess.resample_to``) and normalise one ``Y,X,C`` image the way training does.
-
-    Use this before prediction so that images look like the training data. ``stats`` are the per-dataset
-    statistics from training (``info["normalize"]``), or None for per-image normalisation.
-    """
-    pre = recipe.preprocess
-    if pre.resample_to:
-        image = resample(image, pixel_size or recipe.data.pixel_size, pre.resample_to, order=1, where=where)
-    cfg = pre.normalize
-    if stats is None:
-        stats = stats_from_config([image], cfg)
-    return apply_stats(image, stats, clip=cfg.clip)
-
-
-def load_split(recipe: Any, samples: list[Sample], *, skipped: list[str] | None = None,
+def load_split(samples: list[Sample], data: DataSection, pre: PreprocessSection, *,
+               size: tuple[int, int] | None = None, skipped: list[str] | None = None,
                classes: list[str] | None = None) -> LoadedData:
-    """Read (and resample) the raw images, masks and targets of ``samples``; not yet normalised.
+    """Read the images, masks and targets of ``samples`` onto the network's pixel grid; not yet normalised.
 
-    ``classes`` fixes the index of each class label (new labels are appended).
+    Parameters
+    ----------
+    samples : list of Sample
+    data : DataSection
+        The recipe's ``data:`` section (channels, pixel size, mask kind, classes, skip_unreadable).
+    pre : PreprocessSection
+        The recipe's ``preprocess:`` section (``resample_to``).
+    size : (int, int), optional
+        Resize whole images to this size (classification).
+    skipped : list of str, optional
+        Collects unreadable files when ``data.skip_unreadable`` is set (otherwise they raise).
+    classes : list of str, optional
+        Fixes the index of each class label (new labels are appended).
+
+    Returns
+    -------
+    LoadedData
+        Images as float32 ``Y,X,C`` (see :func:`builder.data.preprocess.to_network_grid`).
     """
-    data, pre, out = recipe.data, recipe.preprocess, LoadedData()
+    out = LoadedData()
     classes = classes if classes is not None else list(data.classes or [])
     for sample in samples:
         try:
-            image = read_image(sample.image_path, channels=data.channels, file_channels=data.file_channels)
+            image = read_input(sample.image_path, data)
             mask = read_image(sample.mask_path) if sample.mask_path else None
             target = read_image(sample.target_path) if sample.target_path else None
         except DataError as error:
@@ -71,31 +79,20 @@ def load_split(recipe: Any, samples: list[Sample], *, skipped: list[str] | None 
                 continue
             raise
         if image.axes != "YXC":
-            raise DataError(str(sample.image_path), f"is a time-lapse ({image.array.shape[0]} frames); the "
-                            f"{recipe.task} task trains on single 2D images.", "Save each frame as its own image.")
+            raise DataError(str(sample.image_path), f"is a time-lapse ({image.array.shape[0]} frames); training "
+                            "and evaluation use single 2D images.", "Save each frame as its own image.")
         pixel_size = image.pixel_size or data.pixel_size
-        arr = image.array
-        if pre.resample_to:
-            arr = resample(arr, pixel_size, pre.resample_to, order=1, where=str(sample.image_path))
-        if pre.image_size and get_task(recipe.task).whole_image_input:
-            from skimage.transform import resize
-
-            arr = resize(arr.astype(np.float32), (pre.image_size, pre.image_size, arr.shape[2]), order=1,
-                         preserve_range=True, anti_aliasing=True)
-        out.images.append(np.asarray(arr, np.float32))
+        out.images.append(to_network_grid(image.array, pre, pixel_size=pixel_size, size=size,
+                                          where=str(sample.image_path)))
         if mask is not None:
-            m = mask.array[..., :1].astype(np.int32)
-            if pre.resample_to:
-                m = resample(m, pixel_size, pre.resample_to, order=0, where=str(sample.mask_path))
+            m = to_network_grid(mask.array[..., :1].astype(np.int32), pre, pixel_size=pixel_size, order=0,
+                                where=str(sample.mask_path))
             if data.mask_kind == "binary":
                 m = (m > 0).astype(np.int32)
             out.targets.append(m)
         elif target is not None:
-            t = target.array.astype(np.float32)
-            if pre.resample_to:
-                t = resample(t, target.pixel_size or pixel_size, pre.resample_to, order=1,
-                             where=str(sample.target_path))
-            out.targets.append(t)
+            out.targets.append(to_network_grid(target.array, pre, pixel_size=target.pixel_size or pixel_size,
+                                               where=str(sample.target_path)))
         if sample.label is not None:
             if sample.label not in classes:
                 classes.append(sample.label)
@@ -104,20 +101,18 @@ def load_split(recipe: Any, samples: list[Sample], *, skipped: list[str] | None 
     return out
 
 
-def _normalise(loaded: LoadedData, cfg: Any, stats: NormStats | None, *, targets: bool = False) -> None:
+def _normalise(loaded: LoadedData, cfg: Normalize, stats: NormStats | None, *, targets: bool = False) -> None:
     arrays = loaded.targets if targets else loaded.images
     for i, arr in enumerate(arrays):
-        s = stats if stats is not None else stats_from_config([arr], cfg)
-        arrays[i] = apply_stats(arr, s, clip=cfg.clip)
+        arrays[i] = normalise_input(arr, cfg, stats)[0]
 
 
 def make_training_datasets(
-    recipe: Any,
-    base_dir: str | Path = ".",
+    recipe: Recipe,
+    dataset: Dataset,
     *,
     target_fn: TargetFn | None = None,
     batch_size: int | None = None,
-    dataset: Dataset | None = None,
     start_sample: int = 0,
 ) -> tuple[Any, Any, dict[str, Any]]:
     """Build the training and validation ``tf.data.Dataset`` of a recipe.
@@ -125,15 +120,13 @@ def make_training_datasets(
     Parameters
     ----------
     recipe : Recipe
-    base_dir : str or Path
-        Folder of the recipe file (``data.root`` is relative to it).
+    dataset : Dataset
+        The samples found by :func:`builder.data.layouts.discover` (once per run).
     target_fn : callable, optional
         ``mask (Y, X, 1) int32 -> target (Y, X, K) float32``, applied to each augmented patch (e.g. the
         three-class target of instance segmentation). Without it masks are given as int32 labels (Y, X, 1).
     batch_size : int, optional
         Defaults to ``train.batch_size`` (8 when that is ``'auto'``).
-    dataset : Dataset, optional
-        Already discovered samples.
     start_sample : int
         Training samples already drawn (when resuming: finished epochs x steps per epoch x batch size), so that
         patches and augmentation continue the random streams exactly where the interrupted run stopped, even when
@@ -154,7 +147,6 @@ def make_training_datasets(
 
     spec = get_task(recipe.task)
     spec.check_trainable()
-    dataset = dataset or discover(recipe, base_dir)
     if not dataset.splits["train"]:
         raise DataError(str(dataset.root), "no training images found.", "Run 'cellwright check' on the recipe.")
     pre = recipe.preprocess
@@ -162,19 +154,22 @@ def make_training_datasets(
         batch_size = recipe.train.batch_size if isinstance(recipe.train.batch_size, int) else 8
     skipped: list[str] = []
     classes = list(recipe.data.classes or dataset.classes or [])
-    train = load_split(recipe, dataset.splits["train"], skipped=skipped, classes=classes)
-    val = load_split(recipe, dataset.splits["validation"], skipped=skipped, classes=classes)
+    classification = spec.whole_image_input
+    size = (pre.image_size or pre.patch.size) if classification else pre.patch.size
+    whole = (size, size) if classification else None
+    train = load_split(dataset.splits["train"], recipe.data, pre, size=whole, skipped=skipped, classes=classes)
+    val = load_split(dataset.splits["validation"], recipe.data, pre, size=whole, skipped=skipped, classes=classes)
     if not train.images:
         raise DataError(str(dataset.root), "no readable training images.", "Run 'cellwright check' on the recipe.")
     norm = pre.normalize
-    stats = stats_from_config(train.images, norm) if norm.per == "dataset" else None
+    stats = dataset_stats(train.images, norm)
     _normalise(train, norm, stats)
     _normalise(val, norm, stats)
     pixel_target = spec.image_target
     target_stats = None
     if pixel_target and train.targets:
         tnorm = pre.target_normalize or norm
-        target_stats = stats_from_config(train.targets, tnorm) if tnorm.per == "dataset" else None
+        target_stats = dataset_stats(train.targets, tnorm)
         _normalise(train, tnorm, target_stats, targets=True)
         _normalise(val, tnorm, target_stats, targets=True)
     if pixel_target and not train.targets:  # noisy_only: the image is its own target
@@ -182,14 +177,11 @@ def make_training_datasets(
         val.targets = [im.copy() for im in val.images]
     seed = recipe.augment.seed if recipe.augment.seed is not None else recipe.train.seed
     n_channels = train.images[0].shape[-1]
-    classification = spec.whole_image_input
-    size = (pre.image_size or pre.patch.size) if classification else pre.patch.size
     kind = None if classification else ("image" if pixel_target else "mask")
     augmenter = make_augmenter(recipe.augment, target=kind, intensity=not pixel_target)
 
     if classification:
-        train_images = [_fit(im, size) for im in train.images]
-        gen, n_per_epoch = _classification_generator(train_images, train.labels, seed, start_sample)
+        gen, n_per_epoch = _classification_generator(train.images, train.labels, seed, start_sample)
         label_spec = tf.TensorSpec([], tf.int32)
     else:
         gen, n_per_epoch = _patch_generator(train, size, pre.patch.per_image, pre.patch.foreground_fraction,
@@ -211,7 +203,7 @@ def make_training_datasets(
     val_ds, n_val = None, 0
     if val.images:
         if classification:
-            xs = np.stack([_fit(im, size) for im in val.images])
+            xs = np.stack(val.images)
             ys: np.ndarray = np.asarray(val.labels, np.int32)
         else:
             xs = np.concatenate([grid_patches(im, size) for im in val.images])
@@ -241,16 +233,6 @@ def make_training_datasets(
         **target_info,
     }
     return train_ds, val_ds, info
-
-
-def _fit(image: np.ndarray, size: int) -> np.ndarray:
-    """Resize a classification crop to ``size`` x ``size`` (if it is not already)."""
-    if image.shape[:2] == (size, size):
-        return image
-    from skimage.transform import resize
-
-    return resize(image, (size, size, image.shape[2]), order=1, preserve_range=True, anti_aliasing=True).astype(
-        np.float32)
 
 
 def _resume_position(start_sample: int, n: int) -> dict[str, int]:

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from builder.data.augment import augment_numpy
 from builder.data.layouts import discover
-from builder.data.normalize import apply_stats, stats_from_config
 from builder.data.patches import random_patches
-from builder.data.pipeline import _fit, load_split
+from builder.data.pipeline import load_split
+from builder.data.preprocess import normalise_input
 from builder.errors import DataError
 from builder.tasks import get_task
+
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
 
 _COLOURS = np.array([[1.0, 0.2, 0.2], [0.2, 1.0, 0.3], [0.3, 0.5, 1.0], [1.0, 0.9, 0.1], [1.0, 0.3, 1.0],
                      [0.1, 1.0, 1.0]])
 
 
-def write_augment_preview(recipe: Any, base_dir: str | Path, out: str | Path, *, rows: int = 4, columns: int = 5,
+def write_augment_preview(recipe: Recipe, base_dir: str | Path, out: str | Path, *, rows: int = 4, columns: int = 5,
                           seed: int = 0) -> Path:
     """Write a grid: one row per training patch, the original first, then ``columns`` augmented versions.
 
@@ -34,18 +37,19 @@ def write_augment_preview(recipe: Any, base_dir: str | Path, out: str | Path, *,
     samples = dataset.splits["train"][:rows] or [s for _, s in dataset.samples()][:rows]
     if not samples:
         raise DataError(str(dataset.root), "no training images to preview.", "Run 'cellwright check' first.")
-    loaded = load_split(recipe, samples, classes=list(recipe.data.classes or dataset.classes or []))
     cfg, pre = recipe.preprocess.normalize, recipe.preprocess
     task = get_task(recipe.task)
     kind = None if task.whole_image_input else ("image" if task.image_target else "mask")
     size = (pre.image_size or pre.patch.size) if task.whole_image_input else pre.patch.size
+    loaded = load_split(samples, recipe.data, pre, size=(size, size) if task.whole_image_input else None,
+                        classes=list(recipe.data.classes or dataset.classes or []))
     fig, axes = plt.subplots(len(samples), columns + 1, figsize=(1.8 * (columns + 1), 1.8 * len(samples)),
                              squeeze=False)
     for r, image in enumerate(loaded.images):
-        image = apply_stats(image, stats_from_config([image], cfg), clip=cfg.clip)
+        image = normalise_input(image, cfg)[0]
         target = loaded.targets[r] if loaded.targets else None
         if task.whole_image_input:
-            patch, tpatch = _fit(image, size), None
+            patch, tpatch = image, None
         else:
             p, t = random_patches(image, target, size, 1, seed=seed + r,
                                   foreground_fraction=pre.patch.foreground_fraction if kind == "mask" else 0.0)

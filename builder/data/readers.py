@@ -247,8 +247,9 @@ def _to_um(value: float, unit: str) -> float:
 def _read_pil(path: Path) -> tuple[np.ndarray, str, float | None, list[str]]:
     from PIL import Image
 
-    with Image.open(path) as img:
-        img.load()
+    with Image.open(path) as opened:
+        opened.load()
+        img: Image.Image = opened
         if img.mode in ("P", "PA"):
             img = img.convert("RGBA" if "A" in img.mode else "RGB")
         if img.mode in ("RGBA", "LA"):
@@ -267,8 +268,8 @@ def _read_zarr(path: Path) -> tuple[np.ndarray, str, float | None, list[str]]:
     import zarr
 
     group = zarr.open_group(str(path), mode="r")
-    attrs = dict(group.attrs)
-    ome = attrs.get("ome", attrs)  # v0.5 nests under "ome"
+    attrs: dict[str, Any] = dict(group.attrs)
+    ome: dict[str, Any] = attrs.get("ome", attrs)  # v0.5 nests under "ome"
     multiscales = ome.get("multiscales")
     if not multiscales:
         raise DataError(
@@ -276,10 +277,14 @@ def _read_zarr(path: Path) -> tuple[np.ndarray, str, float | None, list[str]]:
             "Write it as OME-Zarr (e.g. with ome-zarr-py or bioformats2raw), or convert it to TIFF.",
         )
     ms = multiscales[0]
-    axes_meta = ms.get("axes") or [{"name": a} for a in "tczyx"[-len(group[ms["datasets"][0]["path"]].shape):]]
-    axes = "".join((a["name"] if isinstance(a, dict) else a)[0].upper() for a in axes_meta)
     dataset = ms["datasets"][0]
-    array = np.asarray(group[dataset["path"]][...])
+    level = group[dataset["path"]]
+    if not isinstance(level, zarr.Array):
+        raise DataError(str(path), f"Expected an array at the first resolution level '{dataset['path']}'. Received: "
+                        "a group.", "Write it as OME-Zarr (e.g. with ome-zarr-py or bioformats2raw).")
+    axes_meta = ms.get("axes") or [{"name": a} for a in "tczyx"[-len(level.shape):]]
+    axes = "".join((a["name"] if isinstance(a, dict) else a)[0].upper() for a in axes_meta)
+    array = np.asarray(level[...])
     pixel_size = None
     for transform in dataset.get("coordinateTransformations", []):
         if transform.get("type") == "scale" and "X" in axes:

@@ -174,7 +174,7 @@ def build_descr(model: Any, metadata: ExportMetadata, folder: Path, tolerance: f
             outputs=[output_descr(metadata, out_shape, in_shape, folder / "test_output.npy",
                                   folder / "sample_output.tif")],
             weights=weights,
-            config=s.Config(
+            config=s.Config(  # type: ignore[call-arg]  # Config keeps extra keys such as ours
                 bioimageio=s.BioimageioConfig(reproducibility_tolerance=[
                     s.ReproducibilityTolerance(absolute_tolerance=max(tolerance, 1e-5), relative_tolerance=1e-3)]),
                 cellwright={"task": metadata.task, "postprocess": metadata.postprocess,

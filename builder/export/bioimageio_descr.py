@@ -184,7 +184,8 @@ def credits(metadata: ExportMetadata) -> dict[str, Any]:
     """Authors and citations as spec objects; citations without a DOI are left out (a URL needs a network check)."""
     from bioimageio.spec.model import v0_5 as s
 
-    authors = [s.Author(name=a.name, affiliation=a.affiliation, orcid=a.orcid) for a in metadata.authors]
+    authors = [s.Author(name=a.name, affiliation=a.affiliation, orcid=s.OrcidId(a.orcid) if a.orcid else None)
+               for a in metadata.authors]
     cite = [s.CiteEntry(text=c.text, doi=s.Doi(c.doi)) for c in metadata.citations if c.doi]
     return {"authors": authors, "cite": cite}
 

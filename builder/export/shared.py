@@ -7,7 +7,6 @@ weights loaded in safe mode after a scan for Python code, NumPy files never unpi
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,15 +66,17 @@ def _open_zoo(folder: Path, where: str, run_test: bool, tolerance: float) -> Sha
     if weights is None:
         raise ExportError(where, "This package has no Keras weights (keras_v3 or keras_hdf5); Cellwright runs "
                           "Keras models only.", "Use a bioimage.io consumer (e.g. bioimageio.core) for it.")
-    model = load_keras_safely(folder / str(weights.source.path if hasattr(weights.source, "path") else weights.source))
+    model = load_keras_safely(folder / _source_path(weights))
     metadata = {"name": descr.name, "description": descr.description, "task": None,
                 "license": str(descr.license), "authors": [a.name for a in descr.authors]}
     cellwright = (descr.config.model_dump().get("cellwright") or {}) if descr.config else {}
     metadata.update({k: v for k, v in cellwright.items() if v is not None})
     checks = []
-    if run_test and len(descr.inputs) == 1 and len(descr.outputs) == 1:
-        raw = load_array(folder / descr.inputs[0].test_tensor.source.path)
-        expected = load_array(folder / descr.outputs[0].test_tensor.source.path).astype(np.float32)
+    test_in = descr.inputs[0].test_tensor if len(descr.inputs) == 1 else None
+    test_out = descr.outputs[0].test_tensor if len(descr.outputs) == 1 else None
+    if run_test and test_in is not None and test_out is not None:
+        raw = load_array(folder / _source_path(test_in))
+        expected = load_array(folder / _source_path(test_out)).astype(np.float32)
         x = apply_preprocessing(list(descr.inputs[0].preprocessing), raw)
         checks.append(compare("bioimageio (keras)", Path(where), expected, keras_reference(model, x),
                               max(tolerance, 1e-3)))
@@ -114,5 +115,7 @@ def describe(shared: SharedModel) -> str:
     return "\n".join(lines)
 
 
-def to_json(shared: SharedModel) -> str:
-    return json.dumps(shared.summary(), indent=2, default=str)
+def _source_path(file: Any) -> str:
+    """The package-relative path of a bioimage.io file description (its ``source``)."""
+    source = file.source
+    return str(source.path if hasattr(source, "path") else source)

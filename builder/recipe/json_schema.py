@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from builder import __version__
@@ -28,10 +27,3 @@ def recipe_json_schema() -> dict[str, Any]:
 def recipe_json_schema_text() -> str:
     """The schema as indented JSON text (what ``cellwright schema`` writes)."""
     return json.dumps(recipe_json_schema(), indent=2, ensure_ascii=False) + "\n"
-
-
-def shipped_schema_path() -> Path:
-    """Path of the schema file shipped with the package (``recipes/cellwright.schema.json``)."""
-    import recipes
-
-    return Path(recipes.__file__).parent / "cellwright.schema.json"

@@ -29,7 +29,7 @@ def problems_from_validation_error(
 ) -> list[Problem]:
     """Convert every error of ``error`` into a :class:`Problem`, grouping union alternatives."""
     grouped: dict[KeyPath, list[dict[str, Any]]] = {}
-    for item in _fitting_union_branches(error.errors(include_url=False)):
+    for item in _fitting_union_branches([dict(e) for e in error.errors(include_url=False)]):
         path = _clean_path(item["loc"], located.data)
         grouped.setdefault(path, []).append(item)
     problems = []
@@ -153,9 +153,9 @@ def _problem_for(
         what = head[0].upper() + head[1:] + ("" if head.endswith(".") else ".")
         fix = _fix_from_message(message)
     else:
-        expected = _expected_types(items)
-        what = f"Expected {expected}. Received: {name}={received!r}."
-        fix = f"Write {expected} here" + (f", e.g. `{name}: {default}`." if default not in (None, "") else ".")
+        expected_types = _expected_types(items)
+        what = f"Expected {expected_types}. Received: {name}={received!r}."
+        fix = f"Write {expected_types} here" + (f", e.g. `{name}: {default}`." if default not in (None, "") else ".")
     return Problem(where=where, what=what, fix=fix, key=dotted, line=line, column=col)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from builder.errors import CellwrightError
-from builder.report.content import Section, summary_section
+from builder.report.content import Section
 from builder.report.html import render_html
 from builder.report.methods import methods_section
 from builder.report.run_data import RunData, load_run
@@ -20,6 +20,7 @@ from builder.report.sections import (
     results_section,
     training_section,
 )
+from builder.report.summary import summary_section
 
 FORMATS = ("html", "pdf")
 
@@ -91,7 +92,7 @@ def build_report(run_dir: str | os.PathLike[str], *, formats: Sequence[str] = ("
     if unknown or not formats:
         raise CellwrightError("report formats", f"Expected one or more of: {', '.join(FORMATS)}. "
                               f"Received: formats={list(formats)}", "Use --format html pdf.")
-    run = load_run(run_dir)
+    run = load_run(Path(run_dir))
     target = Path(out_dir) if out_dir is not None else run.path
     target.mkdir(parents=True, exist_ok=True)
     sections = build_sections(run, augment_samples=augment_samples)

@@ -111,7 +111,7 @@ def compare_runs(run_dirs: Sequence[str | os.PathLike[str]], out: str | os.PathL
     if len(run_dirs) < 2:
         raise CellwrightError("compare", f"Expected at least two run folders. Received: {len(run_dirs)}.",
                               "Pass two or more folders under runs/, e.g. cellwright compare runs/a runs/b.")
-    runs = [load_run(d) for d in run_dirs]
+    runs = [load_run(Path(d)) for d in run_dirs]
     from builder.io_utils import atomic_write_text
     from builder.report.build import _version
     from builder.report.html import render_html

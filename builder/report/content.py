@@ -1,7 +1,7 @@
 """What the report says: a list of sections made of simple blocks, rendered to HTML and PDF alike.
 
-The summary comes first, in plain language: task, data, the headline metric with a one-line interpretation,
-and warnings (data check findings, too few images, over-fitting seen in the curves, class imbalance).
+Also the plain-language helpers the summary (:mod:`builder.report.summary`) and the other sections share:
+headline interpretation and warnings (data check findings, too few images, over-fitting, class imbalance).
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def class_balance_warning(run: RunData) -> str | None:
     if task.uses_labels:
         counts = _classification_counts(run)
         if counts and min(counts.values()) * 4 < max(counts.values()):
-            rare = min(counts, key=counts.get)
+            rare = min(counts, key=lambda name: counts[name])
             return (f"Class imbalance: '{rare}' has {counts[rare]} test images against {max(counts.values())} for "
                     f"the largest class; look at its per-class recall, not only the overall accuracy.")
     elif task.masks_are_classes and run.evaluation:
@@ -136,9 +136,9 @@ def class_balance_warning(run: RunData) -> str | None:
             return None
         values = np.concatenate([t.ravel() for t in truths]).astype(np.int64)
         fractions = np.bincount(values[values >= 0]) / max(values.size, 1)
-        rare = [(i, f) for i, f in enumerate(fractions) if i > 0 and f < 0.02]
-        if rare:
-            i, f = rare[0]
+        rare_pixels = [(i, f) for i, f in enumerate(fractions) if i > 0 and f < 0.02]
+        if rare_pixels:
+            i, f = rare_pixels[0]
             label = names[i] if i < len(names) else f"class {i}"
             return (f"Class imbalance: '{label}' covers only {f:.1%} of the test pixels; its IoU/Dice matter more "
                     f"than the pixel accuracy (class weights or a Dice loss help).")
@@ -200,45 +200,3 @@ def warnings(run: RunData) -> list[str]:
         if check:
             out.append(check)
     return out
-
-
-# -- summary ----------------------------------------------------------------------------------------------
-def summary_section(run: RunData) -> Section:
-    """Plain-language summary: task, data, headline with interpretation, warnings, what is missing."""
-    section = Section("summary", "Summary")
-    task = run.task
-    name = run.get("name", run.name)
-    description = run.get("description", "")
-    section.add("text", text=f"Run {run.name}: {name}{' - ' + description if description else ''}".rstrip(".") + ".")
-    counts = split_counts(run)
-    data = (f"{counts.get('train', '?')} training, {counts.get('validation', '?')} validation and "
-            f"{counts.get('test', '?')} test images") if counts else "the data split was not recorded"
-    classes = run.class_names()
-    section.add("text", text=f"Task: {task_of(run).description or task}. Data: {data}"
-                             f"{' in classes ' + ', '.join(classes) if classes else ''}.")
-    headline = (run.metrics or {}).get("headline") or {}
-    if isinstance(headline.get("value"), int | float):
-        value = float(headline["value"])
-        from builder.report.results import lookup
-
-        baseline = lookup((run.metrics or {}).get("input_baseline"),
-                          tuple(str(k) for k in (headline.get("key"), headline.get("name")) if k))
-        sentence = interpret_headline(str(headline.get("name", "score")), value,
-                                      bool(headline.get("higher_is_better", True)),
-                                      float(baseline) if isinstance(baseline, int | float) else None)
-        section.add("headline", text=f"{headline.get('name', 'score')} = {fmt(value)}", caption=sentence)
-        from builder.report.results import baseline_sentence
-
-        versus = baseline_sentence(run)
-        if versus:
-            section.add("text", text=versus)
-    else:
-        section.add("note", text="No headline metric: the run has no evaluation (metrics.json) yet.")
-    found = warnings(run)
-    if found:
-        section.add("warnings", items=found)
-    else:
-        section.add("text", text="No warnings: the data check, the curves and the class balance look fine.")
-    if run.notes:
-        section.add("note", text="Parts left out: " + " ".join(run.notes.values()))
-    return section

@@ -76,7 +76,9 @@ def data_folder(run: RunData) -> tuple[str, str]:
 def first_image_path(run: RunData) -> Path | None:
     """The first image listed in split.json (``splits`` rows with ``image_path``), made absolute with ``root``."""
     split = run.split or {}
-    splits = split.get("splits") if isinstance(split.get("splits"), dict) else {}
+    splits = split.get("splits")
+    if not isinstance(splits, dict):
+        splits = {}
     for name in ("train", "validation", "test"):
         rows = splits.get(name) or []
         for row in rows if isinstance(rows, list) else []:

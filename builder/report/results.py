@@ -86,7 +86,8 @@ def threshold_table(run: RunData) -> tuple[list[str], list[list[str]], str] | No
     """Instance segmentation: one row per IoU threshold (precision, recall, F1, AP, PQ; baseline AP)."""
     metrics = run.metrics or {}
     values = metrics.get("metrics") or {}
-    by = metrics.get("by_threshold") if isinstance(metrics.get("by_threshold"), dict) else {}
+    by_threshold = metrics.get("by_threshold")
+    by: dict[str, Any] = by_threshold if isinstance(by_threshold, dict) else {}
     thresholds = sorted({float(t) for t in by} | {float(k.split("@")[1]) for k in values
                                                   if k.lower().startswith("ap@") and _is_float(k.split("@")[1])})
     if not thresholds:
@@ -94,7 +95,7 @@ def threshold_table(run: RunData) -> tuple[list[str], list[list[str]], str] | No
     base = baseline_of(run)
     rows = []
     for t in thresholds:
-        row_values = next((v for k, v in by.items() if _is_float(k) and float(k) == t), {}) or {}
+        row_values: dict[str, Any] = next((v for k, v in by.items() if _is_float(k) and float(k) == t), {}) or {}
         cells = [f"{t:g}"]
         for _, key in THRESHOLD_COLUMNS:
             value = lookup(row_values, (key,))

@@ -19,11 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from builder.errors import CellwrightError, Problem
+
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
 
 #: What a network for the task outputs; templates declare which kinds their head can make.
 OUTPUT_KINDS = ("class_vector", "pixel_classes", "instance_maps", "image", "tracks")
@@ -154,7 +157,7 @@ class Task:
         """The target/post-processing variant for these settings (``None``: the default)."""
         return None
 
-    def variant(self, recipe: Any) -> str | None:
+    def variant(self, recipe: Recipe) -> str | None:
         """The target/post-processing variant a recipe asks for (e.g. three_class vs distance)."""
         return self.variant_for(instance_target=recipe.train.instance_target,
                                 self_supervised=recipe.train.self_supervised, mask_kind=recipe.data.mask_kind)
@@ -162,7 +165,7 @@ class Task:
     #: True when ``train.self_supervised`` (Noise2Void) makes sense for the task.
     self_supervised_ok: ClassVar[bool] = False
 
-    def check_recipe(self, recipe: Any) -> list[Problem]:
+    def check_recipe(self, recipe: Recipe) -> list[Problem]:
         """Task-specific recipe problems: data layout, mask folder, self-supervision, loss.
 
         Subclasses extend it (``super().check_recipe(recipe) + [...]``).
@@ -214,7 +217,7 @@ class Task:
         """True when the training target is a mask (class or instance labels)."""
         return self.learns_from == "masks"
 
-    def fixed_input_size(self, recipe: Any) -> int | None:
+    def fixed_input_size(self, recipe: Recipe) -> int | None:
         """A fixed network input size (classifiers resize whole images), or None for any size."""
         return None
 
@@ -222,11 +225,11 @@ class Task:
         """Channels the model's output must have for a :class:`~builder.blocks.context.ModelContext`."""
         return None
 
-    def count_classes(self, recipe: Any, dataset: Any) -> int | None:
+    def count_classes(self, recipe: Recipe, dataset: Any) -> int | None:
         """Number of output classes the data imply when ``data.classes`` names none (None: not a class task)."""
         return None
 
-    def model_outputs(self, recipe: Any, dataset: Any, info: Any) -> tuple[int | None, int | None]:
+    def model_outputs(self, recipe: Recipe, dataset: Any, info: Any) -> tuple[int | None, int | None]:
         """(number of classes, number of output channels) the head needs, from the data seen at training."""
         return None, None
 
@@ -280,21 +283,21 @@ class Task:
         """Keras metrics shown during training."""
         return []
 
-    def interpret(self, output: np.ndarray, recipe: Any, params: Mapping[str, Any]) -> dict[str, Any]:
+    def interpret(self, output: np.ndarray, recipe: Recipe, params: Mapping[str, Any]) -> dict[str, Any]:
         """The task result for one network output (``prediction`` plus task keys)."""
         raise CellwrightError("task", f"Prediction is not available for the {self.name!r} task.", "Use another task.")
 
-    def postprocess_settings(self, recipe: Any) -> dict[str, Any]:
+    def postprocess_settings(self, recipe: Recipe) -> dict[str, Any]:
         """Post-processing parameters from the recipe (thresholds); tuned values override them."""
         pp = recipe.evaluate.postprocess
         return {"threshold": float(pp.threshold), "seed_threshold": float(pp.seed_threshold),
                 "min_size": int(pp.min_size)}
 
-    def tunes_postprocess(self, recipe: Any) -> bool:
+    def tunes_postprocess(self, recipe: Recipe) -> bool:
         """True when post-processing thresholds are tuned on the validation images."""
         return False
 
-    def tune_postprocess(self, outputs: list[np.ndarray], truths: list[np.ndarray], recipe: Any,
+    def tune_postprocess(self, outputs: list[np.ndarray], truths: list[np.ndarray], recipe: Recipe,
                          start: Mapping[str, Any]) -> dict[str, Any]:
         """Post-processing parameters that score best on validation outputs (``tuned_on``, ``score``...)."""
         raise NotImplementedError
@@ -313,7 +316,7 @@ class Task:
         """More ``metrics.json`` keys (e.g. per-threshold tables)."""
         return {}
 
-    def baseline(self, recipe: Any, images: Sequence[np.ndarray], truths: Sequence[Any]) -> dict[str, Any] | None:
+    def baseline(self, recipe: Recipe, images: Sequence[np.ndarray], truths: Sequence[Any]) -> dict[str, Any] | None:
         """A classical method scored on the same images (shown next to the model), or None."""
         return None
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from builder.errors import DataError
+
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
 
 
 def class_index_target(label: int) -> np.ndarray:
@@ -40,7 +43,7 @@ def predict_classes(probabilities: Any, *, threshold: float = 0.5) -> np.ndarray
     return p.argmax(axis=-1).astype(np.int64)
 
 
-def class_weights_from_counts(counts: Sequence[int], *, max_weight: float = 20.0) -> list[float]:
+def class_weights_from_counts(counts: Sequence[int] | np.ndarray, *, max_weight: float = 20.0) -> list[float]:
     """Inverse-frequency class weights ``N / (K * n_k)`` (scikit-learn's "balanced"), capped at ``max_weight``.
 
     A class with no examples gets weight 1.
@@ -115,16 +118,16 @@ class Classification(Task):
     def new_recipe_data(self, root: str) -> dict[str, Any]:
         return {"layout": "class_folders", "root": root}
 
-    def fixed_input_size(self, recipe: Any) -> int | None:
+    def fixed_input_size(self, recipe: Recipe) -> int | None:
         return recipe.preprocess.image_size or None
 
-    def count_classes(self, recipe: Any, dataset: Any) -> int | None:
+    def count_classes(self, recipe: Recipe, dataset: Any) -> int | None:
         return len(dataset.classes or []) or None
 
-    def model_outputs(self, recipe: Any, dataset: Any, info: Any) -> tuple[int | None, int | None]:
+    def model_outputs(self, recipe: Recipe, dataset: Any, info: Any) -> tuple[int | None, int | None]:
         return len(info["classes"]), None
 
-    def input_size(self, recipe: Any) -> int:
+    def input_size(self, recipe: Recipe) -> int:
         """The side of the square each image is resized to."""
         return int(recipe.preprocess.image_size or recipe.preprocess.patch.size)
 
@@ -134,7 +137,7 @@ class Classification(Task):
     def training_metrics(self) -> list[str]:
         return ["accuracy"]
 
-    def interpret(self, output: np.ndarray, recipe: Any, params: Any) -> dict[str, Any]:
+    def interpret(self, output: np.ndarray, recipe: Recipe, params: Any) -> dict[str, Any]:
         p = np.asarray(output, np.float32).reshape(-1)
         index = int(predict_classes(p[None], threshold=0.5)[0])
         probs = np.array([1.0 - p[0], p[0]], np.float32) if p.size == 1 else p

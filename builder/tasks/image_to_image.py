@@ -11,11 +11,14 @@ Blind-spot targets carry the mask with them: ``y_true`` is ``(Y, X, 2C)``, the o
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from builder.errors import DataError
+
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
 
 #: Default fraction of pixels manipulated per patch (0.2-2 % is usual).
 N2V_FRACTION = 0.01
@@ -175,16 +178,15 @@ def postprocess_image(pred: Any) -> np.ndarray:
 from builder.tasks.base import IMAGE_LOSSES, Task, lazy, register_task, require_targets  # noqa: E402
 
 
-def _image_targets(recipe: Any, loaded: Any, xs: list[np.ndarray], stats: Any) -> tuple[list[np.ndarray], str]:
+def _image_targets(recipe: Recipe, loaded: Any, xs: list[np.ndarray], stats: Any) -> tuple[list[np.ndarray], str]:
     """The test targets normalised like training normalised them (the noisy input when there are none)."""
-    from builder.data.normalize import apply_stats, stats_from_config
+    from builder.data.preprocess import normalise_input
 
     if not loaded.targets:  # noisy images only (Noise2Void): nothing clean to compare with
         return list(xs), "No clean target images: the prediction is scored against the noisy input."
     require_targets(loaded, "test images")
     cfg = recipe.preprocess.target_normalize or recipe.preprocess.normalize
-    return [apply_stats(t, stats if stats is not None else stats_from_config([t], cfg), clip=cfg.clip)
-            for t in loaded.targets], ""
+    return [normalise_input(t, cfg, stats)[0] for t in loaded.targets], ""
 
 
 @register_task
@@ -229,7 +231,7 @@ class ImageToImage(Task):
     def new_recipe_data(self, root: str) -> dict[str, Any]:
         return {"layout": "folders", "root": root, "targets": "targets"}
 
-    def check_recipe(self, recipe: Any) -> list[Any]:
+    def check_recipe(self, recipe: Recipe) -> list[Any]:
         from builder.tasks.base import problem
 
         problems = super().check_recipe(recipe)
@@ -246,13 +248,13 @@ class ImageToImage(Task):
                 "self-supervised.", "Set `self_supervised: true` under `train`."))
         return problems
 
-    def model_outputs(self, recipe: Any, dataset: Any, info: Any) -> tuple[int | None, int | None]:
+    def model_outputs(self, recipe: Recipe, dataset: Any, info: Any) -> tuple[int | None, int | None]:
         return None, int(info["n_channels"])
 
     def output_channels(self, ctx: Any) -> int | None:
         return ctx.n_outputs
 
-    def interpret(self, output: np.ndarray, recipe: Any, params: Any) -> dict[str, Any]:
+    def interpret(self, output: np.ndarray, recipe: Recipe, params: Any) -> dict[str, Any]:
         return {"restored": output, "prediction": output}
 
     def score(self, loaded: Any, xs: list, outs: list, results: list, ctx: Any) -> tuple[dict, list, list, list]:

@@ -6,11 +6,14 @@ The numpy parts (targets, watershed post-processing, tuning) are in :mod:`builde
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from builder.tasks.base import CLASS_LOSSES, Task, flat_numbers, lazy, register_task, require_targets
+
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
 
 _I = "builder.tasks.instances"
 
@@ -103,17 +106,17 @@ class InstanceSegmentation(Task):
     def output_channels(self, ctx: Any) -> int | None:
         return 3 if self.variant_for(instance_target=ctx.instance_target) == "three_class" else 2
 
-    def interpret(self, output: np.ndarray, recipe: Any, params: Mapping[str, Any]) -> dict[str, Any]:
+    def interpret(self, output: np.ndarray, recipe: Recipe, params: Mapping[str, Any]) -> dict[str, Any]:
         from builder.tasks.instances import postprocess_instances
 
         labels = postprocess_instances(output, recipe.train.instance_target, threshold=params["threshold"],
                                        seed_threshold=params["seed_threshold"], min_size=params["min_size"])
         return {"labels": labels, "prediction": labels}
 
-    def tunes_postprocess(self, recipe: Any) -> bool:
+    def tunes_postprocess(self, recipe: Recipe) -> bool:
         return bool(recipe.evaluate.postprocess.tune)
 
-    def tune_postprocess(self, outputs: list[np.ndarray], truths: list[np.ndarray], recipe: Any,
+    def tune_postprocess(self, outputs: list[np.ndarray], truths: list[np.ndarray], recipe: Recipe,
                          start: Mapping[str, Any]) -> dict[str, Any]:
         from builder.tasks.instances import tune_postprocess
 
@@ -139,7 +142,7 @@ class InstanceSegmentation(Task):
     def extra_results(self, m: Mapping[str, Any]) -> dict[str, Any]:
         return {"by_threshold": m["by_threshold"]}
 
-    def baseline(self, recipe: Any, images: Sequence[np.ndarray], truths: Sequence[Any]) -> dict[str, Any] | None:
+    def baseline(self, recipe: Recipe, images: Sequence[np.ndarray], truths: Sequence[Any]) -> dict[str, Any] | None:
         try:
             return classical_baseline(images, truths, recipe.evaluate.iou_thresholds)
         except Exception as error:  # the comparison is a bonus: never lose the model's scores for it

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from builder.errors import DataError
+
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
 
 
 def class_mask_target(mask: Any, *, binary: bool = False) -> np.ndarray:
@@ -54,7 +57,7 @@ def labels_from_probabilities(prob: Any, *, threshold: float | None = None) -> n
     return p.argmax(axis=-1).astype(np.int32)
 
 
-def count_mask_classes(recipe: Any, samples: Any) -> int:
+def count_mask_classes(recipe: Recipe, samples: Any) -> int:
     """Number of classes of a semantic segmentation: named classes, binary, or the largest mask value + 1."""
     if recipe.data.classes:
         return len(recipe.data.classes)
@@ -112,16 +115,16 @@ class Segmentation(Task):
     def variant_for(self, *, mask_kind: str | None = None, **_: Any) -> str | None:
         return "binary" if mask_kind == "binary" else None
 
-    def count_classes(self, recipe: Any, dataset: Any) -> int | None:
+    def count_classes(self, recipe: Recipe, dataset: Any) -> int | None:
         return count_mask_classes(recipe, dataset.splits["train"])
 
-    def model_outputs(self, recipe: Any, dataset: Any, info: Any) -> tuple[int | None, int | None]:
+    def model_outputs(self, recipe: Recipe, dataset: Any, info: Any) -> tuple[int | None, int | None]:
         return count_mask_classes(recipe, dataset.splits["train"]), None
 
     def output_channels(self, ctx: Any) -> int | None:
         return ctx.n_classes
 
-    def interpret(self, output: np.ndarray, recipe: Any, params: Any) -> dict[str, Any]:
+    def interpret(self, output: np.ndarray, recipe: Recipe, params: Any) -> dict[str, Any]:
         mask = labels_from_probabilities(output, threshold=params["threshold"])
         return {"probabilities": output, "mask": mask, "prediction": mask}
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from builder.tasks.base import flat_numbers, register_task, require_targets
 from builder.tasks.instance_segmentation import InstanceSegmentation
+
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
 
 #: Frame tolerance of the division scores the report shows.
 DIVISION_TOLERANCE = 2
@@ -49,7 +52,7 @@ def _reference(samples: Sequence[Any]) -> tuple[list[Any], dict[int, np.ndarray]
     return crop_tracks(rows, start, stop), seg, start
 
 
-def link_settings(recipe: Any | None) -> Any:
+def link_settings(recipe: Recipe | None) -> Any:
     """:class:`~builder.tracking.linker.LinkSettings` from the recipe's ``evaluate.tracking`` (defaults: None)."""
     from builder.tracking.linker import LinkSettings
 
@@ -197,7 +200,7 @@ class Tracking(InstanceSegmentation):
     def extra_results(self, m: Mapping[str, Any]) -> dict[str, Any]:
         return {"tracks": m.get("tracks", [])}
 
-    def baseline(self, recipe: Any, images: Sequence[np.ndarray], truths: Sequence[Any]) -> dict[str, Any] | None:
+    def baseline(self, recipe: Recipe, images: Sequence[np.ndarray], truths: Sequence[Any]) -> dict[str, Any] | None:
         return None
 
     def write_summary(self, out_dir: Any, rows: list, objects: list) -> list:

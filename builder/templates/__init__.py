@@ -31,4 +31,5 @@ def get_template(name: str | None) -> type[Template]:
     templates = all_templates()
     if name in templates:
         return templates[name]
-    raise GraphError("model.template", unknown_name_message("template", name, templates), "see `cellwright templates`")
+    raise GraphError("model.template", unknown_name_message("template", str(name), templates),
+                     "see `cellwright templates`")

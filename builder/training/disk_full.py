@@ -51,7 +51,7 @@ def disk_full_error(run: RunFolder, error: OSError) -> TrainingError:
     # An epoch writes its checkpoint and, when the score improved, a best-model candidate.
     needed = 2 * size + _MARGIN if size else None
     need_text = (f"; one epoch needs about {_mb(needed)} (two checkpoints of {_mb(size)} each, plus history)"
-                 if needed else "")
+                 if needed and size else "")
     state = run.read_state() if run.state_path.is_file() else None
     if state:
         go_on = (f"then run 'cellwright train --resume {run.path}': it continues from the last good checkpoint "

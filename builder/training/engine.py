@@ -98,16 +98,6 @@ def _restore(model: Any, checkpoint: Path) -> None:
     model.load_weights(checkpoint)
 
 
-def _build_before_multi_worker_fit(model: Any, train_ds: Any, strategy: Any) -> None:
-    """Work around Keras 3.15 + MultiWorkerMirroredStrategy: ``fit`` averages the first distributed batch with
-    ``strategy.reduce`` to build metrics/optimizer, which fails for (x, y) tuples under collective all-reduce.
-    Build them here from one local batch instead and skip that step for this model."""
-    batch = next(iter(train_ds.take(1)))
-    with strategy.scope():
-        model._symbolic_build(data_batch=batch)
-    model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
-
-
 def fit(
     model_factory: Callable[[], Any],
     train_ds: Any,
@@ -198,8 +188,6 @@ def fit(
         train_ds, steps = epoch_keyed_dataset(train_ds, initial_epoch=initial_epoch, epochs=settings.epochs)
         steps_per_epoch = steps_per_epoch or steps
     steps_per_epoch = steps_per_epoch or settings.steps_per_epoch
-    if runtime.strategy_name == "multi_worker":
-        _build_before_multi_worker_fit(model, train_ds, runtime.strategy)
 
     schedule_state = (state or {}).get("schedule", {}).get("plateau")
     scheduler = cb.LearningRateScheduler(

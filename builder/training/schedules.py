@@ -2,7 +2,8 @@
 
 The learning rate is a pure function of the (fractional) epoch for constant, cosine and step, so a resumed run
 gets exactly the value it would have had. Reduce-on-plateau keeps a small state (``PlateauState``) that the
-engine stores in ``state.json``. The Keras callback that applies these is :func:`make_schedule_callback`.
+engine stores in ``state.json``. The Keras callback that applies these is
+:class:`builder.training.callbacks.LearningRateScheduler`.
 """
 
 from __future__ import annotations
@@ -113,10 +114,3 @@ def monitor_mode(monitor: str) -> str:
         return "min"
     return "max"
 
-
-def make_schedule_callback(schedule: Schedule, base_lr: float, total_epochs: int, *, monitor: str = "val_loss",
-                           plateau_state: PlateauState | None = None) -> Any:
-    """Create the Keras callback that sets the optimizer's learning rate (Keras is imported here)."""
-    from builder.training.callbacks import LearningRateScheduler
-
-    return LearningRateScheduler(schedule, base_lr, total_epochs, monitor=monitor, plateau_state=plateau_state)

@@ -155,17 +155,30 @@ def setup_runtime(settings: TrainSection, *, deterministic: bool | None = None) 
 
 
 def _patch_scalar_reduce(strategy: Any) -> Any:
-    """Work around Keras 3.15 under MultiWorkerMirroredStrategy: the trainer averages each scalar log value with
-    ``strategy.reduce("MEAN", value, axis=0)``, which fails for scalars. Reduce scalars with ``axis=None`` (the
-    mean over replicas, which is what Keras wants). Only this strategy object is changed."""
+    """Make ``reduce`` of this MultiWorkerMirroredStrategy accept what Keras 3.15 passes it. Only this strategy
+    object is changed; Keras itself is not touched.
+
+    - Keras averages each scalar log value with ``strategy.reduce("MEAN", value, axis=0)``, which fails for
+      scalars: scalars are reduced with ``axis=None`` (the mean over replicas, which is what Keras wants).
+    - Before ``fit`` Keras averages the first batch ``(x, y)`` with one ``reduce`` call. ``tf.distribute``
+      documents ``reduce`` for nested structures, but this strategy only converts single values: a nested value
+      is reduced leaf by leaf.
+    """
+    import tensorflow as tf
+
     original = strategy.reduce
 
-    def reduce(reduce_op: Any, value: Any, axis: Any = None) -> Any:
+    def reduce_one(reduce_op: Any, value: Any, axis: Any) -> Any:
         if axis is not None:
             local = strategy.experimental_local_results(value)
             if local and getattr(local[0].shape, "rank", None) == 0:
                 axis = None
         return original(reduce_op, value, axis=axis)
+
+    def reduce(reduce_op: Any, value: Any, axis: Any = None) -> Any:
+        if tf.nest.is_nested(value):
+            return tf.nest.map_structure(lambda leaf: reduce_one(reduce_op, leaf, axis), value)
+        return reduce_one(reduce_op, value, axis)
 
     strategy.reduce = reduce
     return strategy

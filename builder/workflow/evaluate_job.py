@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,10 @@ from builder.events import EventSink, make_event
 from builder.io_utils import atomic_write_json
 from builder.tasks import Task, get_task
 from builder.tasks.base import flat_numbers
+
+if TYPE_CHECKING:
+    from builder.data.layouts import Sample
+    from builder.recipe import Recipe
 
 #: Largest number of images whose arrays are written to ``evaluation/``.
 MAX_SAVED_IMAGES = 50
@@ -63,7 +67,7 @@ def _emit(events: EventSink | None, event: str, /, **payload: Any) -> None:
         events(make_event(event, **payload))
 
 
-def _outputs(model: Any, recipe: Any, images: list[np.ndarray], stats: Any, events: EventSink | None,
+def _outputs(model: Any, recipe: Recipe, images: list[np.ndarray], stats: Any, events: EventSink | None,
              phase: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Normalised inputs and raw network outputs of already loaded (resampled) images."""
     from builder.workflow.inference import network_output, prepare
@@ -91,12 +95,12 @@ def _classes_in(folder: str | Path | None) -> list[str] | None:
 class ScoringContext:
     """What a task needs besides the images to score them (``Task.score``)."""
 
-    recipe: Any
+    recipe: Recipe
     classes: list[str]
     target_stats: Any
 
 
-def tune_postprocess(model: Any, recipe: Any, samples: Sequence[Any], *, norm_stats: Any = None,
+def tune_postprocess(model: Any, recipe: Recipe, samples: Sequence[Any], *, norm_stats: Any = None,
                      start: Mapping[str, Any] | None = None, events: EventSink | None = None) -> dict:
     """Tune the task's post-processing thresholds on ``samples`` (validation images with masks)."""
     from builder.data.pipeline import load_split
@@ -104,7 +108,7 @@ def tune_postprocess(model: Any, recipe: Any, samples: Sequence[Any], *, norm_st
     from builder.workflow.inference import postprocess_settings, resolve_norm_stats
 
     params = postprocess_settings(recipe, start)
-    loaded = load_split(recipe, list(samples))
+    loaded = load_split(list(samples), recipe.data, recipe.preprocess)
     require_targets(loaded, "validation images")
     in_stats, _ = resolve_norm_stats(norm_stats)
     _, outs = _outputs(model, recipe, loaded.images, in_stats, events, "tune")
@@ -153,7 +157,7 @@ def _save_arrays(folder: Path, names: list[str], xs: list, truths: list, preds: 
 
 def evaluate_model(
     model: Any,
-    recipe: Any,
+    recipe: Recipe,
     samples: Sequence[Any],
     *,
     norm_stats: Any = None,
@@ -210,7 +214,7 @@ def evaluate_model(
         tuning = tune_postprocess(model, recipe, tune_on, norm_stats=norm_stats, start=params, events=events)
         params.update({k: tuning[k] for k in ("threshold", "seed_threshold", "min_size")})
     classes = list(class_names or recipe.data.classes or _classes_in(out_dir) or [])
-    loaded = load_split(recipe, samples, classes=classes)
+    loaded = load_split(samples, recipe.data, recipe.preprocess, classes=classes)
     xs, outs = _outputs(model, recipe, loaded.images, in_stats, events, "evaluate")
     results = [interpret_output(o, recipe, params) for o in outs]
     m, truths, preds, rows = task.score(loaded, xs, outs, results, ScoringContext(recipe, classes, target_stats))
@@ -236,7 +240,7 @@ def evaluate_model(
     return metrics
 
 
-def _samples_from_split_json(run_dir: Path, split: str) -> list[Any] | None:
+def _samples_from_split_json(run_dir: Path, split: str) -> list[Sample] | None:
     from builder.data.layouts import Sample
     from builder.workflow.model_source import read_json
 
@@ -246,15 +250,13 @@ def _samples_from_split_json(run_dir: Path, split: str) -> list[Any] | None:
     rows = (data.get("splits") or {}).get(split) if isinstance(data.get("splits"), dict) else data.get(split)
     if not isinstance(rows, list):
         return None
-    out = []
+    out: list[Sample] = []
     for row in rows:
         if not isinstance(row, dict):  # only names were recorded: discover the files again
             return None
-        kw = {k: (Path(v) if k.endswith("_path") and v else v) for k, v in row.items()
-              if k in ("image_path", "mask_path", "target_path", "label", "group", "split")}
-        if "image_path" not in kw or not Path(kw["image_path"]).exists():
+        if not row.get("image_path") or not Path(row["image_path"]).exists():
             return None  # data moved: discover again
-        out.append(Sample(**kw))
+        out.append(Sample.from_dict(row))
     return out
 
 
@@ -308,11 +310,12 @@ def evaluate_run(run_dir: str | Path, *, data: str | Path | None = None, events:
         split, extra = "external", {"data": str(folder)}
     else:
         split = recipe.evaluate.split
-        samples = _samples_from_split_json(run_dir, split)
+        recorded = _samples_from_split_json(run_dir, split)
         validation = _samples_from_split_json(run_dir, "validation")
-        if samples is None or validation is None:
+        if recorded is None or validation is None:
             dataset = discover(recipe, recipe.base_dir)
-            samples, validation = dataset.splits[split], dataset.splits["validation"]
+            recorded, validation = dataset.splits[split], dataset.splits["validation"]
+        samples = recorded
         tune_on = validation if source.postprocess is None else None
     return evaluate_model(source.model, recipe, samples, norm_stats=source.normalization,
                           postprocess=source.postprocess, out_dir=evaluation_dir(run_dir, data), tune_on=tune_on,

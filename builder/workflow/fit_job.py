@@ -101,8 +101,8 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
     start_sample = start_epoch * int(state.get("steps_per_epoch") or 0) * batch_size
 
     def datasets(size: int) -> tuple[Any, Any, dict[str, Any]]:
-        return make_training_datasets(recipe, recipe.base_dir, target_fn=_target_fn(recipe, variant),
-                                      batch_size=size, dataset=dataset, start_sample=start_sample)
+        return make_training_datasets(recipe, dataset, target_fn=_target_fn(recipe, variant), batch_size=size,
+                                      start_sample=start_sample)
 
     train_ds, val_ds, info = datasets(batch_size)
     n_classes, n_outputs = task.model_outputs(recipe, dataset, info)

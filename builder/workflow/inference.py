@@ -10,13 +10,17 @@ masking predict the whole image normally (the masking only exists during trainin
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from builder.data.normalize import NormStats, apply_stats, resample, stats_from_config
+from builder.data.normalize import NormStats
+from builder.data.preprocess import normalise_input, preprocess_image, resize_yx
 from builder.errors import DataError
 from builder.tasks import get_task
+
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
 
 #: Tiles per network call.
 TILE_BATCH = 4
@@ -44,7 +48,7 @@ def resolve_norm_stats(norm_stats: Any) -> tuple[NormStats | None, NormStats | N
     return to_norm_stats(norm_stats), None
 
 
-def postprocess_settings(recipe: Any, postprocess: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def postprocess_settings(recipe: Recipe, postprocess: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Thresholds for masks and instances: the recipe's ``evaluate.postprocess`` updated with ``postprocess``."""
     out = get_task(recipe.task).postprocess_settings(recipe)
     for key in out:
@@ -53,7 +57,7 @@ def postprocess_settings(recipe: Any, postprocess: Mapping[str, Any] | None = No
     return out
 
 
-def downsampling_factor(recipe: Any) -> int:
+def downsampling_factor(recipe: Recipe) -> int:
     """The network's total downsampling (tiles are padded to a multiple of it); 1 when it cannot be found."""
     try:
         return max(1, int(recipe.model.downsampling_factor()))
@@ -79,17 +83,7 @@ def _fixed_input_size(model: Any) -> tuple[int, int] | None:
     return None
 
 
-def _resize(image: np.ndarray, shape: tuple[int, int], *, order: int) -> np.ndarray:
-    if image.shape[:2] == tuple(shape):
-        return image
-    from skimage.transform import resize
-
-    out = resize(image.astype(np.float32 if order else image.dtype), (*shape, *image.shape[2:]), order=order,
-                 preserve_range=True, anti_aliasing=order > 0, mode="reflect")
-    return out.astype(np.float32) if order else out.astype(image.dtype)
-
-
-def classification_size(model: Any, recipe: Any) -> tuple[int, int]:
+def classification_size(model: Any, recipe: Recipe) -> tuple[int, int]:
     """Input size of a classifier: the model's fixed size, else ``preprocess.image_size`` / the patch size."""
     fixed = _fixed_input_size(model)
     if fixed is not None:
@@ -98,9 +92,11 @@ def classification_size(model: Any, recipe: Any) -> tuple[int, int]:
     return size, size
 
 
-def prepare(image: Any, recipe: Any, *, model: Any = None, stats: NormStats | None = None,
+def prepare(image: Any, recipe: Recipe, *, model: Any = None, stats: NormStats | None = None,
             pixel_size: float | None = None, resized: bool = False) -> tuple[np.ndarray, NormStats]:
-    """Resample (or resize, for classification) and normalise one raw image the way training did.
+    """Resample (and resize, for classification) and normalise one raw image the way training did.
+
+    A thin wrapper around :func:`builder.data.preprocess.preprocess_image`, the function training uses too.
 
     Parameters
     ----------
@@ -123,19 +119,15 @@ def prepare(image: Any, recipe: Any, *, model: Any = None, stats: NormStats | No
     stats : NormStats
         The statistics used (to map image-to-image outputs back to intensities).
     """
-    a = as_yxc(image).astype(np.float32)
+    a = as_yxc(image)
     pre = recipe.preprocess
-    whole = get_task(recipe.task).whole_image_input
-    if not resized:
-        if whole:
-            a = _resize(a, classification_size(model, recipe) if model is not None else a.shape[:2], order=1)
-        elif pre.resample_to:
-            a = resample(a, pixel_size or recipe.data.pixel_size, pre.resample_to, order=1)
-    elif whole and model is not None:
-        a = _resize(a, classification_size(model, recipe), order=1)
-    cfg = pre.normalize
-    used = stats if stats is not None else stats_from_config([a], cfg)
-    return apply_stats(a, used, clip=cfg.clip), used
+    size = None
+    if get_task(recipe.task).whole_image_input:
+        size = classification_size(model, recipe) if model is not None else None
+    if resized:
+        x = np.asarray(a, np.float32)
+        return normalise_input(resize_yx(x, size) if size is not None else x, pre.normalize, stats)
+    return preprocess_image(a, pre, pixel_size=pixel_size or recipe.data.pixel_size, size=size, stats=stats)
 
 
 def _predict_batch(model: Any):
@@ -150,7 +142,7 @@ def _predict_batch(model: Any):
     return call
 
 
-def tiling(model: Any, shape: tuple[int, int], recipe: Any) -> tuple[int, int, int]:
+def tiling(model: Any, shape: tuple[int, int], recipe: Recipe) -> tuple[int, int, int]:
     """``(tile, overlap, align)`` for an image of ``shape`` (Y, X): see :func:`network_output`."""
     factor = downsampling_factor(recipe)
     tile_cfg = recipe.preprocess.tile
@@ -167,7 +159,7 @@ def tiling(model: Any, shape: tuple[int, int], recipe: Any) -> tuple[int, int, i
     return tile, min(tile_cfg.overlap, max(0, tile // 2)), factor
 
 
-def network_output(model: Any, x: np.ndarray, recipe: Any) -> np.ndarray:
+def network_output(model: Any, x: np.ndarray, recipe: Recipe) -> np.ndarray:
     """Run the network on one normalised image: ``(K,)`` for classifiers, else tiled ``(Y, X, K)``.
 
     Tiles are ``preprocess.tile.size`` (shrunk to the image for small images; the model's own size if it has a
@@ -183,7 +175,7 @@ def network_output(model: Any, x: np.ndarray, recipe: Any) -> np.ndarray:
     return predict_tiled(predict, x, tile=tile, overlap=overlap, align=factor, batch_size=TILE_BATCH)
 
 
-def interpret_output(output: np.ndarray, recipe: Any, params: Mapping[str, Any]) -> dict[str, Any]:
+def interpret_output(output: np.ndarray, recipe: Recipe, params: Mapping[str, Any]) -> dict[str, Any]:
     """The task result for one network output (see :func:`predict_image` for the keys)."""
     return get_task(recipe.task).interpret(output, recipe, params)
 
@@ -198,7 +190,7 @@ def _denormalise(out: np.ndarray, stats: NormStats) -> np.ndarray | None:
 def predict_image(
     model: Any,
     image: Any,
-    recipe: Any,
+    recipe: Recipe,
     *,
     norm_stats: Any = None,
     postprocess: Mapping[str, Any] | None = None,
@@ -242,13 +234,13 @@ def predict_image(
     task = get_task(recipe.task)
     if task.pixel_output and x.shape[:2] != raw.shape[:2]:  # resampled: back to the image's grid
         shape = raw.shape[:2]
-        output = _resize(output, shape, order=1)
+        output = resize_yx(output, shape, order=1)
         for key in ("probabilities", "restored"):
             if key in result:
                 result[key] = output
         for key in ("mask", "labels"):
             if key in result:
-                result[key] = _resize(result[key], shape, order=0)
+                result[key] = resize_yx(result[key], shape, order=0)
         result["prediction"] = result.get("mask", result.get("labels", result.get("restored")))
     if task.image_target:
         result["restored_intensity"] = _denormalise(result["restored"], target_stats or used)

@@ -23,14 +23,6 @@ def _emit(events: EventSink | None, event: str, /, **payload: Any) -> None:
         events(make_event(event, **payload))
 
 
-def collect_images(inputs: Iterable[str | Path]) -> list[Path]:
-    """Image files from files and folders (folders: their image files, sorted; not recursive).
-
-    See :func:`builder.workflow.predict_inputs.collect_inputs`, which also returns the entries left out.
-    """
-    return collect_inputs(inputs)[0]
-
-
 def _stems(paths: Sequence[Path]) -> list[str]:
     from builder.workflow.evaluate_job import _unique, sample_name
 

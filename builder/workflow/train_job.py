@@ -124,13 +124,14 @@ def train_recipe(
         recipe = load_recipe(recipe)
     wanted = [name for name, on in (("evaluate", evaluate), ("report", report and recipe.report.enabled),
                                     ("export", export and bool(recipe.export.formats))) if on]
-    fit_done = training_finished(state, recipe.train.epochs)
+    finished_state = state if training_finished(state, recipe.train.epochs) else None
+    fit_done = finished_state is not None
     pending = [name for name in wanted if name not in finished_stages(run.path)] if fit_done else wanted
-    if fit_done and not pending:
+    if finished_state is not None and not pending:
         raise TrainingError(
             where=str(run.path),
-            what=f"This run already finished: {state['epoch']} of {recipe.train.epochs} epochs"
-            + (" (stopped early)" if state.get("stop_training") else "")
+            what=f"This run already finished: {finished_state['epoch']} of {recipe.train.epochs} epochs"
+            + (" (stopped early)" if finished_state.get("stop_training") else "")
             + (", then " + ", ".join(wanted) if wanted else "") + ". There is nothing left to resume.",
             fix="Start a new run with 'cellwright train RECIPE', or increase train.epochs in the run's "
             "recipe.yaml to train longer.")
@@ -145,9 +146,9 @@ def train_recipe(
 
     from builder.workflow.fit_job import fit_recipe, load_fitted
 
-    if fit_done:
+    if finished_state is not None:
         _emit(events, "log", message=f"Training had finished; resuming with: {', '.join(pending)}")
-        fitted = load_fitted(recipe, run, state)
+        fitted = load_fitted(recipe, run, finished_state)
     else:
         fitted = fit_recipe(recipe, dataset, run, events=events, resume=resume is not None)
     outcome = TrainOutcome(run_dir=run.path, epochs_completed=fitted.epochs_completed)

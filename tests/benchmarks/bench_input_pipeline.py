@@ -35,12 +35,13 @@ def _write_data(root: Path, n: int = 12, size: int = 512) -> None:
 
 
 def pipeline_rate(root: Path, batch: int, batches: int) -> float:
+    from builder.data.layouts import discover
     from builder.data.pipeline import make_training_datasets
     from builder.recipe.schema import Recipe
 
     recipe = Recipe(name="bench", task="segmentation", data={"masks": "masks"},
                     preprocess={"patch": {"size": 256, "per_image": 16}})
-    train, _, _ = make_training_datasets(recipe, root, batch_size=batch,
+    train, _, _ = make_training_datasets(recipe, discover(recipe, root), batch_size=batch,
                                          target_fn=lambda m: (m > 0).astype(np.float32))
     it = iter(train)
     for _ in range(3):

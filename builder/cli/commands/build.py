@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from builder.cli.output import emit_json, say
+
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
 
 NAME = "build"
 
@@ -26,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def classes_in_data(recipe: Any) -> int | None:
+def classes_in_data(recipe: Recipe) -> int | None:
     """Output classes the recipe's data imply when ``data.classes`` is not given (None when unknown)."""
     if recipe.data.classes:
         return None
@@ -40,7 +43,7 @@ def classes_in_data(recipe: Any) -> int | None:
         return None  # no data yet: the default head is shown
 
 
-def build_summary(recipe: Any, size: int | None = None) -> tuple[Any, list[dict[str, Any]], Any]:
+def build_summary(recipe: Recipe, size: int | None = None) -> tuple[Any, list[dict[str, Any]], Any]:
     """Compile ``recipe``'s model; return (keras model, one row per node, the graph report)."""
     from builder.compile import build_checked, check_graph, expand_model, model_context
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from builder.cli.output import emit_json, say
+
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
 
 NAME = "expand"
 
@@ -40,7 +43,7 @@ def compact_nodes(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def expanded_yaml(recipe: Any) -> str:
+def expanded_yaml(recipe: Recipe) -> str:
     """The ``model:`` section of ``recipe`` with its template expanded, as YAML text."""
     import yaml
 

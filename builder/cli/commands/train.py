@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from builder.workflow.train_job import TrainOutcome
 
 NAME = "train"
 
@@ -53,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summary(outcome: object) -> None:
+def _summary(outcome: TrainOutcome) -> None:
     from builder.cli.output import say
 
     say(f"\nRun folder: {outcome.run_dir}")

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         errors = [p for p in problems if p.severity == "error"]
         others = [p for p in problems if p.severity != "error"]
-        if ok:
+        if recipe is not None:
             say(f"{path}: OK ({recipe.task}, '{recipe.name}')")
         else:
             say(f"{path}: {len(errors)} problem{'s' if len(errors) != 1 else ''} to fix")

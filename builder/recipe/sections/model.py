@@ -115,7 +115,7 @@ class ModelSection(Section):
         props["template"] = {**props.get("template", {}), "anyOf": [{"enum": sorted(_templates())}, {"type": "null"}]}
         props["params"] = {**props.get("params", {}), **handler(TypeAdapter(templates).core_schema)}
         props["params"].pop("type", None)
-        graph = handler(TypeAdapter(list[nodes]).core_schema)
+        graph = handler(TypeAdapter(list[nodes]).core_schema)  # type: ignore[valid-type]  # built at run time
         props["graph"] = {**{k: v for k, v in props.get("graph", {}).items() if k != "anyOf"},
                           "anyOf": [graph, {"type": "null"}]}
         return schema
@@ -130,9 +130,10 @@ def _schema_types() -> tuple[Any, Any]:
         node_models.append(create_model(
             f"{block.__name__}Node", __base__=Section, __doc__=block.summary(),
             id=(str, Field(..., description="Unique name of this node; becomes the Keras layer name.")),
-            block=(Literal[name], Field(..., description=block.summary())),
+            # one Literal per registered block, made at run time
+            block=(Literal[name], Field(..., description=block.summary())),  # type: ignore[arg-type]
             params=(block.Params, Field(default_factory=block.Params, description="Parameters of the block.")),
             inputs=(list[str], Field(default_factory=list, description="Ids of the nodes feeding this one.")),
         ))
-    nodes = Annotated[Union[tuple(node_models)], Field(discriminator="block")]
+    nodes = Annotated[Union[tuple(node_models)], Field(discriminator="block")]  # type: ignore[valid-type]
     return Union[params], nodes

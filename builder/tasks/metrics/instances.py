@@ -204,7 +204,8 @@ def instance_metrics(
         if first is not None:
             s = _scores(first["tp"], first["fp"], first["fn"], first["iou_sum"])
             per_image.append({"ap": s["ap"], "f1": s["f1"], "n_true": m["n_true"], "n_pred": m["n_pred"]})
-    by_t = {f"{t:g}": _scores(**{k: v for k, v in sums[t].items()}) for t in thresholds}
+    by_t = {f"{t:g}": _scores(int(sums[t]["tp"]), int(sums[t]["fp"]), int(sums[t]["fn"]), float(sums[t]["iou_sum"]))
+            for t in thresholds}
     out: dict[str, Any] = {
         "by_threshold": by_t,
         "ap_mean": float(np.mean([s["ap"] for s in by_t.values()])) if by_t else None,

@@ -70,6 +70,7 @@ def test_intensity_changes_touch_the_image_only():
 
 
 def test_segmentation_pipeline_with_target_fn_is_reproducible(tmp_path):
+    from builder.data.layouts import discover
     from builder.data.pipeline import make_training_datasets
 
     write_seg_folder(tmp_path, 6)
@@ -81,7 +82,7 @@ def test_segmentation_pipeline_with_target_fn_is_reproducible(tmp_path):
         return np.concatenate([m == 0, m > 0], axis=-1).astype(np.float32)
 
     def first_batches():
-        train, val, info = make_training_datasets(recipe, tmp_path, target_fn=target_fn, batch_size=4)
+        train, val, info = make_training_datasets(recipe, discover(recipe, tmp_path), target_fn=target_fn, batch_size=4)
         return [(x.numpy(), y.numpy()) for x, y in train.take(2)], val, info
 
     run1, val, info = first_batches()
@@ -98,6 +99,7 @@ def test_segmentation_pipeline_with_target_fn_is_reproducible(tmp_path):
 
 
 def test_classification_pipeline(tmp_path):
+    from builder.data.layouts import discover
     from builder.data.pipeline import make_training_datasets
 
     for cls, value in (("dark", 10), ("bright", 200)):
@@ -106,7 +108,7 @@ def test_classification_pipeline(tmp_path):
             tifffile.imwrite(tmp_path / cls / f"{i}.tif", np.full((12, 10), value + i, np.uint8))
     recipe = make_recipe("classification", data={"layout": "class_folders", "split": {"validation": 0.2, "test": 0}},
                          preprocess={"image_size": 16, "normalize": {"method": "fixed", "fixed_max": 255}})
-    train, val, info = make_training_datasets(recipe, tmp_path, batch_size=8)
+    train, val, info = make_training_datasets(recipe, discover(recipe, tmp_path), batch_size=8)
     x, y = next(iter(train))
     assert x.shape == (8, 16, 16, 1) and y.dtype.name == "int32"
     assert info["classes"] == ["bright", "dark"]

@@ -12,9 +12,11 @@ pytest.importorskip("tensorflow")
 
 
 def _samples(recipe, root, n: int, start_sample: int = 0, batch_size: int = 1) -> list[tuple[np.ndarray, ...]]:
+    from builder.data.layouts import discover
     from builder.data.pipeline import make_training_datasets
 
-    train, _, _ = make_training_datasets(recipe, root, batch_size=batch_size, start_sample=start_sample)
+    train, _, _ = make_training_datasets(recipe, discover(recipe, root), batch_size=batch_size,
+                                         start_sample=start_sample)
     return [tuple(np.asarray(part) for part in batch) for batch in train.take(n)]
 
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from builder.report import figures
-from builder.report.content import summary_section
 from builder.report.facts import data_folder, pixel_size, postprocess_sentence, total_training_seconds
 from builder.report.results import baseline_sentence, headline_table, per_class_table, threshold_table
 from builder.report.run_data import load_run
 from builder.report.sections import data_section, results_section, training_section
+from builder.report.summary import summary_section
 from tests.builder.report.fixtures import IMAGE_PIXEL_SIZE, TRAINING_SECONDS, write_run
 
 

@@ -110,3 +110,25 @@ def test_gpu_code_paths_run_on_cpu(settings: dict, tmp_path: Path):
         assert np.isfinite(json.loads((outcome.run_dir / "metrics.json").read_text())["headline"]["value"])
     finally:
         keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.mark.slow
+def test_one_train_discovers_the_dataset_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Discovery runs once per run; data check, datasets, evaluation and report reuse its ``Dataset``."""
+    import builder.data.layouts as layouts
+
+    original, calls = layouts.discover, []
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    # Every module that bound the function by name (``from ... import discover``) gets the wrapper too.
+    for name, module in list(sys.modules.items()):
+        if name.startswith("builder") and getattr(module, "discover", None) is original:
+            monkeypatch.setattr(module, "discover", counting)
+    recipe = load_recipe(tiny_recipe(tmp_path, "instance_segmentation"))
+    recipe = recipe.model_copy(update={"report": recipe.report.model_copy(update={"enabled": True})})
+    outcome = train_recipe(recipe, runs_dir=tmp_path / "runs", export=False)
+    assert outcome.metrics and outcome.reports
+    assert len(calls) == 1
