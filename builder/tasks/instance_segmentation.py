@@ -6,7 +6,7 @@ The numpy parts (targets, watershed post-processing, tuning) are in :mod:`builde
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -66,7 +66,7 @@ class InstanceSegmentation(Task):
     card = ("Separate every cell", "Each nucleus or cell gets its own label, even when touching.")
     output = "instance_maps"
     head_block = "instance_head"
-    layouts = ("folders", "manifest", "demo")
+    layouts: ClassVar[tuple[str, ...]] = ("folders", "manifest", "demo")
     learns_from = "masks"
     headline = ("AP@0.5", "ap@0.5")
     default_variant = "three_class"
@@ -75,15 +75,15 @@ class InstanceSegmentation(Task):
     postprocess = {"three_class": lazy(_I, "instances_from_three_class"),
                    "distance": lazy(_I, "instances_from_distance")}
     output_description = "Per-pixel maps; instances follow from Cellwright's post-processing."
-    predict_files = ("{stem}_prob.tif", "{stem}_labels.tif", "{stem}_objects.csv")
-    predict_summary_files = ("objects.csv",)
+    predict_files: ClassVar[tuple[str, ...]] = ("{stem}_prob.tif", "{stem}_labels.tif", "{stem}_objects.csv")
+    predict_summary_files: ClassVar[tuple[str, ...]] = ("objects.csv",)
     overlay_caption = ("Outlines: green = predicted object matched to a true object (IoU >= 0.5), red = "
                        "false positive, yellow = true object that was missed.")
     examples_caption = "Example test images with their ground truth (each object tinted, outlined in cyan)."
     figure_style = "instance_outlines"
     shows_threshold_table = True
     has_tuned_postprocess = True
-    report_metrics = (
+    report_metrics: ClassVar[tuple[tuple[str, tuple[str, ...], str, bool], ...]] = (
         ("AP@0.5", ("ap@0.5",), "Matched objects / (matched + false + missed), an object counting as matched "
          "when it overlaps a true one by IoU >= 0.5; 1 is perfect.", True),
         ("F1@0.5", ("f1@0.5",), "Balance of precision (predicted objects that are real) and recall (real objects "

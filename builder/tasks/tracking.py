@@ -167,7 +167,9 @@ class Tracking(InstanceSegmentation):
         by_sequence: dict[str, list[int]] = {}
         for i, sample in enumerate(loaded.samples):
             by_sequence.setdefault(sample.group or "01", []).append(i)
-        per_sequence, tracked, tracks = [], [None] * len(preds), []
+        per_sequence: list[dict[str, Any]] = []
+        tracked: list[np.ndarray] = [np.zeros(0, np.int32)] * len(preds)
+        tracks: list[dict[str, Any]] = []
         for name, idx in sorted(by_sequence.items()):
             idx = sorted(idx, key=lambda i: _frame_number(loaded.samples[i].image_path))
             rows, seg, first = _reference([loaded.samples[i] for i in idx])

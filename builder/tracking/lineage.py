@@ -62,14 +62,14 @@ def lineage_from_graph(graph: TrackGraph) -> Lineage:
             continue
         before = pred.get(node)
         continues = (before is not None and before[0] == node[0] - 1 and len(succ.get(before, [])) == 1)
-        if continues:  # predecessors are visited first (sorted by frame), so it is numbered already
+        if continues and before is not None:  # predecessors come first (sorted by frame): numbered already
             track_of[node] = track_of[before]
             continue
         label = len(rows) + 1
         parent = track_of[before] if before is not None else 0
         track_of[node] = label
         rows.append(TrackRow(label, node[0], node[0], parent))
-    ends = {}
+    ends: dict[int, int] = {}
     for node, label in track_of.items():
         ends[label] = max(ends.get(label, node[0]), node[0])
     rows = [TrackRow(r.label, r.begin, ends[r.label], r.parent) for r in rows]

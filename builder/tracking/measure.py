@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from builder.errors import DataError
 from builder.tracking.lineage import TrackRow, lineage_from_graph
 from builder.tracking.linker import LinkSettings, track
 from builder.tracking.metrics import ctc_scores
@@ -34,6 +35,9 @@ def measure(root: str, sequence: str = "01", start: int = 45, detections: str = 
     from builder.tasks.classical import classical_instances
 
     seq = read_ctc_sequence(root, sequence)
+    if seq.tra is None:
+        raise DataError(f"{root}/{sequence}_GT/TRA", "no tracking ground truth (man_trackTTT.tif) to score against.",
+                        "Measure on a Cell Tracking Challenge training sequence with its _GT/TRA folder.")
     frames, tra, rows, seg = held_out(seq, start)
     scorer = None
     if learned:  # trained on the 30 frames before the held-out ones

@@ -119,8 +119,8 @@ def complete_tracks(matches: Sequence[FrameMatch], ref_tracks: Sequence[TrackRow
     for label, seen in followers.items():
         if len(seen) != 1 or 0 in seen or label not in ref:
             continue
-        c = comp.get(next(iter(seen)))
-        if c is not None and (c.begin, c.end) == (ref[label].begin, ref[label].end):
+        found = comp.get(next(iter(seen)))
+        if found is not None and (found.begin, found.end) == (ref[label].begin, ref[label].end):
             correct += 1
     total = len(ref_tracks) + len(comp_tracks)
     return float(2 * correct / total) if total else 0.0
