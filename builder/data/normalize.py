@@ -154,6 +154,62 @@ def stats_from_config(images: list[np.ndarray], cfg: Any, seed: int = 0) -> Norm
     )
 
 
+def target_relation(inputs: list[np.ndarray], targets: list[np.ndarray], in_cfg: Any, target_cfg: Any
+                    ) -> dict[str, list[float]] | None:
+    """How a target's per-image statistics follow from its input's, learned on training pairs.
+
+    With per-image normalisation the target's own statistics are unknown at prediction time (there is no
+    target); mapping the output back with the *input's* statistics gives the wrong brightness (a noisy input's
+    percentiles are wider than the clean target's). Per channel, ``target.scale = scale * input.scale`` and
+    ``target.offset = input.offset + offset * input.scale``, with ``scale`` and ``offset`` the medians over the
+    training pairs. Returns ``{"offset": [...], "scale": [...]}``, or None when the channels do not pair up.
+    """
+    offsets, scales = [], []
+    for x, t in zip(inputs, targets, strict=False):
+        sx, st = stats_from_config([x], in_cfg), stats_from_config([t], target_cfg)
+        if sx.scale.size not in (1, st.scale.size) or not np.all(np.isfinite(sx.scale)) or np.any(sx.scale == 0):
+            return None
+        scales.append(st.scale / sx.scale)
+        offsets.append((st.offset - sx.offset) / sx.scale)
+    if not scales:
+        return None
+    return {"offset": np.median(np.stack(offsets), axis=0).astype(float).tolist(),
+            "scale": np.median(np.stack(scales), axis=0).astype(float).tolist()}
+
+
+def relate_stats(input_stats: NormStats, relation: dict[str, Any]) -> NormStats:
+    """The target statistics :func:`target_relation` predicts from one image's input statistics."""
+    scale = np.asarray(relation["scale"], np.float32) * input_stats.scale
+    offset = input_stats.offset + np.asarray(relation["offset"], np.float32) * input_stats.scale
+    return NormStats(np.asarray(offset, np.float32).reshape(-1), np.asarray(scale, np.float32).reshape(-1))
+
+
+def stats_from_dict(value: Any) -> NormStats | None:
+    """A :class:`NormStats` from ``None``, a NormStats or an ``{"offset": [...], "scale": [...]}`` dict."""
+    if value is None or isinstance(value, NormStats):
+        return value
+    return NormStats(np.asarray(value["offset"], np.float32).reshape(-1),
+                     np.asarray(value["scale"], np.float32).reshape(-1))
+
+
+def output_stats(normalization: Any, used: NormStats) -> NormStats:
+    """The statistics that map an image-to-image output back to intensities.
+
+    ``normalization`` is a run's ``normalization.json`` contents. The target's dataset statistics when training
+    used them; else the target statistics that the training pairs' brightness relation (``target_from_input``)
+    predicts from this image's input statistics ``used``; else ``used`` itself (older runs and shared models).
+    """
+    if not isinstance(normalization, dict):
+        return used
+    target = stats_from_dict(normalization.get("target_normalize"))
+    if target is not None:
+        return target
+    relation = normalization.get("target_from_input")
+    if relation and len(relation.get("scale") or []) in (1, used.scale.size):
+        return relate_stats(used, relation)
+    return used
+
+
 def resample(
     image: np.ndarray, pixel_size: float | None, target_pixel_size: float, *, order: int = 1, where: str = "image"
 ) -> np.ndarray:

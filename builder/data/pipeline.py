@@ -17,7 +17,7 @@ import numpy as np
 
 from builder.data.augment import make_augmenter
 from builder.data.layouts import Dataset, Sample
-from builder.data.normalize import NormStats
+from builder.data.normalize import NormStats, target_relation
 from builder.data.patches import foreground_points, grid_patches, pad_to, random_patch_corner
 from builder.data.preprocess import dataset_stats, normalise_input, read_input, to_network_grid
 from builder.data.readers import read_image
@@ -40,6 +40,7 @@ class LoadedData:
     targets: list[np.ndarray] = field(default_factory=list)  # masks (int32 Y,X,1) or target images (float32)
     labels: list[int] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
+    target_dtypes: list[str] = field(default_factory=list)  # the target files' own pixel types (e.g. "uint8")
 
 
 def load_split(samples: list[Sample], data: DataSection, pre: PreprocessSection, *,
@@ -91,6 +92,7 @@ def load_split(samples: list[Sample], data: DataSection, pre: PreprocessSection,
                 m = (m > 0).astype(np.int32)
             out.targets.append(m)
         elif target is not None:
+            out.target_dtypes.append(target.array.dtype.name)
             out.targets.append(to_network_grid(target.array, pre, pixel_size=target.pixel_size or pixel_size,
                                                where=str(sample.target_path)))
         if sample.label is not None:
@@ -162,6 +164,9 @@ def make_training_datasets(
     if not train.images:
         raise DataError(str(dataset.root), "no readable training images.", "Run 'cellwright check' on the recipe.")
     norm = pre.normalize
+    relation = None
+    if spec.image_target and train.targets and (pre.target_normalize or norm).per == "image":
+        relation = target_relation(train.images, train.targets, norm, pre.target_normalize or norm)
     stats = dataset_stats(train.images, norm)
     _normalise(train, norm, stats)
     _normalise(val, norm, stats)
@@ -227,6 +232,7 @@ def make_training_datasets(
         "n_validation_images": len(val.images),
         "normalize": stats.to_dict() if stats is not None else None,
         "target_normalize": target_stats.to_dict() if target_stats is not None else None,
+        "target_from_input": relation,
         "skipped": skipped,
         "split": dataset.to_split_json(),
         "seed": seed,

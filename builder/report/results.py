@@ -71,6 +71,9 @@ def headline_table(run: RunData) -> tuple[list[str], list[list[str]], str] | Non
     if inputs:
         header += ["input (no model)", "gain"]
         caption += " 'input' scores the raw input against the target: the gain is what the model adds."
+    if metrics.get("data_range"):
+        caption += (f" Scored on the images' own intensity scale (no fitting); PSNR and SSIM use a data range of "
+                    f"{metrics['data_range']}.")
     return [*header, "what it means"], rows, caption
 
 

@@ -178,15 +178,37 @@ def postprocess_image(pred: Any) -> np.ndarray:
 from builder.tasks.base import IMAGE_LOSSES, Task, lazy, register_task, require_targets  # noqa: E402
 
 
-def _image_targets(recipe: Recipe, loaded: Any, xs: list[np.ndarray], stats: Any) -> tuple[list[np.ndarray], str]:
-    """The test targets normalised like training normalised them (the noisy input when there are none)."""
+def intensity_pairs(recipe: Recipe, loaded: Any, outs: list[np.ndarray], normalization: Any
+                    ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], float | None, str]:
+    """Targets, predictions and inputs on the images' own intensity scale, for scoring as the field does.
+
+    Each output is mapped back to intensities the way ``predict`` writes it (:func:`output_stats`), and compared
+    with the raw target; no linear fit hides a wrongly scaled model. PSNR/SSIM use a data range of 255 when the
+    targets are 8-bit images (the convention of published denoising benchmarks), else each target's own
+    ``max - min``. Returns ``(targets, predictions, inputs, data_range or None, data range in words)``.
+    """
+    from builder.data.normalize import output_stats, stats_from_dict
     from builder.data.preprocess import normalise_input
 
+    cfg = recipe.preprocess.normalize
+    dataset = stats_from_dict(normalization.get("normalize")) if isinstance(normalization, dict) else None
+    preds = []
+    for image, out in zip(loaded.images, outs, strict=True):
+        used = normalise_input(image, cfg, dataset)[1]
+        stats = output_stats(normalization, used)
+        n = out.shape[-1]
+        if stats.scale.size not in (1, n):
+            raise DataError("evaluation", f"The model outputs {n} channels but the intensity statistics have "
+                            f"{stats.scale.size}.", "Use target normalisation with one statistic per output channel.")
+        preds.append((out * stats.scale + stats.offset).astype(np.float32))
+    inputs = [np.asarray(image, np.float32) for image in loaded.images]
     if not loaded.targets:  # noisy images only (Noise2Void): nothing clean to compare with
-        return list(xs), "No clean target images: the prediction is scored against the noisy input."
+        return inputs, preds, inputs, None, "each image's own max - min (scored against the noisy input)"
     require_targets(loaded, "test images")
-    cfg = recipe.preprocess.target_normalize or recipe.preprocess.normalize
-    return [normalise_input(t, cfg, stats)[0] for t in loaded.targets], ""
+    targets = [np.asarray(t, np.float32) for t in loaded.targets]
+    if loaded.target_dtypes and all(d == "uint8" for d in loaded.target_dtypes):
+        return targets, preds, inputs, 255.0, "255 (8-bit images)"
+    return targets, preds, inputs, None, "each target image's own max - min"
 
 
 @register_task
@@ -237,6 +259,15 @@ class ImageToImage(Task):
         problems = super().check_recipe(recipe)
         if recipe.train.self_supervised:
             return problems
+        target_cfg = recipe.preprocess.target_normalize or recipe.preprocess.normalize
+        if target_cfg.per == "image" and target_cfg.method not in ("fixed", "none"):
+            key = "preprocess.target_normalize" if recipe.preprocess.target_normalize else "preprocess.normalize"
+            problems.append(problem(
+                f"{key}.per", "Targets are normalised per image, so at prediction time (no target) the restored "
+                "image's brightness is estimated from the input with the input-to-target relation learned on the "
+                "training pairs; absolute intensities may still differ from image to image.",
+                "For intensities that compare across images, set preprocess.target_normalize: {method: "
+                "percentile, per: dataset}.", severity="warning"))
         if recipe.data.layout in ("folders", "paired") and not recipe.data.targets:
             problems.append(problem(
                 "data.targets", "The task is image_to_image with paired training, but data.targets does not name "
@@ -260,11 +291,11 @@ class ImageToImage(Task):
     def score(self, loaded: Any, xs: list, outs: list, results: list, ctx: Any) -> tuple[dict, list, list, list]:
         from builder.tasks.metrics import image_metrics
 
-        preds = [r["prediction"] for r in results]
-        truths, note = _image_targets(ctx.recipe, loaded, xs, ctx.target_stats)
-        m = image_metrics(truths, preds, xs)
-        if note:
-            m["note"] = note
+        truths, preds, inputs, data_range, range_text = intensity_pairs(ctx.recipe, loaded, outs, ctx.normalization)
+        m = image_metrics(truths, preds, inputs, data_range=data_range, rescale=False)
+        m["data_range"] = range_text
+        if not loaded.targets:
+            m["note"] = "No clean target images: the prediction is scored against the noisy input."
         rows = [{"score": r.get("psnr"), **r} for r in m["per_image"]]
         return m, truths, preds, rows
 
@@ -272,7 +303,8 @@ class ImageToImage(Task):
         return {k: v for k, v in super().flat_metrics(m).items() if not k.startswith("input_")}
 
     def extra_results(self, m: Any) -> dict[str, Any]:
-        out: dict[str, Any] = {"input_baseline": {k: m.get(f"input_{k}") for k in ("psnr", "ssim", "pearson", "nrmse")}}
+        out: dict[str, Any] = {"input_baseline": {k: m.get(f"input_{k}") for k in ("psnr", "ssim", "pearson", "nrmse")},
+                               "data_range": m.get("data_range")}
         if m.get("note"):
             out["note"] = m["note"]
         return out

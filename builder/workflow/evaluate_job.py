@@ -98,6 +98,7 @@ class ScoringContext:
     recipe: Recipe
     classes: list[str]
     target_stats: Any
+    normalization: Any = None  # the run's normalization.json contents (None: per-image normalisation)
 
 
 def tune_postprocess(model: Any, recipe: Recipe, samples: Sequence[Any], *, norm_stats: Any = None,
@@ -217,7 +218,8 @@ def evaluate_model(
     loaded = load_split(samples, recipe.data, recipe.preprocess, classes=classes)
     xs, outs = _outputs(model, recipe, loaded.images, in_stats, events, "evaluate")
     results = [interpret_output(o, recipe, params) for o in outs]
-    m, truths, preds, rows = task.score(loaded, xs, outs, results, ScoringContext(recipe, classes, target_stats))
+    m, truths, preds, rows = task.score(loaded, xs, outs, results, ScoringContext(recipe, classes, target_stats,
+                                                                                  norm_stats))
     names = _unique([sample_name(s.image_path) for s in loaded.samples])
     record = dict(params)
     if tuning is not None:

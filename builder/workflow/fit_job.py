@@ -133,7 +133,8 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
     if task.uses_labels:
         labels = [info["classes"].index(s.label) for s in dataset.splits["train"] if s.label in info["classes"]]
         class_weight = _class_weight_dict(recipe, labels, n_classes or 2)
-    normalization = {"normalize": info.get("normalize"), "target_normalize": info.get("target_normalize")}
+    normalization = {"normalize": info.get("normalize"), "target_normalize": info.get("target_normalize"),
+                     "target_from_input": info.get("target_from_input")}
     atomic_write_json(run.path / "normalization.json", normalization)
     atomic_write_json(run.path / "origin.json", {"base_dir": str(recipe.base_dir)})
     atomic_write_json(run.path / "data_info.json", {k: v for k, v in info.items() if k != "split"})

@@ -222,11 +222,10 @@ def predict_image(
         classification: ``class_index`` (int), ``probabilities`` ``(K,)``; segmentation: ``probabilities``
         ``(Y, X, K)``, ``mask`` ``(Y, X)`` int32; instance_segmentation: ``labels`` ``(Y, X)`` int32;
         image_to_image: ``restored`` ``(Y, X, C)`` (normalised units) and ``restored_intensity`` (mapped back
-        to intensities with the target statistics, or the input's own statistics as CSBDeep does; None if the
-        channel counts do not allow it).
+        to intensities with :func:`builder.data.normalize.output_stats`; None if the channel counts do not allow it).
     """
     raw = as_yxc(image)
-    in_stats, target_stats = resolve_norm_stats(norm_stats)
+    in_stats, _ = resolve_norm_stats(norm_stats)
     x, used = prepare(raw, recipe, model=model, stats=in_stats, pixel_size=pixel_size)
     params = postprocess_settings(recipe, postprocess)
     output = network_output(model, x, recipe)
@@ -243,5 +242,7 @@ def predict_image(
                 result[key] = resize_yx(result[key], shape, order=0)
         result["prediction"] = result.get("mask", result.get("labels", result.get("restored")))
     if task.image_target:
-        result["restored_intensity"] = _denormalise(result["restored"], target_stats or used)
+        from builder.data.normalize import output_stats
+
+        result["restored_intensity"] = _denormalise(result["restored"], output_stats(norm_stats, used))
     return {"task": recipe.task, "output": output, "input": x, "postprocess": params, **result}

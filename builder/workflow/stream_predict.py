@@ -105,6 +105,7 @@ def output_bands(source: Any, raw: np.ndarray) -> tuple[Iterator[tuple[int, np.n
 def stream_predict(source: Any, image: Any, stem: str, out_dir: Path) -> tuple[dict[str, Any], list[Path], list]:
     """Predict one image into its per-image TIFFs (``Task.prediction_planes``) without holding the output in
     memory; returns ``(summary row, written paths, [])`` like ``predict_job._predict_one``."""
+    from builder.data.normalize import output_stats
     from builder.tasks import get_task
     from builder.workflow.inference import _denormalise, as_yxc, postprocess_settings
 
@@ -121,7 +122,8 @@ def stream_predict(source: Any, image: Any, stem: str, out_dir: Path) -> tuple[d
         for _y0, band in bands:
             result = {"output": band, **task.interpret(band, recipe, params)}
             if task.image_target:
-                result["restored_intensity"] = _denormalise(result["restored"], target_stats or used)
+                result["restored_intensity"] = _denormalise(result["restored"],
+                                                            output_stats(source.normalization, used))
             planes = task.prediction_planes(result)
             for name, array in planes.items():
                 if name not in stores:

@@ -152,7 +152,8 @@ def image_metrics(
     data_range : float, optional
         Range used by PSNR/SSIM; default ``max - min`` of each target.
     rescale : bool
-        Fit prediction and input to the target with scale + offset before scoring.
+        Fit prediction and input to the target with scale + offset before scoring (CSBDeep's habit; it hides
+        scale errors, so Cellwright's own evaluation scores without it).
 
     Returns
     -------

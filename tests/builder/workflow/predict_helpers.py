@@ -68,13 +68,14 @@ def conv_net(n_in: int = 1, n_out: int = 2, seed: int = 0):
     return keras.Model(inp, out)
 
 
-def identity_model():
+def identity_model(scale: float = 1.0):
+    """A 1x1 conv that returns its input times ``scale``."""
     import keras
 
     inp = keras.Input((None, None, 1))
     layer = keras.layers.Conv2D(1, 1)
     out = layer(inp)
-    layer.set_weights([np.ones((1, 1, 1, 1), np.float32), np.zeros(1, np.float32)])
+    layer.set_weights([np.full((1, 1, 1, 1), scale, np.float32), np.zeros(1, np.float32)])
     return keras.Model(inp, out)
 
 

@@ -169,3 +169,26 @@ def test_groups_shared_by_several_images_become_conditions(tmp_path):
     m = evaluate_model(threshold_model(2), recipe, conditions)
     by_name = {row["name"]: row.get("group") for row in m["per_image"]}
     assert by_name == {"a1": "treated", "a2": "treated", "b1": None}
+
+
+def test_image_to_image_is_scored_on_the_8bit_scale_like_scikit_image(tmp_path):
+    from skimage.metrics import peak_signal_noise_ratio
+
+    rng = np.random.default_rng(2)
+    yy, xx = np.mgrid[:40, :48]
+    clean = (120 + 90 * np.sin(yy / 5.0) * np.cos(xx / 7.0)).astype(np.uint8)
+    noisy = []
+    for i in range(2):
+        noisy.append(np.clip(clean + rng.normal(0, 12 + 8 * i, clean.shape), 0, 255).astype(np.uint8))
+        write_tiff(tmp_path / "test" / "images" / f"n{i}.tif", noisy[-1])
+        write_tiff(tmp_path / "test" / "targets" / f"n{i}.tif", clean)
+    recipe = make_recipe("image_to_image", tmp_path)
+    samples = samples_of_test_folder(recipe, tmp_path)
+    m = evaluate_model(identity_model(), recipe, samples, out_dir=tmp_path / "ev")
+    expected = np.mean([peak_signal_noise_ratio(clean, n, data_range=255) for n in noisy])
+    assert m["metrics"]["psnr"] == pytest.approx(expected, abs=1e-4)  # the identity model returns the noisy input
+    assert m["data_range"] == "255 (8-bit images)"
+    # No linear fit: a model that halves the brightness is scored as wrong, not fitted back.
+    half = evaluate_model(identity_model(scale=0.5), recipe, samples,
+                          norm_stats={"normalize": {"offset": [0.0], "scale": [255.0]}, "target_normalize": None})
+    assert half["metrics"]["psnr"] < expected - 5
