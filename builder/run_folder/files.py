@@ -39,6 +39,7 @@ EVENTS = RunFile("events.jsonl", "the training events")
 HISTORY_JSON = RunFile("history.json", "the training history", list)
 HISTORY_CSV = RunFile("history.csv", "the training history (table)")
 STATE = RunFile("state.json", "the last finished epoch (for resuming)", dict)
+STAGES = RunFile("stages.json", "the stages after training that finished (for resuming)", dict)
 METRICS = RunFile("metrics.json", "the test-set evaluation", dict)
 NORMALIZATION = RunFile("normalization.json", "the dataset normalisation statistics", dict)
 ORIGIN = RunFile("origin.json", "the recipe's folder (for relative data paths)", dict)
@@ -62,6 +63,6 @@ REPORT_PDF = RunFile("report.pdf", "the report (PDF)")
 REPORTS = {"html": REPORT_HTML, "pdf": REPORT_PDF}
 
 #: Every name above (the source test refuses these names as literals outside this package).
-ALL = (RECIPE, SPLIT, ENVIRONMENT, EVENTS, HISTORY_JSON, HISTORY_CSV, STATE, METRICS, NORMALIZATION, ORIGIN,
+ALL = (RECIPE, SPLIT, ENVIRONMENT, EVENTS, HISTORY_JSON, HISTORY_CSV, STATE, STAGES, METRICS, NORMALIZATION, ORIGIN,
        DATA_INFO, MODEL_SUMMARY, DATA_CHECK, POSTPROCESS, TEST_INPUT, MODEL_PNG, CHECKPOINTS, BEST_CHECKPOINT,
        LAST_CHECKPOINT, EXPORTS, EVALUATION, EVALUATIONS, PREDICTIONS, REPORT_HTML, REPORT_PDF)

@@ -154,14 +154,12 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
 
 def load_fitted(recipe: Recipe, run: Any, state: dict[str, Any]) -> Fitted:
     """The :class:`Fitted` of a run whose training finished (to resume its evaluation, report or export)."""
-    import json
-
     from builder.model_files.safe_import import load_keras_safely
 
     best = run.best_checkpoint if run.best_checkpoint.is_file() else run.last_checkpoint
-    info_path, norm_path = run.path / "data_info.json", run.path / "normalization.json"
-    info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
-    normalization = json.loads(norm_path.read_text(encoding="utf-8")) if norm_path.is_file() else None
+    data_info, record = run.read_data_info(), run.read_normalization()
+    info = data_info.to_dict() if data_info is not None else {}
+    normalization = record.to_dict() if record is not None else None
     classes = info.get("classes") or None
     from builder.tasks import get_task
 

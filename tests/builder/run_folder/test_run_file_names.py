@@ -57,5 +57,5 @@ def test_the_names_on_disk_never_change():
     assert {f.name for f in files.ALL} >= {
         "recipe.yaml", "split.json", "environment.json", "events.jsonl", "history.json", "history.csv",
         "state.json", "metrics.json", "normalization.json", "origin.json", "data_info.json", "model_summary.json",
-        "data_check.json", "postprocess.json", "test_input.npy", "model.png", "checkpoints", "best.keras",
-        "last.keras", "exports", "evaluation", "report.html", "report.pdf"}
+        "data_check.json", "postprocess.json", "stages.json", "test_input.npy", "model.png", "checkpoints",
+        "best.keras", "last.keras", "exports", "evaluation", "report.html", "report.pdf"}
