@@ -56,7 +56,7 @@ def _fix_efficientnet_normalization(model: Any) -> None:
 
 
 def _load(model: Any, path: Path, info: BackboneInfo, weights: str) -> None:
-    from builder.weights import check_weights_file
+    from builder.backbones.weights import check_weights_file
 
     if path.suffix == ".h5" and not path.name.endswith(".weights.h5"):
         check_weights_file(path, info)
@@ -118,7 +118,7 @@ def build_encoder(
     import numpy as np
 
     from builder.backbones.layers import BackboneInput
-    from builder.weights import resolve_weights
+    from builder.backbones.weights import resolve_weights
 
     info = get_backbone(name, where=f"{name_prefix}.name")
     if channel_mode not in CHANNEL_MODES:

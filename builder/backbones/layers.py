@@ -1,7 +1,7 @@
 """``BackboneInput``: brings a 1..N channel microscopy image in 0..1 to what a pretrained backbone expects.
 
 Imports Keras at module level: import this module only where Keras is needed (``build.py`` does it lazily;
-``builder.export.safe_import`` imports it so saved models load without ``custom_objects``).
+``builder.model_files.safe_import`` imports it so saved models load without ``custom_objects``).
 """
 
 from __future__ import annotations

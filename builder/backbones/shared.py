@@ -70,7 +70,7 @@ def resolve_shared_path(value: str, base_dir: Path | str | None, where: str = "b
 # -- reading the configuration without TensorFlow --------------------------------------------------------------
 def _model_config(path: Path) -> dict[str, Any] | None:
     """The Keras configuration of a bundle (zip or folder), a ``.keras`` or ``.h5`` file; None for other kinds."""
-    from builder.export.safe_import import check_zip_entries
+    from builder.model_files.safe_import import check_zip_entries
 
     def from_keras(handle: Any, where: str) -> dict[str, Any]:
         with zipfile.ZipFile(handle) as archive:
@@ -84,7 +84,7 @@ def _model_config(path: Path) -> dict[str, Any] | None:
         if path.suffix == ".keras":
             return from_keras(path, str(path))
         if path.suffix in (".h5", ".hdf5"):  # legacy Keras HDF5 full model: the config is an HDF5 attribute
-            from builder.export.safe_import import read_keras_config
+            from builder.model_files.safe_import import read_keras_config
 
             return read_keras_config(path)
         with zipfile.ZipFile(path) as outer:
@@ -241,7 +241,7 @@ def shared_facts(path: Path, where: str = "backbone.from") -> SharedFacts:
                 raise UnknownStrideError("not a Cellwright bundle or .keras file")
             facts = select_taps(config, where=where)
         except UnknownStrideError:
-            from builder.export.reuse import load_shared_model
+            from builder.model_files.reuse import load_shared_model
 
             model = load_shared_model(path, run_test=False)
             facts = select_taps({"class_name": "Functional", "config": model.get_config()},
@@ -309,13 +309,13 @@ def build_shared_encoder(path: Path, inputs: Any, *, channel_mode: str = "match"
                          name_prefix: str = "backbone") -> dict[int, Any]:
     """Apply the encoder part of the shared model at ``path`` to ``inputs``; feature maps keyed by stride.
 
-    The model is opened with :func:`builder.export.reuse.load_shared_model` (checksums, zip-slip checks, safe
+    The model is opened with :func:`builder.model_files.reuse.load_shared_model` (checksums, zip-slip checks, safe
     mode, no Lambda layers) and its weights are kept. Raises :class:`GraphError` for a channel mismatch
     with ``channel_mode="match"`` and :class:`builder.errors.ExportError` for an unsafe or damaged file.
     """
     import keras
 
-    from builder.export.reuse import load_shared_model
+    from builder.model_files.reuse import load_shared_model
 
     shared = load_shared_model(Path(path))
     facts = select_taps({"class_name": "Functional", "config": shared.get_config()}, measure=_measurer(shared),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import shutil
@@ -11,18 +10,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from builder.model_files.safe_import import sha256_file
+
+__all__ = ["SCRATCH_PREFIX", "atomic_path", "clean_scratch_folders", "scratch_dir", "sha256_file"]
+
 #: Prefix of the exporters' scratch folders in the system temporary folder; the creating process id follows.
 SCRATCH_PREFIX = "cellwright-export-"
 _SCRATCH = re.compile(rf"^{re.escape(SCRATCH_PREFIX)}(\d+)-")
-
-
-def sha256_file(path: Path) -> str:
-    """Return the SHA-256 hex digest of the file at ``path``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @contextlib.contextmanager

@@ -10,9 +10,15 @@ import numpy as np
 
 from builder.errors import ExportError
 from builder.export.metadata import ExportMetadata, Normalization
-from builder.export.verify import DEFAULT_TOLERANCE
+from builder.model_files.verify import DEFAULT_TOLERANCE
+from builder.run_folder import RunFolder
 
-FORMATS = ("bundle", "bioimageio", "onnx", "savedmodel")
+
+def recipe_tolerance(recipe: dict[str, Any], override: float | None = None) -> float:
+    """``override``, else the recipe's ``export.tolerance``, else the default (one default for every caller)."""
+    if override:
+        return float(override)
+    return float((recipe.get("export") or {}).get("tolerance") or DEFAULT_TOLERANCE)
 
 
 @dataclass
@@ -22,29 +28,31 @@ class ExportSource:
     model_path: Path
     recipe: dict[str, Any]
     report: Path | None = None
+    run: RunFolder | None = None
 
 
 def find_source(path: Path, recipe_path: Path | None = None) -> ExportSource:
-    """Resolve a run folder (``checkpoints/best.keras`` + ``recipe.yaml``) or a ``.keras`` file plus recipe."""
-    from builder.export.safe_import import load_yaml
+    """Resolve a run folder (its best checkpoint and recipe) or a ``.keras`` file plus a recipe."""
+    from builder.model_files.safe_import import load_yaml
 
     path = Path(path)
-    if path.is_dir():
-        model_path = path / "checkpoints" / "best.keras"
-        recipe_path = recipe_path or path / "recipe.yaml"
-        report = next((p for p in (path / "report.html", path / "report.pdf") if p.is_file()), None)
+    run = RunFolder(path) if path.is_dir() else None
+    if run is not None:
+        model_path = run.model_checkpoint() or run.best_checkpoint
+        recipe_path = recipe_path or run.recipe_path
+        report = run.existing_report()
     else:
         model_path, report = path, None
     if not model_path.is_file():
         raise ExportError(str(model_path), "No trained model found here.",
-                          "Give a run folder with checkpoints/best.keras, or a .keras file with --recipe.")
+                          "Give a run folder with a finished epoch (checkpoints/), or a .keras file with --recipe.")
     if recipe_path is None or not Path(recipe_path).is_file():
         raise ExportError(str(recipe_path or path), "The recipe the model was trained with is needed for the export "
                           "(names, normalisation, credits).", "Pass --recipe path/to/recipe.yaml.")
     recipe = load_yaml(Path(recipe_path))
     if not isinstance(recipe, dict):
         raise ExportError(str(recipe_path), "Expected a recipe (a YAML mapping).", "Pass the run's recipe.yaml.")
-    return ExportSource(model_path, recipe, report)
+    return ExportSource(model_path, recipe, report, run)
 
 
 def synthetic_test_input(model: Any, normalization: Normalization, *, size: int = 64, seed: int = 0) -> np.ndarray:
@@ -86,40 +94,30 @@ def export_model(
         One entry per format: ``format``, ``path``, ``checks`` (max abs differences) and, for bioimage.io,
         ``status``, ``warnings`` and ``consumers``.
     """
-    from builder.export.bioimageio import CONSUMERS, write_bioimageio
-    from builder.export.bioimageio_descr import INPUT_ID, OUTPUT_ID
-    from builder.export.bundle import write_bundle
     from builder.export.metadata import require_test_input
-    from builder.export.onnx import write_onnx
-    from builder.export.savedmodel import write_savedmodel
+    from builder.export_registry import ExportRequest, all_formats, unknown_format_message
 
-    unknown = [f for f in formats if f not in FORMATS]
+    registered = all_formats()
+    unknown = [f for f in formats if f not in registered]
     if unknown:
-        raise ExportError("--format", f"Expected one of {', '.join(FORMATS)}. Received: {', '.join(unknown)}",
-                          "Pick formats from the list.")
+        raise ExportError("--format", unknown_format_message(unknown), "Pick formats from the list.")
+    for fmt in dict.fromkeys(formats):
+        missing = registered[fmt].missing_needs()
+        if missing:
+            raise ExportError(f"--format {fmt}", f"This format needs the Python package(s) {', '.join(missing)}, "
+                              "which are not installed.", "Reinstall Cellwright with its installer, or pick "
+                              "another format.")
     out_dir = Path(out_dir)
     stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in metadata.name).strip("_") or "model"
     x = require_test_input(metadata, str(out_dir))
     results: list[dict[str, Any]] = []
     for fmt in formats:
-        if fmt == "bundle":
-            path = out_dir / f"{stem}.cellwright.zip"
-            checks = [write_bundle(model, metadata, path, report=report, tolerance=tolerance)]
-            extra: dict[str, Any] = {}
-        elif fmt == "bioimageio":
-            path = out_dir / f"{stem}.bioimageio.zip"
-            zoo = write_bioimageio(model, metadata, path, tolerance=tolerance)
-            checks = zoo.checks
-            extra = {"status": zoo.status, "warnings": zoo.warnings, "consumers": CONSUMERS}
-        elif fmt == "onnx":
-            path = out_dir / f"{stem}.onnx"
-            checks = [write_onnx(model, path, test_input=x, input_name=INPUT_ID, output_name=OUTPUT_ID,
-                                 tolerance=tolerance)]
-            extra = {}
-        else:
-            path = out_dir / f"{stem}_savedmodel"
-            checks = [write_savedmodel(model, path, test_input=x, input_name=INPUT_ID, output_name=OUTPUT_ID,
-                                       tolerance=tolerance)]
-            extra = {}
-        results.append({"format": fmt, "path": str(path), "checks": [c.to_dict() for c in checks], **extra})
+        spec = registered[fmt]
+        path = spec.target(out_dir, stem)
+        written = spec.write(ExportRequest(model, metadata, path, x, tolerance, report))
+        if not written.checks:
+            raise ExportError(str(path), f"The {fmt} writer returned no check, so the export was not re-run and "
+                              "compared with the Keras model.", "Report this as a bug in the export format.")
+        results.append({"format": fmt, "path": str(path), "checks": [c.to_dict() for c in written.checks],
+                        **written.extra})
     return results

@@ -20,7 +20,6 @@ from builder.export._files import atomic_path, scratch_dir
 from builder.export.bioimageio_descr import (
     INPUT_ID,
     OUTPUT_ID,
-    apply_preprocessing,
     credits,
     input_descr,
     output_descr,
@@ -29,7 +28,8 @@ from builder.export.bioimageio_descr import (
 from builder.export.metadata import ExportMetadata, require_test_input
 from builder.export.onnx import DEFAULT_OPSET, write_onnx
 from builder.export.savedmodel import write_savedmodel
-from builder.export.verify import DEFAULT_TOLERANCE, Check, compare, keras_reference, run_keras_file, single_output
+from builder.model_files.verify import DEFAULT_TOLERANCE, Check, compare, keras_reference, run_keras_file, single_output
+from builder.model_files.zoo_preprocessing import apply_preprocessing
 
 #: Which consumer is expected to run which weights format of a Cellwright package.
 CONSUMERS: dict[str, dict[str, str]] = {

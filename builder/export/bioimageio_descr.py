@@ -188,31 +188,3 @@ def credits(metadata: ExportMetadata) -> dict[str, Any]:
                for a in metadata.authors]
     cite = [s.CiteEntry(text=c.text, doi=s.Doi(c.doi)) for c in metadata.citations if c.doi]
     return {"authors": authors, "cite": cite}
-
-
-def apply_preprocessing(steps: list[Any], raw: np.ndarray) -> np.ndarray:
-    """Apply spec preprocessing steps to a B,Y,X,C array in NumPy, the way a bioimage.io consumer does.
-
-    Used to check that the written preprocessing reproduces Cellwright's normalisation.
-    """
-    index = {"batch": 0, "y": 1, "x": 2, "channel": 3}
-    x = raw.astype(np.float64)
-    for step in steps:
-        kw = step.kwargs
-        if step.id in ("scale_range", "zero_mean_unit_variance"):
-            axes = tuple(index[str(a)] for a in (kw.axes or ("batch", "y", "x", "channel")))
-            if step.id == "scale_range":
-                lo = np.percentile(x, kw.min_percentile, axis=axes, keepdims=True)
-                hi = np.percentile(x, kw.max_percentile, axis=axes, keepdims=True)
-                x = (x - lo) / (hi - lo + kw.eps)
-            else:
-                x = (x - x.mean(axis=axes, keepdims=True)) / (x.std(axis=axes, keepdims=True) + kw.eps)
-        elif step.id == "scale_linear":
-            x = x * np.asarray(kw.gain) + np.asarray(kw.offset)
-        elif step.id == "fixed_zero_mean_unit_variance":
-            x = (x - np.asarray(kw.mean)) / (np.asarray(kw.std) + kw.eps)
-        elif step.id == "clip":
-            x = np.clip(x, kw.min, kw.max)
-        elif step.id != "ensure_dtype":
-            raise ExportError("bioimageio preprocessing", f"Unexpected step {step.id!r}.", "Report this.")
-    return x.astype(np.float32)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import shutil
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,33 +30,11 @@ import numpy as np
 from builder.errors import ExportError
 from builder.export._files import atomic_path, scratch_dir, sha256_file
 from builder.export.metadata import ExportMetadata, require_test_input
-from builder.export.safe_import import (
-    MANIFEST_NAME,
-    load_array,
-    load_keras_safely,
-    load_yaml,
-    safe_extract,
-    verify_manifest,
-)
-from builder.export.verify import DEFAULT_TOLERANCE, Check, compare, keras_reference, single_output
+from builder.model_files.bundle_reader import BUNDLE, BUNDLE_FORMAT, BUNDLE_VERSION, OpenedBundle, open_bundle
+from builder.model_files.safe_import import MANIFEST_NAME, load_keras_safely
+from builder.model_files.verify import DEFAULT_TOLERANCE, Check, compare, keras_reference, single_output
 
-#: Written to metadata.json as ``format``; readers refuse other values.
-BUNDLE_FORMAT = "cellwright-bundle"
-BUNDLE_VERSION = 1
-
-
-@dataclass
-class OpenedBundle:
-    """A bundle read back and checked: its model, metadata, recipe and test data."""
-
-    model: Any
-    metadata: dict[str, Any]
-    recipe: dict[str, Any]
-    folder: Path
-    test_input: np.ndarray
-    test_output: np.ndarray
-    checks: list[Check] = field(default_factory=list)
-
+__all__ = ["BUNDLE_FORMAT", "BUNDLE_VERSION", "OpenedBundle", "credits_text", "open_bundle", "write_bundle"]
 
 def credits_text(metadata: ExportMetadata) -> str:
     """Markdown block with authors, licence and citations."""
@@ -137,10 +114,10 @@ def write_bundle(
         raise ExportError(str(report), "The report file to include does not exist.", "Write the report first "
                           "(cellwright report RUN_DIR) or leave it out.")
     with scratch_dir() as folder:
-        model.save(folder / "model.keras")
-        (folder / "recipe.yaml").write_text(yaml.safe_dump(metadata.recipe, sort_keys=False), encoding="utf-8")
-        np.save(folder / "test_input.npy", x, allow_pickle=False)
-        np.save(folder / "test_output.npy", reference, allow_pickle=False)
+        model.save(folder / BUNDLE.model)
+        (folder / BUNDLE.recipe).write_text(yaml.safe_dump(metadata.recipe, sort_keys=False), encoding="utf-8")
+        np.save(folder / BUNDLE.test_input, x, allow_pickle=False)
+        np.save(folder / BUNDLE.test_output, reference, allow_pickle=False)
         if metadata.documentation:
             (folder / "README.md").write_text(metadata.documentation, encoding="utf-8")
         if report is not None:
@@ -151,7 +128,7 @@ def write_bundle(
         )
         (folder / "CITATION.md").write_text(credits_text(metadata), encoding="utf-8")
         check = compare("bundle (.keras)", out_path, reference,
-                        keras_reference(load_keras_safely(folder / "model.keras"), x), tolerance)
+                        keras_reference(load_keras_safely(folder / BUNDLE.model), x), tolerance)
         info = {
             "format": BUNDLE_FORMAT,
             "format_version": BUNDLE_VERSION,
@@ -159,41 +136,10 @@ def write_bundle(
             "input_shape": list(model.inputs[0].shape),
             "output_shape": list(model.outputs[0].shape),
             "environment": _environment(),
-            "checks": [check.to_dict() | {"path": "model.keras"}],
+            "checks": [check.to_dict() | {"path": BUNDLE.model}],
         }
-        (folder / "metadata.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+        (folder / BUNDLE.metadata).write_text(json.dumps(info, indent=2), encoding="utf-8")
         _write_manifest(folder)
         with atomic_path(out_path) as tmp:
             _zip_folder(folder, tmp)
     return check
-
-
-def open_bundle(path: Path, dest: Path, *, run_test: bool = True, tolerance: float = DEFAULT_TOLERANCE) -> OpenedBundle:
-    """Extract and check a bundle (entries, checksums, safe model load), optionally re-running its test.
-
-    Parameters
-    ----------
-    path : Path
-        Bundle ``.zip`` (or an already extracted bundle folder).
-    dest : Path
-        Empty folder to extract into (ignored for a folder).
-    run_test : bool
-        Run the model on ``test_input.npy`` and compare with ``test_output.npy``.
-    """
-    path = Path(path)
-    folder = path if path.is_dir() else safe_extract(path, Path(dest))
-    verify_manifest(folder, str(path))
-    metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
-    if metadata.get("format") != BUNDLE_FORMAT:
-        raise ExportError(str(path), f"metadata.json says format {metadata.get('format')!r}; expected "
-                          f"{BUNDLE_FORMAT!r}.", "Open Cellwright bundles or bioimage.io packages only.")
-    if int(metadata.get("format_version", 0)) > BUNDLE_VERSION:
-        raise ExportError(str(path), f"This bundle was written by a newer Cellwright (bundle version "
-                          f"{metadata['format_version']}).", "Update Cellwright.")
-    model = load_keras_safely(folder / "model.keras")
-    recipe = load_yaml(folder / "recipe.yaml") or {}
-    x, y = load_array(folder / "test_input.npy"), load_array(folder / "test_output.npy")
-    checks = []
-    if run_test:
-        checks.append(compare("bundle (.keras)", path, y.astype(np.float32), keras_reference(model, x), tolerance))
-    return OpenedBundle(model, metadata, recipe, folder, x, y, checks)

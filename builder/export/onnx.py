@@ -10,7 +10,7 @@ import numpy as np
 
 from builder.errors import ExportError
 from builder.export._files import atomic_path
-from builder.export.verify import DEFAULT_TOLERANCE, Check, compare, keras_reference, run_onnx, single_output
+from builder.model_files.verify import DEFAULT_TOLERANCE, Check, compare, keras_reference, run_onnx, single_output
 
 #: ONNX opset written; 15 is read by onnxruntime >= 1.10, deepImageJ (JDLL) and most converters.
 DEFAULT_OPSET = 15

@@ -13,7 +13,7 @@ import numpy as np
 
 from builder.errors import ExportError
 from builder.export._files import atomic_path
-from builder.export.verify import DEFAULT_TOLERANCE, Check, compare, keras_reference, run_savedmodel, single_output
+from builder.model_files.verify import DEFAULT_TOLERANCE, Check, compare, keras_reference, run_savedmodel, single_output
 
 
 def write_savedmodel(

@@ -21,6 +21,7 @@ from builder.report.sections import (
     training_section,
 )
 from builder.report.summary import summary_section
+from builder.run_folder import RunFolder
 
 FORMATS = ("html", "pdf")
 
@@ -105,7 +106,7 @@ def build_report(run_dir: str | os.PathLike[str], *, formats: Sequence[str] = ("
         if fmt == "html":
             html = render_html("report.html.j2", title=title, subtitle=subtitle, sections=sections,
                                version=_version(), generated=stamp, run_dir=run.path.name)
-            written.append(atomic_write_text(target / "report.html", html))
+            written.append(atomic_write_text(RunFolder(target).report_path("html"), html))
         else:
             from builder.report.pdf import render_pdf
 
@@ -114,5 +115,5 @@ def build_report(run_dir: str | os.PathLike[str], *, formats: Sequence[str] = ("
             def write_pdf(tmp: Path, footer: str = footer) -> None:
                 render_pdf(sections, tmp, title=title, subtitle=subtitle, footer=footer)
 
-            written.append(atomic_write_with(target / "report.pdf", write_pdf, suffix=".pdf"))
+            written.append(atomic_write_with(RunFolder(target).report_path("pdf"), write_pdf, suffix=".pdf"))
     return [Path(p) for p in written]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from builder.errors import CellwrightError
+from builder.run_folder import RunFile, RunFolder, files
 
 
 @dataclass
@@ -41,9 +40,9 @@ class RunData:
     model_summary: dict[str, Any] | None = None
     model_png: bytes | None = None
     state: dict[str, Any] | None = None
-    postprocess: dict[str, Any] | None = None  # postprocess.json (tuned thresholds and how they were tuned)
-    origin: dict[str, Any] | None = None  # origin.json (the recipe's folder, for relative data roots)
-    events: list[dict[str, Any]] = field(default_factory=list)  # events.jsonl without the per-batch events
+    postprocess: dict[str, Any] | None = None  # tuned thresholds and how they were tuned
+    origin: dict[str, Any] | None = None  # the recipe's folder, for relative data roots
+    events: list[dict[str, Any]] = field(default_factory=list)  # the run's events without the per-batch ones
     evaluation: list[EvalSample] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)  # file name -> why it is not in the report
 
@@ -94,7 +93,8 @@ def load_run(run_dir: str | Path, *, max_samples: int = 50) -> RunData:
         raise CellwrightError(str(path), "This run folder does not exist.",
                               "Pass a folder under runs/ that 'cellwright train' created.")
     run = RunData(path=path)
-    run.recipe_text = _read_text(run, "recipe.yaml")
+    folder = RunFolder(path)
+    run.recipe_text = _read_text(run, folder, files.RECIPE)
     if run.recipe_text is not None:
         import yaml
 
@@ -102,98 +102,67 @@ def load_run(run_dir: str | Path, *, max_samples: int = 50) -> RunData:
             loaded = yaml.safe_load(run.recipe_text)
             run.recipe = loaded if isinstance(loaded, dict) else None
         except yaml.YAMLError as error:
-            run.notes["recipe.yaml"] = f"recipe.yaml could not be read as YAML ({error.__class__.__name__})."
-    run.history = _read_history(run)
-    run.metrics = _read_json(run, "metrics.json", dict)
-    run.environment = _read_json(run, "environment.json", dict)
-    run.split = _read_json(run, "split.json", dict)
-    run.data_check = _read_json(run, "data_check.json", list)
-    run.model_summary = _read_json(run, "model_summary.json", dict)
-    run.state = _read_json(run, "state.json", dict, optional=True)
-    run.postprocess = _read_json(run, "postprocess.json", dict, optional=True)
-    run.origin = _read_json(run, "origin.json", dict, optional=True)
-    run.events = _read_events(path / "events.jsonl")
-    png = path / "model.png"
+            run.notes[files.RECIPE.name] = (f"{files.RECIPE.name} could not be read as YAML "
+                                            f"({error.__class__.__name__}).")
+    run.history = _read_history(run, folder)
+    run.metrics = _read_json(run, folder, files.METRICS)
+    run.environment = _read_json(run, folder, files.ENVIRONMENT)
+    run.split = _read_json(run, folder, files.SPLIT)
+    run.data_check = _read_json(run, folder, files.DATA_CHECK)
+    run.model_summary = _read_json(run, folder, files.MODEL_SUMMARY)
+    run.state = _read_json(run, folder, files.STATE, optional=True)
+    run.postprocess = _read_json(run, folder, files.POSTPROCESS, optional=True)
+    run.origin = _read_json(run, folder, files.ORIGIN, optional=True)
+    run.events = folder.read_events()
+    png = folder.model_png_path
     run.model_png = png.read_bytes() if png.is_file() else None
-    run.evaluation = _read_evaluation(run, max_samples)
+    run.evaluation = _read_evaluation(run, folder, max_samples)
     return run
 
 
-_DESCRIPTIONS = {
-    "recipe.yaml": "the resolved recipe",
-    "history.json": "the training history",
-    "metrics.json": "the test-set evaluation",
-    "environment.json": "software versions and device",
-    "split.json": "the data split",
-    "data_check.json": "the data check findings",
-    "model_summary.json": "the model summary",
-    "evaluation": "the saved test predictions",
-}
+def _missing(run: RunData, spec: RunFile) -> None:
+    run.notes[spec.name] = f"{spec.name} is missing from the run folder, so {spec.what} is not shown."
 
 
-def _missing(run: RunData, name: str) -> None:
-    what = _DESCRIPTIONS.get(name, name)
-    run.notes[name] = f"{name} is missing from the run folder, so {what} is not shown."
-
-
-def _read_text(run: RunData, name: str) -> str | None:
-    file = run.path / name
+def _read_text(run: RunData, folder: RunFolder, spec: RunFile) -> str | None:
+    file = folder.file(spec)
     if not file.is_file():
-        _missing(run, name)
+        _missing(run, spec)
         return None
     try:
         return file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        run.notes[name] = f"{name} could not be read ({error.__class__.__name__})."
+        run.notes[spec.name] = f"{spec.name} could not be read ({error.__class__.__name__})."
         return None
 
 
-def _read_json(run: RunData, name: str, kind: type, *, optional: bool = False) -> Any:
-    file = run.path / name
-    if not file.is_file():
-        if not optional:
-            _missing(run, name)
-        return None
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        run.notes[name] = f"{name} could not be read ({error.__class__.__name__}); its section is left out."
-        return None
-    if not isinstance(data, kind):
-        run.notes[name] = f"{name} holds a {type(data).__name__}, expected a {kind.__name__}; it is left out."
-        return None
-    return data
+def _read_json(run: RunData, folder: RunFolder, spec: RunFile, *, optional: bool = False) -> Any:
+    value, note = folder.read_json_or_note(spec)
+    if note is not None and (folder.file(spec).is_file() or not optional):
+        run.notes[spec.name] = note
+    return value
 
 
-def _read_history(run: RunData) -> list[dict[str, Any]]:
-    rows = _read_json(run, "history.json", list, optional=True)
+def _read_history(run: RunData, folder: RunFolder) -> list[dict[str, Any]]:
+    rows = _read_json(run, folder, files.HISTORY_JSON, optional=True)
     if rows is not None:
         return [r for r in rows if isinstance(r, dict)]
-    file = run.path / "history.csv"
-    if file.is_file():
-        try:
-            with open(file, newline="", encoding="utf-8") as stream:
-                return [{k: _number(v) for k, v in row.items()} for row in csv.DictReader(stream)]
-        except (OSError, csv.Error, UnicodeDecodeError):
-            run.notes["history.csv"] = "history.csv could not be read; training curves are not shown."
-            return []
-    _missing(run, "history.json")
+    if folder.history_csv.is_file():
+        table = folder.read_history_csv()
+        if table is None:
+            run.notes[files.HISTORY_CSV.name] = (f"{files.HISTORY_CSV.name} could not be read; training curves "
+                                                 "are not shown.")
+        return table or []
+    _missing(run, files.HISTORY_JSON)
     return []
 
 
-def _number(value: str | None) -> Any:
-    try:
-        return float(value) if value not in (None, "") else float("nan")
-    except ValueError:
-        return value
-
-
-def _read_evaluation(run: RunData, max_samples: int) -> list[EvalSample]:
+def _read_evaluation(run: RunData, run_folder: RunFolder, max_samples: int) -> list[EvalSample]:
     import numpy as np
 
-    folder = run.path / "evaluation"
+    folder = run_folder.evaluation_dir
     if not folder.is_dir():
-        _missing(run, "evaluation")
+        _missing(run, files.EVALUATION)
         return []
     samples = []
     broken = []
@@ -209,26 +178,6 @@ def _read_evaluation(run: RunData, max_samples: int) -> list[EvalSample]:
         else:
             broken.append(file.name)
     if broken:
-        run.notes["evaluation"] = f"{len(broken)} file(s) in evaluation/ could not be read: {', '.join(broken[:5])}."
+        run.notes[files.EVALUATION.name] = (f"{len(broken)} file(s) in {folder.name}/ could not be read: "
+                                            f"{', '.join(broken[:5])}.")
     return samples
-
-
-def _read_events(file: Path) -> list[dict[str, Any]]:
-    """The run's events (start, epoch, done, ...) without the many per-batch ones; unreadable lines skipped."""
-    if not file.is_file():
-        return []
-    out = []
-    try:
-        with open(file, encoding="utf-8") as stream:
-            for line in stream:
-                if '"event": "batch"' in line or not line.strip():
-                    continue
-                try:
-                    event = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(event, dict) and event.get("event") != "batch":
-                    out.append(event)
-    except (OSError, UnicodeDecodeError):
-        return out
-    return out

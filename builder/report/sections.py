@@ -20,6 +20,7 @@ from builder.report.facts import (
 )
 from builder.report.results import add_result_tables
 from builder.report.run_data import RunData
+from builder.run_folder import files as run_files
 
 
 def data_section(run: RunData, *, examples: int = 4, augment_samples: bool = False) -> Section:
@@ -30,7 +31,7 @@ def data_section(run: RunData, *, examples: int = 4, augment_samples: bool = Fal
         section.add("table", header=["split", "images"], rows=[[k, fmt(v)] for k, v in counts.items()],
                     caption="Images per split.")
     else:
-        section.add("note", text=run.notes.get("split.json", "The split was not recorded."))
+        section.add("note", text=run.notes.get(run_files.SPLIT.name, "The split was not recorded."))
     per_class = _class_counts(run)
     if per_class:
         section.add("table", header=["class", "test images"], rows=[[k, fmt(v)] for k, v in per_class.items()],
@@ -105,7 +106,7 @@ def model_section(run: RunData) -> Section:
         else:
             items.append("No pretrained encoder: all weights were learned from these images.")
     else:
-        items.append(run.notes.get("model_summary.json", "No model summary was written."))
+        items.append(run.notes.get(run_files.MODEL_SUMMARY.name, "No model summary was written."))
     section.add("bullets", items=items)
     if run.model_png:
         section.add("figure", png=run.model_png, caption="The model graph.")
@@ -128,7 +129,7 @@ def training_section(run: RunData) -> Section:
     """Curves (train vs validation), learning rate, time per epoch, device and total time."""
     section = Section("training", "Training")
     if not run.history:
-        section.add("note", text=run.notes.get("history.json", "No training history was recorded."))
+        section.add("note", text=run.notes.get(run_files.HISTORY_JSON.name, "No training history was recorded."))
         return section
     seconds = epoch_seconds(run)
     total = total_training_seconds(run)
@@ -163,7 +164,7 @@ def results_section(run: RunData, *, worst_cases: int = 4, examples: int = 4) ->
     section = Section("results", "Results")
     metrics = run.metrics
     if not metrics:
-        section.add("note", text=run.notes.get("metrics.json", "The run has no evaluation yet."))
+        section.add("note", text=run.notes.get(run_files.METRICS.name, "The run has no evaluation yet."))
         return section
     add_result_tables(section, run)
     error = (metrics.get("baseline") or {}).get("error") if isinstance(metrics.get("baseline"), dict) else None
@@ -188,7 +189,7 @@ def results_section(run: RunData, *, worst_cases: int = 4, examples: int = 4) ->
             section.add("figure", png=png, caption="Confusion matrix: rows are the true classes, columns the "
                         "predictions; the diagonal holds the correct answers.")
     if not run.evaluation:
-        section.add("note", text=run.notes.get("evaluation", "No test predictions were saved."))
+        section.add("note", text=run.notes.get(run_files.EVALUATION.name, "No test predictions were saved."))
         return section
     legend = task.overlay_caption
     ordered = sorted(run.evaluation, key=lambda s: (not np.isfinite(s.score), s.score))
@@ -238,10 +239,10 @@ def reproducibility_section(run: RunData) -> Section:
         rows = [[k, fmt(env[k])] for k in keys if k in env]
         section.add("table", header=["software / hardware", "version"], rows=rows, caption="Environment.")
     else:
-        section.add("note", text=run.notes.get("environment.json", "The environment was not recorded."))
+        section.add("note", text=run.notes.get(run_files.ENVIRONMENT.name, "The environment was not recorded."))
     if run.recipe_text:
         section.add("subheading", text="Resolved recipe (every default filled in)")
         section.add("code", text=run.recipe_text.rstrip())
     else:
-        section.add("note", text=run.notes.get("recipe.yaml", "The recipe was not saved."))
+        section.add("note", text=run.notes.get(run_files.RECIPE.name, "The recipe was not saved."))
     return section

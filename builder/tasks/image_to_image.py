@@ -198,7 +198,7 @@ def intensity_pairs(recipe: Recipe, loaded: Any, outs: list[np.ndarray], normali
         stats = output_stats(normalization, used)
         n = out.shape[-1]
         if stats.scale.size not in (1, n):
-            raise DataError("evaluation", f"The model outputs {n} channels but the intensity statistics have "
+            raise DataError("image-to-image scoring", f"The model outputs {n} channels but the intensity statistics have "
                             f"{stats.scale.size}.", "Use target normalisation with one statistic per output channel.")
         preds.append((out * stats.scale + stats.offset).astype(np.float32))
     inputs = [np.asarray(image, np.float32) for image in loaded.images]

@@ -17,6 +17,7 @@ import shutil
 from pathlib import Path
 
 from builder.io_utils import replace_with_link
+from builder.run_folder import RunFolder
 
 _TEMP_FILE = re.compile(r"^\..+\.(tmp|tmp\.keras|partial|link\.tmp)$")
 
@@ -34,7 +35,7 @@ def _remove(path: Path) -> bool:
 
 def _temporary_files(run_dir: Path) -> list[Path]:
     found = [p for p in run_dir.rglob(".*") if p.is_file() and _TEMP_FILE.match(p.name)]
-    exports = run_dir / "exports"
+    exports = RunFolder(run_dir).exports_dir
     if exports.is_dir():  # atomic export folders: exports/.<name>.<random>/
         found += [p for p in exports.iterdir() if p.name.startswith(".") and p.is_dir()]
     return found
@@ -71,10 +72,11 @@ def clean_run_folder(run_dir: str | Path, state: dict | None = None) -> list[Pat
     """
     run_dir = Path(run_dir)
     removed = [p for p in _temporary_files(run_dir) if _remove(p)]
-    checkpoints = run_dir / "checkpoints"
+    run = RunFolder(run_dir)
+    checkpoints = run.checkpoints_dir
     if state and checkpoints.is_dir():
         removed += [p for p in _stale_checkpoints(checkpoints, state) if _remove(p)]
-        _relink(checkpoints / str(state.get("checkpoint")), checkpoints / "last.keras")
+        _relink(checkpoints / str(state.get("checkpoint")), run.last_checkpoint)
         if state.get("best_checkpoint"):
-            _relink(checkpoints / str(state["best_checkpoint"]), checkpoints / "best.keras")
+            _relink(checkpoints / str(state["best_checkpoint"]), run.best_checkpoint)
     return removed

@@ -17,7 +17,7 @@ import numpy as np
 
 from builder.errors import DataError
 from builder.events import EventSink, make_event
-from builder.io_utils import atomic_write_json
+from builder.run_folder import RunFolder
 from builder.tasks import Task, get_task
 from builder.tasks.base import flat_numbers
 
@@ -82,13 +82,12 @@ def _outputs(model: Any, recipe: Recipe, images: list[np.ndarray], stats: Any, e
 
 
 def _classes_in(folder: str | Path | None) -> list[str] | None:
-    """Class names a training run recorded (``data_info.json``), in model output order."""
+    """Class names a training run recorded (its data info), in model output order."""
     if folder is None:
         return None
-    from builder.workflow.model_source import read_json
 
-    info = read_json(Path(folder) / "data_info.json")
-    return [str(c) for c in info["classes"]] if isinstance(info, dict) and info.get("classes") else None
+    info = RunFolder(Path(folder)).read_data_info()
+    return info.classes if info is not None else None
 
 
 @dataclass(frozen=True)
@@ -233,10 +232,11 @@ def evaluate_model(
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(out / "metrics.json", metrics)
-        _save_arrays(out / "evaluation", names, xs, truths, preds, outs, rows, task)
+        target = RunFolder(out)
+        target.write_metrics(metrics)
+        _save_arrays(target.evaluation_dir, names, xs, truths, preds, outs, rows, task)
         if tuning is not None:
-            atomic_write_json(out / "postprocess.json", _finite(tuning))
+            target.write_postprocess(_finite(tuning))
     headline = metrics["headline"]
     _emit(events, "metric", split=split, name=headline["name"], value=headline["value"])
     return metrics
@@ -244,9 +244,8 @@ def evaluate_model(
 
 def _samples_from_split_json(run_dir: Path, split: str) -> list[Sample] | None:
     from builder.data.layouts import Sample
-    from builder.workflow.model_source import read_json
 
-    data = read_json(run_dir / "split.json")
+    data = RunFolder(run_dir).read_split()
     if not isinstance(data, dict):
         return None
     rows = (data.get("splits") or {}).get(split) if isinstance(data.get("splits"), dict) else data.get(split)
@@ -268,7 +267,7 @@ def evaluation_dir(run_dir: str | Path, data: str | Path | None = None) -> Path:
     if data is None:
         return run_dir
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(data).resolve().name).strip("-.") or "data"
-    return run_dir / "evaluations" / name
+    return RunFolder(run_dir).evaluations_dir / name
 
 
 def evaluate_run(run_dir: str | Path, *, data: str | Path | None = None, events: EventSink | None = None

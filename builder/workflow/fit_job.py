@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from builder.events import EventSink, make_event
-from builder.io_utils import atomic_write_json
 from builder.recipe import Recipe
+from builder.run_folder import NormalizationRecord, RunFolder
 
 #: Fewest steps in an epoch when the recipe leaves ``train.steps_per_epoch`` unset. A small data set (e.g. 80
 #: crops in batches of 32) would otherwise give 3 steps per epoch: too few for batch-normalisation statistics to
@@ -84,7 +83,7 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
     """Build datasets and model for ``recipe`` and train into ``run`` (continuing it when ``resume``)."""
     from builder.compile import compile_recipe_model
     from builder.data.pipeline import make_training_datasets
-    from builder.export.safe_import import load_keras_safely
+    from builder.model_files.safe_import import load_keras_safely
     from builder.tasks import get_task
     from builder.training.engine import fit
     from builder.training.strategy import setup_runtime
@@ -135,11 +134,11 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
         class_weight = _class_weight_dict(recipe, labels, n_classes or 2)
     normalization = {"normalize": info.get("normalize"), "target_normalize": info.get("target_normalize"),
                      "target_from_input": info.get("target_from_input")}
-    atomic_write_json(run.path / "normalization.json", normalization)
-    atomic_write_json(run.path / "origin.json", {"base_dir": str(recipe.base_dir)})
-    atomic_write_json(run.path / "data_info.json", {k: v for k, v in info.items() if k != "split"})
-    _write_model_summary(recipe, input_shape, n_classes, n_outputs, run.path)
-    _write_test_input(val_ds, run.path)  # before fit: a run whose training finished has every file it needs
+    run.write_normalization(NormalizationRecord.from_dict(normalization))
+    run.write_origin(recipe.base_dir)
+    run.write_data_info({k: v for k, v in info.items() if k != "split"})
+    _write_model_summary(recipe, input_shape, n_classes, n_outputs, run)
+    _write_test_input(val_ds, run)  # before fit: a run whose training finished has every file it needs
 
     result = fit(model_factory, train_ds, val_ds, settings=settings, run=run, loss=loss, metrics=metrics,
                  events=events, resume=resume, extra_callbacks=_freeze_callbacks(recipe), runtime=runtime,
@@ -156,14 +155,12 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
 
 def load_fitted(recipe: Recipe, run: Any, state: dict[str, Any]) -> Fitted:
     """The :class:`Fitted` of a run whose training finished (to resume its evaluation, report or export)."""
-    import json
-
-    from builder.export.safe_import import load_keras_safely
+    from builder.model_files.safe_import import load_keras_safely
 
     best = run.best_checkpoint if run.best_checkpoint.is_file() else run.last_checkpoint
-    info_path, norm_path = run.path / "data_info.json", run.path / "normalization.json"
-    info = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
-    normalization = json.loads(norm_path.read_text(encoding="utf-8")) if norm_path.is_file() else None
+    data_info, record = run.read_data_info(), run.read_normalization()
+    info = data_info.to_dict() if data_info is not None else {}
+    normalization = record.to_dict() if record is not None else None
     classes = info.get("classes") or None
     from builder.tasks import get_task
 
@@ -191,8 +188,8 @@ def _auto_batch_size(model_factory: Any, train_ds: Any, loss: Any, info: dict[st
 
 
 def _write_model_summary(recipe: Recipe, input_shape: tuple[int, ...], n_classes: int | None,
-                         n_outputs: int | None, run_dir: Path) -> None:
-    """Per-node output shapes and parameter counts (``model_summary.json``) and the graph diagram (``model.png``)."""
+                         n_outputs: int | None, run: RunFolder) -> None:
+    """Per-node output shapes and parameter counts (the model summary) and the graph diagram."""
     from builder.compile import build_checked, check_graph, expand_model, model_context
     from builder.graph_diagram import draw_graph
 
@@ -210,7 +207,7 @@ def _write_model_summary(recipe: Recipe, input_shape: tuple[int, ...], n_classes
                       "params": count})
     trainable = int(sum(np.prod(v.shape) for v in model.trainable_weights))
     backbone = _find_backbone(recipe.model.model_dump())
-    atomic_write_json(run_dir / "model_summary.json", {
+    run.write_model_summary({
         "nodes": nodes, "total_params": int(model.count_params()), "trainable_params": trainable,
         "frozen_layers": sum(1 for layer in model.layers if not layer.trainable and layer.weights),
         "backbone": backbone, "template": recipe.model.template,
@@ -218,7 +215,7 @@ def _write_model_summary(recipe: Recipe, input_shape: tuple[int, ...], n_classes
     })
     # The diagram is an illustration: a drawing problem must not stop training.
     with contextlib.suppress(Exception):
-        draw_graph(report, run_dir / "model.png", title=recipe.name, params=params)
+        draw_graph(report, run.model_png_path, title=recipe.name, params=params)
 
 
 def _find_backbone(model_section: dict[str, Any]) -> dict[str, Any] | None:
@@ -232,10 +229,10 @@ def _find_backbone(model_section: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def _write_test_input(val_ds: Any, run_dir: Path) -> None:
+def _write_test_input(val_ds: Any, run: RunFolder) -> None:
     """One normalised validation patch, used to check exports against the Keras model."""
     if val_ds is None:
         return
     for batch in val_ds.take(1):
         x = np.asarray(batch[0][:1], dtype=np.float32)
-        np.save(run_dir / "test_input.npy", x, allow_pickle=False)
+        run.write_test_input(x)

@@ -6,13 +6,13 @@ normalisation statistics and tuned post-processing training wrote, and the class
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from builder.errors import CellwrightError, TrainingError
+from builder.errors import CellwrightError
+from builder.run_folder import RunFolder, files, is_run_folder
 
 _BUNDLE_MARKERS = ("MANIFEST.sha256", "rdf.yaml", "bioimageio.yaml")
 
@@ -48,54 +48,24 @@ class ModelSource:
     run_dir: Path | None = None
 
 
-def read_json(path: Path) -> Any:
-    """JSON contents of ``path``, or None when the file does not exist."""
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CellwrightError(str(path), f"This file is not valid JSON ({exc.msg}, line {exc.lineno}).",
-                              "Restore it from the run, or delete it to fall back to the recipe's settings.") from exc
-
-
-def load_run_recipe(run_dir: Path, recipe_path: Path | None = None) -> Any:
-    """The recipe of a run; ``data.root`` stays relative to the original recipe's folder (``origin.json``)."""
-    from builder.recipe import load_recipe
-
-    recipe_path = recipe_path or run_dir / "recipe.yaml"
-    if not recipe_path.is_file():
-        raise TrainingError(str(run_dir), "There is no recipe.yaml here, so the model's task and normalisation "
-                            "are unknown.", "Pass a run folder written by 'cellwright train' (it has recipe.yaml).")
-    recipe = load_recipe(recipe_path)
-    origin = read_json(run_dir / "origin.json")
-    if isinstance(origin, dict) and origin.get("base_dir"):
-        recipe._source_path = Path(origin["base_dir"]) / "recipe.yaml"
-    return recipe
-
-
-def _class_names(recipe: Any, run_dir: Path | None) -> list[str] | None:
+def _class_names(recipe: Any, run: RunFolder | None) -> list[str] | None:
     if recipe.data.classes:
         return list(recipe.data.classes)
-    info = read_json(run_dir / "data_info.json") if run_dir is not None else None
-    if isinstance(info, dict) and info.get("classes"):
-        return [str(c) for c in info["classes"]]
-    return None
+    info = run.read_data_info() if run is not None else None
+    return info.classes if info is not None else None
 
 
 def _open_run(run_dir: Path, model_path: Path | None = None) -> ModelSource:
-    from builder.export.safe_import import load_keras_safely
+    from builder.model_files.safe_import import load_keras_safely
 
-    if model_path is None:
-        ckpt = run_dir / "checkpoints"
-        model_path = next((p for p in (ckpt / "best.keras", ckpt / "last.keras") if p.is_file()), None)
-        if model_path is None:
-            raise TrainingError(str(run_dir), "This run has no checkpoint (checkpoints/best.keras or last.keras).",
-                                "Let training finish at least one epoch, or resume it: cellwright train --resume.")
-    recipe = load_run_recipe(run_dir)
+    run = RunFolder(run_dir)
+    model_path = model_path or run.require_model_checkpoint()
+    recipe = run.read_recipe()
+    normalization = run.read_normalization()
     return ModelSource(
-        model=load_keras_safely(model_path), recipe=recipe, normalization=read_json(run_dir / "normalization.json"),
-        postprocess=read_json(run_dir / "postprocess.json"), class_names=_class_names(recipe, run_dir),
+        model=load_keras_safely(model_path), recipe=recipe,
+        normalization=normalization.to_dict() if normalization is not None else None,
+        postprocess=run.read_postprocess(), class_names=_class_names(recipe, run),
         kind="run", path=model_path, run_dir=run_dir,
     )
 
@@ -113,7 +83,7 @@ def _stats_from_metadata(norm: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _open_bundle(path: Path) -> ModelSource:
-    from builder.export.shared import open_shared
+    from builder.model_files.shared import open_shared
     from builder.recipe import recipe_from_dict
 
     with tempfile.TemporaryDirectory(prefix="cellwright-predict-") as tmp:
@@ -126,7 +96,7 @@ def _open_bundle(path: Path) -> ModelSource:
                                   "Use a Cellwright bundle, or a bioimage.io package exported by Cellwright.")
         data = {"name": meta.get("name") or "shared-model", "task": meta["task"], **data}
     data.setdefault("name", meta.get("name") or "shared-model")
-    recipe = recipe_from_dict(data, source=f"{path} (recipe.yaml)")
+    recipe = recipe_from_dict(data, source=f"{path} (recipe)")
     stats = _stats_from_metadata(meta.get("normalization"))
     return ModelSource(
         model=shared.model, recipe=recipe, normalization={"normalize": stats, "target_normalize": None},
@@ -136,7 +106,7 @@ def _open_bundle(path: Path) -> ModelSource:
 
 
 def open_model_source(path: str | Path) -> ModelSource:
-    """Open a run folder, a ``.keras`` file (with ``recipe.yaml`` beside it or one folder up), or a bundle.
+    """Open a run folder, a ``.keras`` file (with the run's recipe beside it or one folder up), or a bundle.
 
     Raises
     ------
@@ -147,20 +117,21 @@ def open_model_source(path: str | Path) -> ModelSource:
     if not path.exists():
         raise CellwrightError(str(path), "Not found.", "Give a run folder, a .keras model file or a bundle .zip.")
     if path.is_dir():
-        if (path / "checkpoints").is_dir() or (path / "recipe.yaml").is_file() and not any(
-                (path / m).is_file() for m in _BUNDLE_MARKERS):
+        is_bundle = any((path / m).is_file() for m in _BUNDLE_MARKERS)
+        if RunFolder(path).checkpoints_dir.is_dir() or is_run_folder(path) and not is_bundle:
             return _open_run(path)
-        if any((path / m).is_file() for m in _BUNDLE_MARKERS):
+        if is_bundle:
             return _open_bundle(path)
     elif path.suffix.lower() == ".zip":
         return _open_bundle(path)
     elif path.suffix.lower() in (".keras", ".h5"):
         for folder in (path.parent, path.parent.parent):
-            if (folder / "recipe.yaml").is_file():
+            if RunFolder(folder).recipe_path.is_file():
                 return _open_run(folder, model_path=path)
-        raise CellwrightError(str(path), "No recipe.yaml found next to this model (or one folder up), so its task "
+        name = files.RECIPE.name
+        raise CellwrightError(str(path), f"No {name} found next to this model (or one folder up), so its task "
                               "and normalisation are unknown.", "Put the recipe the model was trained with next to "
-                              "the .keras file as recipe.yaml, or pass the run folder.")
+                              f"the .keras file as {name}, or pass the run folder.")
     raise CellwrightError(str(path), "This is not a model Cellwright can run.",
                           "Give a run folder (runs/NAME-DATE), a .keras file next to its recipe.yaml, or a bundle "
                           ".zip written by 'cellwright export'.")

@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from builder.io_utils import atomic_write_json
+from builder.run_folder import RunFolder, files
 
 #: The stages after training, in the order ``cellwright train`` runs them.
 AFTER_TRAINING = ("evaluate", "report", "export")
 
 
 def stages_path(run_dir: str | Path) -> Path:
-    return Path(run_dir) / "stages.json"
+    return RunFolder(Path(run_dir)).file(files.STAGES)
 
 
 def finished_stages(run_dir: str | Path) -> list[str]:

@@ -14,8 +14,8 @@ from typing import Any
 
 from builder.errors import DataError, Problem, TrainingError
 from builder.events import EventSink, make_event
-from builder.io_utils import atomic_write_json
 from builder.recipe import Recipe, load_recipe
+from builder.run_folder import RunFolder
 from builder.workflow.stages import finished_stages, mark_finished, training_finished
 
 #: Largest number of validation/test images kept as arrays for the report.
@@ -69,7 +69,7 @@ def check_data_or_refuse(recipe: Recipe, dataset: Any, run_dir: Path, events: Ev
     from builder.data.doctor import check_dataset
 
     problems = check_dataset(recipe, recipe.base_dir, dataset=dataset)
-    atomic_write_json(run_dir / "data_check.json", [p.to_dict() for p in problems])
+    RunFolder(run_dir).write_data_check([p.to_dict() for p in problems])
     errors = [p for p in problems if p.severity == "error"]
     for problem in problems:
         if problem.severity == "warning":
@@ -117,7 +117,7 @@ def train_recipe(
     state = None
     if resume is not None:
         run = open_run_folder(resume)
-        recipe = _resumed_recipe(run.path)
+        recipe = run.read_recipe()
         state = run.read_state() if run.state_path.is_file() else None
         clean_run_folder(run.path, state)
     elif not isinstance(recipe, Recipe):
@@ -166,16 +166,6 @@ def train_recipe(
     _emit(events, "done", stage="job", run=str(run.path), metrics=outcome.metrics.get("headline"),
           reports=[str(p) for p in outcome.reports], exports=outcome.exports)
     return outcome
-
-
-def _resumed_recipe(run_dir: Path) -> Recipe:
-    """The recipe a run was started with; paths in it stay relative to the original recipe's folder."""
-    recipe = load_recipe(run_dir / "recipe.yaml")
-    origin = run_dir / "origin.json"
-    if origin.exists():
-        base = Path(json.loads(origin.read_text())["base_dir"])
-        recipe._source_path = base / "recipe.yaml"
-    return recipe
 
 
 def _evaluate(recipe: Recipe, dataset: Any, run_dir: Path, fitted: Any, events: EventSink | None) -> dict:

@@ -6,13 +6,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from builder.run_folder import RunFolder
 from gui.napari_plugin._layers import LayerData, evaluation_layers
 
 
 def is_run_folder(path: str | Path) -> bool:
-    """``True`` for a folder that ``cellwright train`` wrote (``recipe.yaml`` and ``evaluation/`` inside)."""
-    folder = Path(path)
-    return folder.is_dir() and (folder / "recipe.yaml").is_file() and (folder / "evaluation").is_dir()
+    """``True`` for a folder that ``cellwright train`` wrote (its recipe and saved test predictions inside)."""
+    run = RunFolder(Path(path))
+    return run.path.is_dir() and run.recipe_path.is_file() and run.evaluation_dir.is_dir()
 
 
 def get_reader(path: str | list[str]) -> Callable[[Any], list[LayerData]] | None:

@@ -9,26 +9,27 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout
 
+from builder.export_registry import all_formats
+from builder.run_folder import RunFolder
 from gui import workers
 from gui.worker_messages import failure_text
 
-EXPORT_FORMATS = (
-    ("bundle", "Cellwright bundle (model + recipe + report; opens in Cellwright)"),
-    ("bioimageio", "BioImage Model Zoo package (deepImageJ, ilastik, QuPath…)"),
-    ("onnx", "ONNX (runs in many tools without TensorFlow)"),
-    ("savedmodel", "TensorFlow SavedModel"),
-)
+
+def export_formats() -> list[tuple[str, str]]:
+    """``(name, label)`` of every registered export format, in display order."""
+    return [(name, fmt.label) for name, fmt in all_formats().items()]
 
 
 class ExportDialog(QDialog):
-    """Pick formats, export into the run's ``exports/`` folder, list what was written and how it was checked."""
+    """Pick formats, export into the run's exports folder, list what was written and how it was checked."""
 
     def __init__(self, run_dir: Path, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Export {run_dir.name}")
         self.run_dir = Path(run_dir)
-        self.boxes = {key: QCheckBox(text) for key, text in EXPORT_FORMATS}
-        self.boxes["bundle"].setChecked(True)
+        self.run = RunFolder(self.run_dir)
+        self.boxes = {key: QCheckBox(text) for key, text in export_formats()}
+        next(iter(self.boxes.values())).setChecked(True)
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setPlaceholderText("Progress of the export appears here.")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
@@ -43,7 +44,7 @@ class ExportDialog(QDialog):
         self.exit_code: int | None = None
         self.results: list[dict[str, Any]] = []
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"Formats to write into {self.run_dir.name}/exports/ "
+        layout.addWidget(QLabel(f"Formats to write into {self.run_dir.name}/{self.run.exports_dir.name}/ "
                                 "(each export is re-run and compared with the trained model):"))
         for box in self.boxes.values():
             layout.addWidget(box)
@@ -55,7 +56,7 @@ class ExportDialog(QDialog):
         return [key for key, box in self.boxes.items() if box.isChecked()]
 
     def out_dir(self) -> Path:
-        return self.run_dir / "exports"
+        return self.run.exports_dir
 
     def command(self) -> list[str]:
         args = ["export", str(self.run_dir), "--out", str(self.out_dir()), "--json"]
@@ -93,7 +94,7 @@ class ExportDialog(QDialog):
         errors = list(self.worker.errors)
         if isinstance(result, dict) and isinstance(result.get("error"), dict):
             errors.append(result["error"])
-        log = None if errors else self.worker.save_log(self.run_dir / "exports" / "export-error.log")
+        log = None if errors else self.worker.save_log(self.out_dir() / "export-error.log")
         self.log.appendPlainText("✕ " + failure_text(code, errors, log))
 
     def _show_folder(self) -> None:

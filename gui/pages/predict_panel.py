@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from builder.run_folder import RunFolder
 from gui import workers
 from gui.pages.data import IMAGE_SUFFIXES, overlay, read_array, to_display, to_pixmap
 from gui.worker_messages import failure_text
@@ -143,7 +144,7 @@ class PredictPanel(QWidget):
             return False
         self.images = list(images)
         self.skipped = []
-        self.out_dir = out_dir or self.run_dir / "predictions" / time.strftime("%Y%m%d-%H%M%S")
+        self.out_dir = out_dir or RunFolder(self.run_dir).predictions_dir / time.strftime("%Y%m%d-%H%M%S")
         self.list.clear()
         self.view.clear()
         self.caption.clear()

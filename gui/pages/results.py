@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from builder.run_folder import RunFolder, files, list_runs
 from gui import workers
 from gui.document import RecipeDocument
 from gui.pages.export_dialog import ExportDialog
@@ -31,11 +31,7 @@ from gui.worker_messages import failure_text
 
 def find_runs(project: Path) -> list[Path]:
     """Run folders under ``project/runs`` (newest first)."""
-    runs = project / "runs"
-    if not runs.is_dir():
-        return []
-    found = [p for p in runs.iterdir()
-             if p.is_dir() and ((p / "recipe.yaml").exists() or (p / "events.jsonl").exists())]
+    found = [run.path for run in list_runs(project / "runs")]
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
@@ -53,11 +49,8 @@ def flat_metrics(metrics: Any, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def read_scores(run: Path) -> tuple[str, list[tuple[str, str]]]:
-    """Headline text (``"AP@0.5 = 0.812 on 12 test images"``) and metric rows of a run's ``metrics.json``."""
-    try:
-        metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return "", []
+    """Headline text (``"AP@0.5 = 0.812 on 12 test images"``) and metric rows of a run's test scores."""
+    metrics, _note = RunFolder(run).read_json_or_note(files.METRICS)
     if not isinstance(metrics, dict):
         return "", []
     headline = metrics.get("headline") or {}
@@ -137,7 +130,7 @@ class ResultsPage(QWidget):
         self.report_worker.finished.connect(self._report_written)
         self.runs.currentTextChanged.connect(self.show_run)
         refresh.clicked.connect(self.refresh)
-        self.report_button.clicked.connect(lambda: self._open(self.current_run() / "report.html"))
+        self.report_button.clicked.connect(lambda: self._open(RunFolder(self.current_run()).report_path("html")))
         self.write_report_button.clicked.connect(self.write_report)
         self.folder_button.clicked.connect(lambda: self._open(self.current_run()))
         self.export_button.clicked.connect(self.export)
@@ -172,7 +165,7 @@ class ResultsPage(QWidget):
             self.table.setItem(row, 1, QTableWidgetItem(value))
         self.headline.setText(headline)
         self.headline.setVisible(bool(headline))
-        has_model = (run / "checkpoints" / "best.keras").exists()
+        has_model = RunFolder(run).best_checkpoint.exists()
         self.summary.setText(f"{run.name}: test scores" if rows else
                              f"{run.name}: not evaluated yet (training still running or stopped).")
         self.show_report(run)
@@ -182,8 +175,8 @@ class ResultsPage(QWidget):
         self.predict.set_run(run if has_model else None)
 
     def show_report(self, run: Path) -> bool:
-        """Show ``report.html`` of ``run`` in the Report tab; ``False`` when the run has none."""
-        report = run / "report.html"
+        """Show the HTML report of ``run`` in the Report tab; ``False`` when the run has none."""
+        report = RunFolder(run).report_path("html")
         self.report_button.setEnabled(report.exists())
         if not report.exists():
             self.report_view.clear()

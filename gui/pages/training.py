@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from builder.run_folder import list_runs
 from gui import workers
 from gui.document import RecipeDocument
 from gui.pages.curves import Curves
@@ -45,8 +46,7 @@ def default_command(recipe: Path, resume_dir: str | None) -> list[str]:
 
 def latest_run(project: Path, name: str) -> Path | None:
     """The newest run folder of recipe ``name`` under ``project/runs`` (``None`` when there is none)."""
-    runs = project / "runs"
-    found = [p for p in runs.glob(f"{name}-*") if p.is_dir() and (p / "recipe.yaml").exists()] if runs.is_dir() else []
+    found = [run.path for run in list_runs(project / "runs", name) if run.recipe_path.is_file()]
     return max(found, key=lambda p: p.stat().st_mtime, default=None)
 
 

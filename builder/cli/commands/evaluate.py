@@ -33,6 +33,7 @@ def _fmt(value: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from builder.cli.output import emit_json, say
+    from builder.run_folder import RunFolder
     from builder.workflow.evaluate_job import evaluate_run, evaluation_dir
 
     metrics = evaluate_run(args.run_dir, data=args.data)
@@ -59,5 +60,5 @@ def run(args: argparse.Namespace) -> int:
         for name, row in metrics["per_class"].items():
             say("  " + str(name)[:16].ljust(16) + "".join(_fmt(row.get(c)).rjust(12) for c in columns))
     say("")
-    say(f"Written to {evaluation_dir(args.run_dir, args.data) / 'metrics.json'}")
+    say(f"Written to {RunFolder(evaluation_dir(args.run_dir, args.data)).metrics_path}")
     return 0

@@ -11,13 +11,14 @@ NAME = "export"
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         NAME, help="Export a trained model (Cellwright bundle, bioimage.io, ONNX, SavedModel).",
-        description="Export a run folder (checkpoints/best.keras + recipe.yaml) or a .keras file with --recipe. "
+        description="Export a run folder (its best checkpoint and recipe) or a .keras file with --recipe. "
         "Every export is re-run on a test input and compared with the Keras model.",
     )
     parser.add_argument("source", type=Path, help="Run folder or .keras model file.")
-    parser.add_argument("--format", dest="formats", action="append", choices=["bundle", "bioimageio", "onnx",
-                        "savedmodel"], help="Format to write; repeat for several (default: bundle).")
-    parser.add_argument("--out", type=Path, default=None, help="Output folder (default: RUN_DIR/exports or .).")
+    parser.add_argument("--format", dest="formats", action="append", choices=_FormatChoices(),
+                        help="Format to write; repeat for several (default: bundle).")
+    parser.add_argument("--out", type=Path, default=None, help="Output folder (default: the run's exports folder "
+                        "or .).")
     parser.add_argument("--recipe", type=Path, default=None, help="Recipe the model was trained with.")
     parser.add_argument("--test-input", type=Path, default=None,
                         help="Normalised test input (.npy, B,Y,X,C or Y,X,C); a synthetic one is used if missing.")
@@ -29,14 +30,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+class _FormatChoices:
+    """``--format`` choices read from the export registry when argparse first asks (keeps ``--help`` cheap)."""
+
+    def _names(self) -> list[str]:
+        from builder.export_registry import format_names
+
+        return format_names()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self):
+        return iter(self._names())
+
+
 def run(args: argparse.Namespace) -> int:
     from builder.cli.output import warn
-    from builder.export.api import export_model, find_source, synthetic_test_input
+    from builder.export.api import export_model, find_source, recipe_tolerance, synthetic_test_input
     from builder.export.metadata import metadata_from_recipe
-    from builder.export.safe_import import load_array, load_keras_safely
+    from builder.model_files.safe_import import load_array, load_keras_safely
 
     source = find_source(args.source, args.recipe)
-    if args.source.is_dir() and (args.source / "state.json").is_file() and args.test_input is None \
+    if source.run is not None and source.run.state_path.is_file() and args.test_input is None \
             and args.size_multiple is None:  # a run folder: use its own test patch, statistics and thresholds
         from builder.workflow.export_job import export_run
 
@@ -52,15 +68,14 @@ def run(args: argparse.Namespace) -> int:
         warn("No --test-input given: checking the export on a synthetic image (conversion check only).")
         metadata.test_input = synthetic_test_input(model, metadata.normalization, size=64)
     formats = args.formats or list((source.recipe.get("export") or {}).get("formats") or ["bundle"])
-    tolerance = args.tolerance or float((source.recipe.get("export") or {}).get("tolerance", 1e-4))
-    out = args.out or (args.source / "exports" if args.source.is_dir() else Path("."))
+    tolerance = recipe_tolerance(source.recipe, args.tolerance)
+    out = args.out or (source.run.exports_dir if source.run is not None else Path("."))
     results = export_model(model, metadata, out, formats, tolerance=tolerance, report=source.report)
     return _print(results, args.json)
 
 
 def _print(results: list, as_json: bool) -> int:
     from builder.cli.output import emit_json, say
-    from builder.export.bioimageio import consumers_table
 
     if as_json:
         emit_json(results)
@@ -70,9 +85,12 @@ def _print(results: list, as_json: bool) -> int:
         for check in result["checks"]:
             diff, tol = check["max_abs_diff"], check["tolerance"]
             say(f"  {check['format']}: max |difference| = {diff:.3g} (tolerance {tol:g})")
-        if result["format"] == "bioimageio":
-            say(f"  bioimage.io validation: {result['status']} ({len(result['warnings'])} warnings)")
-            for line in result["warnings"]:
-                say(f"    warning: {line}")
+        if "status" in result:
+            say(f"  {result['format']} validation: {result['status']} ({len(result.get('warnings') or [])} warnings)")
+        for line in result.get("warnings") or []:
+            say(f"    warning: {line}")
+        if result.get("consumers"):
+            from builder.export.bioimageio import consumers_table
+
             say("  " + consumers_table().replace("\n", "\n  "))
     return 0

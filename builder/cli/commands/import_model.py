@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     from builder.cli.output import emit_json, say
     from builder.errors import ExportError
-    from builder.export.shared import describe, open_shared
+    from builder.model_files.shared import describe, open_shared
 
     stem = args.archive.name.removesuffix(".zip").removesuffix(".cellwright").removesuffix(".bioimageio")
     target = args.to or _models_home() / stem

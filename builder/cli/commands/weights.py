@@ -36,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from builder import weights
+    from builder.backbones import weights
 
     if args.action == "where":
         folder = weights.cache_dir()

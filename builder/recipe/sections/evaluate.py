@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from builder.model_files.defaults import DEFAULT_TOLERANCE as EXPORT_TOLERANCE
 from builder.recipe.fields import Section, field
 
 
@@ -70,12 +71,32 @@ class Author(Section):
 class ExportSection(Section):
     """Formats the trained model is exported to, and who gets credit."""
 
-    formats: list[Literal["bundle", "bioimageio", "onnx", "savedmodel"]] = field(
+    formats: list[str] = field(
         default_factory=lambda: ["bundle"], help="Formats written at the end of training.", common=True
     )
     authors: list[Author] = field(default_factory=list, help="People credited for the model.")
     license: str = field("CC-BY-4.0", help="Licence of the exported model (SPDX identifier).")
     citation: str | None = field(None, help="How to cite this model (text or DOI).")
     tolerance: float = field(
-        1e-4, help="Largest allowed difference between the exported and the original model's outputs.", gt=0.0, le=1.0
+        EXPORT_TOLERANCE, help="Largest allowed difference between the exported and the original model's outputs.",
+        gt=0.0, le=1.0,
     )
+
+    @field_validator("formats")
+    @classmethod
+    def _known_formats(cls, value: list[str]) -> list[str]:
+        from builder.export_registry import format_names, unknown_format_message
+
+        unknown = [name for name in value if name not in format_names()]
+        if unknown:
+            raise ValueError(unknown_format_message(unknown))
+        return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        from builder.export_registry import format_names
+
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        formats = schema.setdefault("properties", {}).setdefault("formats", {})
+        formats["items"] = {"enum": format_names(), "type": "string"}
+        return schema

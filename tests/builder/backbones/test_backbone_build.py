@@ -33,7 +33,7 @@ def _assert_same_weights(loaded, reference):
 def test_imagenet_weights_come_from_the_keras_cache(keras_home, weights_files):
     """MobileNetV2's file has no hash in Keras: random weights under its exact cache name are loaded as-is."""
     from builder.backbones.catalog import BACKBONES
-    from builder.weights import cache_dir
+    from builder.backbones.weights import cache_dir
 
     info = BACKBONES["mobilenet_v2"]
     (keras_home / "models").mkdir()
@@ -91,7 +91,7 @@ def test_wrong_file_and_missing_path_are_weights_errors(tmp_path, weights_files)
 
 
 def test_project_mode_starts_as_repeat_and_model_round_trips(tmp_path):
-    from builder.export.safe_import import load_keras_safely
+    from builder.model_files.safe_import import load_keras_safely
 
     model = _encoder("mobilenet_v3_small", channels=2, weights="none", channel_mode="project")
     project = model.get_layer("enc_project")

@@ -61,7 +61,7 @@ def _compile(recipe_path: Path, channels: int = 1):
 
 
 def _shared_encoder_weights(shared_zip: Path) -> dict[str, list[np.ndarray]]:
-    from builder.export.reuse import load_shared_model
+    from builder.model_files.reuse import load_shared_model
 
     shared = load_shared_model(shared_zip, run_test=False)
     return {name: shared.get_layer(name).get_weights() for name in ("enc0", "enc1", "bottleneck")}
@@ -185,7 +185,7 @@ def test_missing_shared_file_names_the_node(tmp_path: Path):
 def test_train_recipe_fine_tunes_from_a_bundle(shared_zip: Path, tmp_path: Path):
     import shutil
 
-    from builder.export.safe_import import load_keras_safely
+    from builder.model_files.safe_import import load_keras_safely
     from builder.workflow.train_job import train_recipe
     from tests.builder.workflow.train_fixtures import tiny_recipe
 

@@ -13,7 +13,7 @@ from builder.errors import ExportError
 
 def test_segmentation_package_validates_offline_and_reimports(tmp_path, seg_model, seg_metadata, offline):
     from builder.export.bioimageio import consumers_table, validate_package, write_bioimageio
-    from builder.export.shared import open_shared
+    from builder.model_files.shared import open_shared
 
     result = write_bioimageio(seg_model, seg_metadata, tmp_path / "zoo.zip")
     assert result.status in ("valid-format", "passed")

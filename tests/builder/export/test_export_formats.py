@@ -14,7 +14,7 @@ from builder.errors import ExportError
 def test_onnx_and_savedmodel_reproduce_segmentation(tmp_path, seg_model, seg_metadata):
     from builder.export.onnx import write_onnx
     from builder.export.savedmodel import write_savedmodel
-    from builder.export.verify import keras_reference, run_onnx, run_savedmodel
+    from builder.model_files.verify import keras_reference, run_onnx, run_savedmodel
 
     x = seg_metadata.test_input
     onnx_check = write_onnx(seg_model, tmp_path / "m.onnx", test_input=x, input_name="raw", output_name="prediction")
@@ -75,7 +75,7 @@ def test_bundle_contents_and_manifest(tmp_path, seg_model, seg_metadata):
 
 
 def test_compare_refuses_difference_above_tolerance():
-    from builder.export.verify import compare
+    from builder.model_files.verify import compare
 
     ref = np.zeros((1, 4, 4, 1), np.float32)
     assert compare("onnx", "m.onnx", ref, ref + 1e-6, 1e-4).max_abs_diff == pytest.approx(1e-6, rel=1e-3)

@@ -11,7 +11,7 @@ from builder.errors import ExportError
 def test_fine_tune_from_bundle(seg_bundle):
     import keras
 
-    from builder.export.reuse import load_shared_model
+    from builder.model_files.reuse import load_shared_model
 
     shared = load_shared_model(seg_bundle)
     assert shared.trainable
@@ -29,7 +29,7 @@ def test_fine_tune_from_bundle(seg_bundle):
 
 
 def test_missing_shared_model_names_the_recipe_key(tmp_path):
-    from builder.export.reuse import load_shared_model
+    from builder.model_files.reuse import load_shared_model
 
     with pytest.raises(ExportError, match="backbone.from"):
         load_shared_model(tmp_path / "nope.zip")

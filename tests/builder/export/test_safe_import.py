@@ -23,14 +23,14 @@ def _rewrite(src, dst, change=None, extra=None):
 
 
 def test_untouched_bundle_opens(tmp_path, seg_bundle):
-    from builder.export.shared import open_shared
+    from builder.model_files.shared import open_shared
 
     shared = open_shared(seg_bundle, tmp_path / "x")
     assert shared.kind == "bundle" and shared.checks[0].max_abs_diff <= 1e-6
 
 
 def test_changed_byte_is_refused(tmp_path, seg_bundle):
-    from builder.export.shared import open_shared
+    from builder.model_files.shared import open_shared
 
     flip = lambda data: data[:-1] + bytes([data[-1] ^ 1])  # noqa: E731
     _rewrite(seg_bundle, tmp_path / "t.zip", change=("test_output.npy", flip))
@@ -39,7 +39,7 @@ def test_changed_byte_is_refused(tmp_path, seg_bundle):
 
 
 def test_added_file_is_refused(tmp_path, seg_bundle):
-    from builder.export.shared import open_shared
+    from builder.model_files.shared import open_shared
 
     _rewrite(seg_bundle, tmp_path / "t.zip", extra={"evil.py": b"import os"})
     with pytest.raises(ExportError, match=r"not listed in the manifest were added: evil.py"):
@@ -48,7 +48,7 @@ def test_added_file_is_refused(tmp_path, seg_bundle):
 
 @pytest.mark.parametrize("entry", ["../escaped.txt", "sub/../../escaped.txt", "/tmp/escaped.txt"])
 def test_path_traversal_is_refused_before_extracting(tmp_path, seg_bundle, entry):
-    from builder.export.shared import open_shared
+    from builder.model_files.shared import open_shared
 
     _rewrite(seg_bundle, tmp_path / "t.zip", extra={entry: b"x"})
     with pytest.raises(ExportError, match="zip-slip"):
@@ -65,7 +65,7 @@ def _lambda_model():
 
 
 def test_lambda_model_is_refused(tmp_path):
-    from builder.export.safe_import import load_keras_safely
+    from builder.model_files.safe_import import load_keras_safely
 
     _lambda_model().save(tmp_path / "lam.keras")
     with pytest.raises(ExportError, match=r"Lambda layer .*Python code") as info:
@@ -76,7 +76,7 @@ def test_lambda_model_is_refused(tmp_path):
 def test_bundle_with_lambda_model_is_refused(tmp_path, seg_bundle):
     """A bundle whose model was swapped for a Lambda model, manifest recomputed (a careful attacker)."""
     from builder.export._files import sha256_file
-    from builder.export.shared import open_shared
+    from builder.model_files.shared import open_shared
 
     folder = tmp_path / "b"
     with zipfile.ZipFile(seg_bundle) as archive:
@@ -89,7 +89,7 @@ def test_bundle_with_lambda_model_is_refused(tmp_path, seg_bundle):
 
 
 def test_pickled_arrays_are_never_loaded(tmp_path):
-    from builder.export.safe_import import load_array
+    from builder.model_files.safe_import import load_array
 
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ExportError, match="never unpickles"):

@@ -1,6 +1,6 @@
 """Open a shared model — a Cellwright bundle or a BioImage Model Zoo package — safely, and re-run its test.
 
-Both kinds go through :mod:`builder.export.safe_import`: zip entries checked before extraction,
+Both kinds go through :mod:`builder.model_files.safe_import`: zip entries checked before extraction,
 checksums verified (bundle manifest, or the SHA-256 values of the bioimage.io description), Keras
 weights loaded in safe mode after a scan for Python code, NumPy files never unpickled.
 """
@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 
 from builder.errors import ExportError
-from builder.export.safe_import import MANIFEST_NAME, load_keras_safely, safe_extract
-from builder.export.verify import DEFAULT_TOLERANCE, Check, compare, keras_reference
+from builder.model_files.bundle_reader import BUNDLE
+from builder.model_files.safe_import import MANIFEST_NAME, load_keras_safely, safe_extract
+from builder.model_files.verify import DEFAULT_TOLERANCE, Check, compare, keras_reference
 
 _ZOO_NAMES = ("rdf.yaml", "bioimageio.yaml")
 
@@ -38,7 +39,7 @@ class SharedModel:
 
 def detect_kind(folder: Path) -> str:
     """``"bundle"`` or ``"bioimageio"`` from the files at the top of an extracted archive."""
-    if (folder / MANIFEST_NAME).is_file() and (folder / "metadata.json").is_file():
+    if (folder / MANIFEST_NAME).is_file() and (folder / BUNDLE.metadata).is_file():
         return "bundle"
     if any((folder / name).is_file() for name in _ZOO_NAMES):
         return "bioimageio"
@@ -51,8 +52,8 @@ def _open_zoo(folder: Path, where: str, run_test: bool, tolerance: float) -> Sha
     from bioimageio.spec import InvalidDescr, load_description
     from bioimageio.spec.model import v0_5
 
-    from builder.export.bioimageio_descr import apply_preprocessing
-    from builder.export.safe_import import load_array
+    from builder.model_files.safe_import import load_array
+    from builder.model_files.zoo_preprocessing import apply_preprocessing
 
     rdf = next(folder / n for n in _ZOO_NAMES if (folder / n).is_file())
     descr = load_description(rdf, perform_io_checks=True)  # checks every file's SHA-256 against the description
@@ -95,7 +96,7 @@ def open_shared(path: Path, dest: Path, *, run_test: bool = True, tolerance: flo
     run_test : bool
         Re-run the stored test input and compare with the stored test output.
     """
-    from builder.export.bundle import open_bundle
+    from builder.model_files.bundle_reader import open_bundle
 
     path = Path(path)
     if not path.exists():

@@ -9,6 +9,7 @@ serialised functions, classes from outside Keras/Cellwright); NumPy files are re
 
 from __future__ import annotations
 
+import hashlib
 import json
 import stat
 import zipfile
@@ -18,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from builder.errors import ExportError
-from builder.export._files import sha256_file
 
 #: Largest total size of a shared archive once extracted.
 MAX_EXTRACTED_BYTES = 8 * 1024**3
@@ -31,6 +31,15 @@ _LAMBDA_FIX = (
     "Cellwright refuses models containing Python code. Ask the author to rebuild the model without Lambda "
     "layers (Cellwright blocks cover the usual operations) and export it again."
 )
+
+
+def sha256_file(path: Path) -> str:
+    """Return the SHA-256 hex digest of the file at ``path``."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def check_zip_entries(archive: zipfile.ZipFile, where: str) -> list[zipfile.ZipInfo]:

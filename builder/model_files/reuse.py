@@ -27,8 +27,8 @@ def load_shared_model(path: Path, *, run_test: bool = True) -> Any:
     -------
     keras.Model
     """
-    from builder.export.safe_import import load_keras_safely
-    from builder.export.shared import open_shared
+    from builder.model_files.safe_import import load_keras_safely
+    from builder.model_files.shared import open_shared
 
     path = Path(path)
     if path.suffix in (".keras", ".h5", ".hdf5") and path.is_file():

@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 
 from builder.errors import ExportError
+from builder.model_files.defaults import DEFAULT_TOLERANCE
 
-#: Default largest allowed absolute difference between exported and original outputs.
-DEFAULT_TOLERANCE = 1e-4
+__all__ = ["DEFAULT_TOLERANCE", "Check", "compare", "keras_reference", "run_keras_file", "run_onnx",
+           "run_savedmodel", "single_output"]
+
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def keras_reference(model: Any, x: np.ndarray) -> np.ndarray:
 
 def run_keras_file(path: Path, x: np.ndarray) -> np.ndarray:
     """Reload a ``.keras`` (or ``.h5``) file in safe mode and run it on ``x``."""
-    from builder.export.safe_import import load_keras_safely
+    from builder.model_files.safe_import import load_keras_safely
 
     return keras_reference(load_keras_safely(Path(path)), x)
 

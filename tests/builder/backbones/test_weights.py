@@ -62,7 +62,7 @@ def test_where_and_list_follow_keras_home(keras_home, capsys):
 
 
 def test_import_file_then_list_shows_it(keras_home, source_dir, capsys):
-    from builder.weights import import_weights
+    from builder.backbones.weights import import_weights
 
     [result] = import_weights(source_dir / MOBILENET)
     target = keras_home / "models" / MOBILENET
@@ -85,7 +85,7 @@ def test_import_refuses_different_file_without_force(keras_home, source_dir, tmp
 
 
 def test_import_folder_and_hash_check(keras_home, source_dir):
-    from builder.weights import import_weights
+    from builder.backbones.weights import import_weights
 
     with pytest.raises(WeightsError, match="not the official"):  # Keras checks a hash for this file
         import_weights(source_dir)
@@ -97,7 +97,7 @@ def test_import_folder_and_hash_check(keras_home, source_dir):
 
 
 def test_import_rejects_unknown_names_and_invalid_files(keras_home, source_dir, tmp_path):
-    from builder.weights import import_weights
+    from builder.backbones.weights import import_weights
 
     renamed = tmp_path / "mobilenet.h5"
     renamed.write_bytes((source_dir / MOBILENET).read_bytes())
