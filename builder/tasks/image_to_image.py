@@ -198,8 +198,9 @@ def intensity_pairs(recipe: Recipe, loaded: Any, outs: list[np.ndarray], normali
         stats = output_stats(normalization, used)
         n = out.shape[-1]
         if stats.scale.size not in (1, n):
-            raise DataError("image-to-image scoring", f"The model outputs {n} channels but the intensity statistics have "
-                            f"{stats.scale.size}.", "Use target normalisation with one statistic per output channel.")
+            raise DataError("image-to-image scoring", f"The model outputs {n} channels but the intensity "
+                            f"statistics have {stats.scale.size}.",
+                            "Use target normalisation with one statistic per output channel.")
         preds.append((out * stats.scale + stats.offset).astype(np.float32))
     inputs = [np.asarray(image, np.float32) for image in loaded.images]
     if not loaded.targets:  # noisy images only (Noise2Void): nothing clean to compare with
