@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from builder.errors import TrainingError
 from builder.run_folder import files
 from builder.run_folder.folder import RunFolder
+
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
 
 
 def _slug(name: str) -> str:
@@ -21,7 +25,7 @@ def create_run_folder(
     runs_dir: str | Path,
     name: str,
     *,
-    recipe: Any = None,
+    recipe: Recipe | Mapping[str, Any] | None = None,
     split: dict[str, Any] | None = None,
     environment: dict[str, Any] | None = None,
     now: _dt.datetime | None = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -139,7 +140,7 @@ class RunFolder:
         return atomic_write_json(self.file(spec), value)
 
     # -- recipe ----------------------------------------------------------------------------------------------
-    def write_recipe(self, recipe: Any) -> Path:
+    def write_recipe(self, recipe: Recipe | Mapping[str, Any]) -> Path:
         """Write the resolved recipe (every default filled) as YAML; ``recipe`` is a pydantic model or a dict."""
         import yaml
 

@@ -6,17 +6,22 @@ from __future__ import annotations
 import datetime as _dt
 import platform
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from builder.run_folder import RunFolder, open_run_folder
 from builder.run_folder import create_run_folder as _create
 
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
+
 __all__ = ["RunFolder", "collect_environment", "create_run_folder", "open_run_folder"]
 
 
-def create_run_folder(runs_dir: str | Path, name: str, *, recipe: Any = None, split: dict[str, Any] | None = None,
-                      environment: dict[str, Any] | bool = True, now: _dt.datetime | None = None) -> RunFolder:
+def create_run_folder(runs_dir: str | Path, name: str, *, recipe: Recipe | Mapping[str, Any] | None = None,
+                      split: dict[str, Any] | None = None, environment: dict[str, Any] | bool = True,
+                      now: _dt.datetime | None = None) -> RunFolder:
     """:func:`builder.run_folder.create_run_folder`, with ``environment=True`` collecting versions and devices.
 
     ``environment``: ``True`` collects them (imports TensorFlow), a dict is written as is, ``False`` skips it.

@@ -9,10 +9,13 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from builder.errors import CellwrightError
 from builder.run_folder import RunFolder, files, is_run_folder
+
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
 
 _BUNDLE_MARKERS = ("MANIFEST.sha256", "rdf.yaml", "bioimageio.yaml")
 
@@ -39,7 +42,7 @@ class ModelSource:
     """
 
     model: Any
-    recipe: Any
+    recipe: Recipe
     normalization: dict[str, Any] | None = None
     postprocess: dict[str, Any] | None = None
     class_names: list[str] | None = None
@@ -48,7 +51,7 @@ class ModelSource:
     run_dir: Path | None = None
 
 
-def _class_names(recipe: Any, run: RunFolder | None) -> list[str] | None:
+def _class_names(recipe: Recipe, run: RunFolder | None) -> list[str] | None:
     if recipe.data.classes:
         return list(recipe.data.classes)
     info = run.read_data_info() if run is not None else None

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
 
 
 def _first(value: Any) -> int:
@@ -61,7 +64,7 @@ def receptive_field(model: Any) -> int:
     return int(math.ceil(field))
 
 
-def overlap_warning(model: Any, recipe: Any) -> dict[str, str] | None:
+def overlap_warning(model: Any, recipe: Recipe) -> dict[str, str] | None:
     """A warning (``where``, ``what``, ``fix``) when ``preprocess.tile.overlap`` is below the receptive field."""
     from builder.tasks import get_task
     from builder.workflow.inference import tiling

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from builder.recipe import Recipe
 
 #: Bytes per TIFF strip when writing.
 STRIP_BYTES = 1 << 18
 
 
-def can_stream(recipe: Any, pixel_size: float | None) -> bool:
+def can_stream(recipe: Recipe, pixel_size: float | None) -> bool:
     """True if ``predict`` can stream this image: a pixel-wise task and no resampling to another pixel size."""
     from builder.tasks import get_task
 
