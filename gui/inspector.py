@@ -14,7 +14,7 @@ from gui import recipe_io
 from gui.document import RecipeDocument
 from gui.graph_editor import graph
 from gui.graph_editor.catalog import BlockInfo, load_templates
-from gui.schema_form import SchemaForm
+from gui.schema_form import SchemaForm, guard_wheel
 
 #: Recipe sections in the bar above the canvas: (key, title). "outputs" is the report and export sections.
 STAGES = (
@@ -124,6 +124,7 @@ class Inspector(QScrollArea):
         layout = self._page("Model", "A template builds the network from a few settings. Expand it to see and "
                             "edit every block.")
         combo = QComboBox()
+        guard_wheel(combo)
         combo.addItems(list(templates) or [str(model.get("template") or "unet")])
         combo.setCurrentText(str(model.get("template") or "unet"))
         combo.setToolTip("Architecture template")
