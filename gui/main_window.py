@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
+    QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -83,7 +84,11 @@ class MainWindow(QMainWindow):
         self.training.run_finished.connect(self._demo_finished)
         self.doc.dirty_changed.connect(lambda _d: self._update_title())
         self.doc.path_changed.connect(lambda _p: self._update_title())
+        self.status_line = QLabel("")
+        self.status_line.setObjectName("statusLine")
+        self.statusBar().addWidget(self.status_line, 1)
         self.doc.problems_changed.connect(self._show_problem_count)
+        self.editor.scene.graph_problems_changed.connect(lambda _line: self._show_problem_count())
         self.autosave_timer = QTimer(self, interval=AUTOSAVE_MS)
         self.autosave_timer.timeout.connect(self.doc.autosave)
         self.autosave_timer.start()
@@ -268,8 +273,19 @@ class MainWindow(QMainWindow):
         mark = "•" if self.doc.dirty else ""
         self.setWindowTitle(f"{mark}{self.doc.display_name} — Cellwright")
 
-    def _show_problem_count(self, problems: list) -> None:
+    def _show_problem_count(self, problems: list | None = None) -> None:
+        """The permanent status line: the recipe's errors, else the graph's problems, else "valid"."""
+        problems = self.doc.all_problems() if problems is None else problems
         errors = sum(1 for p in problems if p.severity == "error")
-        self.statusBar().showMessage("Recipe is valid." if not errors else
-                                     f"{errors} problem(s) in the recipe; see the YAML panel in the editor.")
+        graph_line = self.editor.scene.problem_summary if self.doc.graph is not None else ""
+        if errors:
+            text = f"{errors} problem(s) in the recipe; see the YAML panel in the editor."
+        elif graph_line:
+            text = f"The model graph has problems (red blocks on the canvas): {graph_line}"
+        else:
+            text = "Recipe is valid."
+        self.status_line.setText(text)
+        self.status_line.setToolTip(text)
+        self.status_line.setProperty("problem", bool(errors or graph_line))
+        self.status_line.setStyleSheet("color: #d62828;" if errors or graph_line else "")
 
