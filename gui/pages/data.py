@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -45,42 +44,6 @@ def read_array(path: Path) -> tuple[np.ndarray, list[str]]:
         array = array[..., None] if array.ndim == 2 else array
         names = [f"ch{i}" for i in range(array.shape[-1])]
     return array, names or [f"ch{i}" for i in range(array.shape[-1])]
-
-
-def to_display(array: np.ndarray, channel: int | None, low: float, high: float) -> np.ndarray:
-    """8-bit RGB (Y, X, 3) of channel ``channel`` (``None`` = first three as colours), stretched between percentiles."""
-    data = array.astype(np.float32)
-    if channel is not None or data.shape[-1] == 1:
-        data = data[..., [channel or 0]]
-    else:
-        data = data[..., :3]
-    lo, hi = np.percentile(data, low), np.percentile(data, high)
-    scaled = np.clip((data - lo) / max(float(hi - lo), 1e-6), 0, 1)
-    if scaled.shape[-1] == 1:
-        scaled = np.repeat(scaled, 3, axis=-1)
-    elif scaled.shape[-1] == 2:
-        scaled = np.concatenate([scaled, np.zeros_like(scaled[..., :1])], axis=-1)
-    return (scaled * 255).astype(np.uint8)
-
-
-def overlay(rgb: np.ndarray, mask: np.ndarray, alpha: float = 0.45) -> np.ndarray:
-    """Colour each label of ``mask`` (0 = background) over ``rgb``; outlines stay visible."""
-    labels = mask[..., 0] if mask.ndim == 3 else mask
-    labels = labels.astype(np.int64)
-    rng = np.random.default_rng(7)
-    palette = rng.integers(60, 255, size=(int(labels.max()) + 1, 3)).astype(np.float32)
-    colours = palette[labels]
-    out = rgb.astype(np.float32)
-    inside = labels > 0
-    out[inside] = (1 - alpha) * out[inside] + alpha * colours[inside]
-    return out.astype(np.uint8)
-
-
-def to_pixmap(rgb: np.ndarray) -> QPixmap:
-    rgb = np.ascontiguousarray(rgb)
-    height, width, _ = rgb.shape
-    image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888)
-    return QPixmap.fromImage(image.copy())
 
 
 class DataPage(QWidget):
