@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self.autosave_timer.timeout.connect(self.doc.autosave)
         self.autosave_timer.start()
         self.unsaved_answer = self._ask_unsaved
+        self.running_answer = self._ask_running
         self.sidebar.setCurrentRow(0)
         self.resize(1400, 880)
         self._update_title()
@@ -154,6 +155,8 @@ class MainWindow(QMainWindow):
     def _remember(self, path: Path) -> None:
         items = [str(path)] + [item for item in self.recent_files() if item != str(path)]
         settings().setValue("recent", items[:10])
+        self.start_page.recent.clear()
+        self.start_page.recent.addItems(items[:10])
 
     def new_recipe(self, task: str, ask: bool = True) -> None:
         if not self.maybe_save():
@@ -260,7 +263,27 @@ class MainWindow(QMainWindow):
             return True
         return False
 
+    def _ask_running(self) -> QMessageBox.StandardButton:
+        box = QMessageBox(QMessageBox.Icon.Question, "Training is running",
+                          "A training is still running in the background. If you quit, it goes on and its "
+                          "results are saved; open this recipe again to follow it.\n\nQuit anyway?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Abort
+                          | QMessageBox.StandardButton.Cancel, self)
+        box.button(QMessageBox.StandardButton.Yes).setText("Quit, keep training")
+        box.button(QMessageBox.StandardButton.Abort).setText("Stop training and quit")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return QMessageBox.StandardButton(box.exec())
+
     def closeEvent(self, event) -> None:
+        if self.training.running():
+            answer = self.running_answer()
+            if answer == QMessageBox.StandardButton.Cancel:
+                event.ignore()
+                return
+            if answer == QMessageBox.StandardButton.Abort:
+                from gui import workers
+
+                workers.stop_process(self.training.pid)
         if not self.maybe_save():
             event.ignore()
             return
