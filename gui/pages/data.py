@@ -77,6 +77,7 @@ class DataPage(QWidget):
         self.hover.setObjectName("hint")
         self.viewer = ImageViewer()
         self.viewer.message = "Choose a data folder, then an image."
+        self.viewer.show_hover_overlay = False
         self.viewer.hovered.connect(self.hover.setText)
         self.controls = ViewerControls(self.viewer)
         viewer_pane = QWidget()
@@ -128,6 +129,11 @@ class DataPage(QWidget):
         Whatever the previous recipe showed is cleared first. Returns the number of images listed.
         """
         samples, root, note = recipe_samples(self.doc.data, self.doc.path)
+        if not samples:  # the recipe has errors elsewhere (e.g. in the graph): still show the data folder
+            base = self.doc.path.parent if self.doc.path else Path.cwd()
+            folder = base / str(self.data_settings().get("root", "."))
+            if self.data_settings().get("layout", "folders") != "demo" and folder.is_dir():
+                return self.set_folder(folder)
         self.folder = root
         self.samples = {}
         for split, image, mask in samples:

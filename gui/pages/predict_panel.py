@@ -124,6 +124,7 @@ class PredictPanel(QWidget):
         self.caption = QLabel("")
         self.hover = QLabel("")
         self.hover.setObjectName("hint")
+        self.viewer.show_hover_overlay = False
         self.viewer.hovered.connect(self.hover.setText)
         right = QWidget()
         column = QVBoxLayout(right)

@@ -47,6 +47,8 @@ class ImageViewer(QWidget):
         self.tool = None  # an annotation tool takes the left button when set
         self.message = ""
         self.hover_text = ""
+        #: Draw the hover text on the image (off when the page shows :attr:`hovered` in a label of its own).
+        self.show_hover_overlay = True
         self._drag_from: QPointF | None = None
         self.last_render_shape: tuple[int, ...] = ()
 
@@ -226,13 +228,17 @@ class ImageViewer(QWidget):
                     self._caption(painter, layer.name, x)
                 painter.setPen(QPen(QColor("#ffffff"), 2))
                 painter.drawLine(QPointF(split, 0), QPointF(split, self.height()))
-        if self.hover_text:
-            painter.setPen(QColor("#ffffff"))
-            painter.drawText(QRectF(8, self.height() - 24, self.width() - 16, 20),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.hover_text)
+        if self.hover_text and self.show_hover_overlay:
+            self._badge(painter, self.hover_text, left=True)
+        self._badge(painter, f"{self.zoom * 100:.0f} %", left=False)
+
+    def _badge(self, painter: QPainter, text: str, left: bool) -> None:
+        """Text on a dark box in a bottom corner (readable over any image)."""
+        width = painter.fontMetrics().horizontalAdvance(text) + 12
+        box = QRectF(6 if left else self.width() - width - 6, self.height() - 26, width, 20)
+        painter.fillRect(box, QColor(0, 0, 0, 170))
         painter.setPen(QColor("#ffffff"))
-        painter.drawText(QRectF(0, self.height() - 24, self.width() - 8, 20),
-                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{self.zoom * 100:.0f} %")
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_pane(self, painter: QPainter, layers: list[LabelLayer] | None, offset: float) -> None:
         for qimage, target, opacity in self.compose(layers):
