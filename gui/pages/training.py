@@ -32,6 +32,7 @@ from builder.run_folder import list_runs
 from gui import workers
 from gui.document import RecipeDocument
 from gui.pages.curves import Curves
+from gui.weights_import import ImportWeightsButton, needs_import
 from gui.worker_messages import error_text, failure_text
 
 CommandFactory = Callable[[Path, "str | None"], list[str]]
@@ -129,6 +130,9 @@ class TrainingPage(QWidget):
         grid.addWidget(self.eta, 2, 2)
         grid.addWidget(self.device, 3, 0, 1, 3)
         grid.addWidget(self.message, 4, 0, 1, 3)
+        self.import_weights = ImportWeightsButton(self.show_message)
+        self.import_weights.hide()
+        grid.addWidget(self.import_weights, 5, 0)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.curves)
         split.addWidget(self.log)
@@ -238,9 +242,11 @@ class TrainingPage(QWidget):
         return text
 
     def show_message(self, text: str) -> None:
-        """A plain message (what went wrong and the fix) above the curves."""
+        """A plain message (what went wrong and the fix) above the curves; offers the weights import when the
+        fix asks for it (offline pretrained backbone)."""
         self.message.setText(text)
         self.message.setVisible(bool(text))
+        self.import_weights.setVisible(needs_import(text))
 
     def reattach(self) -> None:
         """Follow a training started earlier for this project, if it is still running (or show how it ended)."""
