@@ -41,6 +41,27 @@ def gui_wording(text: str) -> str:
             .replace("add --channel", "type it in the Channel box").replace("--channel", "the Channel box"))
 
 
+def untuned_reason(run_dir: Path) -> str:
+    """Why predicting with ``run_dir`` must wait: its task tunes thresholds on the validation images and the
+    run's evaluation has not written them yet (no ``postprocess.json``, no ``metrics.json``). Empty when
+    prediction can go ahead."""
+    import yaml
+
+    from builder.tasks import all_tasks
+
+    try:
+        task = (yaml.safe_load((run_dir / "recipe.yaml").read_text(encoding="utf-8")) or {}).get("task")
+    except (OSError, yaml.YAMLError, AttributeError):
+        return ""
+    spec = all_tasks().get(str(task))
+    evaluated = (run_dir / "postprocess.json").exists() or (run_dir / "metrics.json").exists()
+    if spec is None or not spec.has_tuned_postprocess or evaluated:
+        return ""
+    return ("Prediction waits for the evaluation: this run's thresholds that split touching cells are not tuned "
+            "yet, and untuned thresholds can find several times more (or fewer) objects than the tuned model. "
+            "It becomes available when the evaluation after training has finished.")
+
+
 def ground_truth_for(image: Path) -> Path | None:
     """A mask for ``image`` in a sibling ``masks`` folder (``images/a.tif`` -> ``masks/a.tif``), if there is one."""
     folder = image.parent.parent / "masks"
@@ -160,8 +181,15 @@ class PredictPanel(QWidget):
         self.list.currentRowChanged.connect(self.show_image)
 
     def set_run(self, run_dir: Path | None) -> None:
+        """Predict with ``run_dir``'s model; refused (with the reason) while its thresholds are not tuned."""
         self.run_dir = run_dir
-        self.choose_button.setEnabled(run_dir is not None and not self.worker.running())
+        reason = untuned_reason(run_dir) if run_dir is not None else ""
+        self.choose_button.setEnabled(run_dir is not None and not reason and not self.worker.running())
+        self.choose_button.setToolTip(reason or "Pick image files to segment with the selected run's model")
+        if reason:
+            self.status.setText(reason)
+        elif not self.worker.running():
+            self.status.setText("Predict new images with the trained model of the selected run.")
 
     def _choose(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Images to predict", "",

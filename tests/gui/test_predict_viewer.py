@@ -37,3 +37,24 @@ def test_prediction_and_ground_truth_layers_can_be_compared(qtbot, tmp_path):
     qtbot.mouseMove(panel.viewer, where)
     assert "prediction:" in panel.hover.text()
     qtbot.mouseClick(panel.viewer, Qt.MouseButton.LeftButton)
+
+
+def test_predict_waits_for_tuned_thresholds(qtbot, tmp_path):
+    import json
+
+    from builder.tasks import all_tasks
+    from gui.pages.predict_panel import PredictPanel
+
+    task = next(name for name, spec in all_tasks().items() if spec.has_tuned_postprocess)
+    run = tmp_path / "runs" / "r1"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "best.keras").write_bytes(b"model")
+    (run / "recipe.yaml").write_text(f"cellwright: 1\nname: r\ntask: {task}\n", encoding="utf-8")
+    panel = PredictPanel()
+    qtbot.addWidget(panel)
+    panel.set_run(run)
+    assert not panel.choose_button.isEnabled()
+    assert "not tuned" in panel.status.text()
+    (run / "postprocess.json").write_text(json.dumps({"threshold": 0.5}), encoding="utf-8")
+    panel.set_run(run)
+    assert panel.choose_button.isEnabled()
