@@ -37,6 +37,9 @@ def main() -> None:
 
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="cw-app-shots-"))
+    import os
+
+    os.environ["CELLWRIGHT_SETTINGS_FILE"] = str(work / "settings.ini")  # keep the user's recent list clean
     make_demo("nuclei", work / "data", n_images=8, size=256, seed=0)
     recipe = work / "nuclei.yaml"
     recipe.write_text("cellwright: 1\nname: nuclei\ntask: instance_segmentation\n"
@@ -74,15 +77,15 @@ def main() -> None:
     wizard.close()
 
     window.show_page(1)
+    window.editor.inspector.show_section("model")
+    settle(app)
+    shot(window.editor.inspector, "inspector-model")
     window.editor.expand_template()
     window.editor.view.add_at_center("conv2d")
     settle(app, 1.0)
     window.editor.view.fit_all()
     settle(app, 0.5)
     shot(window, "editor-expanded")
-    window.editor.inspector.show_section("model")
-    settle(app)
-    shot(window.editor.inspector, "inspector-model")
 
     window.show_page(2)
     window.data_page.load_from_recipe()
@@ -117,10 +120,33 @@ def main() -> None:
     panel.controls.compare.setCurrentIndex(2)
     settle(app)
     shot(panel, "predict-side")
+    # training after a resume: the fake worker continues a run whose history.json holds 3 epochs
+    import json
+
+    from gui.pages.training import TrainingPage
+
+    fake = str(Path(__file__).with_name("fake_train_worker.py"))
+    run = work / "runs" / "nuclei-1"
+    run.mkdir(parents=True)
+    run.joinpath("history.json").write_text(json.dumps(
+        [{"epoch": e, "loss": 1.4 / e, "val_loss": 1.6 / e, "dice": 0.2 * e} for e in (1, 2, 3)]))
+    from gui.document import RecipeDocument
+
+    clean = RecipeDocument()
+    clean.load(recipe)
+    page = TrainingPage(clean, command=lambda _recipe, _resume: [sys.executable, fake, str(run), "7", "--from", "3"])
+    page.resize(1200, 760)
+    page.show()
+    page.run_dir = str(run)
+    page.start(resume=True)
+    finished: list[str] = []
+    page.run_finished.connect(finished.append)
+    wait_for(app, lambda: bool(finished), 120)
+    page.curves.redraw()
+    settle(app, 1.0)
+    shot(page, "training-resumed")
     print(OUT)
     sys.stdout.flush()
-    import os
-
     os._exit(0)  # skip Qt's teardown order at interpreter exit
 
 
