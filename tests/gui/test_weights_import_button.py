@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from builder.backbones.catalog import BACKBONES
-from builder.weights import _fix_text
+from builder.backbones.weights import _fix_text
 
 
 def test_offline_weights_error_offers_the_import_and_reports_a_bad_file_plainly(qtbot, tmp_path, monkeypatch):
