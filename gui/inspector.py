@@ -14,7 +14,8 @@ from gui import recipe_io
 from gui.document import RecipeDocument
 from gui.graph_editor import graph
 from gui.graph_editor.catalog import BlockInfo, load_templates
-from gui.schema_form import SchemaForm
+from gui.pages.wizard import template_sentence
+from gui.schema_form import SchemaForm, guard_wheel
 
 #: Recipe sections in the bar above the canvas: (key, title). "outputs" is the report and export sections.
 STAGES = (
@@ -124,6 +125,7 @@ class Inspector(QScrollArea):
         layout = self._page("Model", "A template builds the network from a few settings. Expand it to see and "
                             "edit every block.")
         combo = QComboBox()
+        guard_wheel(combo)
         combo.addItems(list(templates) or [str(model.get("template") or "unet")])
         combo.setCurrentText(str(model.get("template") or "unet"))
         combo.setToolTip("Architecture template")
@@ -132,7 +134,7 @@ class Inspector(QScrollArea):
         layout.addWidget(combo)
         info = templates.get(str(model.get("template")))
         if info is not None:
-            about = QLabel(info.summary)
+            about = QLabel(template_sentence(info.name))
             about.setWordWrap(True)
             about.setObjectName("hint")
             layout.addWidget(about)

@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
+    QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -83,11 +84,16 @@ class MainWindow(QMainWindow):
         self.training.run_finished.connect(self._demo_finished)
         self.doc.dirty_changed.connect(lambda _d: self._update_title())
         self.doc.path_changed.connect(lambda _p: self._update_title())
+        self.status_line = QLabel("")
+        self.status_line.setObjectName("statusLine")
+        self.statusBar().addWidget(self.status_line, 1)
         self.doc.problems_changed.connect(self._show_problem_count)
+        self.editor.scene.graph_problems_changed.connect(lambda _line: self._show_problem_count())
         self.autosave_timer = QTimer(self, interval=AUTOSAVE_MS)
         self.autosave_timer.timeout.connect(self.doc.autosave)
         self.autosave_timer.start()
         self.unsaved_answer = self._ask_unsaved
+        self.running_answer = self._ask_running
         self.sidebar.setCurrentRow(0)
         self.resize(1400, 880)
         self._update_title()
@@ -149,6 +155,8 @@ class MainWindow(QMainWindow):
     def _remember(self, path: Path) -> None:
         items = [str(path)] + [item for item in self.recent_files() if item != str(path)]
         settings().setValue("recent", items[:10])
+        self.start_page.recent.clear()
+        self.start_page.recent.addItems(items[:10])
 
     def new_recipe(self, task: str, ask: bool = True) -> None:
         if not self.maybe_save():
@@ -255,7 +263,27 @@ class MainWindow(QMainWindow):
             return True
         return False
 
+    def _ask_running(self) -> QMessageBox.StandardButton:
+        box = QMessageBox(QMessageBox.Icon.Question, "Training is running",
+                          "A training is still running in the background. If you quit, it goes on and its "
+                          "results are saved; open this recipe again to follow it.\n\nQuit anyway?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Abort
+                          | QMessageBox.StandardButton.Cancel, self)
+        box.button(QMessageBox.StandardButton.Yes).setText("Quit, keep training")
+        box.button(QMessageBox.StandardButton.Abort).setText("Stop training and quit")
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return QMessageBox.StandardButton(box.exec())
+
     def closeEvent(self, event) -> None:
+        if self.training.running():
+            answer = self.running_answer()
+            if answer == QMessageBox.StandardButton.Cancel:
+                event.ignore()
+                return
+            if answer == QMessageBox.StandardButton.Abort:
+                from gui import workers
+
+                workers.stop_process(self.training.pid)
         if not self.maybe_save():
             event.ignore()
             return
@@ -268,8 +296,19 @@ class MainWindow(QMainWindow):
         mark = "•" if self.doc.dirty else ""
         self.setWindowTitle(f"{mark}{self.doc.display_name} — Cellwright")
 
-    def _show_problem_count(self, problems: list) -> None:
+    def _show_problem_count(self, problems: list | None = None) -> None:
+        """The permanent status line: the recipe's errors, else the graph's problems, else "valid"."""
+        problems = self.doc.all_problems() if problems is None else problems
         errors = sum(1 for p in problems if p.severity == "error")
-        self.statusBar().showMessage("Recipe is valid." if not errors else
-                                     f"{errors} problem(s) in the recipe; see the YAML panel in the editor.")
+        graph_line = self.editor.scene.problem_summary if self.doc.graph is not None else ""
+        if errors:
+            text = f"{errors} problem(s) in the recipe; see the YAML panel in the editor."
+        elif graph_line:
+            text = f"The model graph has problems (red blocks on the canvas): {graph_line}"
+        else:
+            text = "Recipe is valid."
+        self.status_line.setText(text)
+        self.status_line.setToolTip(text)
+        self.status_line.setProperty("problem", bool(errors or graph_line))
+        self.status_line.setStyleSheet("color: #d62828;" if errors or graph_line else "")
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import yaml
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -62,6 +62,35 @@ def label_for(name: str, schema: dict[str, Any]) -> str:
     return str(ui.get("display_name") or schema.get("title") or name.replace("_", " ").capitalize())
 
 
+def group_label(name: str, raw: dict[str, Any]) -> str:
+    """Title of a nested section: the field's label, never the Python class name of its ``$defs`` entry."""
+    ui = raw.get(UI_KEY, {})
+    title = raw.get("title") if "$ref" not in raw else None
+    return str(ui.get("display_name") or title or name.replace("_", " ").capitalize())
+
+
+class WheelGuard(QObject):
+    """Lets the mouse wheel scroll the form instead of changing a combo box or spin box that has no focus."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Wheel and isinstance(watched, QWidget) and not watched.hasFocus():
+            event.ignore()
+            return True
+        return False
+
+
+_WHEEL_GUARD: WheelGuard | None = None
+
+
+def guard_wheel(widget: QWidget) -> None:
+    """Make ``widget`` ignore the wheel unless it has keyboard focus (click or Tab gives it focus)."""
+    global _WHEEL_GUARD
+    if _WHEEL_GUARD is None:
+        _WHEEL_GUARD = WheelGuard()
+    widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    widget.installEventFilter(_WHEEL_GUARD)
+
+
 def is_section(schema: dict[str, Any]) -> bool:
     return schema.get("type") == "object" and bool(schema.get("properties"))
 
@@ -95,14 +124,20 @@ class SchemaForm(QWidget):
             editor = self._editor(name, raw, values.get(name, _MISSING))
             label = QLabel(label_for(name, prop))
             label.setToolTip(prop.get("description", raw.get("description", "")))
+            if name not in values:
+                label.setProperty("unset", True)
+                label.setStyleSheet("color: #8a8f98; font-style: italic;")
+                label.setToolTip(label.toolTip() + "\nNot set in the recipe: the default is used.")
             target = common if prop.get(UI_KEY, raw.get(UI_KEY, {})).get("commonly_used") else advanced
             target.addRow(label, editor)
         layout.addLayout(common)
         for name, prop, raw in groups:
-            box = QGroupBox(label_for(name, prop))
+            box = QGroupBox(group_label(name, raw))
             box.setToolTip(raw.get("description", prop.get("description", "")))
             inner = QVBoxLayout(box)
             sub = SchemaForm(prop, values.get(name), on_change, self.root, (*prefix, name))
+            if split_nullable(raw, self.root)[1]:
+                self._optional_group(box, sub, (*prefix, name), isinstance(values.get(name), dict))
             self.editors.update({f"{name}.{key}": widget for key, widget in sub.editors.items()})
             inner.addWidget(sub)
             layout.addWidget(box)
@@ -125,6 +160,21 @@ class SchemaForm(QWidget):
             self.advanced_toggle = toggle
         layout.addStretch(1)
 
+    def _optional_group(self, box: QGroupBox, sub: SchemaForm, keys: tuple[str, ...], is_set: bool) -> None:
+        """A section that may be left out (e.g. no backbone): a check box in the title turns it on and off."""
+        box.setCheckable(True)
+        box.setChecked(is_set)
+        sub.setEnabled(is_set)
+        box.setTitle(box.title() + ("" if is_set else " (not set)"))
+        base = box.title().removesuffix(" (not set)")
+
+        def flip(on: bool) -> None:
+            sub.setEnabled(on)
+            box.setTitle(base + ("" if on else " (not set)"))
+            self.on_change(keys, {} if on else None)
+
+        box.toggled.connect(flip)
+
     # ----------------------------------------------------------------- one editor per field
     def _editor(self, name: str, raw: dict[str, Any], value: Any) -> QWidget:
         prop, nullable = split_nullable(raw, self.root)
@@ -144,6 +194,7 @@ class SchemaForm(QWidget):
             widget.toggled.connect(lambda on: self.on_change(keys, bool(on)))
         elif choices is not None:
             widget = QComboBox()
+            guard_wheel(widget)
             items = ([""] if nullable else []) + [str(c) for c in choices]
             widget.addItems(items)
             widget.setCurrentText("" if current is None else str(current))
@@ -151,6 +202,7 @@ class SchemaForm(QWidget):
             widget.currentTextChanged.connect(lambda text: self.on_change(keys, lookup.get(text)))
         elif kind == "integer" and not nullable and "suggested_values" not in ui:
             widget = QSpinBox()
+            guard_wheel(widget)
             low = prop.get("minimum", prop.get("exclusiveMinimum", -(2**31) + 1) + ("exclusiveMinimum" in prop))
             high = prop.get("maximum", prop.get("exclusiveMaximum", 2**31 - 1) - ("exclusiveMaximum" in prop))
             widget.setRange(int(low), int(high))
@@ -160,17 +212,23 @@ class SchemaForm(QWidget):
             widget.valueChanged.connect(lambda number: self.on_change(keys, int(number)))
         elif "suggested_values" in ui:
             widget = QComboBox()
+            guard_wheel(widget)
             widget.setEditable(True)
             widget.addItems([_text(v) for v in ui["suggested_values"]])
-            widget.setCurrentText(_text(current))
+            widget.setCurrentText("" if value is _MISSING else _text(current))
+            if value is _MISSING:
+                widget.lineEdit().setPlaceholderText(f"{_text(default)} (default)" if default is not None
+                                                     else "(not set)")
+            widget.shown_text = widget.currentText()  # type: ignore[attr-defined]
             widget.lineEdit().editingFinished.connect(
-                lambda w=widget: self._commit_text(w, keys, w.currentText(), prop, nullable)
+                lambda w=widget: self._commit_if_changed(w, keys, w.currentText(), prop, nullable)
             )
             widget.activated.connect(
-                lambda _i, w=widget: self._commit_text(w, keys, w.currentText(), prop, nullable)
+                lambda _i, w=widget: self._commit_if_changed(w, keys, w.currentText(), prop, nullable)
             )
         else:
-            widget = self._line_editor(keys, current, prop, nullable, ui)
+            widget = self._line_editor(keys, None if value is _MISSING else current, prop, nullable, ui,
+                                       default if value is _MISSING else _MISSING)
         widget.setToolTip(tip + (f"  [{ui['unit']}]" if ui.get("unit") else ""))
         self.editors[name] = widget
         return widget
@@ -192,11 +250,14 @@ class SchemaForm(QWidget):
         return holder
 
     def _line_editor(self, keys: tuple[str, ...], current: Any, prop: dict[str, Any], nullable: bool,
-                     ui: dict[str, Any]) -> QWidget:
+                     ui: dict[str, Any], default: Any = _MISSING) -> QWidget:
         line = QLineEdit(_text(current))
-        if nullable:
+        if default is not _MISSING and default is not None:
+            line.setPlaceholderText(f"{_text(default)} (default)")
+        elif nullable or default is not _MISSING:
             line.setPlaceholderText("(not set)")
-        line.editingFinished.connect(lambda: self._commit_text(line, keys, line.text(), prop, nullable))
+        line.shown_text = line.text()  # type: ignore[attr-defined]
+        line.editingFinished.connect(lambda: self._commit_if_changed(line, keys, line.text(), prop, nullable))
         if ui.get("widget") not in ("folder", "path"):
             return line
         holder = QWidget()
@@ -220,6 +281,14 @@ class SchemaForm(QWidget):
         row.addWidget(browse)
         holder.line = line  # type: ignore[attr-defined]
         return holder
+
+    def _commit_if_changed(self, widget: QWidget, keys: tuple[str, ...], text: str, prop: dict[str, Any],
+                           nullable: bool) -> None:
+        """Commit typed text only when it differs from what the field showed (focus changes write nothing)."""
+        if text.strip() == getattr(widget, "shown_text", None):
+            return
+        widget.shown_text = text.strip()  # type: ignore[attr-defined]
+        self._commit_text(widget, keys, text, prop, nullable)
 
     def _commit_text(self, widget: QWidget, keys: tuple[str, ...], text: str, prop: dict[str, Any],
                      nullable: bool) -> None:

@@ -7,8 +7,22 @@ No Qt and no TensorFlow here.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
+
+#: TensorFlow / absl start-up chatter (oneDNN, CPU instructions, CUDA probing): kept in the log file,
+#: hidden in the app's log pane.
+_TF_NOISE = re.compile(
+    r"^[IWEF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ \S+:\d+\]"  # absl: I0000 00:00:1718 12345 file.cc:12]
+    r"|^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWE] \S+\.cc:\d+\]"  # TF C++: 2026-01-01 10:00:00.1: I tf/x.cc:1]
+    r"|oneDNN custom operations are on|TF_ENABLE_ONEDNN_OPTS"
+    r"|^WARNING: All log messages before absl::InitializeLog\(\) is called"
+    r"|This TensorFlow binary is optimized to use available CPU instructions"
+    r"|^To enable the following instructions: .* rebuild TensorFlow"
+    r"|Unable to register cu(DNN|FFT|BLAS) factory|computation placer already registered"
+    r"|Could not find cuda drivers on your machine|TF-TRT Warning"
+)
 
 UNEXPECTED = "Cellwright stopped unexpectedly"
 
@@ -36,7 +50,8 @@ class LogCleaner:
     """Feed worker output lines; returns the text to show (``None`` hides the line).
 
     A traceback (``Traceback (most recent call last):`` up to its exception line) is replaced by one line
-    naming the log file where the technical details stay.
+    naming the log file where the technical details stay. TensorFlow's start-up chatter (oneDNN, absl, CPU
+    instruction and CUDA notes) is hidden; it stays in the log file.
     """
 
     def __init__(self, log_path: str | Path | None = None) -> None:
@@ -59,6 +74,8 @@ class LogCleaner:
             self._in_traceback = False  # the exception line itself closes the traceback
             return None
         if stripped.startswith(("During handling of the above", "The above exception was")):
+            return None
+        if _TF_NOISE.search(stripped):
             return None
         if "with the text above" in stripped:
             target = f"the log file {self.log_path}" if self.log_path else "the log file"

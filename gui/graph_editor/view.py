@@ -12,7 +12,7 @@ from gui.graph_editor.scene import MIME_BLOCK, GraphScene
 class GraphView(QGraphicsView):
     """View on a :class:`GraphScene` with zoom, pan, rubber-band selection and palette drops."""
 
-    MIN_ZOOM, MAX_ZOOM, READABLE_ZOOM = 0.2, 3.0, 0.75
+    MIN_ZOOM, MAX_ZOOM = 0.1, 3.0
 
     def __init__(self, scene: GraphScene, parent=None) -> None:
         super().__init__(scene, parent)
@@ -45,14 +45,14 @@ class GraphView(QGraphicsView):
             self.centerOn(0, 0)
             return
         rect = rect.adjusted(-30, -30, 30, 30)
+        margin = rect.adjusted(-2000, -2000, 2000, 2000)  # big graphs outgrow the initial canvas: room to pan
+        self.graph_scene.setSceneRect(self.graph_scene.sceneRect().united(margin))
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.zoom() > 1.0:
+        if self.zoom() > 1.0:  # never enlarge a small graph past 100 %
             self.zoom_by(1.0 / self.zoom())
-            self.centerOn(rect.center())
-        if self.zoom() < self.READABLE_ZOOM:  # too small to read: keep text readable, start at the inputs
-            self.zoom_by(self.READABLE_ZOOM / self.zoom())
-            half_width = self.viewport().width() / (2 * self.zoom())
-            self.centerOn(rect.left() + half_width, rect.center().y())
+        elif self.zoom() < self.MIN_ZOOM:
+            self.zoom_by(self.MIN_ZOOM / self.zoom())
+        self.centerOn(rect.center())
 
     def wheelEvent(self, event) -> None:
         self.zoom_by(1.15 if event.angleDelta().y() > 0 else 1 / 1.15)

@@ -37,6 +37,16 @@ class Curves(QWidget):
         self.finished = True
         self.redraw()
 
+    def load_history(self, rows: list[dict]) -> int:
+        """Show finished epochs from a run's ``history.json`` (a resumed run's earlier epochs); returns how many."""
+        count = 0
+        for index, row in enumerate(rows, start=1):
+            if isinstance(row, dict):
+                numbers = {k: v for k, v in row.items() if k != "epoch" and isinstance(v, (int, float))}
+                self.add_epoch(float(row.get("epoch", index)), numbers)
+                count += 1
+        return count
+
     def add_epoch(self, epoch: float, metrics: dict[str, float]) -> None:
         for name, value in metrics.items():
             if name in ("learning_rate", "lr") or value is None:
@@ -64,7 +74,7 @@ class Curves(QWidget):
                 ax.legend(fontsize=8, frameon=False)
             else:
                 text = ("no other metric was tracked during training;\nthe test scores are on the Results page"
-                        if self.finished else "waiting for the first epoch")
+                        if self.finished or self.series else "waiting for the first epoch")
                 ax.text(0.5, 0.5, text, ha="center", va="center",
                         transform=ax.transAxes, fontsize=9, color="#868e96")
         self.canvas.draw_idle()

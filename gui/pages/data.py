@@ -7,18 +7,12 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QFileDialog,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QPushButton,
-    QScrollArea,
-    QSlider,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -29,13 +23,15 @@ from PySide6.QtWidgets import (
 
 from gui.document import RecipeDocument
 from gui.pages.augment_preview import AugmentPreview
-from gui.pages.data_stats import class_counts
+from gui.pages.data_stats import class_counts, recipe_samples
+from gui.viewer import ImageViewer
+from gui.viewer.controls import ViewerControls
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".ome.tif", ".zarr")
 
 
 def read_array(path: Path) -> tuple[np.ndarray, list[str]]:
-    """Pixels as (Y, X, C) and channel names, with the engine's reader (first frame of a time-lapse)."""
+    """Pixels as (Y, X, C) (or (T, Y, X, C) for a time-lapse) and channel names, with the engine's reader."""
     try:
         from builder.data.readers import read_image
 
@@ -47,45 +43,7 @@ def read_array(path: Path) -> tuple[np.ndarray, list[str]]:
         array = tifffile.imread(path)
         array = array[..., None] if array.ndim == 2 else array
         names = [f"ch{i}" for i in range(array.shape[-1])]
-    if array.ndim == 4:
-        array = array[0]
     return array, names or [f"ch{i}" for i in range(array.shape[-1])]
-
-
-def to_display(array: np.ndarray, channel: int | None, low: float, high: float) -> np.ndarray:
-    """8-bit RGB (Y, X, 3) of channel ``channel`` (``None`` = first three as colours), stretched between percentiles."""
-    data = array.astype(np.float32)
-    if channel is not None or data.shape[-1] == 1:
-        data = data[..., [channel or 0]]
-    else:
-        data = data[..., :3]
-    lo, hi = np.percentile(data, low), np.percentile(data, high)
-    scaled = np.clip((data - lo) / max(float(hi - lo), 1e-6), 0, 1)
-    if scaled.shape[-1] == 1:
-        scaled = np.repeat(scaled, 3, axis=-1)
-    elif scaled.shape[-1] == 2:
-        scaled = np.concatenate([scaled, np.zeros_like(scaled[..., :1])], axis=-1)
-    return (scaled * 255).astype(np.uint8)
-
-
-def overlay(rgb: np.ndarray, mask: np.ndarray, alpha: float = 0.45) -> np.ndarray:
-    """Colour each label of ``mask`` (0 = background) over ``rgb``; outlines stay visible."""
-    labels = mask[..., 0] if mask.ndim == 3 else mask
-    labels = labels.astype(np.int64)
-    rng = np.random.default_rng(7)
-    palette = rng.integers(60, 255, size=(int(labels.max()) + 1, 3)).astype(np.float32)
-    colours = palette[labels]
-    out = rgb.astype(np.float32)
-    inside = labels > 0
-    out[inside] = (1 - alpha) * out[inside] + alpha * colours[inside]
-    return out.astype(np.uint8)
-
-
-def to_pixmap(rgb: np.ndarray) -> QPixmap:
-    rgb = np.ascontiguousarray(rgb)
-    height, width, _ = rgb.shape
-    image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888)
-    return QPixmap.fromImage(image.copy())
 
 
 class DataPage(QWidget):
@@ -111,19 +69,22 @@ class DataPage(QWidget):
         self.class_note = QLabel("")
         self.class_note.setObjectName("hint")
         self.class_note.setWordWrap(True)
-        self.channel = QComboBox()
-        self.low = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=50, value=1)
-        self.high = QSlider(Qt.Orientation.Horizontal, minimum=50, maximum=1000, value=998)
-        self.show_mask = QCheckBox("Show mask / labels")
-        self.show_mask.setChecked(True)
+        self.samples: dict[str, tuple[Path, Path | None]] = {}
         self.info = QLabel("")
         self.info.setObjectName("hint")
-        self.view = QLabel("Choose a data folder, then an image.")
-        self.view.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.view.setObjectName("imageView")
-        scroll = QScrollArea()
-        scroll.setWidget(self.view)
-        scroll.setWidgetResizable(True)
+        self.info.setWordWrap(True)
+        self.hover = QLabel("")
+        self.hover.setObjectName("hint")
+        self.viewer = ImageViewer()
+        self.viewer.message = "Choose a data folder, then an image."
+        self.viewer.show_hover_overlay = False
+        self.viewer.hovered.connect(self.hover.setText)
+        self.controls = ViewerControls(self.viewer)
+        viewer_pane = QWidget()
+        viewer_column = QVBoxLayout(viewer_pane)
+        viewer_column.setContentsMargins(0, 0, 0, 0)
+        viewer_column.addWidget(self.viewer, 1)
+        viewer_column.addWidget(self.hover)
 
         left = QWidget()
         column = QVBoxLayout(left)
@@ -138,16 +99,11 @@ class DataPage(QWidget):
         column.addWidget(QLabel("Images and classes per split"))
         column.addWidget(self.class_table)
         column.addWidget(self.class_note)
-        controls = QFormLayout()
-        controls.addRow("Channel", self.channel)
-        controls.addRow("Black level (percentile)", self.low)
-        controls.addRow("White level (percentile)", self.high)
-        controls.addRow("", self.show_mask)
-        column.addLayout(controls)
+        column.addWidget(self.controls)
         column.addWidget(self.info)
         self.augment = AugmentPreview(doc)
         self.tabs = QTabWidget()
-        self.tabs.addTab(scroll, "Image")
+        self.tabs.addTab(viewer_pane, "Image")
         self.tabs.addTab(self.augment, "Augmentation preview")
         split = QSplitter()
         split.addWidget(left)
@@ -160,10 +116,6 @@ class DataPage(QWidget):
         layout.addWidget(title)
         layout.addWidget(split, 1)
         self.files.currentTextChanged.connect(self.show_file)
-        for widget in (self.low, self.high):
-            widget.valueChanged.connect(self.redraw)
-        self.channel.currentIndexChanged.connect(self.redraw)
-        self.show_mask.toggled.connect(self.redraw)
         doc.path_changed.connect(lambda _p: self.load_from_recipe())
 
     # ----------------------------------------------------------------- folders and files
@@ -171,12 +123,42 @@ class DataPage(QWidget):
         data = self.doc.data.get("data")
         return data if isinstance(data, dict) else {}
 
-    def load_from_recipe(self) -> None:
-        """Open the data folder the recipe points to (relative to the recipe file)."""
-        base = self.doc.path.parent if self.doc.path else Path.cwd()
-        root = base / str(self.data_settings().get("root", "."))
-        if root.is_dir():
-            self.set_folder(root)
+    def load_from_recipe(self) -> int:
+        """Show the images the recipe trains on (as the engine finds them: any layout, demo data too).
+
+        Whatever the previous recipe showed is cleared first. Returns the number of images listed.
+        """
+        samples, root, note = recipe_samples(self.doc.data, self.doc.path)
+        if not samples:  # the recipe has errors elsewhere (e.g. in the graph): still show the data folder
+            base = self.doc.path.parent if self.doc.path else Path.cwd()
+            folder = base / str(self.data_settings().get("root", "."))
+            if self.data_settings().get("layout", "folders") != "demo" and folder.is_dir():
+                return self.set_folder(folder)
+        self.folder = root
+        self.samples = {}
+        for split, image, mask in samples:
+            base = root if root is not None and image.is_relative_to(root) else image.parent
+            self.samples[f"{split}: {image.relative_to(base)}"] = (image, mask)
+        self.folder_label.setText(str(root) if root is not None else "No folder")
+        return self._list(list(self.samples), note or f"{len(samples)} images · " + ", ".join(
+            f"{split} {sum(1 for s in samples if s[0] == split)}" for split in dict.fromkeys(s[0] for s in samples)))
+
+    def _list(self, names: list[str], counts: str) -> int:
+        """Fill the file list; with no files the viewer is cleared (nothing stale stays on screen)."""
+        self.files.blockSignals(True)
+        self.files.clear()
+        self.files.addItems(names)
+        self.files.blockSignals(False)
+        self.counts.setText(counts)
+        self.update_class_counts()
+        self.array = self.mask = None
+        self.info.setText("")
+        if names:
+            self.files.setCurrentRow(0)
+            self.show_file(names[0])
+        else:
+            self.viewer.clear(counts or "No images.")
+        return len(names)
 
     def _choose(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Choose the data folder")
@@ -190,15 +172,10 @@ class DataPage(QWidget):
         images = folder / str(settings.get("images", "images"))
         source = images if images.is_dir() else folder
         files = sorted(p for p in source.rglob("*") if p.is_file() and p.name.lower().endswith(IMAGE_SUFFIXES))
-        self.files.clear()
-        for path in files:
-            self.files.addItem(str(path.relative_to(folder)))
+        self.samples = {}
         self.folder_label.setText(str(folder))
-        self.counts.setText(self._count_text(source, files))
-        self.update_class_counts()
-        if files:
-            self.files.setCurrentRow(0)
-        return len(files)
+        return self._list([str(path.relative_to(folder)) for path in files],
+                          self._count_text(source, files) if files else f"No images found in {source}.")
 
     def update_class_counts(self) -> int:
         """Fill the split / class table from the recipe's data section; returns the number of rows."""
@@ -242,42 +219,31 @@ class DataPage(QWidget):
         return None
 
     def show_file(self, relative: str) -> None:
-        if not relative or self.folder is None:
+        """Show one listed image (and its mask or target as a label layer) in the viewer."""
+        if not relative:
             return
-        path = self.folder / relative
+        if relative in self.samples:
+            path, mask_path = self.samples[relative]
+        elif self.folder is not None:
+            path = self.folder / relative
+            mask_path = self.mask_path(path)
+        else:
+            return
         try:
             self.array, names = read_array(path)
-            mask_path = self.mask_path(path)
             self.mask = read_array(mask_path)[0] if mask_path else None
         except Exception as error:
             self.array, self.mask = None, None
-            self.view.setText(f"Cannot read {path.name}: {error}")
+            self.viewer.clear(f"Cannot read {path.name}: {error}")
             return
-        self.channel.blockSignals(True)
-        self.channel.clear()
-        if self.array.shape[-1] > 1:
-            self.channel.addItem("All (colour)")
-        self.channel.addItems(names)
-        self.channel.blockSignals(False)
+        axes = "TYXC" if self.array.ndim == 4 else "YXC"
+        self.viewer.set_image(self.array, axes=axes, channel_names=names)
         objects = ""
-        if self.mask is not None:
-            objects = f" · mask: {len(np.unique(self.mask)) - (1 if (self.mask == 0).any() else 0)} labels"
-        self.info.setText(f"{path.name}: {self.array.shape[1]} × {self.array.shape[0]} px, "
+        if self.mask is not None and self.mask.shape[-3 if self.mask.ndim >= 3 else 0:][:2] == \
+                self.array.shape[-3:-1] and np.issubdtype(self.mask.dtype, np.integer):
+            labels = self.mask[..., 0] if self.mask.ndim == 3 else self.mask
+            self.viewer.add_labels("mask", labels)
+            self.controls.sync()
+            objects = f" · mask: {len(np.unique(labels)) - (1 if (labels == 0).any() else 0)} labels"
+        self.info.setText(f"{path.name}: {self.array.shape[-2]} × {self.array.shape[-3]} px, "
                           f"{self.array.shape[-1]} channel(s), {self.array.dtype}{objects}")
-        self.redraw()
-
-    def redraw(self) -> None:
-        if self.array is None:
-            return
-        multi = self.array.shape[-1] > 1
-        index = self.channel.currentIndex()
-        channel = None if (multi and index <= 0) else (index - 1 if multi else 0)
-        low, high = self.low.value() / 10, self.high.value() / 10
-        rgb = to_display(self.array, channel, low, max(high, low + 0.1))
-        if self.show_mask.isChecked() and self.mask is not None and self.mask.shape[:2] == rgb.shape[:2]:
-            rgb = overlay(rgb, self.mask)
-        pixmap = to_pixmap(rgb)
-        if pixmap.width() < 400:
-            pixmap = pixmap.scaled(pixmap.width() * (400 // pixmap.width()), pixmap.height() * (400 // pixmap.width()),
-                                   Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
-        self.view.setPixmap(pixmap)

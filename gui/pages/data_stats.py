@@ -15,6 +15,29 @@ SPLITS = ("train", "validation", "test")
 MAX_MASKS = 40
 
 
+def recipe_samples(data: dict[str, Any], recipe_path: Path | None) -> tuple[list[tuple[str, Path, Path | None]],
+                                                                         Path | None, str]:
+    """The images the recipe trains on, as the engine finds them (any layout, demo data included).
+
+    Returns ``(samples, root, note)``: samples are (split, image, mask or None); ``note`` says why none were
+    found (the recipe has errors, the folder is missing, ...).
+    """
+    from builder.errors import CellwrightError
+    from builder.recipe.load import recipe_from_dict
+
+    try:
+        recipe = recipe_from_dict(data)
+        recipe._source_path = recipe_path
+        from builder.data.layouts import discover
+
+        dataset = discover(recipe, recipe.base_dir)
+    except (CellwrightError, OSError, ValueError) as error:
+        text = error.format() if isinstance(error, CellwrightError) else str(error)
+        return [], None, text.splitlines()[0] if text else str(error)
+    samples = [(split, s.image_path, s.mask_path or s.target_path) for split, s in dataset.samples()]
+    return samples, Path(dataset.root), "" if samples else f"No images found in {dataset.root}."
+
+
 def class_counts(data: dict[str, Any], recipe_path: Path | None) -> tuple[list[str], list[list[str]], str]:
     """Table of the recipe's data set: ``(header, rows, note)``.
 
@@ -55,7 +78,9 @@ def class_counts(data: dict[str, Any], recipe_path: Path | None) -> tuple[list[s
     total = sum(len(v) for v in masked.values())
     step = max(1, -(-total // MAX_MASKS))
     if step > 1:
-        note = f"Objects / pixels counted on every {step}th mask ({total} masks)."
+        counted = sum(len(v[::step]) for v in masked.values())
+        note = (f"Objects and pixels counted on {counted} of {total} masks (one in {step}) and scaled up to all "
+                "masks.")
     objects: dict[str, float] = {}
     pixels: dict[str, Counter] = {}
     for split, paths in masked.items():

@@ -20,6 +20,30 @@ def export_formats() -> list[tuple[str, str]]:
     return [(name, fmt.label) for name, fmt in all_formats().items()]
 
 
+def failed_format(errors: list[dict[str, Any]]) -> str | None:
+    """The export format an error is about (its ``where`` starts with the format's key), if any."""
+    for error in reversed(errors):
+        where = str(error.get("where") or "").lower()
+        for key, _text in export_formats():
+            if where.startswith(key):
+                return key
+    return None
+
+
+def user_advice(errors: list[dict[str, Any]], chosen: list[str], log: Path | None) -> str:
+    """What the user can do in the app after a failed export (the engine's fix may be for developers)."""
+    key = failed_format(errors)
+    names = dict(export_formats())
+    lines = ["What you can do now: the trained model in this run is fine."]
+    if key is not None:
+        others = [names[k].split(" (")[0] for k in chosen if k != key]
+        lines.append(f"Untick '{names[key].split(' (')[0]}' and click Export to write the other formats"
+                     + (f" ({', '.join(others)})." if others else "."))
+        lines.append("The failed check is inside Cellwright's exporter, not in your data; please report it and "
+                     "attach the log file" + (f" {log}." if log else "."))
+    return "\n".join(lines)
+
+
 class ExportDialog(QDialog):
     """Pick formats, export into the run's exports folder, list what was written and how it was checked."""
 
@@ -94,8 +118,9 @@ class ExportDialog(QDialog):
         errors = list(self.worker.errors)
         if isinstance(result, dict) and isinstance(result.get("error"), dict):
             errors.append(result["error"])
-        log = None if errors else self.worker.save_log(self.out_dir() / "export-error.log")
-        self.log.appendPlainText("✕ " + failure_text(code, errors, log))
+        log = self.worker.save_log(self.out_dir() / "export-error.log")
+        self.log.appendPlainText("✕ " + failure_text(code, errors, None if errors else log))
+        self.log.appendPlainText(user_advice(errors, self.formats(), log))
 
     def _show_folder(self) -> None:
         folder = self.out_dir() if self.out_dir().exists() else self.run_dir

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -25,7 +24,9 @@ from PySide6.QtWidgets import (
 
 from builder.run_folder import RunFolder
 from gui import workers
-from gui.pages.data import IMAGE_SUFFIXES, overlay, read_array, to_display, to_pixmap
+from gui.pages.data import IMAGE_SUFFIXES, read_array
+from gui.viewer import ImageViewer
+from gui.viewer.controls import ViewerControls
 from gui.worker_messages import failure_text
 
 #: Output files of ``cellwright predict`` per input stem, in the order they are preferred for the overlay.
@@ -40,31 +41,76 @@ def gui_wording(text: str) -> str:
             .replace("add --channel", "type it in the Channel box").replace("--channel", "the Channel box"))
 
 
-def prediction_view(image: Path, out_dir: Path) -> tuple[np.ndarray, str]:
-    """RGB picture of ``image`` with its prediction from ``out_dir`` and a one-line description."""
-    array, _names = read_array(image)
-    rgb = to_display(array, None, 1.0, 99.8)
+def untuned_reason(run_dir: Path) -> str:
+    """Why predicting with ``run_dir`` must wait: its task tunes thresholds on the validation images and the
+    run's evaluation has not written them yet (no ``postprocess.json``, no ``metrics.json``). Empty when
+    prediction can go ahead."""
+    import yaml
+
+    from builder.tasks import all_tasks
+
+    try:
+        task = (yaml.safe_load((run_dir / "recipe.yaml").read_text(encoding="utf-8")) or {}).get("task")
+    except (OSError, yaml.YAMLError, AttributeError):
+        return ""
+    spec = all_tasks().get(str(task))
+    evaluated = (run_dir / "postprocess.json").exists() or (run_dir / "metrics.json").exists()
+    if spec is None or not spec.has_tuned_postprocess or evaluated:
+        return ""
+    return ("Prediction waits for the evaluation: this run's thresholds that split touching cells are not tuned "
+            "yet, and untuned thresholds can find several times more (or fewer) objects than the tuned model. "
+            "It becomes available when the evaluation after training has finished.")
+
+
+def ground_truth_for(image: Path) -> Path | None:
+    """A mask for ``image`` in a sibling ``masks`` folder (``images/a.tif`` -> ``masks/a.tif``), if there is one."""
+    folder = image.parent.parent / "masks"
+    for candidate in (folder / image.name, *sorted(folder.glob(image.stem + ".*"))):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def prediction_layers(image: Path, out_dir: Path) -> tuple[np.ndarray, list[str], list[tuple[str, np.ndarray]], str]:
+    """What the viewer shows for one predicted image: (pixels, channel names, label layers, caption).
+
+    Label layers: the prediction, then the ground truth when a mask is found next to the image (for the
+    side-by-side and swipe comparison). Restorations are shown beside the input; classes in the caption.
+    """
+    array, names = read_array(image)
     for suffix in OVERLAY_SUFFIXES:
         path = out_dir / f"{image.stem}{suffix}"
         if path.exists():
             labels = read_array(path)[0][..., 0].astype(np.int64)
             count = len(np.unique(labels[labels > 0]))
             what = f"{count} objects" if suffix == "_labels.tif" else f"{int((labels > 0).mean() * 100)}% foreground"
-            return overlay(rgb, labels), f"{image.name}: {what} ({path.name})"
+            layers = [("prediction", labels)]
+            truth = ground_truth_for(image)
+            if truth is not None:
+                mask = read_array(truth)[0][..., 0]
+                if mask.shape == labels.shape:
+                    layers.append(("ground truth", mask))
+            return array, names, layers, f"{image.name}: {what} ({path.name})"
     restored = out_dir / f"{image.stem}_restored.tif"
     if restored.exists():
-        result = to_display(read_array(restored)[0], None, 1.0, 99.8)
-        if result.shape[:2] == rgb.shape[:2]:
-            gap = np.full((rgb.shape[0], 8, 3), 255, np.uint8)
-            return np.concatenate([rgb, gap, result], axis=1), f"{image.name}: input (left) and restored (right)"
+        result = read_array(restored)[0]
+        if result.shape[:2] == array.shape[:2]:
+            def unit(a: np.ndarray) -> np.ndarray:
+                a = a[..., 0].astype(np.float32)
+                low, high = np.percentile(a, (1.0, 99.8))
+                return np.clip((a - low) / max(float(high - low), 1e-6), 0, 1)
+
+            gap = np.ones((array.shape[0], 8), np.float32)
+            both = np.concatenate([unit(array), gap, unit(result)], axis=1)
+            return both, ["input | restored"], [], f"{image.name}: input (left) and restored (right)"
     table = out_dir / "predictions.csv"
     if table.exists():
         with table.open(newline="", encoding="utf-8") as stream:
             for row in csv.DictReader(stream):
                 if Path(str(row.get("image") or row.get("file") or row.get("name") or "")).stem == image.stem:
                     label = row.get("prediction") or row.get("label") or row.get("class") or "?"
-                    return rgb, f"{image.name}: predicted class {label}"
-    return rgb, f"{image.name}: no prediction found in {out_dir}"
+                    return array, names, [], f"{image.name}: predicted class {label}"
+    return array, names, [], f"{image.name}: no prediction found in {out_dir}"
 
 
 class PredictPanel(QWidget):
@@ -93,22 +139,29 @@ class PredictPanel(QWidget):
         self.status.setObjectName("hint")
         self.status.setWordWrap(True)
         self.list = QListWidget()
-        self.view = QLabel("")
-        self.view.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.view.setObjectName("imageView")
+        self.viewer = ImageViewer()
+        self.viewer.message = "Predicted images appear here."
+        self.controls = ViewerControls(self.viewer)
         self.caption = QLabel("")
-        scroll = QScrollArea()
-        scroll.setWidget(self.view)
-        scroll.setWidgetResizable(True)
+        self.hover = QLabel("")
+        self.hover.setObjectName("hint")
+        self.viewer.show_hover_overlay = False
+        self.viewer.hovered.connect(self.hover.setText)
         right = QWidget()
         column = QVBoxLayout(right)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.caption)
-        column.addWidget(scroll, 1)
+        column.addWidget(self.viewer, 1)
+        column.addWidget(self.hover)
+        left = QWidget()
+        side = QVBoxLayout(left)
+        side.setContentsMargins(0, 0, 0, 0)
+        side.addWidget(self.list, 1)
+        side.addWidget(self.controls)
         split = QSplitter()
-        split.addWidget(self.list)
+        split.addWidget(left)
         split.addWidget(right)
-        split.setSizes([220, 700])
+        split.setSizes([300, 700])
         row = QHBoxLayout()
         row.addWidget(self.choose_button)
         row.addWidget(self.channel)
@@ -128,8 +181,15 @@ class PredictPanel(QWidget):
         self.list.currentRowChanged.connect(self.show_image)
 
     def set_run(self, run_dir: Path | None) -> None:
+        """Predict with ``run_dir``'s model; refused (with the reason) while its thresholds are not tuned."""
         self.run_dir = run_dir
-        self.choose_button.setEnabled(run_dir is not None and not self.worker.running())
+        reason = untuned_reason(run_dir) if run_dir is not None else ""
+        self.choose_button.setEnabled(run_dir is not None and not reason and not self.worker.running())
+        self.choose_button.setToolTip(reason or "Pick image files to segment with the selected run's model")
+        if reason:
+            self.status.setText(reason)
+        elif not self.worker.running():
+            self.status.setText("Predict new images with the trained model of the selected run.")
 
     def _choose(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Images to predict", "",
@@ -146,7 +206,7 @@ class PredictPanel(QWidget):
         self.skipped = []
         self.out_dir = out_dir or RunFolder(self.run_dir).predictions_dir / time.strftime("%Y%m%d-%H%M%S")
         self.list.clear()
-        self.view.clear()
+        self.viewer.clear("Predicting…")
         self.caption.clear()
         self.choose_button.setEnabled(False)
         self.status.setText(f"Predicting {len(images)} image(s)… (loading the model takes a few seconds)")
@@ -193,17 +253,17 @@ class PredictPanel(QWidget):
         self.list.setCurrentRow(0)
 
     def show_image(self, row: int) -> None:
+        """Show one predicted image with its prediction (and ground truth, when found) in the viewer."""
         if row < 0 or row >= len(self.images) or self.out_dir is None:
             return
         try:
-            rgb, text = prediction_view(self.images[row], self.out_dir)
+            array, names, layers, text = prediction_layers(self.images[row], self.out_dir)
         except Exception as error:  # unreadable output: say so, never raise in the UI
             self.caption.setText(f"Cannot show {self.images[row].name}: {error}")
             return
-        pixmap = to_pixmap(rgb)
-        if pixmap.width() < 400:
-            factor = max(1, 400 // pixmap.width())
-            pixmap = pixmap.scaled(pixmap.width() * factor, pixmap.height() * factor,
-                                   Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation)
-        self.view.setPixmap(pixmap)
+        self.viewer.set_image(array, axes="TYXC" if array.ndim == 4 else None, channel_names=names)
+        for name, labels in layers:
+            self.viewer.add_labels(name, labels)
+        self.viewer.set_current_layer(0 if layers else -1)
+        self.controls.sync()
         self.caption.setText(text)

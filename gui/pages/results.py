@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -66,6 +67,17 @@ def read_scores(run: Path) -> tuple[str, list[tuple[str, str]]]:
     return text, rows
 
 
+def headline_scores(run: Path) -> tuple[list[str], list[list[str]], str] | None:
+    """The report's headline table of ``run`` (metric, model, baselines, what it means), or None."""
+    try:
+        from builder.report.results import headline_table
+        from builder.report.run_data import load_run
+
+        return headline_table(load_run(run, max_samples=0))
+    except Exception:  # a run without scores or with an older layout: the raw list is shown instead
+        return None
+
+
 class ResultsPage(QWidget):
     """Runs of the open recipe's project: scores, report, prediction on new images, export."""
 
@@ -103,6 +115,10 @@ class ResultsPage(QWidget):
         column.addWidget(self.headline)
         column.addWidget(self.summary)
         column.addWidget(self.table, 1)
+        self.all_scores = QCheckBox("Show every score (technical names)")
+        self.all_scores.toggled.connect(lambda _on: self.show_run(self.runs.currentItem().text()
+                                                                 if self.runs.currentItem() else ""))
+        column.addWidget(self.all_scores)
         self.report_view = QTextBrowser()
         self.report_view.setOpenExternalLinks(True)
         self.report_view.setPlaceholderText("This run has no report yet: 'Write report' makes one.")
@@ -157,12 +173,17 @@ class ResultsPage(QWidget):
             return
         run = self.current_run()
         headline, rows = read_scores(run)
-        self.table.setRowCount(0)
-        for key, value in rows:
-            row = self.table.rowCount()
-            self.table.insertRow(row)
-            self.table.setItem(row, 0, QTableWidgetItem(key))
-            self.table.setItem(row, 1, QTableWidgetItem(value))
+        table = None if self.all_scores.isChecked() or not rows else headline_scores(run)
+        header, cells = (table[0], table[1]) if table else (["Score", "Value"], [list(r) for r in rows])
+        self.table.clear()
+        self.table.setColumnCount(len(header))
+        self.table.setHorizontalHeaderLabels([h[:1].upper() + h[1:] for h in header])
+        self.table.setRowCount(len(cells))
+        for r, values in enumerate(cells):
+            for c, text in enumerate(values):
+                self.table.setItem(r, c, QTableWidgetItem(str(text)))
+        self.table.resizeColumnsToContents()
+        self.table.setToolTip(table[2] if table else "")
         self.headline.setText(headline)
         self.headline.setVisible(bool(headline))
         has_model = RunFolder(run).best_checkpoint.exists()

@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QComboBox,
-    QFileDialog,
-    QFormLayout,
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QPushButton,
     QVBoxLayout,
     QWidget,
-    QWizard,
-    QWizardPage,
 )
 
 from builder.tasks import all_tasks
-from gui import recipe_io
+from gui.pages.wizard import NewRecipeWizard, starter  # noqa: F401 - re-exported
 
 
 def task_cards() -> dict[str, tuple[str, str]]:
@@ -32,19 +25,6 @@ def task_cards() -> dict[str, tuple[str, str]]:
 
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "recipes" / "examples"
-
-
-def starter(task: str, name: str) -> dict[str, Any]:
-    """The commented starter recipe of ``cellwright new`` as a mapping (falls back to a minimal one)."""
-    try:
-        from builder.recipe.starter import starter_recipe
-
-        data, _problems = recipe_io.parse_text(starter_recipe(task, name=name), "new recipe")
-        if data:
-            return data
-    except Exception:
-        pass
-    return recipe_io.new_recipe(task, name)
 
 
 class StartPage(QWidget):
@@ -107,77 +87,3 @@ class StartPage(QWidget):
         row.addStretch(1)
         layout.addLayout(row)
         layout.addLayout(lists, 1)
-
-
-class NewRecipeWizard(QWizard):
-    """Task and name -> data folder (with the data doctor's findings) -> model template -> done."""
-
-    def __init__(self, task: str, parent=None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("New recipe")
-        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
-        self.task = task
-        first = QWizardPage()
-        card = task_cards().get(task, (task, ""))
-        first.setTitle(card[0])
-        first.setSubTitle(card[1])
-        self.name = QLineEdit(f"my-{task.replace('_', '-')}")
-        form = QFormLayout(first)
-        form.addRow("Experiment name", self.name)
-        second = QWizardPage()
-        second.setTitle("Where are the images?")
-        second.setSubTitle("Choose the folder that holds your images (and masks). Leave it empty to use demo data.")
-        self.folder = QLineEdit()
-        browse = QPushButton("Choose…")
-        browse.clicked.connect(self._browse)
-        self.findings = QLabel("")
-        self.findings.setWordWrap(True)
-        self.findings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        row = QHBoxLayout()
-        row.addWidget(self.folder)
-        row.addWidget(browse)
-        column = QVBoxLayout(second)
-        column.addLayout(row)
-        column.addWidget(self.findings, 1)
-        third = QWizardPage()
-        third.setTitle("Model")
-        third.setSubTitle("A template builds a proven network; you can change every block later in the editor.")
-        self.template = QComboBox()
-        from gui.graph_editor.catalog import load_templates
-
-        names = [n for n, t in load_templates().items() if not t.tasks or task in t.tasks]
-        self.template.addItems(names or ["unet"])
-        QFormLayout(third).addRow("Template", self.template)
-        for page in (first, second, third):
-            self.addPage(page)
-
-    def _browse(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Choose the data folder")
-        if path:
-            self.folder.setText(path)
-            self.run_doctor(Path(path))
-
-    def run_doctor(self, folder: Path) -> None:
-        """Show what the data doctor finds in ``folder`` (layout guess, problems)."""
-        try:
-            from builder.data.doctor import check_folder
-
-            problems = check_folder(folder)
-        except Exception as error:
-            self.findings.setText(f"The folder could not be checked: {error}")
-            return
-        lines = [("✓ " if p.severity == "info" else "⚠ ") + p.format() for p in problems]
-        self.findings.setText("\n".join(lines) or "✓ No problems found.")
-
-    def recipe(self) -> dict[str, Any]:
-        data = starter(self.task, self.name.text().strip() or "my-experiment")
-        folder = self.folder.text().strip()
-        if folder:
-            data.setdefault("data", {})
-            if isinstance(data["data"], dict):
-                data["data"]["root"] = folder
-        model = data.get("model") if isinstance(data.get("model"), dict) else {}
-        if "graph" not in model:
-            model["template"] = self.template.currentText()
-            data["model"] = model
-        return data

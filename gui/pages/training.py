@@ -32,6 +32,7 @@ from builder.run_folder import list_runs
 from gui import workers
 from gui.document import RecipeDocument
 from gui.pages.curves import Curves
+from gui.weights_import import ImportWeightsButton, needs_import
 from gui.worker_messages import error_text, failure_text
 
 CommandFactory = Callable[[Path, "str | None"], list[str]]
@@ -100,7 +101,8 @@ class TrainingPage(QWidget):
         self.status = QLabel("Not started.")
         self.status.setObjectName("bigStatus")
         self.progress = QProgressBar()
-        self.progress.setFormat("epoch %v of %m")
+        self.progress.setFormat("not started")
+        self.steps_per_epoch = 1
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.eta = QLabel("ETA –")
@@ -129,6 +131,9 @@ class TrainingPage(QWidget):
         grid.addWidget(self.eta, 2, 2)
         grid.addWidget(self.device, 3, 0, 1, 3)
         grid.addWidget(self.message, 4, 0, 1, 3)
+        self.import_weights = ImportWeightsButton(self.show_message)
+        self.import_weights.hide()
+        grid.addWidget(self.import_weights, 5, 0)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.curves)
         split.addWidget(self.log)
@@ -185,6 +190,10 @@ class TrainingPage(QWidget):
                                               "started": time.time(), "resume": resume_dir})
         self.curves.clear()
         self.log.clear()
+        if resume_dir:  # the curve keeps the epochs before the stop
+            earlier = self.curves.load_history(_read_history(Path(resume_dir)))
+            if earlier:
+                self.log.appendPlainText(f"Resuming after epoch {earlier}; the curves show the earlier epochs.")
         self._follow(log_path)
         self.status.setText(("Resuming " + Path(resume_dir).name if resume_dir else "Starting")
                             + "… (loading TensorFlow and the data takes a few seconds)")
@@ -212,6 +221,11 @@ class TrainingPage(QWidget):
         self._watch.stop()
         if self.tail is not None:
             self.tail.poll()
+        if self.progress.maximum() == 0:  # the evaluation's busy bar: show where the fit ended
+            full, value = getattr(self, "_bar_after_fit", (1, 1))
+            self.progress.setRange(0, full)
+            self.progress.setValue(value)
+            self.step.setText("")
         code = workers.read_exit_code(self.log_path) if self.log_path else None
         self.exit_code = code
         self._set_running(False)
@@ -226,6 +240,20 @@ class TrainingPage(QWidget):
         self.status.setText("Training stopped with an error." if self.errors else "Training stopped.")
         self.show_message(failure_text(code, self.errors, self.log_path))
 
+    def _step_progress(self, event: dict[str, Any], done: bool = False) -> None:
+        """Move the bar by steps within an epoch: "epoch 3 of 50 · 40 %" instead of jumping per epoch."""
+        epochs = int(event.get("epochs") or max(self.progress.maximum() // max(self.steps_per_epoch, 1), 1))
+        steps = int(event.get("steps") or 0) or self.steps_per_epoch
+        self.steps_per_epoch = max(steps, 1)
+        epoch = int(event.get("epoch") or 1)
+        step = int(event.get("step") or 0)
+        value = (epoch - 1) * self.steps_per_epoch + min(step, self.steps_per_epoch) if not done \
+            else epoch * self.steps_per_epoch
+        self.progress.setRange(0, epochs * self.steps_per_epoch)
+        self.progress.setValue(value)
+        percent = int(100 * min(step, self.steps_per_epoch) / self.steps_per_epoch) if not done else 100
+        self.progress.setFormat(f"epoch {epoch} of {epochs}" + ("" if done else f" · {percent} %"))
+
     def _finished_text(self) -> str:
         fit = next((e for e in reversed(self.events) if e.get("event") == "done" and "epochs_completed" in e), {})
         best = fit.get("best_value")
@@ -238,9 +266,11 @@ class TrainingPage(QWidget):
         return text
 
     def show_message(self, text: str) -> None:
-        """A plain message (what went wrong and the fix) above the curves."""
+        """A plain message (what went wrong and the fix) above the curves; offers the weights import when the
+        fix asks for it (offline pretrained backbone)."""
         self.message.setText(text)
         self.message.setVisible(bool(text))
+        self.import_weights.setVisible(needs_import(text))
 
     def reattach(self) -> None:
         """Follow a training started earlier for this project, if it is still running (or show how it ended)."""
@@ -280,8 +310,10 @@ class TrainingPage(QWidget):
         if name == "start":
             known, self.run_dir = self.run_dir, str(event.get("run", ""))
             epochs = int(event.get("epochs") or 1)
+            self.steps_per_epoch = 1
             self.progress.setRange(0, epochs)
             self.progress.setValue(int(event.get("initial_epoch") or 0))
+            self.progress.setFormat(f"epoch {int(event.get('initial_epoch') or 0) + 1} of {epochs} · starting")
             device = event.get("device")
             if device:
                 reason = "" if event.get("gpus") else device_explanation().removeprefix("CPU. ")
@@ -292,10 +324,10 @@ class TrainingPage(QWidget):
                 self.log.appendPlainText(f"Run folder: {self.run_dir}")
         elif name == "batch":
             self.step.setText(f"epoch {event.get('epoch')} · step {event.get('step')} of {event.get('steps') or '?'}")
+            self._step_progress(event)
             self.eta.setText(f"ETA {format_duration(event.get('eta_s'))}")
         elif name == "epoch":
-            self.progress.setRange(0, int(event.get("epochs") or self.progress.maximum()))
-            self.progress.setValue(int(event.get("epoch") or 0))
+            self._step_progress({**event, "step": self.steps_per_epoch, "steps": self.steps_per_epoch}, done=True)
             self.eta.setText(f"ETA {format_duration(event.get('eta_s'))}")
             metrics = event.get("metrics") or {}
             self.curves.add_epoch(float(event.get("epoch") or 0), metrics)
@@ -322,8 +354,21 @@ class TrainingPage(QWidget):
         elif name == "done":
             self.run_dir = str(event.get("run", self.run_dir))
             if "epochs_completed" in event:  # the fit is over; evaluation, report and export follow
-                if not event.get("stopped_early"):
-                    self.progress.setValue(self.progress.maximum())
+                full = self.progress.maximum()
+                self._bar_after_fit = (full, self.progress.value() if event.get("stopped_early") else full)
+                self.progress.setRange(0, 0)  # busy: the evaluation reports no steps
+                self.step.setText("evaluating on the test images (tuning thresholds first where the task has them)")
                 self.eta.setText("ETA –")
                 self.status.setText(self._finished_text().replace("Finished", "Trained")
                                     + " · evaluating on the test images…")
+
+
+def _read_history(run_dir: Path) -> list[dict[str, Any]]:
+    """Finished epochs of a run (``history.json``); empty when the file is missing or unreadable."""
+    import json
+
+    try:
+        rows = json.loads((run_dir / "history.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return rows if isinstance(rows, list) else []

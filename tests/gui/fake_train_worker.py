@@ -1,6 +1,6 @@
 """A stand-in for ``cellwright train RECIPE --events`` (until the real command exists): real event lines.
 
-Usage: python fake_train_worker.py RUN_DIR EPOCHS [--fail | --crash]
+Usage: python fake_train_worker.py RUN_DIR EPOCHS [--fail | --crash] [--from N]  (N: epochs done before a resume)
 """
 
 import sys
@@ -9,10 +9,11 @@ import time
 from builder.events import json_lines_sink, make_event
 
 run_dir, epochs = sys.argv[1], int(sys.argv[2])
+first = int(sys.argv[sys.argv.index("--from") + 1]) if "--from" in sys.argv else 0
 sink = json_lines_sink()
 print("plain log line from the worker", flush=True)
-sink(make_event("start", run=run_dir, epochs=epochs, initial_epoch=0, device="CPU", gpus=[], parameters=1234))
-for epoch in range(1, epochs + 1):
+sink(make_event("start", run=run_dir, epochs=epochs, initial_epoch=first, device="CPU", gpus=[], parameters=1234))
+for epoch in range(first + 1, epochs + 1):
     time.sleep(0.05)
     sink(make_event("batch", epoch=epoch, epochs=epochs, step=1, steps=1, metrics={"loss": 1.0 / epoch}, eta_s=1.0))
     sink(make_event("epoch", epoch=epoch, epochs=epochs, eta_s=0.1 * (epochs - epoch),

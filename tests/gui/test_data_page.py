@@ -61,3 +61,46 @@ def test_augmentation_preview_error_is_plain(qtbot, tmp_path):
     text = page.augment.status.text()
     assert "nowhere" in text and "Traceback" not in text
     assert page.augment.image.pixmap().isNull()
+
+
+def test_opening_another_recipe_clears_the_previous_image(qtbot, tiny_project, tmp_path):
+    page = _page(qtbot, tiny_project / "tiny.yaml")
+    assert page.viewer.image is not None and [layer.name for layer in page.viewer.layers] == ["mask"]
+    other = tmp_path / "other.yaml"
+    other.write_text("cellwright: 1\nname: x\ntask: segmentation\ndata: {layout: folders, root: nowhere, "
+                     "masks: masks}\n")
+    page.doc.load(other)  # the path change reloads the page, as File > Open does
+    assert page.files.count() == 0
+    assert page.viewer.image is None and page.viewer.layers == []
+    assert "nowhere" in page.counts.text() and "0 images" not in page.counts.text()
+
+
+def test_demo_layout_can_be_browsed_and_matches_the_split_table(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("CELLWRIGHT_HOME", str(tmp_path / "home"))
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[2] / "recipes" / "examples" / "nuclei_instances.yaml"
+    page = _page(qtbot, example)
+    cells = _cells(page)
+    assert page.files.count() == int(cells["images"][-1]) > 0
+    assert page.viewer.image is not None and page.viewer.layers
+    assert page.counts.text().startswith(f"{page.files.count()} images")
+
+
+def test_partial_mask_count_is_worded_plainly(tmp_path):
+    import numpy as np
+    import tifffile
+
+    from gui.pages.data_stats import MAX_MASKS, class_counts
+
+    for sub in ("images", "masks"):
+        (tmp_path / sub).mkdir()
+    for index in range(MAX_MASKS + 5):
+        mask = np.zeros((16, 16), np.uint16)
+        mask[2:6, 2:6] = 1
+        tifffile.imwrite(tmp_path / "images" / f"i{index}.tif", mask * 50)
+        tifffile.imwrite(tmp_path / "masks" / f"i{index}.tif", mask)
+    data = {"cellwright": 1, "name": "x", "task": "instance_segmentation",
+            "data": {"layout": "folders", "root": str(tmp_path), "masks": "masks"}}
+    _header, _rows, note = class_counts(data, None)
+    assert "th mask" not in note and f"of {MAX_MASKS + 5} masks (one in 2)" in note

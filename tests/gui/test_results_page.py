@@ -26,6 +26,9 @@ def test_results_predict_report_and_export(qtbot, trained_run, tiny_project):
     assert page.current_run() == run_dir
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert page.headline.text().startswith(f"{metrics['headline']['name']} = ")
+    assert page.table.rowCount() >= 1  # the report's headline table
+    assert page.table.horizontalHeaderItem(page.table.columnCount() - 1).text() == "What it means"
+    page.all_scores.setChecked(True)
     assert page.table.rowCount() >= len(metrics["metrics"])
     assert page.export_button.isEnabled() and page.predict.choose_button.isEnabled()
 
@@ -45,7 +48,8 @@ def test_results_predict_report_and_export(qtbot, trained_run, tiny_project):
     assert (out / f"{images[0].stem}_labels.tif").exists(), page.predict.status.text()
     assert page.predict.list.count() == 2
     assert "objects" in page.predict.caption.text()
-    assert page.predict.view.pixmap().width() >= 48
+    assert page.predict.viewer.image is not None and page.predict.viewer.image.width >= 48
+    assert [layer.name for layer in page.predict.viewer.layers][:1] == ["prediction"]
 
     # report: written by the real command and shown inside the app
     assert (run_dir / "report.html").exists(), page.report_view.toPlainText()

@@ -84,3 +84,33 @@ def test_refuses_unsaved_untitled_recipe(qtbot, doc):
     qtbot.addWidget(page)
     assert not page.start()
     assert "Save the recipe first" in page.status.text()
+
+
+def test_resume_keeps_the_earlier_epochs_and_the_bar_moves_by_steps(qtbot, doc, tmp_path):
+    import json
+
+    page, run_dir = _page(qtbot, doc, tmp_path)
+    run_dir.mkdir(parents=True)
+    (run_dir / "history.json").write_text(json.dumps([{"epoch": 1, "loss": 0.9, "val_loss": 1.0},
+                                                      {"epoch": 2, "loss": 0.7, "val_loss": 0.8}]))
+    page.run_dir = str(run_dir)
+    finished = []
+    page.run_finished.connect(finished.append)
+    assert page.start(resume=True)
+    assert [x for x, _y in page.curves.series["loss"]] == [1.0, 2.0]  # shown before the worker says anything
+    page.on_event({"event": "batch", "epoch": 3, "epochs": 6, "step": 5, "steps": 10})
+    assert page.progress.maximum() == 60 and page.progress.value() == 25
+    assert page.progress.format() == "epoch 3 of 6 · 50 %"
+    qtbot.waitUntil(lambda: bool(finished), timeout=20000)
+    assert page.curves.series["loss"][:2] == [(1.0, 0.9), (2.0, 0.7)]
+
+
+def test_metrics_panel_does_not_wait_once_epochs_arrived(qtbot):
+    from gui.pages.curves import Curves
+
+    curves = Curves()
+    qtbot.addWidget(curves)
+    curves.add_epoch(1, {"loss": 0.5, "val_loss": 0.6})
+    curves.redraw()
+    texts = [t.get_text() for t in curves.metric_ax.texts]
+    assert texts and "waiting" not in texts[0]
