@@ -184,14 +184,7 @@ def install(args: argparse.Namespace) -> int:
         record.tensorflow = next((r for r in reqs if r.startswith("tensorflow")), "")
 
         steps.start("Pretrained weights")
-        weights_dir = from_dir / "weights" / "models" if from_dir else None
-        if weights_dir and weights_dir.is_dir() and any(weights_dir.iterdir()):
-            steps.run([venv_cellwright(venv), "weights", "import", weights_dir, "--force"],
-                      "Copy the weights files by hand into the folder 'cellwright weights where' prints.")
-            steps.say(f"  imported the weights in {weights_dir} into the Keras cache")
-        else:
-            steps.say("  none to import (backbones download their weights on first use; offline: --download-only "
-                      "--weights NAME)")
+        import_offline_weights(from_dir, venv_cellwright(venv), steps)
 
         steps.start("Checking the installation (cellwright doctor)")
         env = clean_env()
@@ -316,6 +309,23 @@ def download_only(args: argparse.Namespace) -> int:
     return 0
 
 
+def offline_weights_dir(folder: Path) -> Path:
+    """Where an offline folder keeps weights: ``folder/weights/models`` (``KERAS_HOME=folder/weights`` when fetched)."""
+    return folder / "weights" / "models"
+
+
+def import_offline_weights(from_dir: Path | None, cellwright: Path | str, steps: Steps) -> None:
+    """``cellwright weights import DIR --force`` the weights of the offline folder ``from_dir`` (if it has any)."""
+    weights_dir = offline_weights_dir(from_dir) if from_dir else None
+    if weights_dir and weights_dir.is_dir() and any(weights_dir.iterdir()):
+        steps.run([cellwright, "weights", "import", weights_dir, "--force"],
+                  "Copy the weights files by hand into the folder 'cellwright weights where' prints.")
+        steps.say(f"  imported the weights in {weights_dir} into the Keras cache")
+    else:
+        steps.say("  none to import (backbones download their weights on first use; offline: --download-only "
+                  "--weights NAME)")
+
+
 def fetch_weights(names: list[str], dest: Path, steps: Steps) -> None:
     """``cellwright weights fetch`` each name into ``dest/weights`` with an already installed Cellwright."""
     installed = venv_cellwright(default_prefix() / "venv")
@@ -323,7 +333,7 @@ def fetch_weights(names: list[str], dest: Path, steps: Steps) -> None:
     if not cellwright:
         raise steps.fail("fetching weights needs Cellwright installed on this (connected) computer.",
                          "Install it here first (install.sh), then run --download-only again with --weights.")
-    env = clean_env({"KERAS_HOME": str(dest / "weights")})
+    env = clean_env({"KERAS_HOME": str(offline_weights_dir(dest).parent)})
     for name in names:
         steps.run([cellwright, "weights", "fetch", name.strip()], "Check the name with 'cellwright weights list'.",
                   env=env)

@@ -41,7 +41,10 @@ _KNOWN_CAUSES = [
 
 
 def diagnose(output: str, default_fix: str) -> tuple[str, str]:
-    """The cause and fix for a failed command from its output (the last ``ERROR:`` line when nothing is known)."""
+    """The cause and fix for a failed command from its output (the last ``ERROR:`` line when nothing is known).
+
+    A Cellwright command's own ``fix:`` line (printed under its error) is kept instead of ``default_fix``.
+    """
     for pattern, cause, fix in _KNOWN_CAUSES:
         found = re.search(pattern, output)
         if found:
@@ -49,7 +52,8 @@ def diagnose(output: str, default_fix: str) -> tuple[str, str]:
     errors = [line.strip() for line in output.splitlines() if line.strip().startswith(("ERROR", "error"))]
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     cause = errors[-1] if errors else (lines[-1] if lines else "it printed nothing")
-    return cause, default_fix
+    fixes = [line[len("fix:"):].strip() for line in lines if line.startswith("fix:")]
+    return cause, fixes[-1] if fixes else default_fix
 
 
 class Steps:

@@ -4,6 +4,10 @@ Online, ImageNet weights are downloaded once through Keras's own ``keras.utils.g
 name, cache folder and hash check as ``keras.applications``). Offline, weights fetched on a connected machine
 (``cellwright weights fetch NAME``) are copied over and put in the cache with ``cellwright weights import``.
 
+``CELLWRIGHT_WEIGHTS_ORIGIN`` (a folder or a URL prefix such as ``https://mirror.example/keras``) makes
+``fetch`` download ``ORIGIN/<weights file name>`` instead of the public URL, e.g. from a local mirror or an
+institute server; the file name and Keras's hash check stay the same.
+
 No TensorFlow or Keras import at module level (``h5py`` only inside functions).
 """
 
@@ -38,6 +42,19 @@ def keras_home() -> Path:
 def cache_dir() -> Path:
     """Folder holding downloaded weights: ``keras_home() / "models"`` (what ``keras.applications`` uses)."""
     return keras_home() / "models"
+
+
+def weights_origin(info: BackboneInfo) -> str:
+    """The URL ``fetch`` downloads ``info``'s file from: ``$CELLWRIGHT_WEIGHTS_ORIGIN/<file>`` if set, else Keras's.
+
+    The variable may be a URL prefix (``https://...``, ``file:///...``) or a local folder.
+    """
+    origin = os.environ.get("CELLWRIGHT_WEIGHTS_ORIGIN", "").strip()
+    if not origin:
+        return info.weights_url
+    if "://" not in origin:  # a local folder
+        return (Path(origin).expanduser().resolve() / info.weights_file).as_uri()
+    return origin.rstrip("/") + "/" + info.weights_file
 
 
 def _digest(path: Path, algorithm: str) -> str:
@@ -113,15 +130,19 @@ def fetch(name: str, *, force: bool = False) -> Path:
         If the download fails (e.g. offline); names the URL, the file and the import command.
     """
     info = get_backbone(name)
+    url = weights_origin(info)
     from keras.utils import get_file
 
     try:
-        path = get_file(info.weights_file, info.weights_url, cache_subdir="models", cache_dir=str(keras_home()),
+        path = get_file(info.weights_file, url, cache_subdir="models", cache_dir=str(keras_home()),
                         file_hash=info.weights_hash, force_download=force)
     except Exception as error:  # urllib errors, hash mismatch, disk full: all told to the user the same way
+        target = cache_dir() / info.weights_file
+        if isinstance(error, ValueError) and target.is_file() and matches_official(target, info) is False:
+            target.unlink()  # Keras keeps a downloaded file that failed its hash check: never keep or import it
         raise WeightsError(
             f"backbone {info.name}",
-            f"Could not download {info.weights_url} to {cache_dir() / info.weights_file}: {error}",
+            f"Could not download {url} to {target}: {error}",
             _fix_text(info),
         ) from error
     return Path(path)

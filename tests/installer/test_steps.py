@@ -47,3 +47,10 @@ def test_text_said_before_the_log_opens_is_kept(tmp_path):
 def test_diagnose_known_and_unknown_causes(output, cause):
     found, fix = diagnose(output, "default fix")
     assert cause in found and fix
+
+
+def test_diagnose_keeps_a_cellwright_fix_line():
+    output = "error: backbone x: Could not download it\n    fix: Run `cellwright weights fetch x` online.\n"
+    assert diagnose(output, "default fix") == ("error: backbone x: Could not download it",
+                                               "Run `cellwright weights fetch x` online.")
+    assert diagnose("ERROR: pip failed\n", "default fix")[1] == "default fix"

@@ -22,7 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         sub = actions.add_parser(name, help=text, description=text)
         sub.add_argument("--json", action="store_true", help="Print JSON.")
         sub.set_defaults(func=run)
-    fetch = actions.add_parser("fetch", help="Download a backbone's ImageNet weights into the cache.")
+    fetch = actions.add_parser(
+        "fetch", help="Download a backbone's ImageNet weights into the cache.",
+        description="Download a backbone's ImageNet weights into the cache, from Keras's public URL or, when "
+                    "CELLWRIGHT_WEIGHTS_ORIGIN is set (a folder or URL prefix, e.g. a local mirror), from "
+                    "ORIGIN/<file name>; the hash Keras checks is checked either way.")
     fetch.add_argument("name", metavar="NAME", help="Backbone name, e.g. mobilenet_v2 (or 'all').")
     fetch.add_argument("--force", action="store_true", help="Download again even if the file is there.")
     fetch.add_argument("--json", action="store_true", help="Print JSON.")
