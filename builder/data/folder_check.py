@@ -97,7 +97,7 @@ def check_folder_for_task(folder: str | Path, task: str) -> FolderReport:
                                             f"{spec.title.lower()}: it needs one of the layouts "
                                             f"{', '.join(spec.layouts)}. Choose another folder or another task."])
     data = {**data, "root": str(folder.resolve())}
-    recipe = Recipe(name="check", task=task, data=data)
+    recipe = Recipe.model_validate({"name": "check", "task": task, "data": data})
     problems = check_dataset(recipe, folder)
     report = FolderReport(folder, not any(p.severity == "error" for p in problems), data=data)
     report.lines.append(f"✓ Read as {_title(task)}: {note.split(' (')[-1].rstrip(')') if '(' in note else note}.")
