@@ -117,7 +117,7 @@ def _zip_dir(folder: Path, target: Path) -> None:
                 archive.write(p, p.relative_to(folder).as_posix())
 
 
-def _write_weights(model: Any, folder: Path, x: np.ndarray, tolerance: float) -> tuple[Any, list[Check]]:
+def _write_weights(model: Any, folder: Path, x: np.ndarray, tolerance: float, metadata: ExportMetadata) -> tuple[Any, list[Check]]:
     import keras
     import tensorflow as tf
     from bioimageio.spec.model import v0_5 as s
@@ -130,7 +130,7 @@ def _write_weights(model: Any, folder: Path, x: np.ndarray, tolerance: float) ->
                                    output_name=OUTPUT_ID, tolerance=tolerance))
     _zip_dir(folder / "saved_model", folder / "tf_saved_model.zip")
     checks.append(write_onnx(model, folder / "weights.onnx", test_input=x, input_name=INPUT_ID,
-                             output_name=OUTPUT_ID, tolerance=tolerance))
+                             output_name=OUTPUT_ID, tolerance=tolerance, metadata=metadata))
     tf_version = s.Version(tf.__version__)
     note = f"Converted by Cellwright from the Keras {keras.__version__} model."
     weights = s.WeightsDescr(
@@ -160,7 +160,7 @@ def build_descr(model: Any, metadata: ExportMetadata, folder: Path, tolerance: f
     for name, array in (("sample_input.tif", raw[0]), ("sample_output.tif", y[0])):
         sample = array if array.ndim >= 2 else array[None]
         tifffile.imwrite(folder / name, sample, photometric="minisblack" if sample.ndim == 3 else None)
-    weights, checks = _write_weights(model, folder, x, tolerance)
+    weights, checks = _write_weights(model, folder, x, tolerance, metadata)
     (folder / "README.md").write_text(_documentation(metadata, checks), encoding="utf-8")
     in_shape, out_shape = tuple(model.inputs[0].shape), tuple(model.outputs[0].shape)
     try:

@@ -70,6 +70,8 @@ def _open_zoo(folder: Path, where: str, run_test: bool, tolerance: float) -> Sha
     model = load_keras_safely(folder / _source_path(weights))
     metadata = {"name": descr.name, "description": descr.description, "task": None,
                 "license": str(descr.license), "authors": [a.name for a in descr.authors]}
+    metadata["normalization"] = normalization_from_steps(list(descr.inputs[0].preprocessing))
+    metadata["task"] = task_from_tags(list(descr.tags))
     cellwright = (descr.config.model_dump().get("cellwright") or {}) if descr.config else {}
     metadata.update({k: v for k, v in cellwright.items() if v is not None})
     checks = []
@@ -82,6 +84,43 @@ def _open_zoo(folder: Path, where: str, run_test: bool, tolerance: float) -> Sha
         checks.append(compare("bioimageio (keras)", Path(where), expected, keras_reference(model, x),
                               max(tolerance, 1e-3)))
     return SharedModel("bioimageio", model, metadata, folder, {}, checks)
+
+
+def normalization_from_steps(steps: list[Any]) -> dict[str, Any]:
+    """A package's preprocessing steps as Cellwright normalisation settings (``ExportMetadata.normalization``).
+
+    ``scale_range`` is a per-image percentile (or min/max) normalisation, ``zero_mean_unit_variance`` a
+    per-image z-score, ``scale_linear`` and ``fixed_zero_mean_unit_variance`` fixed dataset statistics.
+    """
+    norm: dict[str, Any] = {"method": "none", "per": "image", "per_channel": True, "clip": False}
+    for step in steps:
+        kw = step.kwargs
+        if step.id in ("scale_range", "zero_mean_unit_variance"):
+            axes = [str(a) for a in (kw.axes or ())]
+            norm["per_channel"] = "channel" not in axes if axes else False
+        if step.id == "scale_range":
+            low, high = float(kw.min_percentile), float(kw.max_percentile)
+            norm.update(method="minmax" if (low, high) == (0.0, 100.0) else "percentile", low=low, high=high)
+        elif step.id == "zero_mean_unit_variance":
+            norm["method"] = "zscore"
+        elif step.id == "scale_linear":
+            gain, offset = np.atleast_1d(kw.gain).astype(float), np.atleast_1d(kw.offset).astype(float)
+            norm.update(method="percentile", per="dataset", min=list(-offset / gain), max=list((1 - offset) / gain))
+        elif step.id == "fixed_zero_mean_unit_variance":
+            norm.update(method="zscore", per="dataset", mean=[float(v) for v in np.atleast_1d(kw.mean)],
+                        std=[float(v) for v in np.atleast_1d(kw.std)])
+        elif step.id == "clip":
+            norm["clip"] = True
+    return norm
+
+
+def task_from_tags(tags: list[str]) -> str | None:
+    """The Cellwright task a package's tags name (``instance-segmentation`` -> the task of that name), if any."""
+    from builder.tasks import all_tasks
+
+    names = {name.replace("_", "-"): name for name in all_tasks()}
+    found = [names[str(tag).lower()] for tag in tags if str(tag).lower() in names]
+    return max(found, key=len) if found else None  # instance-segmentation wins over segmentation
 
 
 def open_shared(path: Path, dest: Path, *, run_test: bool = True, tolerance: float = DEFAULT_TOLERANCE) -> SharedModel:
