@@ -117,7 +117,8 @@ def _zip_dir(folder: Path, target: Path) -> None:
                 archive.write(p, p.relative_to(folder).as_posix())
 
 
-def _write_weights(model: Any, folder: Path, x: np.ndarray, tolerance: float, metadata: ExportMetadata) -> tuple[Any, list[Check]]:
+def _write_weights(model: Any, folder: Path, x: np.ndarray, tolerance: float,
+                   metadata: ExportMetadata) -> tuple[Any, list[Check]]:
     import keras
     import tensorflow as tf
     from bioimageio.spec.model import v0_5 as s
