@@ -7,6 +7,7 @@ single time points and planes are dropped so the result is the usual ``YXC`` (or
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 from pathlib import Path
@@ -20,6 +21,7 @@ PLUGINS = {".czi": ("bioio_czi", "Zeiss CZI"), ".nd2": ("bioio_nd2", "Nikon ND2"
 EXTRA = "cellwright[formats]"
 
 
+@functools.cache
 def _installed(module: str) -> bool:
     try:
         return importlib.util.find_spec(module) is not None

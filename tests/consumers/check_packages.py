@@ -62,6 +62,11 @@ def check_onnx(path: str) -> dict[str, str]:
 
 
 def main(out: Path) -> int:
+    import importlib.util
+
+    if importlib.util.find_spec("builder") is not None:
+        print("Cellwright is importable here: run this check in an environment without it.", file=sys.stderr)
+        return 2
     packages = json.loads((out / "packages.json").read_text())
     failed = 0
     for entry in packages:
