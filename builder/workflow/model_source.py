@@ -95,6 +95,10 @@ def _open_bundle(path: Path) -> ModelSource:
     data = dict(shared.recipe or {}) or _prediction_recipe(meta, path)
     recipe = recipe_from_dict(data, source=f"{path} (recipe)")
     stats = _stats_from_metadata(meta.get("normalization"))
+    if meta.get("size_multiple"):
+        from builder.workflow.inference import SIZE_MULTIPLE_ATTR
+
+        setattr(shared.model, SIZE_MULTIPLE_ATTR, int(meta["size_multiple"]))
     return ModelSource(
         model=shared.model, recipe=recipe, normalization={"normalize": stats, "target_normalize": None},
         postprocess=meta.get("postprocess") or None, class_names=list(meta.get("class_names") or []) or
