@@ -5,7 +5,7 @@ training (a packaging check needs a real run folder, not a good model), then ``b
 exports of the run exactly as ``cellwright export RUN`` writes them. The backbone is built without its ImageNet
 weights so the check runs offline: the layers, and so the conversion, are those of the pretrained network.
 
-Usage: python -m tests.consumers.make_packages OUT_DIR
+Usage: python -m tests.consumers.make_packages OUT_DIR [CASE ...]   (all cases when none is named)
 Writes OUT_DIR/<name>/*.bioimageio.zip and *.onnx, and OUT_DIR/packages.json listing them.
 """
 
@@ -30,14 +30,16 @@ CASES = {
 }
 
 
-def make(out: Path) -> list[dict]:
-    """Train and export every case into ``out``; return one entry per written file."""
+def make(out: Path, cases: list[str] | None = None) -> list[dict]:
+    """Train and export every case (or ``cases``) into ``out``; return one entry per written file."""
     from builder.workflow.export_job import export_run
     from builder.workflow.train_job import train_recipe
     from tests.builder.workflow.train_fixtures import tiny_recipe
 
     written = []
     for name, (task, model) in CASES.items():
+        if cases and name not in cases:
+            continue
         folder = out / name
         folder.mkdir(parents=True, exist_ok=True)
         start = time.monotonic()
@@ -56,4 +58,4 @@ def make(out: Path) -> list[dict]:
 
 
 if __name__ == "__main__":
-    make(Path(sys.argv[1]))
+    make(Path(sys.argv[1]), sys.argv[2:])

@@ -90,3 +90,34 @@ def test_raw_test_input_is_stored_raw_and_renormalised_like_a_consumer(tmp_path,
     x = apply_preprocessing(list(descr.inputs[0].preprocessing), stored)
     assert np.allclose(x, normalise(seg_metadata.normalization, stored), atol=1e-5)  # one rule, two writers
     assert np.abs(np.asarray(seg_model(x)) - expected).max() < 1e-5
+
+
+def test_model_with_cellwright_layer_ships_savedmodel_and_onnx_only_and_reopens(tmp_path, seg_metadata, offline):
+    """Other tools cannot load Cellwright's own layers from Keras files: those weights are left out, said so."""
+    import keras
+
+    from builder.backbones.layers import BackboneInput
+    from builder.export.bioimageio import write_bioimageio
+    from builder.model_files.shared import open_shared
+
+    keras.utils.set_random_seed(7)
+    inp = keras.Input((None, None, 2))
+    x = BackboneInput(in_channels=2, channel_mode="repeat", preprocessing="tf", name="backbone_input")(inp)
+    model = keras.Model(inp, keras.layers.Conv2D(3, 3, padding="same", activation="softmax")(x))
+    result = write_bioimageio(model, seg_metadata, tmp_path / "own.zip")
+    assert {c.format for c in result.checks} >= {"savedmodel", "onnx"} and "keras_hdf5" not in {
+        c.format for c in result.checks}
+    assert any("BackboneInput" in w and "left out" in w for w in result.warnings)
+    rdf = _rdf_of(tmp_path / "own.zip")
+    assert {k for k, v in rdf["weights"].items() if v} == {"tensorflow_saved_model_bundle", "onnx"}
+    assert rdf["weights"]["onnx"]["parent"] == "tensorflow_saved_model_bundle"
+
+    shared = open_shared(tmp_path / "own.zip", tmp_path / "open")  # through the SavedModel
+    assert shared.checks[0].max_abs_diff < 1e-4
+    x = np.random.default_rng(2).random((1, 24, 40, 2)).astype(np.float32)
+    assert np.abs(np.asarray(shared.model(x)) - np.asarray(model(x))).max() < 1e-4
+
+
+def _rdf_of(path):
+    with zipfile.ZipFile(path) as archive:
+        return yaml.safe_load(archive.read("rdf.yaml"))
