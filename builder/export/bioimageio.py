@@ -11,7 +11,7 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -162,7 +162,8 @@ def _write_weights(model: Any, folder: Path, x: np.ndarray, tolerance: float,
                              output_name=OUTPUT_ID, tolerance=tolerance, metadata=metadata))
     tf_version = s.Version(tf.__version__)
     note = f"Converted by Cellwright from the Keras {keras.__version__} model."
-    root = "keras_hdf5" if h5_check is not None else None
+    root: Literal["keras_hdf5"] | None = "keras_hdf5" if h5_check is not None else None
+    onnx_parent: Literal["keras_hdf5", "tensorflow_saved_model_bundle"] = root or "tensorflow_saved_model_bundle"
     weights = s.WeightsDescr(
         keras_hdf5=None if root is None else s.KerasHdf5WeightsDescr(
             source=folder / "weights.h5", tensorflow_version=tf_version,
@@ -171,7 +172,7 @@ def _write_weights(model: Any, folder: Path, x: np.ndarray, tolerance: float,
             source=folder / "tf_saved_model.zip", tensorflow_version=tf_version, parent=root,
             comment=note + f" Signature 'serving_default': {INPUT_ID} -> {{'{OUTPUT_ID}': tensor}}."),
         onnx=s.OnnxWeightsDescr(source=folder / "weights.onnx", opset_version=DEFAULT_OPSET,
-                                parent=root or "tensorflow_saved_model_bundle", comment=note + " tf2onnx."),
+                                parent=onnx_parent, comment=note + " tf2onnx."),
     )
     return weights, checks, [note_h5] if note_h5 else []
 

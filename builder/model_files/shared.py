@@ -72,8 +72,8 @@ def _open_zoo(folder: Path, where: str, run_test: bool, tolerance: float) -> Sha
         raise ExportError(where, "This package has no Keras (keras_v3, keras_hdf5) or TensorFlow SavedModel "
                           "weights; Cellwright runs those only.", "Use a bioimage.io consumer (e.g. bioimageio.core) "
                           "for its other weights formats.")
-    metadata = {"name": descr.name, "description": descr.description, "task": None,
-                "license": str(descr.license), "authors": [a.name for a in descr.authors]}
+    metadata: dict[str, Any] = {"name": descr.name, "description": descr.description, "task": None,
+                                "license": str(descr.license), "authors": [a.name for a in descr.authors]}
     metadata["normalization"] = normalization_from_steps(list(descr.inputs[0].preprocessing))
     metadata["task"] = task_from_tags(list(descr.tags))
     cellwright = (descr.config.model_dump().get("cellwright") or {}) if descr.config else {}

@@ -8,33 +8,36 @@ whole image are what training used.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from builder.export.test_tensors import crop_to_multiple
 
+if TYPE_CHECKING:
+    from builder.data.layouts import Sample
+    from builder.recipe import Recipe
 
-def raw_test_image(recipe: Any, samples: list[Any], model_input: tuple[Any, ...], multiple: int) -> np.ndarray | None:
-    """One raw image (``1,Y,X,C`` float32) fit for ``model_input`` (``Y, X, C``; None for any size), or None.
 
-    Tries ``samples`` in order and keeps the first readable one.
+def raw_test_image(recipe: Recipe, samples: list[Sample], model_input: tuple[int | None, int | None],
+                   multiple: int) -> np.ndarray | None:
+    """One raw image (``1,Y,X,C`` float32) for a network taking ``model_input`` (Y, X; None for any size), or None.
+
+    Read like training data (resampled; resized to a fixed input), not normalised. Tries ``samples`` in order
+    and keeps the first readable one.
     """
-    from builder.data.pipeline import _fit, load_split
+    from builder.data.pipeline import load_split
     from builder.errors import CellwrightError
 
+    y, x = model_input
+    size = (int(y), int(x)) if y is not None and x is not None else None
     for sample in samples:
         try:
-            loaded = load_split(recipe, [sample], skipped=[])
+            loaded = load_split([sample], recipe.data, recipe.preprocess, size=size, skipped=[])
         except CellwrightError:  # an unreadable image: try the next one
             continue
         if not loaded.images:
             continue
-        image = loaded.images[0]
-        y, x = model_input[0], model_input[1]
-        if y is not None and x is not None:
-            image = _fit(image, int(y)) if int(y) == int(x) else image[:int(y), :int(x)]
-        else:
-            image = crop_to_multiple(image, multiple)
+        image = loaded.images[0] if size is not None else crop_to_multiple(loaded.images[0], multiple)
         return np.asarray(image, np.float32)[None]
     return None
