@@ -116,14 +116,10 @@ class ExportMetadata(Section):
 
 
 def require_test_input(metadata: ExportMetadata, where: str) -> np.ndarray:
-    """Return the (normalised) test input, normalising the raw one if only that was given.
+    """Return the (normalised) test input or raise :class:`ExportError` saying how to provide one.
 
-    Raises :class:`ExportError` saying how to provide one when there is neither.
+    A raw test input alone is normalised first by :func:`builder.export.test_tensors.with_test_input`.
     """
-    if metadata.test_input is None and metadata.raw_test_input is not None:
-        from builder.export.test_tensors import normalise
-
-        metadata.test_input = normalise(metadata.normalization, metadata.raw_test_input)
     if metadata.test_input is None:
         raise ExportError(
             where,

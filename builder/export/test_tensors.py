@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from builder.export.bioimageio_descr import fixed_linear
-from builder.export.metadata import Normalization
+from builder.export.metadata import ExportMetadata, Normalization
 
 #: The spec's default ``eps`` for ``scale_range`` and ``zero_mean_unit_variance``.
 EPS = 1e-6
@@ -39,6 +39,13 @@ def normalise(norm: Normalization, raw: np.ndarray) -> np.ndarray:
     if norm.clip and norm.method != "none":
         x = np.clip(x, 0.0, 1.0)
     return x.astype(np.float32)
+
+
+def with_test_input(metadata: ExportMetadata) -> ExportMetadata:
+    """Fill ``metadata.test_input`` from its raw test input (normalised as declared) when only that is given."""
+    if metadata.test_input is None and metadata.raw_test_input is not None:
+        metadata.test_input = normalise(metadata.normalization, metadata.raw_test_input)
+    return metadata
 
 
 #: Largest side kept (a centre crop beyond it keeps the packages small).

@@ -75,7 +75,7 @@ def _open_zoo(folder: Path, where: str, run_test: bool, tolerance: float) -> Sha
     metadata: dict[str, Any] = {"name": descr.name, "description": descr.description, "task": None,
                                 "license": str(descr.license), "authors": [a.name for a in descr.authors]}
     metadata["normalization"] = normalization_from_steps(list(descr.inputs[0].preprocessing))
-    metadata["task"] = task_from_tags(list(descr.tags))
+    metadata["tags"] = [str(t) for t in descr.tags]
     cellwright = (descr.config.model_dump().get("cellwright") or {}) if descr.config else {}
     metadata.update({k: v for k, v in cellwright.items() if v is not None})
     checks = []
@@ -144,15 +144,6 @@ def normalization_from_steps(steps: list[Any]) -> dict[str, Any]:
         elif step.id == "clip":
             norm["clip"] = True
     return norm
-
-
-def task_from_tags(tags: list[str]) -> str | None:
-    """The Cellwright task a package's tags name (``instance-segmentation`` -> the task of that name), if any."""
-    from builder.tasks import all_tasks
-
-    names = {name.replace("_", "-"): name for name in all_tasks()}
-    found = [names[str(tag).lower()] for tag in tags if str(tag).lower() in names]
-    return max(found, key=len) if found else None  # instance-segmentation wins over segmentation
 
 
 def open_shared(path: Path, dest: Path, *, run_test: bool = True, tolerance: float = DEFAULT_TOLERANCE) -> SharedModel:

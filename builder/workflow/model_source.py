@@ -106,6 +106,15 @@ def _open_bundle(path: Path) -> ModelSource:
     )
 
 
+def task_from_tags(tags: list[str]) -> str | None:
+    """The Cellwright task a package's tags name (``instance-segmentation`` -> the task of that name), if any."""
+    from builder.tasks import all_tasks
+
+    names = {name.replace("_", "-"): name for name in all_tasks()}
+    found = [names[str(tag).lower()] for tag in tags if str(tag).lower() in names]
+    return max(found, key=len) if found else None  # instance-segmentation wins over segmentation
+
+
 def _prediction_recipe(meta: dict[str, Any], path: Path) -> dict[str, Any]:
     """A recipe that lets a package without one (a BioImage Model Zoo package) predict: task, data, normalisation.
 
@@ -113,6 +122,7 @@ def _prediction_recipe(meta: dict[str, Any], path: Path) -> dict[str, Any]:
     """
     from builder.tasks import get_task
 
+    meta = {**meta, "task": meta.get("task") or task_from_tags(list(meta.get("tags") or []))}
     if not meta.get("task"):
         raise CellwrightError(str(path), "This shared model does not say which task it solves (no Cellwright "
                               "settings and no task tag such as 'instance-segmentation').",
