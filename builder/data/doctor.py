@@ -281,6 +281,11 @@ def _consistency(recipe: Recipe, images: list[tuple[Sample, ImageData]]) -> list
                            f"{min(sizes):.4g} µm of {small.image_path.name}; objects will look different sizes.",
                            f"Set preprocess.resample_to: {min(sizes):.4g} to bring all images to one pixel size.",
                            "warning"))
+    if sizes:
+        spread = f"{min(sizes):.4g} µm" if len(sizes) == 1 else f"{min(sizes):.4g} to {max(sizes):.4g} µm"
+        endings = sorted({s.image_path.suffix.lower() for s, im in images if im.pixel_size})
+        out.append(Problem(str(images[0][0].image_path.parent), f"Pixel size: {spread}, as stated by "
+                           f"{len(known)} of {len(images)} images ({', '.join(endings)} files).", "", "info"))
     if known and len(known) < len(images):
         out.append(Problem(str(images[0][0].image_path.parent), f"{len(images) - len(known)} of {len(images)} "
                            "images do not state their pixel size.", "Set data.pixel_size if you know it.", "info"))

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from builder.data.readers import is_image_file
-from builder.data.skipped import FORMATS_FIX, folder_findings
+from builder.data.skipped import folder_findings, formats_fix
 from builder.errors import DataError, Problem
 from builder.tasks import get_task
 
@@ -342,7 +342,7 @@ def _class_folders(root: Path, data: Any) -> list[Sample]:
         unread = [f for p in sorted(root.iterdir()) if p.is_dir() for f in folder_findings(p)]
         raise DataError(str(root), "no class folders with images found."
                         + "".join(f" {f.where}: {f.what}" for f in unread),
-                        FORMATS_FIX if unread else
+                        formats_fix() if unread else
                         "Put the images of each class in their own sub-folder, e.g. healthy/ and infected/.")
     samples = []
     for name in classes:

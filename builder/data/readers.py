@@ -1,7 +1,8 @@
 """Read microscope images into ``Y,X,C`` (or ``T,Y,X,C``) arrays, keeping axes, pixel size and channel names.
 
 Supported: TIFF / OME-TIFF / ImageJ TIFF (multi-page, multi-channel, 8/16/32-bit, LZW/zlib/... compressed),
-PNG, JPEG, NumPy ``.npy`` and OME-Zarr (v0.4 and v0.5 attributes).
+PNG, JPEG, NumPy ``.npy`` and OME-Zarr (v0.4 and v0.5 attributes); Zeiss CZI, Nikon ND2 and Leica LIF with the
+optional extra ``cellwright[formats]`` (:mod:`builder.data.bioio_reader`).
 """
 
 from __future__ import annotations
@@ -64,7 +65,11 @@ def is_image_file(path: Path) -> bool:
         return False
     if name.endswith(".ome.zarr") or name.endswith(".zarr"):
         return path.is_dir()
-    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+    if not path.is_file():
+        return False
+    from builder.data.bioio_reader import readable_suffixes
+
+    return path.suffix.lower() in IMAGE_SUFFIXES or path.suffix.lower() in readable_suffixes()
 
 
 def read_image(
@@ -164,6 +169,10 @@ def _read_raw(path: Path) -> tuple[np.ndarray, str, float | None, list[str]]:
     if suffix == ".npy":
         array = np.load(path, allow_pickle=False)
         return array, _guess_axes(array.shape), None, []
+    from builder.data.bioio_reader import PLUGINS, read_bioio
+
+    if suffix in PLUGINS:
+        return read_bioio(path)
     raise DataError(
         str(path), f"has an ending ({suffix or 'none'}) Cellwright does not read.",
         f"Convert it to TIFF; readable endings are {', '.join(IMAGE_SUFFIXES)}.",

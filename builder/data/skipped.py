@@ -19,10 +19,19 @@ MICROSCOPE_FORMATS = {
     ".svs": "Aperio SVS", ".scn": "Leica SCN", ".ndpi": "Hamamatsu NDPI", ".mrxs": "3DHISTECH MRXS",
     ".sld": "SlideBook", ".stk": "MetaMorph STK", ".ics": "ICS", ".ids": "ICS",
 }
-#: What to do with files in :data:`MICROSCOPE_FORMATS` (also used by ``predict``).
+#: What to do with files in :data:`MICROSCOPE_FORMATS` that no reader here takes.
 FORMATS_FIX = ("Convert them to OME-TIFF (Fiji: File > Import > Bio-Formats, then File > Save As > OME-TIFF, or "
-               "bioformats2raw for large files). Reading these formats directly is planned as the optional extra "
-               "'cellwright[formats]' (based on bioio).")
+               "bioformats2raw for large files).")
+
+
+def formats_fix(path: Path | None = None) -> str:
+    """The fix for unreadable microscope files, saying whether the extra 'cellwright[formats]' is installed."""
+    from builder.data.bioio_reader import PLUGINS, extra_status
+
+    status = extra_status()
+    if path is not None and path.suffix.lower() not in PLUGINS and "is installed" in status:
+        status += " It does not read this format."
+    return f"{FORMATS_FIX} {status}"
 
 
 def is_dangling_link(path: Path) -> bool:
@@ -31,8 +40,11 @@ def is_dangling_link(path: Path) -> bool:
 
 
 def microscope_format(path: Path) -> str | None:
-    """The format name if ``path`` has a microscope ending Cellwright cannot read, else None."""
-    return MICROSCOPE_FORMATS.get(path.suffix.lower())
+    """The format name if ``path`` has a microscope ending Cellwright cannot read (here, now), else None."""
+    from builder.data.bioio_reader import readable_suffixes
+
+    suffix = path.suffix.lower()
+    return None if suffix in readable_suffixes() else MICROSCOPE_FORMATS.get(suffix)
 
 
 def _names(paths: list[Path], limit: int = 5) -> str:
@@ -68,7 +80,7 @@ def folder_findings(folder: Path, *, link_severity: str = "error") -> list[Probl
             formats.setdefault(name, []).append(p)
     for name, paths in sorted(formats.items()):
         out.append(Problem(str(folder), f"{len(paths)} {name} file(s) that Cellwright cannot read yet are left out: "
-                           f"{_names(paths)}.", FORMATS_FIX, "warning"))
+                           f"{_names(paths)}.", formats_fix(paths[0]), "warning"))
     return out
 
 

@@ -95,6 +95,7 @@ def export_model(
         ``status``, ``warnings`` and ``consumers``.
     """
     from builder.export.metadata import require_test_input
+    from builder.export.test_tensors import with_test_input
     from builder.export_registry import ExportRequest, all_formats, unknown_format_message
 
     registered = all_formats()
@@ -109,7 +110,7 @@ def export_model(
                               "another format.")
     out_dir = Path(out_dir)
     stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in metadata.name).strip("_") or "model"
-    x = require_test_input(metadata, str(out_dir))
+    x = require_test_input(with_test_input(metadata), str(out_dir))
     results: list[dict[str, Any]] = []
     for fmt in formats:
         spec = registered[fmt]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from builder.export.bioimageio_descr import (
     credits,
     input_descr,
     output_descr,
+    preprocessing,
     raw_test_input,
 )
 from builder.export.metadata import ExportMetadata, require_test_input
@@ -89,10 +90,10 @@ def _cover(metadata: ExportMetadata, x: np.ndarray, y: np.ndarray, path: Path) -
     return path
 
 
-def _documentation(metadata: ExportMetadata, checks: list[Check]) -> str:
+def _documentation(metadata: ExportMetadata, checks: list[Check], notes: list[str] | None = None) -> str:
     validation = "\n## Validation\n\nRight after export each weights format was run on the test input and " \
         "compared with the Keras model (max absolute difference):\n\n" + "".join(
-            f"- {c.format}: {c.max_abs_diff:.3g}\n" for c in checks)
+            f"- {c.format}: {c.max_abs_diff:.3g}\n" for c in checks) + "".join(f"\n{n}\n" for n in notes or [])
     if metadata.documentation.strip():
         text = metadata.documentation
         return text if "# validation" in text.lower() else text.rstrip() + "\n" + validation
@@ -116,51 +117,85 @@ def _zip_dir(folder: Path, target: Path) -> None:
                 archive.write(p, p.relative_to(folder).as_posix())
 
 
-def _write_weights(model: Any, folder: Path, x: np.ndarray, tolerance: float) -> tuple[Any, list[Check]]:
+def cellwright_layers(model: Any) -> list[str]:
+    """Names of the layer classes of ``model`` (nested models included) that only Cellwright defines."""
+    found, stack = set(), list(model.layers)
+    while stack:
+        layer = stack.pop()
+        if type(layer).__module__.startswith(("builder.", "gui.")):
+            found.add(type(layer).__name__)
+        stack.extend(getattr(layer, "layers", []) or [])
+    return sorted(found)
+
+
+def _keras_hdf5(model: Any, folder: Path, x: np.ndarray, reference: np.ndarray,
+                tolerance: float) -> tuple[Check | None, str]:
+    """Write and re-run ``weights.h5``; ``(None, why)`` when other tools could not load it."""
+    own = cellwright_layers(model)
+    if own:
+        return None, (f"Keras weights left out: the model uses Cellwright's own layer(s) {', '.join(own)}, which "
+                      "other tools cannot load; the SavedModel and ONNX weights hold the same network.")
+    h5 = folder / "weights.h5"
+    try:
+        model.save(h5)
+        return compare("keras_hdf5", h5, reference, run_keras_file(h5, x), tolerance), ""
+    except ExportError as exc:
+        h5.unlink(missing_ok=True)
+        return None, (f"Keras HDF5 weights left out: the model does not reload from HDF5 ({exc.what[:200]}); the "
+                      "SavedModel and ONNX weights hold the same network.")
+
+
+def _write_weights(model: Any, folder: Path, x: np.ndarray, tolerance: float,
+                   metadata: ExportMetadata) -> tuple[Any, list[Check], list[str]]:
+    """Write the weights formats; returns the weights description, their checks and notes on left-out ones."""
     import keras
     import tensorflow as tf
     from bioimageio.spec.model import v0_5 as s
 
     reference = keras_reference(model, x)
-    h5 = folder / "weights.h5"
-    model.save(h5)
-    checks = [compare("keras_hdf5", h5, reference, run_keras_file(h5, x), tolerance)]
+    h5_check, note_h5 = _keras_hdf5(model, folder, x, reference, tolerance)
+    checks = [h5_check] if h5_check is not None else []
     checks.append(write_savedmodel(model, folder / "saved_model", test_input=x, input_name=INPUT_ID,
                                    output_name=OUTPUT_ID, tolerance=tolerance))
     _zip_dir(folder / "saved_model", folder / "tf_saved_model.zip")
     checks.append(write_onnx(model, folder / "weights.onnx", test_input=x, input_name=INPUT_ID,
-                             output_name=OUTPUT_ID, tolerance=tolerance))
+                             output_name=OUTPUT_ID, tolerance=tolerance, metadata=metadata))
     tf_version = s.Version(tf.__version__)
     note = f"Converted by Cellwright from the Keras {keras.__version__} model."
+    root: Literal["keras_hdf5"] | None = "keras_hdf5" if h5_check is not None else None
+    onnx_parent: Literal["keras_hdf5", "tensorflow_saved_model_bundle"] = root or "tensorflow_saved_model_bundle"
     weights = s.WeightsDescr(
-        keras_hdf5=s.KerasHdf5WeightsDescr(source=h5, tensorflow_version=tf_version,
-                                           comment=f"Keras {keras.__version__} (TensorFlow backend) HDF5 file."),
+        keras_hdf5=None if root is None else s.KerasHdf5WeightsDescr(
+            source=folder / "weights.h5", tensorflow_version=tf_version,
+            comment=f"Keras {keras.__version__} (TensorFlow backend) HDF5 file."),
         tensorflow_saved_model_bundle=s.TensorflowSavedModelBundleWeightsDescr(
-            source=folder / "tf_saved_model.zip", tensorflow_version=tf_version, parent="keras_hdf5",
+            source=folder / "tf_saved_model.zip", tensorflow_version=tf_version, parent=root,
             comment=note + f" Signature 'serving_default': {INPUT_ID} -> {{'{OUTPUT_ID}': tensor}}."),
-        onnx=s.OnnxWeightsDescr(source=folder / "weights.onnx", opset_version=DEFAULT_OPSET, parent="keras_hdf5",
-                                comment=note + " tf2onnx."),
+        onnx=s.OnnxWeightsDescr(source=folder / "weights.onnx", opset_version=DEFAULT_OPSET,
+                                parent=onnx_parent, comment=note + " tf2onnx."),
     )
-    return weights, checks
+    return weights, checks, [note_h5] if note_h5 else []
 
 
-def build_descr(model: Any, metadata: ExportMetadata, folder: Path, tolerance: float) -> tuple[Any, list[Check]]:
-    """Write all files into ``folder`` and return the typed ``ModelDescr`` plus the weights checks."""
+def build_descr(model: Any, metadata: ExportMetadata, folder: Path,
+                tolerance: float) -> tuple[Any, list[Check], list[str]]:
+    """Write all files into ``folder``; return the typed ``ModelDescr``, the weights checks and notes on
+    weights formats left out."""
+    import tifffile
     from bioimageio.spec.model import v0_5 as s
     from pydantic import ValidationError
 
-    x = require_test_input(metadata, "bioimageio export")
+    raw = _raw_test_input(metadata)
+    steps = preprocessing(metadata, raw.shape[-1])
+    x = apply_preprocessing(steps, raw)  # what a consumer feeds the network
     y = keras_reference(model, x)
-    import tifffile
-
-    raw = raw_test_input(metadata, x)
     np.save(folder / "test_input.npy", raw, allow_pickle=False)
     np.save(folder / "test_output.npy", y, allow_pickle=False)
     for name, array in (("sample_input.tif", raw[0]), ("sample_output.tif", y[0])):
         sample = array if array.ndim >= 2 else array[None]
         tifffile.imwrite(folder / name, sample, photometric="minisblack" if sample.ndim == 3 else None)
-    weights, checks = _write_weights(model, folder, x, tolerance)
-    (folder / "README.md").write_text(_documentation(metadata, checks), encoding="utf-8")
+    weights, checks, notes = _write_weights(model, folder, x, tolerance, metadata)
+    (folder / "README.md").write_text(_documentation(metadata, checks, notes), encoding="utf-8")
     in_shape, out_shape = tuple(model.inputs[0].shape), tuple(model.outputs[0].shape)
     try:
         descr = s.ModelDescr(
@@ -179,7 +214,8 @@ def build_descr(model: Any, metadata: ExportMetadata, folder: Path, tolerance: f
                     s.ReproducibilityTolerance(absolute_tolerance=max(tolerance, 1e-5), relative_tolerance=1e-3)]),
                 cellwright={"task": metadata.task, "postprocess": metadata.postprocess,
                             "class_names": metadata.class_names, "normalization": metadata.normalization.model_dump(),
-                            "pixel_size_um": metadata.pixel_size},
+                            "pixel_size_um": metadata.pixel_size,
+                            "size_multiple": metadata.size_multiple},
             ),
             **credits(metadata),
         )
@@ -188,17 +224,39 @@ def build_descr(model: Any, metadata: ExportMetadata, folder: Path, tolerance: f
             "bioimageio export", f"The model description is not valid for bioimage.io:\n{exc}",
             "Check export.license (an SPDX id such as CC-BY-4.0), author ORCIDs and citation DOIs.",
         ) from exc
-    reproduced = keras_reference(model, apply_preprocessing(list(descr.inputs[0].preprocessing), raw))
-    diff = float(np.max(np.abs(reproduced - y))) if y.size else 0.0
-    if diff > max(tolerance, 1e-3):
+    checks.append(_consumer_check(model, descr, folder, tolerance))
+    return descr, checks, notes
+
+
+def _raw_test_input(metadata: ExportMetadata) -> np.ndarray:
+    """The raw test input the package stores: given raw, or the normalised one with a fixed map undone.
+
+    Cropped to a multiple of the network's size step so the declared input sizes hold for it.
+    """
+    from builder.export.test_tensors import crop_to_multiple
+
+    if metadata.raw_test_input is not None:
+        raw = np.asarray(metadata.raw_test_input, np.float32)
+    else:
+        raw = raw_test_input(metadata, require_test_input(metadata, "bioimageio export"))
+    return np.stack([crop_to_multiple(r, metadata.size_multiple) for r in raw])
+
+
+def _consumer_check(model: Any, descr: Any, folder: Path, tolerance: float) -> Check:
+    """Re-run the package the way a consumer does: its stored raw test input, its declared preprocessing."""
+    from builder.model_files.safe_import import load_array
+
+    raw = load_array(folder / "test_input.npy")
+    expected = load_array(folder / "test_output.npy")
+    got = keras_reference(model, apply_preprocessing(list(descr.inputs[0].preprocessing), raw))
+    diff = float(np.max(np.abs(got - expected))) if expected.size else 0.0
+    if diff > max(tolerance, 1e-5):
         raise ExportError(
             "bioimageio export: test_input",
-            f"Applying the declared preprocessing ({metadata.normalization.method}) to the test input changes the "
-            f"model output by up to {diff:.3g}: the test input does not look normalised the way the metadata says.",
-            "Pass the test input exactly as normalised in training and the recipe's preprocess.normalize settings.",
-        )
-    checks.append(Check("preprocessing (spec ops) + keras", str(folder / "test_input.npy"), diff, max(tolerance, 1e-3)))
-    return descr, checks
+            f"Running the package's test input through its declared preprocessing and the model changes the "
+            f"output by up to {diff:.3g}.", "Report this with the run folder attached.")
+    return Check("test_input + declared preprocessing + keras", str(folder / "test_input.npy"), diff,
+                 max(tolerance, 1e-5))
 
 
 def validate_package(path: Path) -> tuple[str, list[str]]:
@@ -246,7 +304,7 @@ def write_bioimageio(
     out_path = Path(out_path)
     single_output(model, str(out_path))
     with scratch_dir() as folder:
-        descr, checks = build_descr(model, metadata, folder, tolerance)
+        descr, checks, notes = build_descr(model, metadata, folder, tolerance)
         with atomic_path(out_path) as tmp:
             try:
                 save_bioimageio_package(descr, output_path=tmp)
@@ -254,4 +312,4 @@ def write_bioimageio(
                 raise ExportError(str(out_path), f"bioimage.io packaging failed: {exc}",
                                   "Report this with the recipe attached.") from exc
             status, warnings = validate_package(tmp)
-    return ZooExport(path=out_path, checks=checks, status=status, warnings=warnings)
+    return ZooExport(path=out_path, checks=checks, status=status, warnings=notes + warnings)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from builder.errors import ExportError
-from builder.export.metadata import ExportMetadata
+from builder.export.metadata import ExportMetadata, Normalization
 
 INPUT_ID = "raw"
 OUTPUT_ID = "prediction"
@@ -51,9 +51,8 @@ def _per_channel(values: list[float] | None, n_channels: int, what: str) -> list
     return [float(v) for v in values]
 
 
-def _fixed_linear(metadata: ExportMetadata, n_channels: int) -> tuple[np.ndarray, np.ndarray] | None:
+def fixed_linear(norm: Normalization, n_channels: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Return per-channel ``(gain, offset)`` if the normalisation is a fixed linear map, else ``None``."""
-    norm = metadata.normalization
     if norm.method == "fixed" or (norm.per == "dataset" and norm.method in ("percentile", "minmax")):
         lo = np.array(_per_channel(norm.min, n_channels, "min"))
         hi = np.array(_per_channel(norm.max, n_channels, "max"))
@@ -67,7 +66,7 @@ def _fixed_linear(metadata: ExportMetadata, n_channels: int) -> tuple[np.ndarray
 
 def raw_test_input(metadata: ExportMetadata, x: np.ndarray) -> np.ndarray:
     """Undo a fixed linear normalisation on the (normalised) test input; identity otherwise."""
-    linear = _fixed_linear(metadata, x.shape[-1])
+    linear = fixed_linear(metadata.normalization, x.shape[-1])
     if linear is None:
         return x
     gain, offset = linear
@@ -81,7 +80,7 @@ def preprocessing(metadata: ExportMetadata, n_channels: int) -> list[Any]:
     norm = metadata.normalization
     axes = [s.AxisId("y"), s.AxisId("x")] + ([] if norm.per_channel else [s.AxisId("channel")])
     steps: list[Any] = [s.EnsureDtypeDescr(kwargs=s.EnsureDtypeKwargs(dtype="float32"))]
-    linear = _fixed_linear(metadata, n_channels)
+    linear = fixed_linear(metadata.normalization, n_channels)
     if linear is not None:
         gain, offset = linear
         if norm.method == "zscore":

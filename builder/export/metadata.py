@@ -70,6 +70,8 @@ class ExportMetadata(Section):
     documentation: str = field("", help="Markdown text describing the model, its data and its limits.")
     cover: Any = field(None, help="Cover image, array Y,X or Y,X,3 (uint8 or float in 0..1); made if missing.")
     test_input: Any = field(None, help="Test input, array B,Y,X,C float32, already normalised.")
+    raw_test_input: Any = field(None, help="Test input before normalisation (B,Y,X,C), as the microscope gives "
+                                "it; packages store it and declare the normalisation as preprocessing.")
     recipe: dict[str, Any] = field(default_factory=dict, help="The resolved recipe the model was trained with.")
     size_multiple: int = field(1, help="Input Y and X must be a multiple of this (the network's downsampling).", ge=1)
     min_size: int | None = field(None, help="Smallest input Y/X the network accepts; test input size if unset.", ge=1)
@@ -88,7 +90,7 @@ class ExportMetadata(Section):
             raise ValueError(f"Expected axes 'byxc'. Received: axes={value!r}")
         return value
 
-    @field_validator("test_input")
+    @field_validator("test_input", "raw_test_input")
     @classmethod
     def _test_input(cls, value: Any) -> Any:
         if value is None:
@@ -110,11 +112,14 @@ class ExportMetadata(Section):
 
     def public_dict(self) -> dict[str, Any]:
         """Metadata without arrays or recipe, as written to ``metadata.json``."""
-        return self.model_dump(mode="json", exclude={"cover", "test_input", "recipe"})
+        return self.model_dump(mode="json", exclude={"cover", "test_input", "raw_test_input", "recipe"})
 
 
 def require_test_input(metadata: ExportMetadata, where: str) -> np.ndarray:
-    """Return the test input or raise :class:`ExportError` saying how to provide one."""
+    """Return the (normalised) test input or raise :class:`ExportError` saying how to provide one.
+
+    A raw test input alone is normalised first by :func:`builder.export.test_tensors.with_test_input`.
+    """
     if metadata.test_input is None:
         raise ExportError(
             where,

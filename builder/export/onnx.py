@@ -23,20 +23,64 @@ def _input_spec(model: Any, name: str) -> Any:
     return tf.TensorSpec(shape, tf.float32, name=name)
 
 
-def _rename_output(path: Path, output_name: str) -> None:
-    """Give the ONNX graph's single output the tensor id used everywhere else."""
+#: Names of the free (dynamic) axes of 4-D and 2-D tensors, in order B,Y,X,C / B,C.
+AXIS_NAMES = {4: ("batch", "y", "x", "channel"), 2: ("batch", "channel")}
+
+
+def _name_axes(value_info: Any) -> None:
+    """Name the dynamic dimensions of one graph input/output (tf2onnx leaves them as ``unk__NNN``)."""
+    dims = value_info.type.tensor_type.shape.dim
+    names = AXIS_NAMES.get(len(dims))
+    if names is None:
+        return
+    for dim, name in zip(dims, names, strict=True):
+        if not dim.HasField("dim_value"):
+            dim.dim_param = name
+
+
+def _finish_graph(path: Path, output_name: str, props: dict[str, str]) -> None:
+    """Rename the single output to the tensor id used everywhere else, name the axes, write ``metadata_props``."""
     import onnx
 
     graph_model = onnx.load(str(path))
     old = graph_model.graph.output[0].name
-    if old == output_name:
-        return
-    for node in graph_model.graph.node:
-        node.output[:] = [output_name if o == old else o for o in node.output]
-        node.input[:] = [output_name if i == old else i for i in node.input]
-    graph_model.graph.output[0].name = output_name
+    if old != output_name:
+        for node in graph_model.graph.node:
+            node.output[:] = [output_name if o == old else o for o in node.output]
+            node.input[:] = [output_name if i == old else i for i in node.input]
+        graph_model.graph.output[0].name = output_name
+    for value_info in (*graph_model.graph.input, *graph_model.graph.output):
+        _name_axes(value_info)
+    del graph_model.metadata_props[:]
+    for key, value in props.items():
+        entry = graph_model.metadata_props.add()
+        entry.key, entry.value = key, value
     onnx.checker.check_model(graph_model)
     onnx.save(graph_model, str(path))
+
+
+def onnx_properties(metadata: Any) -> dict[str, str]:
+    """What a tool needs to use the file, as ``metadata_props`` (strings; lists and mappings as JSON).
+
+    ``cellwright.normalization`` (how to scale the raw input), ``cellwright.size_multiple`` (Y and X must be a
+    multiple of it), ``cellwright.postprocess``, ``cellwright.class_names``, ``cellwright.channel_names``,
+    ``cellwright.task``, ``cellwright.input_layout`` (``BYXC``, float32).
+    """
+    import json
+
+    if metadata is None:
+        return {"cellwright.input_layout": "BYXC float32"}
+    return {
+        "cellwright.task": metadata.task,
+        "cellwright.input_layout": "BYXC float32",
+        "cellwright.normalization": json.dumps(metadata.normalization.model_dump(mode="json")),
+        "cellwright.size_multiple": str(metadata.size_multiple),
+        "cellwright.min_size": str(metadata.min_size or metadata.size_multiple),
+        "cellwright.postprocess": json.dumps(metadata.postprocess, default=str),
+        "cellwright.class_names": json.dumps(metadata.class_names),
+        "cellwright.channel_names": json.dumps(metadata.channel_names),
+        "cellwright.pixel_size_um": "" if metadata.pixel_size is None else str(metadata.pixel_size),
+    }
 
 
 def write_onnx(
@@ -48,6 +92,7 @@ def write_onnx(
     output_name: str = "output",
     opset: int = DEFAULT_OPSET,
     tolerance: float = DEFAULT_TOLERANCE,
+    metadata: Any = None,
 ) -> Check:
     """Write ``model`` as an ONNX file and check it with onnxruntime on ``test_input``.
 
@@ -61,6 +106,8 @@ def write_onnx(
         Input the exported model is checked on.
     input_name, output_name : str
         Tensor names in the ONNX graph (the bioimage.io tensor ids).
+    metadata : ExportMetadata, optional
+        Written to the file's ``metadata_props`` (see :func:`onnx_properties`).
 
     Returns
     -------
@@ -81,6 +128,6 @@ def write_onnx(
                 str(path), f"ONNX conversion failed: {type(exc).__name__}: {exc}",
                 "Some layers have no ONNX equivalent; export as 'bundle' or 'savedmodel' instead.",
             ) from exc
-        _rename_output(tmp, output_name)
+        _finish_graph(tmp, output_name, onnx_properties(metadata))
         check = compare("onnx", path, reference, run_onnx(tmp, test_input), tolerance)
     return check

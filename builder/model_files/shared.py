@@ -64,12 +64,18 @@ def _open_zoo(folder: Path, where: str, run_test: bool, tolerance: float) -> Sha
         raise ExportError(where, f"Expected a bioimage.io model (format 0.5). Received: {type(descr).__name__} "
                           f"{getattr(descr, 'format_version', '')}", "Use a model package in format 0.5.")
     weights = descr.weights.keras_v3 or descr.weights.keras_hdf5
-    if weights is None:
-        raise ExportError(where, "This package has no Keras weights (keras_v3 or keras_hdf5); Cellwright runs "
-                          "Keras models only.", "Use a bioimage.io consumer (e.g. bioimageio.core) for it.")
-    model = load_keras_safely(folder / _source_path(weights))
-    metadata = {"name": descr.name, "description": descr.description, "task": None,
-                "license": str(descr.license), "authors": [a.name for a in descr.authors]}
+    if weights is not None:
+        model = load_keras_safely(folder / _source_path(weights))
+    elif descr.weights.tensorflow_saved_model_bundle is not None:
+        model = _savedmodel_as_keras(folder, descr, where)
+    else:
+        raise ExportError(where, "This package has no Keras (keras_v3, keras_hdf5) or TensorFlow SavedModel "
+                          "weights; Cellwright runs those only.", "Use a bioimage.io consumer (e.g. bioimageio.core) "
+                          "for its other weights formats.")
+    metadata: dict[str, Any] = {"name": descr.name, "description": descr.description, "task": None,
+                                "license": str(descr.license), "authors": [a.name for a in descr.authors]}
+    metadata["normalization"] = normalization_from_steps(list(descr.inputs[0].preprocessing))
+    metadata["tags"] = [str(t) for t in descr.tags]
     cellwright = (descr.config.model_dump().get("cellwright") or {}) if descr.config else {}
     metadata.update({k: v for k, v in cellwright.items() if v is not None})
     checks = []
@@ -82,6 +88,62 @@ def _open_zoo(folder: Path, where: str, run_test: bool, tolerance: float) -> Sha
         checks.append(compare("bioimageio (keras)", Path(where), expected, keras_reference(model, x),
                               max(tolerance, 1e-3)))
     return SharedModel("bioimageio", model, metadata, folder, {}, checks)
+
+
+def _input_shape(descr: Any, where: str) -> tuple[int | None, ...]:
+    """``(Y, X, C)`` of a package input whose axes are batch, y, x, channel (None for a free size)."""
+    axes = list(descr.inputs[0].axes)
+    kinds = [str(getattr(a, "type", "")) for a in axes]
+    if kinds != ["batch", "space", "space", "channel"] or [str(a.id) for a in axes[1:3]] != ["y", "x"]:
+        raise ExportError(where, f"Expected input axes batch, y, x, channel. Received: {[str(a.id) for a in axes]}",
+                          "Cellwright runs 2D packages with channels last; use bioimageio.core for this one.")
+    sizes = [a.size if isinstance(a.size, int) else None for a in axes[1:3]]
+    return (*sizes, len(axes[3].channel_names))
+
+
+def _savedmodel_as_keras(folder: Path, descr: Any, where: str) -> Any:
+    """The package's TensorFlow SavedModel wrapped as a Keras model (its serving signature, one output)."""
+    import keras
+
+    source = folder / _source_path(descr.weights.tensorflow_saved_model_bundle)
+    saved = safe_extract(source, folder / "_saved_model") if source.is_file() else source
+    layer = keras.layers.TFSMLayer(str(saved), call_endpoint="serving_default")
+    inputs = keras.Input(_input_shape(descr, where))
+    out = layer(inputs)
+    if isinstance(out, dict):
+        if len(out) != 1:
+            raise ExportError(where, f"Expected one output in the SavedModel signature. Received: {sorted(out)}",
+                              "Use a package with one output tensor.")
+        out = next(iter(out.values()))
+    return keras.Model(inputs, out)
+
+
+def normalization_from_steps(steps: list[Any]) -> dict[str, Any]:
+    """A package's preprocessing steps as Cellwright normalisation settings (``ExportMetadata.normalization``).
+
+    ``scale_range`` is a per-image percentile (or min/max) normalisation, ``zero_mean_unit_variance`` a
+    per-image z-score, ``scale_linear`` and ``fixed_zero_mean_unit_variance`` fixed dataset statistics.
+    """
+    norm: dict[str, Any] = {"method": "none", "per": "image", "per_channel": True, "clip": False}
+    for step in steps:
+        kw = step.kwargs
+        if step.id in ("scale_range", "zero_mean_unit_variance"):
+            axes = [str(a) for a in (kw.axes or ())]
+            norm["per_channel"] = "channel" not in axes if axes else False
+        if step.id == "scale_range":
+            low, high = float(kw.min_percentile), float(kw.max_percentile)
+            norm.update(method="minmax" if (low, high) == (0.0, 100.0) else "percentile", low=low, high=high)
+        elif step.id == "zero_mean_unit_variance":
+            norm["method"] = "zscore"
+        elif step.id == "scale_linear":
+            gain, offset = np.atleast_1d(kw.gain).astype(float), np.atleast_1d(kw.offset).astype(float)
+            norm.update(method="percentile", per="dataset", min=list(-offset / gain), max=list((1 - offset) / gain))
+        elif step.id == "fixed_zero_mean_unit_variance":
+            norm.update(method="zscore", per="dataset", mean=[float(v) for v in np.atleast_1d(kw.mean)],
+                        std=[float(v) for v in np.atleast_1d(kw.std)])
+        elif step.id == "clip":
+            norm["clip"] = True
+    return norm
 
 
 def open_shared(path: Path, dest: Path, *, run_test: bool = True, tolerance: float = DEFAULT_TOLERANCE) -> SharedModel:

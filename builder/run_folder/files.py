@@ -48,6 +48,8 @@ MODEL_SUMMARY = RunFile("model_summary.json", "the model summary", dict)
 DATA_CHECK = RunFile("data_check.json", "the data check findings", list)
 POSTPROCESS = RunFile("postprocess.json", "the tuned post-processing thresholds", dict)
 TEST_INPUT = RunFile("test_input.npy", "a normalised validation patch (checks exports)")
+RAW_TEST_INPUT = RunFile("test_input_raw.npy", "a raw validation image, before normalisation (test input of "
+                         "exported packages)")
 MODEL_PNG = RunFile("model.png", "the model diagram")
 CHECKPOINTS = RunFile("checkpoints", "the saved models")
 BEST_CHECKPOINT = RunFile("best.keras", "the best model so far (inside checkpoints/)")

@@ -61,6 +61,7 @@ class RunFolder:
     data_check_path = property(lambda self: self.file(files.DATA_CHECK))
     postprocess_path = property(lambda self: self.file(files.POSTPROCESS))
     test_input_path = property(lambda self: self.file(files.TEST_INPUT))
+    raw_test_input_path = property(lambda self: self.file(files.RAW_TEST_INPUT))
     model_png_path = property(lambda self: self.file(files.MODEL_PNG))
     checkpoints_dir = property(lambda self: self.file(files.CHECKPOINTS))
     exports_dir = property(lambda self: self.file(files.EXPORTS))
@@ -243,6 +244,20 @@ class RunFolder:
         import numpy as np
 
         return np.load(self.test_input_path, allow_pickle=False) if self.test_input_path.is_file() else None
+
+    def write_raw_test_input(self, x: Any) -> Path:
+        """Save one raw validation image (``B,Y,X,C`` float32, resampled but not normalised) for exports."""
+        import numpy as np
+
+        return atomic_write_with(self.raw_test_input_path,
+                                 lambda tmp: np.save(tmp, np.asarray(x, np.float32), allow_pickle=False), suffix=".npy")
+
+    def read_raw_test_input(self) -> Any:
+        """The saved raw test image, or None (runs trained before it was saved)."""
+        import numpy as np
+
+        path = self.raw_test_input_path
+        return np.load(path, allow_pickle=False) if path.is_file() else None
 
     # -- training progress -----------------------------------------------------------------------------------
     def write_state(self, state: dict[str, Any]) -> Path:

@@ -11,11 +11,14 @@ from builder.run_folder import RunFolder
 
 
 def export_run(run_dir: str | Path, *, formats: list[str], model: Any = None, out_dir: Path | None = None,
-               tolerance: float | None = None) -> list[dict[str, Any]]:
+               tolerance: float | None = None, raw_test_input: np.ndarray | None = None,
+               size_multiple: int | None = None) -> list[dict[str, Any]]:
     """Export the best model of ``run_dir`` into its exports folder (or ``out_dir``).
 
-    Uses the run's own normalised test patch, its dataset statistics, tuned post-processing and the model's
-    down-sampling factor, so the exported package describes exactly what the model was trained with.
+    Uses the run's raw test image (or ``raw_test_input``, B,Y,X,C as the microscope gives it), its dataset
+    statistics, tuned post-processing and the model's down-sampling factor (or ``size_multiple``), so the
+    exported package describes exactly what the model was trained with. Runs saved before raw test images
+    were kept fall back to their normalised test patch.
     """
     from builder.export.api import export_model, recipe_tolerance
     from builder.export.metadata import metadata_from_recipe
@@ -32,13 +35,18 @@ def export_run(run_dir: str | Path, *, formats: list[str], model: Any = None, ou
     postprocess = run.read_postprocess()
     if postprocess is not None:
         overrides["postprocess"] = postprocess
-    factor = _downsampling_factor(run)
+    factor = size_multiple or _downsampling_factor(run)
     if factor > 1:
         overrides["size_multiple"] = factor
     info = run.read_data_info()
     if info is not None and info.classes:
         overrides["class_names"] = info.classes
-    metadata = metadata_from_recipe(recipe, test_input=run.read_test_input(), **overrides)
+    raw = raw_test_input if raw_test_input is not None else run.read_raw_test_input()
+    if raw is not None:
+        overrides["raw_test_input"] = raw
+    else:
+        overrides["test_input"] = run.read_test_input()
+    metadata = metadata_from_recipe(recipe, **overrides)
     return export_model(model, metadata, out_dir or run.exports_dir, formats, report=run.existing_report(),
                         tolerance=recipe_tolerance(recipe, tolerance))
 

@@ -139,6 +139,7 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
     run.write_data_info({k: v for k, v in info.items() if k != "split"})
     _write_model_summary(recipe, input_shape, n_classes, n_outputs, run)
     _write_test_input(val_ds, run)  # before fit: a run whose training finished has every file it needs
+    _write_raw_test_input(recipe, dataset, input_shape, run)
 
     result = fit(model_factory, train_ds, val_ds, settings=settings, run=run, loss=loss, metrics=metrics,
                  events=events, resume=resume, extra_callbacks=_freeze_callbacks(recipe), runtime=runtime,
@@ -227,6 +228,27 @@ def _find_backbone(model_section: dict[str, Any]) -> dict[str, Any] | None:
         if isinstance(node, dict) and node.get("block") == "backbone":
             return node.get("params") or {}
     return None
+
+
+def _write_raw_test_input(recipe: Recipe, dataset: Any, input_shape: tuple[int, ...], run: RunFolder) -> None:
+    """One raw validation (else training) image: the test input of exported packages.
+
+    Whole-image models (classification) take the training input size; the others any multiple of the
+    network's down-sampling.
+    """
+    from builder.tasks import get_task
+    from builder.workflow.raw_test_image import raw_test_image
+
+    try:
+        multiple = int(recipe.model.downsampling_factor())
+    except Exception:  # a graph whose factor cannot be read: crop to any size
+        multiple = 1
+    samples = list(dataset.splits.get("validation") or []) + list(dataset.splits.get("train") or [])
+    fixed = get_task(recipe.task).whole_image_input
+    model_input = (input_shape[0], input_shape[1]) if fixed else (None, None)
+    raw = raw_test_image(recipe, samples[:5], model_input, multiple)
+    if raw is not None:
+        run.write_raw_test_input(raw)
 
 
 def _write_test_input(val_ds: Any, run: RunFolder) -> None:

@@ -9,6 +9,7 @@ masking predict the whole image normally (the masking only exists during trainin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -130,9 +131,31 @@ def prepare(image: Any, recipe: Recipe, *, model: Any = None, stats: NormStats |
     return preprocess_image(a, pre, pixel_size=pixel_size or recipe.data.pixel_size, size=size, stats=stats)
 
 
+#: Attribute a loaded model may carry: the size multiple its package declares (see ``model_source``).
+SIZE_MULTIPLE_ATTR = "cellwright_size_multiple"
+
+
+def model_size_multiple(model: Any) -> int:
+    """The size multiple the model's package declared (1 when it declared none)."""
+    try:
+        return max(1, int(getattr(model, SIZE_MULTIPLE_ATTR, 1) or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
 def _predict_batch(model: Any):
     def call(batch: np.ndarray) -> np.ndarray:
-        out = model.predict_on_batch(np.asarray(batch, np.float32))
+        try:
+            out = model.predict_on_batch(np.asarray(batch, np.float32))
+        except Exception as error:  # TF and Keras raise several types for an input size the network cannot take
+            if not _is_size_error(error):
+                raise
+            size = "x".join(str(n) for n in np.shape(batch)[1:3])
+            raise DataError("model input", f"The network cannot run on {size} px tiles "
+                            f"({type(error).__name__}: {str(error).strip().splitlines()[0][:160]}).",
+                            "Its input height and width must be a multiple of its down-sampling factor: set "
+                            "preprocess.tile.size to a multiple of 32, or re-export the model with Cellwright so "
+                            "its package states the size multiple.") from error
         if isinstance(out, (list, tuple)):
             out = out[0]
         elif isinstance(out, Mapping):
@@ -142,9 +165,15 @@ def _predict_batch(model: Any):
     return call
 
 
+def _is_size_error(error: Exception) -> bool:
+    """True for the shape errors a network raises on an input size it cannot take (Concat, reshape, add)."""
+    text = f"{type(error).__name__} {error}".lower()
+    return any(key in text for key in ("concat", "dimension", "incompatible shapes", "must match", "shape"))
+
+
 def tiling(model: Any, shape: tuple[int, int], recipe: Recipe) -> tuple[int, int, int]:
     """``(tile, overlap, align)`` for an image of ``shape`` (Y, X): see :func:`network_output`."""
-    factor = downsampling_factor(recipe)
+    factor = math.lcm(downsampling_factor(recipe), model_size_multiple(model))
     tile_cfg = recipe.preprocess.tile
     fixed = _fixed_input_size(model)
     if fixed is not None:

@@ -92,20 +92,54 @@ def _open_bundle(path: Path) -> ModelSource:
     with tempfile.TemporaryDirectory(prefix="cellwright-predict-") as tmp:
         shared = open_shared(path, Path(tmp) / "model", run_test=True)
     meta = shared.metadata or {}
-    data = dict(shared.recipe or {})
-    if not data.get("task"):
-        if not meta.get("task"):
-            raise CellwrightError(str(path), "This shared model does not say which task it solves.",
-                                  "Use a Cellwright bundle, or a bioimage.io package exported by Cellwright.")
-        data = {"name": meta.get("name") or "shared-model", "task": meta["task"], **data}
-    data.setdefault("name", meta.get("name") or "shared-model")
+    data = dict(shared.recipe or {}) or _prediction_recipe(meta, path)
     recipe = recipe_from_dict(data, source=f"{path} (recipe)")
     stats = _stats_from_metadata(meta.get("normalization"))
+    if meta.get("size_multiple"):
+        from builder.workflow.inference import SIZE_MULTIPLE_ATTR
+
+        setattr(shared.model, SIZE_MULTIPLE_ATTR, int(meta["size_multiple"]))
     return ModelSource(
         model=shared.model, recipe=recipe, normalization={"normalize": stats, "target_normalize": None},
         postprocess=meta.get("postprocess") or None, class_names=list(meta.get("class_names") or []) or
         (list(recipe.data.classes) if recipe.data.classes else None), kind="bundle", path=path,
     )
+
+
+def task_from_tags(tags: list[str]) -> str | None:
+    """The Cellwright task a package's tags name (``instance-segmentation`` -> the task of that name), if any."""
+    from builder.tasks import all_tasks
+
+    names = {name.replace("_", "-"): name for name in all_tasks()}
+    found = [names[str(tag).lower()] for tag in tags if str(tag).lower() in names]
+    return max(found, key=len) if found else None  # instance-segmentation wins over segmentation
+
+
+def _prediction_recipe(meta: dict[str, Any], path: Path) -> dict[str, Any]:
+    """A recipe that lets a package without one (a BioImage Model Zoo package) predict: task, data, normalisation.
+
+    Its data section is the one a new recipe for the task starts with (prediction reads no training data).
+    """
+    from builder.tasks import get_task
+
+    meta = {**meta, "task": meta.get("task") or task_from_tags(list(meta.get("tags") or []))}
+    if not meta.get("task"):
+        raise CellwrightError(str(path), "This shared model does not say which task it solves (no Cellwright "
+                              "settings and no task tag such as 'instance-segmentation').",
+                              "Use a Cellwright bundle, or a bioimage.io package exported by Cellwright.")
+    task = get_task(meta["task"])
+    norm = dict(meta.get("normalization") or {})
+    normalize = {k: norm[k] for k in ("method", "low", "high", "per_channel", "clip") if k in norm}
+    if norm.get("method") == "fixed":  # the statistics travel as min/max and are applied as such
+        normalize["method"] = "percentile"
+    data = task.new_recipe_data(".")
+    if meta.get("class_names") and task.uses_labels:
+        data["classes"] = list(meta["class_names"])
+    recipe: dict[str, Any] = {"name": meta.get("name") or "shared-model", "task": task.name, "data": data,
+                              "preprocess": {"normalize": normalize}}
+    if meta.get("pixel_size_um"):
+        recipe["data"]["pixel_size"] = meta["pixel_size_um"]
+    return recipe
 
 
 def open_model_source(path: str | Path) -> ModelSource:

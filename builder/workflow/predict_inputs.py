@@ -34,14 +34,14 @@ class Skipped:
 
 
 def _skipped_entry(path: Path) -> Skipped | None:
-    from builder.data.skipped import FORMATS_FIX, is_dangling_link, microscope_format
+    from builder.data.skipped import formats_fix, is_dangling_link, microscope_format
 
     if is_dangling_link(path):
         return Skipped(str(path), "is a link to a file that does not exist.",
                        "Restore the file it points to (is a network drive unmounted?), or delete the link.")
     name = microscope_format(path)
     if name:
-        return Skipped(str(path), f"is a {name} file, which Cellwright cannot read yet.", FORMATS_FIX)
+        return Skipped(str(path), f"is a {name} file, which Cellwright cannot read yet.", formats_fix(path))
     return None
 
 

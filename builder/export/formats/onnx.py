@@ -13,5 +13,5 @@ def write(request: ExportRequest) -> FormatResult:
     from builder.export.onnx import write_onnx
 
     check = write_onnx(request.model, request.path, test_input=request.test_input, input_name=INPUT_ID,
-                       output_name=OUTPUT_ID, tolerance=request.tolerance)
+                       output_name=OUTPUT_ID, tolerance=request.tolerance, metadata=request.metadata)
     return FormatResult([check])

@@ -41,32 +41,33 @@ def test_check_cli_counts_a_dangling_mask_link_as_an_error(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
+# Olympus and Imaris files: formats that no reader of Cellwright (nor its optional extra) takes.
 def test_microscope_files_are_named_with_what_would_read_them(tmp_path):
     write_seg_folder(tmp_path, 4)
-    for name in ("scan1.czi", "scan2.CZI", "stack.nd2"):
+    for name in ("scan1.oib", "scan2.OIB", "stack.vsi"):
         (tmp_path / "images" / name).write_bytes(b"not really")
     problems = check_dataset(_seg(), tmp_path)
-    czi = [p for p in problems if "Zeiss CZI" in p.what]
-    nd2 = [p for p in problems if "Nikon ND2" in p.what]
-    assert len(czi) == 1 and len(nd2) == 1, [p.format() for p in problems]
-    assert "2 Zeiss CZI file(s)" in czi[0].what and "scan1.czi" in czi[0].what and "scan2.CZI" in czi[0].what
-    assert "cellwright[formats]" in czi[0].fix and "bioio" in czi[0].fix and "OME-TIFF" in czi[0].fix
+    oib = [p for p in problems if "Olympus OIB" in p.what]
+    vsi = [p for p in problems if "Olympus VSI" in p.what]
+    assert len(oib) == 1 and len(vsi) == 1, [p.format() for p in problems]
+    assert "2 Olympus OIB file(s)" in oib[0].what and "scan1.oib" in oib[0].what and "scan2.OIB" in oib[0].what
+    assert "cellwright[formats]" in oib[0].fix and "OME-TIFF" in oib[0].fix
 
 
-def test_folder_of_only_czi_files_says_why_the_training_set_is_empty(tmp_path):
+def test_folder_of_only_imaris_files_says_why_the_training_set_is_empty(tmp_path):
     for sub in ("images", "masks"):
         (tmp_path / sub).mkdir()
     for i in range(3):
-        (tmp_path / "images" / f"well{i}.czi").write_bytes(b"CZI")
+        (tmp_path / "images" / f"well{i}.ims").write_bytes(b"IMS")
     problems = check_folder(tmp_path)
     assert any("training set is empty" in p.what for p in problems)
-    assert any("3 Zeiss CZI file(s)" in p.what and "well0.czi" in p.what for p in problems), \
+    assert any("3 Imaris file(s)" in p.what and "well0.ims" in p.what for p in problems), \
         [p.format() for p in problems]
 
 
-def test_class_folders_of_lif_files_are_named(tmp_path):
+def test_class_folders_of_oir_files_are_named(tmp_path):
     for cls in ("healthy", "infected"):
         (tmp_path / cls).mkdir()
-        (tmp_path / cls / f"{cls}.lif").write_bytes(b"LIF")
+        (tmp_path / cls / f"{cls}.oir").write_bytes(b"OIR")
     problems = check_folder(tmp_path)
-    assert any("Leica LIF" in p.what and "healthy.lif" in p.what for p in problems), [p.format() for p in problems]
+    assert any("Olympus OIR" in p.what and "healthy.oir" in p.what for p in problems), [p.format() for p in problems]

@@ -8,8 +8,6 @@ import numpy as np
 import pytest
 import yaml
 
-from builder.errors import ExportError
-
 
 def test_segmentation_package_validates_offline_and_reimports(tmp_path, seg_model, seg_metadata, offline):
     from builder.export.bioimageio import consumers_table, validate_package, write_bioimageio
@@ -18,7 +16,7 @@ def test_segmentation_package_validates_offline_and_reimports(tmp_path, seg_mode
     result = write_bioimageio(seg_model, seg_metadata, tmp_path / "zoo.zip")
     assert result.status in ("valid-format", "passed")
     formats = {c.format: c.max_abs_diff for c in result.checks}
-    assert set(formats) >= {"keras_hdf5", "savedmodel", "onnx", "preprocessing (spec ops) + keras"}
+    assert set(formats) >= {"keras_hdf5", "savedmodel", "onnx", "test_input + declared preprocessing + keras"}
     assert max(formats.values()) < 1e-3
     with zipfile.ZipFile(tmp_path / "zoo.zip") as archive:
         rdf = yaml.safe_load(archive.read("rdf.yaml"))
@@ -57,10 +55,69 @@ def test_classification_package_with_fixed_normalisation(tmp_path, cls_model, cl
     assert max(c.max_abs_diff for c in result.checks) < 1e-3
 
 
-def test_wrongly_normalised_test_input_is_refused(tmp_path, seg_model, seg_metadata):
+def test_patch_normalised_with_whole_image_percentiles_exports(tmp_path, seg_model, seg_metadata, offline):
+    """The quickstart's failure: a patch normalised with its whole image's percentiles (not its own)."""
     from builder.export.bioimageio import write_bioimageio
 
-    seg_metadata.test_input = seg_metadata.test_input * 300 + 50  # raw-looking values, metadata says percentile
-    with pytest.raises(ExportError, match="does not look normalised"):
-        write_bioimageio(seg_model, seg_metadata, tmp_path / "bad.zip")
-    assert not (tmp_path / "bad.zip").exists()
+    whole = np.random.default_rng(5).gamma(2.0, 100.0, size=(1, 96, 96, 2))
+    lo = np.percentile(whole, 1.0, axis=(1, 2), keepdims=True)
+    hi = np.percentile(whole, 99.8, axis=(1, 2), keepdims=True)
+    seg_metadata.test_input = ((whole - lo) / (hi - lo))[:, 8:40, 8:40].astype(np.float32)
+    result = write_bioimageio(seg_model, seg_metadata, tmp_path / "patch.zip")
+    assert max(c.max_abs_diff for c in result.checks) < 1e-4
+
+
+def test_raw_test_input_is_stored_raw_and_renormalised_like_a_consumer(tmp_path, seg_model, seg_metadata, offline):
+    """Given a raw image, the package stores it raw and its test output is the model on the declared steps."""
+    from bioimageio.spec import load_description
+
+    from builder.export.bioimageio import write_bioimageio
+    from builder.export.test_tensors import normalise
+    from builder.model_files.zoo_preprocessing import apply_preprocessing
+
+    raw = np.random.default_rng(6).gamma(2.0, 300.0, size=(1, 37, 45, 2)).astype(np.float32)
+    seg_metadata.test_input, seg_metadata.raw_test_input, seg_metadata.size_multiple = None, raw, 8
+    write_bioimageio(seg_model, seg_metadata, tmp_path / "raw.zip")
+    with zipfile.ZipFile(tmp_path / "raw.zip") as archive:
+        stored = np.load(archive.open("test_input.npy"), allow_pickle=False)
+        expected = np.load(archive.open("test_output.npy"), allow_pickle=False)
+        rdf = yaml.safe_load(archive.read("rdf.yaml"))
+    assert stored.shape == (1, 32, 40, 2)  # centre-cropped to the size multiple, values untouched
+    assert np.array_equal(stored, raw[:, 2:34, 2:42])
+    assert {a["id"]: a["size"] for a in rdf["inputs"][0]["axes"][1:3]} == {
+        "y": {"min": 16, "step": 8}, "x": {"min": 16, "step": 8}}
+    descr = load_description(tmp_path / "raw.zip", perform_io_checks=False)
+    x = apply_preprocessing(list(descr.inputs[0].preprocessing), stored)
+    assert np.allclose(x, normalise(seg_metadata.normalization, stored), atol=1e-5)  # one rule, two writers
+    assert np.abs(np.asarray(seg_model(x)) - expected).max() < 1e-5
+
+
+def test_model_with_cellwright_layer_ships_savedmodel_and_onnx_only_and_reopens(tmp_path, seg_metadata, offline):
+    """Other tools cannot load Cellwright's own layers from Keras files: those weights are left out, said so."""
+    import keras
+
+    from builder.backbones.layers import BackboneInput
+    from builder.export.bioimageio import write_bioimageio
+    from builder.model_files.shared import open_shared
+
+    keras.utils.set_random_seed(7)
+    inp = keras.Input((None, None, 2))
+    x = BackboneInput(in_channels=2, channel_mode="repeat", preprocessing="tf", name="backbone_input")(inp)
+    model = keras.Model(inp, keras.layers.Conv2D(3, 3, padding="same", activation="softmax")(x))
+    result = write_bioimageio(model, seg_metadata, tmp_path / "own.zip")
+    assert {c.format for c in result.checks} >= {"savedmodel", "onnx"} and "keras_hdf5" not in {
+        c.format for c in result.checks}
+    assert any("BackboneInput" in w and "left out" in w for w in result.warnings)
+    rdf = _rdf_of(tmp_path / "own.zip")
+    assert {k for k, v in rdf["weights"].items() if v} == {"tensorflow_saved_model_bundle", "onnx"}
+    assert rdf["weights"]["onnx"]["parent"] == "tensorflow_saved_model_bundle"
+
+    shared = open_shared(tmp_path / "own.zip", tmp_path / "open")  # through the SavedModel
+    assert shared.checks[0].max_abs_diff < 1e-4
+    x = np.random.default_rng(2).random((1, 24, 40, 2)).astype(np.float32)
+    assert np.abs(np.asarray(shared.model(x)) - np.asarray(model(x))).max() < 1e-4
+
+
+def _rdf_of(path):
+    with zipfile.ZipFile(path) as archive:
+        return yaml.safe_load(archive.read("rdf.yaml"))

@@ -28,9 +28,14 @@ def test_run_exports_bundle_and_onnx_and_bundle_predicts(tmp_path: Path, capsys)
     assert bundle.is_file() and outcome.exports[0]["checks"][0]["max_abs_diff"] <= 1e-4
     names = zipfile.ZipFile(bundle).namelist()
     assert {"model.keras", "recipe.yaml", "MANIFEST.sha256"} <= set(names)
-    x = np.load(outcome.run_dir / "test_input.npy")
+    from builder.export.metadata import metadata_from_recipe
+    from builder.export.test_tensors import normalise
+
+    raw = np.load(outcome.run_dir / "test_input_raw.npy")  # the run's own validation image, not a synthetic one
+    expected = normalise(metadata_from_recipe(yaml.safe_load((outcome.run_dir / "recipe.yaml").read_text()))
+                         .normalization, raw)
     with zipfile.ZipFile(bundle) as archive, archive.open("test_input.npy") as handle:
-        assert np.array_equal(np.load(handle), x)  # the run's own patch, not a synthetic one
+        assert np.array_equal(np.load(handle), expected)
 
     assert main(["export", str(outcome.run_dir), "--format", "onnx", "--out", str(tmp_path / "x"), "--json"]) == 0
     captured = capsys.readouterr()

@@ -80,14 +80,14 @@ def test_unreadable_file_is_skipped_and_tables_are_written(tmp_path, instance_ru
     data = (tmp_path / "in" / "b.tif").read_bytes()
     (tmp_path / "in" / "b.tif").write_bytes(data[: len(data) // 3])  # truncated
     write_tiff(tmp_path / "in" / "c.tif", image[:, ::-1].copy())
-    (tmp_path / "in" / "plate.czi").write_bytes(b"ZISRAWFILE")
+    (tmp_path / "in" / "plate.oib").write_bytes(b"OIB")  # a format no reader here takes
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     proc = subprocess.run([sys.executable, "-m", "builder.cli.main", "predict", str(instance_run),
                            str(tmp_path / "in"), "--out", str(tmp_path / "out")], capture_output=True, text=True,
                           env=env, timeout=600)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
-    assert "2 file(s) skipped" in proc.stdout and "b.tif" in proc.stdout and "plate.czi" in proc.stdout
+    assert "2 file(s) skipped" in proc.stdout and "b.tif" in proc.stdout and "plate.oib" in proc.stdout
     assert "skip_unreadable" not in proc.stdout and "cellwright[formats]" in proc.stdout
     with (tmp_path / "out" / "objects.csv").open(newline="") as fh:
         rows = list(csv.DictReader(fh))
@@ -97,12 +97,12 @@ def test_unreadable_file_is_skipped_and_tables_are_written(tmp_path, instance_ru
 def test_foreign_formats_are_named_before_the_model_is_loaded(tmp_path):
     (tmp_path / "notes.txt").write_text("not a model")  # loading it would fail
     (tmp_path / "in").mkdir()
-    for name in ("a.czi", "b.nd2", "c.lif"):
+    for name in ("a.oib", "b.vsi", "c.ims"):  # formats no reader here takes (CZI/ND2/LIF: the formats extra)
         (tmp_path / "in" / name).write_bytes(b"vendor")
     with pytest.raises(CellwrightError) as info:
         predict_paths(tmp_path / "notes.txt", [tmp_path / "in"], tmp_path / "out")
     text = info.value.format()
-    assert "Zeiss CZI" in text and "Nikon ND2" in text and "Leica LIF" in text
-    assert "bioio" in text and "cellwright[formats]" in text
-    with pytest.raises(CellwrightError, match="Zeiss CZI"):
-        predict_paths(tmp_path / "notes.txt", [tmp_path / "in" / "a.czi"], tmp_path / "out")
+    assert "Olympus OIB" in text and "Olympus VSI" in text and "Imaris" in text
+    assert "cellwright[formats]" in text
+    with pytest.raises(CellwrightError, match="Olympus OIB"):
+        predict_paths(tmp_path / "notes.txt", [tmp_path / "in" / "a.oib"], tmp_path / "out")
