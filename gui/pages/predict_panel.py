@@ -45,16 +45,16 @@ def untuned_reason(run_dir: Path) -> str:
     """Why predicting with ``run_dir`` must wait: its task tunes thresholds on the validation images and the
     run's evaluation has not written them yet (no ``postprocess.json``, no ``metrics.json``). Empty when
     prediction can go ahead."""
-    import yaml
-
+    from builder.errors import CellwrightError
     from builder.tasks import all_tasks
 
+    run = RunFolder(run_dir)
     try:
-        task = (yaml.safe_load((run_dir / "recipe.yaml").read_text(encoding="utf-8")) or {}).get("task")
-    except (OSError, yaml.YAMLError, AttributeError):
+        task = run.read_recipe_data().get("task")
+    except (CellwrightError, OSError, AttributeError):
         return ""
     spec = all_tasks().get(str(task))
-    evaluated = (run_dir / "postprocess.json").exists() or (run_dir / "metrics.json").exists()
+    evaluated = run.postprocess_path.exists() or run.metrics_path.exists()
     if spec is None or not spec.has_tuned_postprocess or evaluated:
         return ""
     return ("Prediction waits for the evaluation: this run's thresholds that split touching cells are not tuned "

@@ -365,10 +365,10 @@ class TrainingPage(QWidget):
 
 def _read_history(run_dir: Path) -> list[dict[str, Any]]:
     """Finished epochs of a run (``history.json``); empty when the file is missing or unreadable."""
-    import json
+    from builder.errors import CellwrightError
+    from builder.run_folder import RunFolder
 
     try:
-        rows = json.loads((run_dir / "history.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return RunFolder(run_dir).read_history()
+    except (CellwrightError, OSError, ValueError):
         return []
-    return rows if isinstance(rows, list) else []
