@@ -11,6 +11,18 @@ os.environ.setdefault("CELLWRIGHT_GUI_SETTINGS", "test")
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _no_blocking_quit_questions(monkeypatch):
+    """Closing a window in a test never waits on a modal question: unsaved changes are discarded and a training
+    still running is stopped (tests that check the questions set ``window.running_answer`` / ``unsaved_answer``)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from gui.main_window import MainWindow
+
+    monkeypatch.setattr(MainWindow, "_ask_unsaved", lambda self: QMessageBox.StandardButton.Discard)
+    monkeypatch.setattr(MainWindow, "_ask_running", lambda self: QMessageBox.StandardButton.Abort)
+
+
 @pytest.fixture
 def doc(qtbot):
     from gui.document import RecipeDocument

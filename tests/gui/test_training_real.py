@@ -14,7 +14,8 @@ def test_real_training_progress_and_run_folder(trained_run):
     start = next(e for e in page.events if e["event"] == "start")
     assert start["run"] == str(run_dir) and run_dir.parent.name == "runs"
     assert (run_dir / "recipe.yaml").exists() and (run_dir / "history.csv").exists()
-    assert page.progress.maximum() == 2 and page.progress.value() == 2
+    # the bar counts steps within epochs: 2 epochs x 2 steps (TINY_RECIPE), all done
+    assert page.progress.maximum() == 4 and page.progress.value() == 4
     assert len(page.curves.series["loss"]) == 2 and len(page.curves.series["val_loss"]) == 2
     assert "Run folder" in page.log.toPlainText() and "Traceback" not in page.log.toPlainText()
     # how the worker ended is known from its exit file, not guessed from the events

@@ -19,10 +19,15 @@ def _window(qtbot, tmp_path, monkeypatch):
 
 
 def test_the_button_asks_for_the_demo(qtbot, tmp_path, monkeypatch):
-    window = _window(qtbot, tmp_path, monkeypatch)
+    from gui.main_window import MainWindow
+
+    asked: list[bool] = []
+    monkeypatch.setattr(MainWindow, "try_demo", lambda self, tiny=False: asked.append(tiny) or True)
+    window = _window(qtbot, tmp_path, monkeypatch)  # connects the button to the (recording) try_demo
     assert window.stack.currentWidget() is window.start_page
     with qtbot.waitSignal(window.start_page.demo_requested, timeout=1000):
         window.start_page.demo_button.click()
+    assert asked == [False]  # the full demo, not the tiny test settings; no training starts in this test
     assert window.start_page.demo_button.text() == "Try it on demo data"
 
 
