@@ -73,6 +73,13 @@ def main(out: Path) -> int:
         print("Cellwright is importable here: run this check in an environment without it.", file=sys.stderr)
         return 2
     packages = json.loads((out / "packages.json").read_text())
+    for entry in packages:  # absolute, before moving to a scratch folder
+        entry["path"] = str(Path(entry["path"]).resolve())
+    # bioimageio.core unpacks SavedModel weights into the working folder: keep that out of the checkout.
+    import os
+    import tempfile
+
+    os.chdir(tempfile.mkdtemp(prefix="cellwright-consumer-"))
     failed = 0
     for entry in packages:
         if entry["format"] == "bioimageio":
