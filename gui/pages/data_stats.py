@@ -15,6 +15,21 @@ SPLITS = ("train", "validation", "test")
 MAX_MASKS = 40
 
 
+def _discover(data: dict[str, Any], recipe_path: Path | None) -> tuple[Any, Any, str]:
+    """``(recipe, dataset, "")`` for the edited recipe, or ``(recipe or None, None, first line of the error)``."""
+    from builder.data.layouts import discover
+    from builder.errors import CellwrightError
+    from builder.recipe.load import recipe_from_dict
+
+    recipe = None
+    try:
+        recipe = recipe_from_dict(data)
+        recipe._source_path = recipe_path
+        return recipe, discover(recipe, recipe.base_dir), ""
+    except (CellwrightError, OSError, ValueError) as error:
+        text = error.format() if isinstance(error, CellwrightError) else str(error)
+        return recipe, None, text.splitlines()[0] if text else type(error).__name__
+
 def recipe_samples(data: dict[str, Any], recipe_path: Path | None) -> tuple[list[tuple[str, Path, Path | None]],
                                                                          Path | None, str]:
     """The images the recipe trains on, as the engine finds them (any layout, demo data included).
@@ -22,18 +37,9 @@ def recipe_samples(data: dict[str, Any], recipe_path: Path | None) -> tuple[list
     Returns ``(samples, root, note)``: samples are (split, image, mask or None); ``note`` says why none were
     found (the recipe has errors, the folder is missing, ...).
     """
-    from builder.errors import CellwrightError
-    from builder.recipe.load import recipe_from_dict
-
-    try:
-        recipe = recipe_from_dict(data)
-        recipe._source_path = recipe_path
-        from builder.data.layouts import discover
-
-        dataset = discover(recipe, recipe.base_dir)
-    except (CellwrightError, OSError, ValueError) as error:
-        text = error.format() if isinstance(error, CellwrightError) else str(error)
-        return [], None, text.splitlines()[0] if text else str(error)
+    _, dataset, error = _discover(data, recipe_path)
+    if dataset is None:
+        return [], None, error
     samples = [(split, s.image_path, s.mask_path or s.target_path) for split, s in dataset.samples()]
     return samples, Path(dataset.root), "" if samples else f"No images found in {dataset.root}."
 
@@ -45,18 +51,9 @@ def class_counts(data: dict[str, Any], recipe_path: Path | None) -> tuple[list[s
     each class. Instance segmentation: images and objects per split. ``note`` explains a partial count or
     why nothing could be counted (the recipe has errors, the folder is missing, ...).
     """
-    from builder.errors import CellwrightError
-    from builder.recipe.load import recipe_from_dict
-
-    try:
-        recipe = recipe_from_dict(data)
-        recipe._source_path = recipe_path
-        from builder.data.layouts import discover
-
-        dataset = discover(recipe, recipe.base_dir)
-    except (CellwrightError, OSError, ValueError) as error:
-        text = error.format() if isinstance(error, CellwrightError) else str(error)
-        return [], [], f"Cannot count the data yet: {text.splitlines()[0] if text else error}"
+    recipe, dataset, error = _discover(data, recipe_path)
+    if recipe is None or dataset is None:
+        return [], [], f"Cannot count the data yet: {error}"
     header = ["", *SPLITS, "total"]
     splits = {s: dataset.splits.get(s) or [] for s in SPLITS}
 
