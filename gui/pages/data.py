@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.annotation.panel import AnnotatePanel
 from gui.document import RecipeDocument
 from gui.pages.augment_preview import AugmentPreview
 from gui.pages.data_stats import class_counts, recipe_samples
@@ -83,6 +84,10 @@ class DataPage(QWidget):
         viewer_pane = QWidget()
         viewer_column = QVBoxLayout(viewer_pane)
         viewer_column.setContentsMargins(0, 0, 0, 0)
+        self.annotate = AnnotatePanel(self.viewer, self._annotation_settings)
+        self.annotate.toggle.toggled.connect(lambda on: on or self.show_file(self.files.currentItem().text()
+                                                                              if self.files.currentItem() else ""))
+        viewer_column.addWidget(self.annotate)
         viewer_column.addWidget(self.viewer, 1)
         viewer_column.addWidget(self.hover)
 
@@ -119,6 +124,17 @@ class DataPage(QWidget):
         doc.path_changed.connect(lambda _p: self.load_from_recipe())
 
     # ----------------------------------------------------------------- folders and files
+    def _annotation_settings(self) -> tuple[bool, dict[str, Any], Path | None]:
+        """What the annotation panel needs: does the task use class labels, the data section, the data folder."""
+        from builder.errors import CellwrightError
+        from builder.tasks import get_task
+
+        try:
+            uses_labels = get_task(str(self.doc.data.get("task", ""))).uses_labels
+        except (CellwrightError, KeyError, ValueError):
+            uses_labels = False
+        return uses_labels, self.data_settings(), self.folder
+
     def data_settings(self) -> dict[str, Any]:
         data = self.doc.data.get("data")
         return data if isinstance(data, dict) else {}
@@ -247,3 +263,4 @@ class DataPage(QWidget):
             objects = f" · mask: {len(np.unique(labels)) - (1 if (labels == 0).any() else 0)} labels"
         self.info.setText(f"{path.name}: {self.array.shape[-2]} × {self.array.shape[-3]} px, "
                           f"{self.array.shape[-1]} channel(s), {self.array.dtype}{objects}")
+        self.annotate.image_shown(path, mask_path)
