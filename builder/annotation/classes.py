@@ -146,6 +146,8 @@ def save_crop(pixels: np.ndarray, box: tuple[int, int, int, int], root: Path, na
     root = Path(root)
     r0, r1, c0, c1 = box
     crop = np.ascontiguousarray(np.asarray(pixels)[r0:r1, c0:c1])
+    if crop.ndim == 3 and crop.shape[-1] == 1:
+        crop = crop[..., 0]  # one channel: a plain 2-D image
     target = root / _check_class(name) / file_name
     atomic_write_with(target, lambda tmp: tifffile.imwrite(tmp, crop), suffix=".tif")
     for other in root.iterdir():

@@ -113,7 +113,7 @@ class ClassifyPanel(QWidget):
 
     # ----------------------------------------------------------------- keys and display
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() not in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) or not self.isVisible():
+        if event.type() not in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) or self.isHidden():
             return False
         assert isinstance(event, QKeyEvent)
         key = event.key()

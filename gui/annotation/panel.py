@@ -160,5 +160,6 @@ class AnnotatePanel(QWidget):
     def _start_classify(self, classes: list[str], items: list) -> ClassifyPanel:
         self.classify = ClassifyPanel(self.viewer, classes, items)
         self.holder.addWidget(self.classify)
+        self.classify.show()  # a widget added to a shown page stays hidden until shown (it would ignore keys)
         self.viewer.setFocus()
         return self.classify

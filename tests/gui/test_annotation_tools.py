@@ -177,7 +177,7 @@ def test_keys_reach_the_tools_inside_the_main_window(qtbot, tmp_path):
     window = MainWindow()
     qtbot.addWidget(window)
     window.open_recipe(tmp_path / "r.yaml")
-    window.show_page(1)
+    window.show_page(2)
     window.show()
     qtbot.waitExposed(window)
     page = window.data_page

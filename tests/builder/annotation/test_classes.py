@@ -71,3 +71,12 @@ def test_cell_crops_land_in_one_class_folder(tmp_path):
     second = save_crop(pixels, boxes[1], tmp_path / "cells", "wbc", name)
     assert not first.exists() and second.is_file()
     assert crop_classes(tmp_path / "cells", tmp_path / "img.tif") == {1: "wbc"}
+
+
+def test_a_one_channel_crop_is_a_plain_2d_image_and_rgb_stays_rgb(tmp_path):
+    grey = np.arange(36, dtype=np.uint8).reshape(6, 6, 1)
+    path = save_crop(grey, (1, 4, 2, 5), tmp_path, "a", "g.tif")
+    np.testing.assert_array_equal(tifffile.imread(path), grey[1:4, 2:5, 0])
+    rgb = np.arange(6 * 6 * 3, dtype=np.uint8).reshape(6, 6, 3)
+    np.testing.assert_array_equal(tifffile.imread(save_crop(rgb, (0, 2, 0, 3), tmp_path, "a", "c.tif")),
+                                  rgb[:2, :3])
