@@ -33,10 +33,12 @@ class ImageItem:
     def name(self) -> str:
         return self.path.name
 
-    def pixels(self) -> tuple[np.ndarray, np.ndarray | None]:
+    def pixels(self) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
+        """(pixels, outline labels or None, channel names)."""
         from gui.pages.data import read_array
 
-        return read_array(self.path)[0], None
+        array, names = read_array(self.path)
+        return array, None, names
 
     def assign(self, name: str) -> None:
         """Write the class: move the file into its class folder, or set its manifest row."""
@@ -58,15 +60,16 @@ class CropItem:
     root: Path
     file_name: str
     label: str | None = None
+    channel_names: list[str] | None = None
 
     @property
     def name(self) -> str:
         return f"cell {self.object_id}"
 
-    def pixels(self) -> tuple[np.ndarray, np.ndarray | None]:
+    def pixels(self) -> tuple[np.ndarray, np.ndarray | None, list[str] | None]:
         r0, r1, c0, c1 = self.box
         mine = np.where(self.labels[r0:r1, c0:c1] == self.object_id, self.object_id, 0)
-        return self.image[r0:r1, c0:c1], mine
+        return self.image[r0:r1, c0:c1], mine, self.channel_names
 
     def assign(self, name: str) -> None:
         save_crop(self.image, self.box, self.root, name, self.file_name)
@@ -90,8 +93,9 @@ def manifest_items(root: Path, manifest: Path, images: list[Path]) -> list[Image
     return [ImageItem(p, Path(root), Path(manifest), known.get(p.relative_to(root).as_posix())) for p in images]
 
 
-def crop_items(image_path: Path, image: np.ndarray, labels: np.ndarray, root: Path, pad: int = 6) -> list[CropItem]:
+def crop_items(image_path: Path, image: np.ndarray, labels: np.ndarray, root: Path, pad: int = 6,
+               channel_names: list[str] | None = None) -> list[CropItem]:
     """One item per object of ``labels``, with the class of a crop already saved under ``root``."""
     known = crop_classes(root, image_path)
     return [CropItem(image, labels, object_id, box, Path(root), crop_name(image_path, object_id),
-                     known.get(object_id)) for object_id, box in object_boxes(labels, pad).items()]
+                     known.get(object_id), channel_names) for object_id, box in object_boxes(labels, pad).items()]

@@ -71,11 +71,11 @@ class ClassifyPanel(QWidget):
         self.index = max(0, min(len(self.items) - 1, index))
         item = self.items[self.index]
         try:
-            pixels, outline = item.pixels()
+            pixels, outline, names = item.pixels()
         except (CellwrightError, OSError, ValueError) as error:
             self.viewer.clear(f"Cannot read {item.name}: {error}")
         else:
-            self.viewer.set_image(pixels, axes="YXC" if pixels.ndim == 3 else "YX")
+            self.viewer.set_image(pixels, axes="YXC" if pixels.ndim == 3 else "YX", channel_names=names)
             if outline is not None:
                 self.viewer.add_labels("cell", outline, outline=True, opacity=1.0)
         self._sync()

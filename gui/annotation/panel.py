@@ -15,6 +15,9 @@ from gui.annotation.session import LabelSession
 from gui.annotation.toolbar import AnnotationBar
 from gui.viewer import ImageViewer
 
+#: Checked tool / class / Annotate buttons must stand out (the app theme styles only plain buttons).
+CHECKED_STYLE = "QPushButton:checked { background: #2f6fdf; color: white; border-color: #2f6fdf; }"
+
 
 class AnnotatePanel(QWidget):
     """Above the viewer: an "Annotate" switch, then the painting tools or the class buttons.
@@ -26,6 +29,7 @@ class AnnotatePanel(QWidget):
 
     def __init__(self, viewer: ImageViewer, settings: Any, parent=None) -> None:
         super().__init__(parent)
+        self.setStyleSheet(CHECKED_STYLE)
         self.viewer = viewer
         self.settings = settings  # () -> (task uses labels, data section dict, data root or None)
         self.every_strokes, self.every_seconds = 5, 30.0
@@ -155,7 +159,8 @@ class AnnotatePanel(QWidget):
         out = Path(root or path.parent) / "cell_classes"
         self.note.setText(f"Keys 1..{min(9, len(classes))} give the class and go on; ← → step. "
                           f"Crops are saved as {out}/<class>/{path.stem}_cell<id>.tif.")
-        return self._start_classify(classes, crop_items(path, pixels, labels, out))
+        names = list(self.viewer.image.channel_names)
+        return self._start_classify(classes, crop_items(path, pixels, labels, out, channel_names=names))
 
     def _start_classify(self, classes: list[str], items: list) -> ClassifyPanel:
         self.classify = ClassifyPanel(self.viewer, classes, items)

@@ -17,7 +17,7 @@ TOOLS = (
     ("brush", "Brush", "B", "Paint the active object; a new one when none is active"),
     ("eraser", "Eraser", "E", "Paint background"),
     ("fill", "Fill", "G", "Fill the region under the cursor (e.g. the inside of an outline) with the active object"),
-    ("polygon", "Polygon", "P", "Click corners, double-click to close; or drag a lasso"),
+    ("polygon", "Polygon", "P", "A new object: click corners and double-click to close, or drag a lasso"),
     ("split", "Split", "S", "Drag a line across an object to cut it in two"),
     ("merge", "Merge", "M", "Click two objects to join them"),
     ("pick", "Pick", "K", "Click an object to make it the active one (right-click does this in every tool)"),

@@ -9,11 +9,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 
 from builder.annotation import edits
 from gui.annotation.session import LabelSession
+from gui.viewer.render import outlines
 
 
 def to_pixel(point: QPointF) -> tuple[float, float]:
@@ -70,7 +71,25 @@ class Tool:
         """Drop a half-drawn polygon or line (Escape)."""
 
     def paint(self, painter: QPainter) -> None:
-        """Draw the tool's guide (brush circle, polygon so far) over the image."""
+        """Draw the tool's guide (brush circle, polygon so far) over the image; the active object is outlined."""
+        self.outline_active(painter)
+
+    def outline_active(self, painter: QPainter) -> None:
+        """A white border around the active object, so a pick (or the first click of a merge) shows."""
+        object_id = self.session.active_id
+        if not object_id:
+            return
+        rows, cols = np.nonzero(self.session.labels == object_id)
+        if not rows.size:
+            return
+        r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+        mine = np.pad(self.session.labels[r0:r1, c0:c1] == object_id, 1)
+        edge = outlines(mine.astype(np.int32))[1:-1, 1:-1]
+        argb = np.ascontiguousarray(np.where(edge, np.uint32(0xFFFFFFFF), np.uint32(0)))
+        image = QImage(argb.data, argb.shape[1], argb.shape[0], 4 * argb.shape[1], QImage.Format.Format_ARGB32)
+        top_left = self.viewer.image_to_widget(QPointF(float(c0), float(r0)))
+        zoom = self.viewer.zoom
+        painter.drawImage(QRectF(top_left.x(), top_left.y(), (c1 - c0) * zoom, (r1 - r0) * zoom), image)
 
     def _polyline(self, painter: QPainter, points: list[QPointF], colour: str, closed: bool = False) -> None:
         if not points:
@@ -132,6 +151,7 @@ class BrushTool(Tool):
         self.session.apply(before, after, self.name)
 
     def paint(self, painter: QPainter) -> None:
+        self.outline_active(painter)
         if self.hover is None:
             return
         centre = self.viewer.image_to_widget(self.hover)
@@ -151,7 +171,7 @@ class FillTool(Tool):
 
 
 class PolygonTool(Tool):
-    """Click corners and double-click (or Enter) to close, or drag a lasso; fills with the active object."""
+    """Click corners and double-click (or Enter) to close, or drag a lasso: the shape becomes a new object."""
 
     name = "polygon"
 
@@ -187,13 +207,14 @@ class PolygonTool(Tool):
         if len(unique) < 3:
             self.viewer.update()
             return False
-        value = self.session.paint_id()
+        value = self.session.new_object()
         return self.session.run("polygon", lambda labels: edits.polygon_fill(labels, unique, value))
 
     def cancel(self) -> None:
         self.points = []
 
     def paint(self, painter: QPainter) -> None:
+        self.outline_active(painter)
         self._polyline(painter, [*self.points, *([self.hover] if self.hover and self.points else [])], "#ffd84a")
 
 
@@ -223,6 +244,7 @@ class SplitTool(Tool):
         self.points = []
 
     def paint(self, painter: QPainter) -> None:
+        self.outline_active(painter)
         self._polyline(painter, self.points, "#ff4fd8")
 
 

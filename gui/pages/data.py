@@ -85,8 +85,7 @@ class DataPage(QWidget):
         viewer_column = QVBoxLayout(viewer_pane)
         viewer_column.setContentsMargins(0, 0, 0, 0)
         self.annotate = AnnotatePanel(self.viewer, self._annotation_settings)
-        self.annotate.toggle.toggled.connect(lambda on: on or self.show_file(self.files.currentItem().text()
-                                                                              if self.files.currentItem() else ""))
+        self.annotate.toggle.toggled.connect(self._annotate_toggled)
         viewer_column.addWidget(self.annotate)
         viewer_column.addWidget(self.viewer, 1)
         viewer_column.addWidget(self.hover)
@@ -134,6 +133,16 @@ class DataPage(QWidget):
         except (CellwrightError, KeyError, ValueError):
             uses_labels = False
         return uses_labels, self.data_settings(), self.folder
+
+    def _annotate_toggled(self, on: bool) -> None:
+        """Annotate off: list the images again (classes may have moved files) and show the same one."""
+        if on:
+            return
+        current = self.files.currentItem().text() if self.files.currentItem() else ""
+        self.load_from_recipe()
+        found = self.files.findItems(current, Qt.MatchFlag.MatchExactly) if current else []
+        if found and self.files.currentItem() is not found[0]:
+            self.files.setCurrentItem(found[0])
 
     def data_settings(self) -> dict[str, Any]:
         data = self.doc.data.get("data")

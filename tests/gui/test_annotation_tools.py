@@ -178,8 +178,10 @@ def test_keys_reach_the_tools_inside_the_main_window(qtbot, tmp_path):
     qtbot.addWidget(window)
     window.open_recipe(tmp_path / "r.yaml")
     window.show_page(2)
-    window.show()
-    qtbot.waitExposed(window)
+    with qtbot.waitActive(window):  # the window's shortcuts only fire in the active window
+        window.show()
+        window.activateWindow()
+    window.doc.apply({**window.doc.data, "name": "renamed"}, "Rename")  # the window's Undo is enabled now
     page = window.data_page
     page.annotate.toggle.setChecked(True)
     viewer = page.viewer
@@ -188,3 +190,26 @@ def test_keys_reach_the_tools_inside_the_main_window(qtbot, tmp_path):
     assert page.annotate.session.labels.any()
     qtbot.keyClick(viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert not page.annotate.session.labels.any()
+    assert window.doc.data["name"] == "renamed"
+
+
+def test_a_lasso_draws_a_new_object_next_to_the_active_one(qtbot, page):
+    bar, viewer = page.annotate.bar, page.viewer
+    drag(qtbot, viewer, [(1, 1), (3, 1)])  # object 1 (active)
+    bar.set_tool("polygon")
+    drag(qtbot, viewer, [(10, 10), (16, 10), (16, 16), (10, 16)])  # one drag: a lasso, closed on release
+    painted = labels(page)
+    assert set(np.unique(painted)) == {0, 1, 2}
+    assert (painted[10:17, 10:17] == 2).all() and painted[9, 9] == 0 and painted[17, 17] == 0
+    assert page.annotate.session.active_id == 2
+
+
+def test_photos_show_in_their_own_colours():
+    from gui.viewer.render import ImageStack
+
+    photo = np.zeros((2, 2, 3), np.uint8)
+    photo[0, 0] = (200, 30, 10)
+    stack = ImageStack(photo, "YXC", ["red", "green", "blue"])
+    assert stack.render(0, 2, 0, 2)[0, 0].tolist() == [200, 30, 10]
+    fluorescence = ImageStack(photo, "YXC", ["dapi", "gfp", "cy5"])
+    assert fluorescence.render(0, 2, 0, 2)[0, 0].tolist() != [200, 30, 10]
