@@ -213,3 +213,35 @@ def test_photos_show_in_their_own_colours():
     assert stack.render(0, 2, 0, 2)[0, 0].tolist() == [200, 30, 10]
     fluorescence = ImageStack(photo, "YXC", ["dapi", "gfp", "cy5"])
     assert fluorescence.render(0, 2, 0, 2)[0, 0].tolist() != [200, 30, 10]
+
+
+def test_images_without_a_mask_are_listed_to_annotate_and_the_timer_saves(qtbot, tmp_path):
+    from gui.document import RecipeDocument
+    from gui.pages.data import DataPage
+
+    for folder in ("images", "masks"):
+        (tmp_path / "data" / folder).mkdir(parents=True)
+    for name in ("a.tif", "b.tif"):
+        tifffile.imwrite(tmp_path / "data" / "images" / name, np.zeros((20, 20), np.uint8))
+    tifffile.imwrite(tmp_path / "data" / "masks" / "a.tif", np.ones((20, 20), np.uint16))
+    (tmp_path / "r.yaml").write_text(RECIPE)
+    doc = RecipeDocument()
+    doc.load(tmp_path / "r.yaml")
+    page = DataPage(doc)
+    qtbot.addWidget(page)
+    page.annotate.every_strokes, page.annotate.every_seconds = 100, 0.2
+    page.resize(900, 700)
+    page.show()
+    qtbot.waitExposed(page)
+    page.load_from_recipe()
+    names = [page.files.item(i).text() for i in range(page.files.count())]
+    assert "unlabelled: images/b.tif" in names
+    page.annotate.toggle.setChecked(True)
+    page.files.setCurrentRow(names.index("unlabelled: images/b.tif"))
+    page.viewer.set_zoom(10)
+    drag(qtbot, page.viewer, [(5, 5), (9, 5)])
+    mask = tmp_path / "data" / "masks" / "b.tif"
+    qtbot.waitUntil(mask.exists, timeout=10000)  # one stroke, far below 100: the timer saved it
+    np.testing.assert_array_equal(tifffile.imread(mask), labels(page))
+    page.annotate.toggle.setChecked(False)
+    assert not any(page.files.item(i).text().startswith("unlabelled") for i in range(page.files.count()))
