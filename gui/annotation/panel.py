@@ -31,7 +31,7 @@ class AnnotatePanel(QWidget):
         super().__init__(parent)
         self.setStyleSheet(CHECKED_STYLE)
         self.viewer = viewer
-        self.settings = settings  # () -> (task uses labels, data section dict, data root or None)
+        self.settings = settings  # () -> ("classes" | "masks" | "images", data section dict, data root or None)
         self.every_strokes, self.every_seconds = 5, 30.0
         self.session: LabelSession | None = None
         self.classify: ClassifyPanel | None = None
@@ -68,9 +68,10 @@ class AnnotatePanel(QWidget):
 
     # ----------------------------------------------------------------- switching
     def _toggled(self, on: bool) -> None:
-        uses_labels, data, _root = self.settings()
-        self.bar.setVisible(on and not uses_labels)
-        self.cells.setVisible(on and not uses_labels)
+        kind, data, _root = self.settings()
+        uses_labels = kind == "classes"
+        self.bar.setVisible(on and kind == "masks")
+        self.cells.setVisible(on and kind == "masks")
         self.class_names.setVisible(on)
         if not self.class_names.text():
             self.class_names.setText(", ".join(str(c) for c in data.get("classes") or []))
@@ -81,6 +82,9 @@ class AnnotatePanel(QWidget):
             return
         if uses_labels:
             self.classify_images()
+        elif kind == "images":
+            self.note.setText("This task learns from target images (denoising, label-free); there are no masks to "
+                              "paint. Switch the recipe to segmentation or classification to annotate.")
         elif self.image_path is not None:
             self.image_shown(self.image_path, self._mask_path)
 
@@ -106,8 +110,13 @@ class AnnotatePanel(QWidget):
         if self.session is not None:
             self.finish()
         self.image_path, self._mask_path = Path(path), mask_path
-        uses_labels, data, _root = self.settings()
-        if not self.toggle.isChecked() or uses_labels or self.viewer.image is None:
+        kind, data, _root = self.settings()
+        if not self.toggle.isChecked() or kind != "masks" or self.viewer.image is None:
+            return None
+        frames, planes = self.viewer.image.shape_tzyxc[:2]
+        if frames * planes > 1:
+            self.note.setText(f"{Path(path).name} has {frames} time points and {planes} z planes; painting masks "
+                              "works on single 2-D images for now (nothing is written).")
             return None
         layer = self.viewer.current_layer
         if layer is None:

@@ -123,16 +123,18 @@ class DataPage(QWidget):
         doc.path_changed.connect(lambda _p: self.load_from_recipe())
 
     # ----------------------------------------------------------------- folders and files
-    def _annotation_settings(self) -> tuple[bool, dict[str, Any], Path | None]:
-        """What the annotation panel needs: does the task use class labels, the data section, the data folder."""
+    def _annotation_settings(self) -> tuple[str, dict[str, Any], Path | None]:
+        """What the annotation panel needs: what the task learns from ("classes", "masks" or "images": a target
+        image, nothing to paint), the data section and the data folder."""
         from builder.errors import CellwrightError
         from builder.tasks import get_task
 
         try:
-            uses_labels = get_task(str(self.doc.data.get("task", ""))).uses_labels
+            task = get_task(str(self.doc.data.get("task", "")))
+            kind = "classes" if task.uses_labels else "images" if task.image_target else "masks"
         except (CellwrightError, KeyError, ValueError):
-            uses_labels = False
-        return uses_labels, self.data_settings(), self.folder
+            kind = "masks"
+        return kind, self.data_settings(), self.folder
 
     def _annotate_toggled(self, on: bool) -> None:
         """Annotate off: list the images again (classes may have moved files) and show the same one."""

@@ -245,3 +245,21 @@ def test_images_without_a_mask_are_listed_to_annotate_and_the_timer_saves(qtbot,
     np.testing.assert_array_equal(tifffile.imread(mask), labels(page))
     page.annotate.toggle.setChecked(False)
     assert not any(page.files.item(i).text().startswith("unlabelled") for i in range(page.files.count()))
+
+
+def test_a_time_lapse_is_not_painted_over(qtbot, tmp_path):
+    """A stack would lose its other frames if a 2-D mask were saved over it: the page says so and writes nothing."""
+    from gui.document import RecipeDocument
+    from gui.pages.data import DataPage
+
+    (tmp_path / "data" / "images").mkdir(parents=True)
+    tifffile.imwrite(tmp_path / "data" / "images" / "movie.tif", np.zeros((3, 16, 16), np.uint8),
+                     imagej=True, metadata={"axes": "TYX"})
+    (tmp_path / "r.yaml").write_text(RECIPE)
+    doc = RecipeDocument()
+    doc.load(tmp_path / "r.yaml")
+    page = DataPage(doc)
+    qtbot.addWidget(page)
+    page.load_from_recipe()
+    page.annotate.toggle.setChecked(True)
+    assert page.annotate.session is None and "3 time points" in page.annotate.note.text()
