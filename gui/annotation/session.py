@@ -36,6 +36,8 @@ class LabelSession(QObject):
         self.policy = AutosavePolicy(every_strokes, every_seconds)
         self.active_id = 0
         self.saves = 0
+        #: Goes up with every change of the labels (tools cache what they draw from them).
+        self.version = 0
         self.timer = QTimer(self)
         self.timer.setInterval(max(200, int(every_seconds * 1000 / 4)) if every_seconds else 1000)
         self.timer.timeout.connect(self._tick)
@@ -69,10 +71,13 @@ class LabelSession(QObject):
         return self.active_id or self.new_object()
 
     # ----------------------------------------------------------------- edits
-    def show(self, labels: np.ndarray) -> None:
-        """Show ``labels`` while a stroke is under way (not yet an edit in the history)."""
+    def show(self, labels: np.ndarray, *, during_stroke: bool = False) -> None:
+        """Show ``labels``; ``during_stroke``: cheap (the layer's areas are recounted once, when the stroke ends;
+        its colour table grows by itself when a new id appears)."""
         self.layer.labels = labels
-        self.layer.changed()
+        self.version += 1
+        if not during_stroke:
+            self.layer.changed()
         self.viewer.update()
 
     def apply(self, before: np.ndarray, after: np.ndarray, what: str) -> bool:

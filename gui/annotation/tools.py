@@ -77,19 +77,28 @@ class Tool:
     def outline_active(self, painter: QPainter) -> None:
         """A white border around the active object, so a pick (or the first click of a merge) shows."""
         object_id = self.session.active_id
-        if not object_id:
+        key = (object_id, self.session.version, id(self.session.labels))
+        if getattr(self, "_outline_key", None) != key:  # found once per change, not on every redraw
+            self._outline_key, self._outline = key, self._find_outline(object_id)
+        if self._outline is None:
             return
+        image, (r0, r1, c0, c1) = self._outline
+        top_left = self.viewer.image_to_widget(QPointF(float(c0), float(r0)))
+        zoom = self.viewer.zoom
+        painter.drawImage(QRectF(top_left.x(), top_left.y(), (c1 - c0) * zoom, (r1 - r0) * zoom), image)
+
+    def _find_outline(self, object_id: int) -> tuple[QImage, tuple[int, int, int, int]] | None:
+        if not object_id:
+            return None
         rows, cols = np.nonzero(self.session.labels == object_id)
         if not rows.size:
-            return
-        r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+            return None
+        r0, r1, c0, c1 = int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
         mine = np.pad(self.session.labels[r0:r1, c0:c1] == object_id, 1)
         edge = outlines(mine.astype(np.int32))[1:-1, 1:-1]
         argb = np.ascontiguousarray(np.where(edge, np.uint32(0xFFFFFFFF), np.uint32(0)))
         image = QImage(argb.data, argb.shape[1], argb.shape[0], 4 * argb.shape[1], QImage.Format.Format_ARGB32)
-        top_left = self.viewer.image_to_widget(QPointF(float(c0), float(r0)))
-        zoom = self.viewer.zoom
-        painter.drawImage(QRectF(top_left.x(), top_left.y(), (c1 - c0) * zoom, (r1 - r0) * zoom), image)
+        return image.copy(), (r0, r1, c0, c1)
 
     def _polyline(self, painter: QPainter, points: list[QPointF], colour: str, closed: bool = False) -> None:
         if not points:
@@ -138,7 +147,7 @@ class BrushTool(Tool):
         window = labels[r0:r1, c0:c1]
         window[...] = (edits.erase(window, local, self.radius) if self.erase
                        else edits.brush(window, local, self.radius, self._value))
-        self.session.show(labels)
+        self.session.show(labels, during_stroke=True)
 
     def left_release(self, point: QPointF, event) -> None:
         if self._before is None:
@@ -151,7 +160,8 @@ class BrushTool(Tool):
         self.session.apply(before, after, self.name)
 
     def paint(self, painter: QPainter) -> None:
-        self.outline_active(painter)
+        if self._before is None:  # while painting, the stroke itself shows the object
+            self.outline_active(painter)
         if self.hover is None:
             return
         centre = self.viewer.image_to_widget(self.hover)
