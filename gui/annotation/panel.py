@@ -101,6 +101,12 @@ class AnnotatePanel(QWidget):
             self.classify.deleteLater()
             self.classify = None
 
+    def hideEvent(self, event) -> None:
+        """Leaving the page (or closing the window) writes the edits not yet saved."""
+        if self.session is not None and self.session.unsaved:
+            self.session.save()
+        super().hideEvent(event)
+
     def classes(self) -> list[str]:
         return [c.strip() for c in self.class_names.text().split(",") if c.strip()]
 

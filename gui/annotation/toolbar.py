@@ -14,7 +14,7 @@ from gui.annotation.tools import BrushTool, FillTool, MergeTool, PickTool, Polyg
 #: (tool name, button text, shortcut, tooltip)
 TOOLS = (
     ("pan", "Pan", "Space", "Move the image with the left button (the middle button always pans)"),
-    ("brush", "Brush", "B", "Paint the active object; a new one when none is active"),
+    ("brush", "Brush", "B", "Paint the active object (a new one when none is active), never over other objects"),
     ("eraser", "Eraser", "E", "Paint background"),
     ("fill", "Fill", "G", "Fill the region under the cursor (e.g. the inside of an outline) with the active object"),
     ("polygon", "Polygon", "P", "A new object: click corners and double-click to close, or drag a lasso"),

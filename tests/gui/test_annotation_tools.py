@@ -191,6 +191,9 @@ def test_keys_reach_the_tools_inside_the_main_window(qtbot, tmp_path):
     qtbot.keyClick(viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert not page.annotate.session.labels.any()
     assert window.doc.data["name"] == "renamed"
+    drag(qtbot, viewer, [(2, 2), (2, 8)])
+    window.close()  # closing the app writes the unsaved stroke
+    assert tifffile.imread(tmp_path / "data" / "masks" / "a.tif").any()
 
 
 def test_a_lasso_draws_a_new_object_next_to_the_active_one(qtbot, page):
@@ -263,3 +266,11 @@ def test_a_time_lapse_is_not_painted_over(qtbot, tmp_path):
     page.load_from_recipe()
     page.annotate.toggle.setChecked(True)
     assert page.annotate.session is None and "3 time points" in page.annotate.note.text()
+
+
+def test_leaving_the_page_saves_the_last_edits(qtbot, page, tmp_path):
+    drag(qtbot, page.viewer, [(2, 2), (6, 2)])  # 1 edit: far below the autosave count, no timer
+    mask = tmp_path / "data" / "masks" / "cells.tif"
+    assert not mask.exists()
+    page.hide()
+    np.testing.assert_array_equal(tifffile.imread(mask), labels(page))
