@@ -27,6 +27,7 @@ class LabelSession(QObject):
     changed = Signal()  # labels, active object or history changed
     saved = Signal(str)  # the path written
     problem = Signal(str)  # a user-fixable problem, as text
+    message = Signal(str)  # what an edit did, as text
 
     def __init__(self, viewer: ImageViewer, layer: LabelLayer, path: Path, *, every_strokes: int = 5,
                  every_seconds: float = 30.0, parent: QObject | None = None) -> None:

@@ -123,13 +123,15 @@ class AnnotationBar(QWidget):
             session.viewer.installEventFilter(self)
         if self.session is not None:
             for signal, slot in ((self.session.changed, self._sync), (self.session.saved, self._saved),
-                                 (self.session.problem, self.status.setText)):
+                                 (self.session.problem, self.status.setText),
+                                 (self.session.message, self.status.setText)):
                 signal.disconnect(slot)
         self.session = session
         if session is not None:
             session.changed.connect(self._sync)
             session.saved.connect(self._saved)
             session.problem.connect(self.status.setText)
+            session.message.connect(self.status.setText)
             self.status.setText(f"Editing {Path(session.path).name} (saved as {session.path}).")
         self.set_tool(self.current_tool_name())
 

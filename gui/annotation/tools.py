@@ -247,8 +247,18 @@ class SplitTool(Tool):
     def left_release(self, point: QPointF, event) -> None:
         line = [to_pixel(p) for p in self.points]
         self.points = []
-        if len(line) >= 2:
-            self.session.run("split", lambda labels: edits.split_object(labels, line)[0])
+        if len(line) < 2:
+            return
+        pieces: list[int] = []
+
+        def split(labels: np.ndarray) -> np.ndarray:
+            out, ids = edits.split_object(labels, line)
+            pieces.extend(ids)
+            return out
+
+        if self.session.run("split", split):
+            self.session.set_active(pieces[-1])  # the new piece is outlined: the cut shows
+            self.session.message.emit(f"Object {pieces[0]} split: the new piece is object {pieces[-1]}.")
 
     def cancel(self) -> None:
         self.points = []
@@ -275,9 +285,11 @@ class MergeTool(Tool):
         if not self.first:
             self.first = clicked
             self.session.set_active(clicked)
+            self.session.message.emit(f"Object {clicked} chosen; click the object to join to it.")
             return
         first, self.first = self.first, 0
-        self.session.run("merge", lambda labels: edits.merge_objects(labels, first, clicked))
+        if self.session.run("merge", lambda labels: edits.merge_objects(labels, first, clicked)):
+            self.session.message.emit(f"Object {clicked} joined object {first}.")
 
     def cancel(self) -> None:
         self.first = 0

@@ -115,6 +115,7 @@ def test_polygon_split_merge_and_delete(qtbot, page):
     assert set(np.unique(cut)) == {0, 1, 2} and ((cut > 0) == (expected > 0)).all()
     assert cut[5, 3] != cut[5, 11]
     assert "2 objects" in bar.count.text()
+    assert page.annotate.session.active_id == 2 and "new piece is object 2" in bar.status.text()
 
     bar.set_tool("merge")
     qtbot.mouseClick(viewer, Qt.MouseButton.LeftButton, pos=at(viewer, 3, 5))
