@@ -39,6 +39,8 @@ class LabelSession(QObject):
         self.saves = 0
         #: Goes up with every change of the labels (tools cache what they draw from them).
         self.version = 0
+        #: The labels after the last finished edit: what is saved (never half a stroke).
+        self.committed = layer.labels
         self.timer = QTimer(self)
         self.timer.setInterval(max(200, int(every_seconds * 1000 / 4)) if every_seconds else 1000)
         self.timer.timeout.connect(self._tick)
@@ -84,6 +86,7 @@ class LabelSession(QObject):
     def apply(self, before: np.ndarray, after: np.ndarray, what: str) -> bool:
         """Make ``after`` the labels; record the edit ``before -> after``; autosave when due."""
         self.show(after)
+        self.committed = after
         if not self.history.record(before, after, what):
             return False
         if self.policy.edited():
@@ -120,15 +123,19 @@ class LabelSession(QObject):
 
     def _restore(self, labels: np.ndarray) -> None:
         self.show(labels)
+        self.committed = labels
         if self.policy.edited():
             self.save()
         self.changed.emit()
 
     # ----------------------------------------------------------------- files
     def save(self) -> Path | None:
-        """Write the labels now (atomically); returns the path, or None when it could not be written."""
+        """Write the labels of the last finished edit (atomically; a stroke under way is left out).
+
+        Returns the path, or None when it could not be written.
+        """
         try:
-            path = write_labels(self.path, self.layer.labels)
+            path = write_labels(self.path, self.committed)
         except (CellwrightError, OSError) as error:
             self.problem.emit(f"Could not save {self.path}: {error}")
             return None

@@ -275,3 +275,17 @@ def test_leaving_the_page_saves_the_last_edits(qtbot, page, tmp_path):
     assert not mask.exists()
     page.hide()
     np.testing.assert_array_equal(tifffile.imread(mask), labels(page))
+
+
+def test_a_save_during_a_stroke_writes_the_last_finished_edit(qtbot, page, tmp_path):
+    viewer, session = page.viewer, page.annotate.session
+    drag(qtbot, viewer, [(2, 2), (6, 2)])
+    finished = labels(page).copy()
+    qtbot.mousePress(viewer, Qt.MouseButton.LeftButton, pos=at(viewer, 2, 12))
+    qtbot.mouseMove(viewer, at(viewer, 8, 12))
+    assert labels(page)[12, 5] == 1  # the stroke under way shows ...
+    session.save()  # ... but the timer's save (here: now) writes only finished edits
+    np.testing.assert_array_equal(tifffile.imread(tmp_path / "data" / "masks" / "cells.tif"), finished)
+    qtbot.mouseRelease(viewer, Qt.MouseButton.LeftButton, pos=at(viewer, 8, 12))
+    session.save()
+    assert tifffile.imread(tmp_path / "data" / "masks" / "cells.tif")[12, 5] == 1
