@@ -154,9 +154,9 @@ class BrushTool(Tool):
             return
         before, after = self._before, self.session.labels
         self._before = self._last = None
-        if self.erase:
-            touched = np.unique(before[before != after])
-            after = edits.separate_disconnected(after, touched[touched > 0])
+        # ids stay unique: a piece cut off by the eraser, or a stroke apart from the object, gets its own id
+        touched = np.unique(before[before != after]) if self.erase else np.array([self._value])
+        after = edits.separate_disconnected(after, touched[touched > 0])
         self.session.apply(before, after, self.name)
 
     def paint(self, painter: QPainter) -> None:
@@ -177,7 +177,8 @@ class FillTool(Tool):
 
     def left_press(self, point: QPointF, event) -> None:
         value = self.session.paint_id()
-        self.session.run("fill", lambda labels: edits.flood_fill(labels, to_pixel(point), value))
+        self.session.run("fill", lambda labels: edits.separate_disconnected(
+            edits.flood_fill(labels, to_pixel(point), value), [value]))
 
 
 class PolygonTool(Tool):

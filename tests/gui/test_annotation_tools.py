@@ -289,3 +289,14 @@ def test_a_save_during_a_stroke_writes_the_last_finished_edit(qtbot, page, tmp_p
     qtbot.mouseRelease(viewer, Qt.MouseButton.LeftButton, pos=at(viewer, 8, 12))
     session.save()
     assert tifffile.imread(tmp_path / "data" / "masks" / "cells.tif")[12, 5] == 1
+
+
+def test_a_stroke_apart_from_the_active_object_becomes_an_object_of_its_own(qtbot, page):
+    viewer = page.viewer
+    page.annotate.bar.size.setValue(1)
+    drag(qtbot, viewer, [(2, 2), (10, 2)])  # object 1, 9 pixels
+    drag(qtbot, viewer, [(2, 15), (5, 15)])  # still object 1 active, but not touching it
+    painted = labels(page)
+    assert set(np.unique(painted)) == {0, 1, 2}
+    assert (painted[2, 2:11] == 1).all() and (painted[15, 2:6] == 2).all()
+    assert "2 objects" in page.annotate.bar.count.text()
