@@ -108,6 +108,13 @@ def manifest_labels(manifest: Path) -> dict[str, str]:
     return {(r.get(key) or "").strip(): (r.get(column) or "").strip() for r in rows if (r.get(column) or "").strip()}
 
 
+def manifest_paths(manifest: Path) -> list[str]:
+    """The image paths a manifest CSV lists, in its order (none when the file does not exist yet)."""
+    fields, rows = _read_manifest(Path(manifest))
+    key = next((f for f in fields if f.strip().lower() in ("path", "image")), "path")
+    return [(r.get(key) or "").strip() for r in rows if (r.get(key) or "").strip()]
+
+
 def label_counts(labels: dict[str, str], classes: list[str]) -> dict[str, int]:
     """How many items carry each class (every class listed, also with 0)."""
     counted = Counter(labels.values())

@@ -17,6 +17,9 @@ from builder.annotation.classes import (
     save_crop,
     set_manifest_label,
 )
+from builder.annotation.classes import (
+    manifest_paths as read_manifest_paths,
+)
 from builder.data.layouts import list_images
 
 
@@ -87,10 +90,16 @@ def folder_items(root: Path, classes: list[str]) -> list[ImageItem]:
     return items
 
 
-def manifest_items(root: Path, manifest: Path, images: list[Path]) -> list[ImageItem]:
-    """``images`` (under ``root``) with their labels from the manifest CSV."""
+def manifest_items(root: Path, manifest: Path) -> list[ImageItem]:
+    """The images of a manifest dataset with their labels: the manifest's rows, plus the other images in the
+    folders those rows point to (new images, not listed yet); every image under ``root`` when it has no rows."""
+    root = Path(root)
     known = manifest_labels(manifest) if Path(manifest).is_file() else {}
-    return [ImageItem(p, Path(root), Path(manifest), known.get(p.relative_to(root).as_posix())) for p in images]
+    listed = [root / name for name in read_manifest_paths(manifest)]
+    folders = sorted({p.parent for p in listed}) or [root, *sorted(p for p in root.rglob("*") if p.is_dir())]
+    images = list(dict.fromkeys([*listed, *(p for folder in folders for p in list_images(folder))]))
+    return [ImageItem(p, root, Path(manifest), known.get(p.relative_to(root).as_posix())) for p in images
+            if p.is_file()]
 
 
 def crop_items(image_path: Path, image: np.ndarray, labels: np.ndarray, root: Path, pad: int = 6,

@@ -140,22 +140,18 @@ class AnnotatePanel(QWidget):
     # ----------------------------------------------------------------- classes
     def classify_images(self) -> ClassifyPanel | None:
         """Give the dataset's images a class (class folders or manifest)."""
-        _uses, data, root = self.settings()
+        _kind, data, root = self.settings()
         if root is None or not Path(root).is_dir():
             self.note.setText("Choose the data folder first.")
             return None
         classes = self.classes()
-        if data.get("layout") == "manifest" and data.get("manifest"):
-            from builder.data.layouts import list_images
-
-            images = sorted({p for folder in [Path(root), *Path(root).rglob("*")] if folder.is_dir()
-                             for p in list_images(folder)})
-            items = manifest_items(Path(root), Path(root) / str(data["manifest"]), images)
-        else:
-            items = folder_items(Path(root), classes)
         if not classes:
             self.note.setText("Name the classes (comma-separated) first, then switch Annotate on again.")
             return None
+        if data.get("layout") == "manifest" and data.get("manifest"):
+            items = manifest_items(Path(root), Path(root) / str(data["manifest"]))
+        else:
+            items = folder_items(Path(root), classes)
         self.note.setText(f"Keys 1..{min(9, len(classes))} give the class and go on; ← → step. "
                           "Files move into their class folder (or the manifest's label column) at once.")
         return self._start_classify(classes, items)
@@ -167,7 +163,7 @@ class AnnotatePanel(QWidget):
         if layer is None or path is None or self.viewer.image is None or not classes:
             self.note.setText("Show an image with a mask and name the classes first.")
             return None
-        _uses, _data, root = self.settings()
+        _kind, _data, root = self.settings()
         pixels = np.asarray(self.viewer.image.plane())
         labels = layer.labels.copy()
         self.finish()

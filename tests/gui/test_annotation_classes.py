@@ -57,11 +57,14 @@ def test_number_keys_fill_the_manifest_label_column(qtbot, tmp_path):
     (data / "img").mkdir(parents=True)
     for name in ("x.tif", "y.tif"):
         tifffile.imwrite(data / "img" / name, np.zeros((8, 8), np.uint8))
-    (data / "labels.csv").write_text("path,label\nimg/x.tif,\nimg/y.tif,\n")
+    (data / "labels.csv").write_text("path,label\nimg/x.tif,\n")  # y.tif is new: not listed yet
+    (data / "other").mkdir()
+    tifffile.imwrite(data / "other" / "not_in_the_set.tif", np.zeros((8, 8), np.uint8))
     (tmp_path / "r.yaml").write_text("cellwright: 1\nname: c\ntask: classification\n"
                                      "data: {layout: manifest, root: data, manifest: labels.csv, classes: [a, b]}\n")
     page = _page(qtbot, tmp_path / "r.yaml")
     page.annotate.toggle.setChecked(True)
+    assert [item.name for item in page.annotate.classify.items] == ["x.tif", "y.tif"]
     qtbot.keyClick(page.viewer, Qt.Key.Key_2)
     qtbot.keyClick(page.viewer, Qt.Key.Key_1)
     assert (data / "labels.csv").read_text() == "path,label\nimg/x.tif,b\nimg/y.tif,a\n"
