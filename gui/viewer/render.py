@@ -66,7 +66,7 @@ class ImageStack:
         self.channel: int | None = None if count > 1 else 0  # None: all channels as colours
         self.contrasts = [self.auto_contrast(c) for c in range(count)]
         self._luts: dict[int, np.ndarray | None] = {}
-        names = [name.lower() for name in self.channel_names]
+        names = [str(name).lower() for name in self.channel_names] + [""] * (count - len(self.channel_names))
         #: A colour photo (channels named red, green, blue): true colours, full 8-bit range.
         self.photo = count >= 3 and names[:3] == ["red", "green", "blue"]
         self.colours = [RGB_COLOURS.get(n, (0, 0, 0)) if self.photo else CHANNEL_COLOURS[i % len(CHANNEL_COLOURS)]

@@ -217,6 +217,7 @@ def test_photos_show_in_their_own_colours():
     assert stack.render(0, 2, 0, 2)[0, 0].tolist() == [200, 30, 10]
     fluorescence = ImageStack(photo, "YXC", ["dapi", "gfp", "cy5"])
     assert fluorescence.render(0, 2, 0, 2)[0, 0].tolist() != [200, 30, 10]
+    assert ImageStack(photo, "YXC", ["one name"]).render(0, 2, 0, 2).shape == (2, 2, 3)  # fewer names than channels
 
 
 def test_images_without_a_mask_are_listed_to_annotate_and_the_timer_saves(qtbot, tmp_path):
