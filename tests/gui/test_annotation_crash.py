@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -31,23 +32,24 @@ def test_killed_mid_stroke_keeps_everything_up_to_the_last_autosave(qtbot, tmp_p
            "CELLWRIGHT_GUI_SETTINGS": "test", "HOME": str(tmp_path)}
     child = subprocess.Popen([sys.executable, str(CHILD), str(tmp_path / "r.yaml")], stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path)
-    lines: list[str] = []
-    deadline = time.monotonic() + 120
+    lines: queue.Queue[str] = queue.Queue()
+    assert child.stdout is not None
+    threading.Thread(target=lambda: [lines.put(line.strip()) for line in child.stdout], daemon=True).start()
+    seen: list[str] = []
     try:
-        assert child.stdout is not None
-        for line in child.stdout:
-            lines.append(line.strip())
-            if line.startswith("MID-STROKE") or time.monotonic() > deadline:
-                break
-        assert lines and lines[-1] == "MID-STROKE", "\n".join(lines)
+        while not seen or seen[-1] != "MID-STROKE":
+            try:
+                seen.append(lines.get(timeout=120))  # a hung child fails the test instead of blocking it
+            except queue.Empty:
+                pytest.fail("the app printed nothing for 120 s:\n" + "\n".join(seen))
         os.kill(child.pid, signal.SIGKILL)
     finally:
         if child.poll() is None:
             child.kill()
         child.wait(30)
     assert child.returncode == -signal.SIGKILL
-    saved = [line.split() for line in lines if line.startswith("SAVED")]
-    assert [s[1] for s in saved] == ["1", "2"], lines
+    saved = [line.split() for line in seen if line.startswith("SAVED")]
+    assert [s[1] for s in saved] == ["1", "2"], seen
 
     mask = tmp_path / "data" / "masks" / "plate.tif"
     with tifffile.TiffFile(mask) as tif:  # a complete, valid TIFF
