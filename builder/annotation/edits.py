@@ -270,11 +270,16 @@ def separate_disconnected(labels: np.ndarray, ids: Sequence[int] | None = None) 
     top = int(labels.max(initial=0))
     check = np.unique(labels) if ids is None else np.asarray(list(ids))
     for object_id in check[check > 0]:
-        pieces, n = ndimage.label(labels == object_id, structure=_EIGHT)
+        rows, cols = np.nonzero(labels == object_id)
+        if not rows.size:
+            continue
+        window = (slice(int(rows.min()), int(rows.max()) + 1), slice(int(cols.min()), int(cols.max()) + 1))
+        pieces, n = ndimage.label(labels[window] == object_id, structure=_EIGHT)  # only the object's box
         if n < 2:
             continue
         sizes = np.bincount(pieces.ravel())[1:]
+        target = out[window]
         for piece in (np.argsort(-sizes, kind="stable") + 1)[1:]:
             top += 1
-            out[pieces == piece] = top
+            target[pieces == piece] = top
     return out
