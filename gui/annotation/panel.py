@@ -47,6 +47,7 @@ class AnnotatePanel(QWidget):
         self.class_names = QLineEdit()
         self.class_names.setPlaceholderText("classes, e.g. healthy, infected")
         self.class_names.setToolTip("The classes the number keys 1..9 give (comma-separated)")
+        self.class_names.setMinimumWidth(280)
         self.note = QLabel("")
         self.note.setObjectName("hint")
         self.note.setWordWrap(True)
