@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gui.annotation.panel import AnnotatePanel
 from gui.document import RecipeDocument
 from gui.pages.augment_preview import AugmentPreview
 from gui.pages.data_stats import class_counts, recipe_samples
@@ -83,6 +84,9 @@ class DataPage(QWidget):
         viewer_pane = QWidget()
         viewer_column = QVBoxLayout(viewer_pane)
         viewer_column.setContentsMargins(0, 0, 0, 0)
+        self.annotate = AnnotatePanel(self.viewer, self._annotation_settings)
+        self.annotate.toggle.toggled.connect(self._annotate_toggled)
+        viewer_column.addWidget(self.annotate)
         viewer_column.addWidget(self.viewer, 1)
         viewer_column.addWidget(self.hover)
 
@@ -119,6 +123,29 @@ class DataPage(QWidget):
         doc.path_changed.connect(lambda _p: self.load_from_recipe())
 
     # ----------------------------------------------------------------- folders and files
+    def _annotation_settings(self) -> tuple[str, dict[str, Any], Path | None]:
+        """What the annotation panel needs: what the task learns from ("classes", "masks" or "images": a target
+        image, nothing to paint), the data section and the data folder."""
+        from builder.errors import CellwrightError
+        from builder.tasks import get_task
+
+        try:
+            task = get_task(str(self.doc.data.get("task", "")))
+            kind = "classes" if task.uses_labels else "images" if task.image_target else "masks"
+        except (CellwrightError, KeyError, ValueError):
+            kind = "masks"
+        return kind, self.data_settings(), self.folder
+
+    def _annotate_toggled(self, on: bool) -> None:
+        """Annotate off: list the images again (classes may have moved files) and show the same one."""
+        if on:
+            return
+        current = self.files.currentItem().text() if self.files.currentItem() else ""
+        self.load_from_recipe()
+        found = self.files.findItems(current, Qt.MatchFlag.MatchExactly) if current else []
+        if found and self.files.currentItem() is not found[0]:
+            self.files.setCurrentItem(found[0])
+
     def data_settings(self) -> dict[str, Any]:
         data = self.doc.data.get("data")
         return data if isinstance(data, dict) else {}
@@ -247,3 +274,4 @@ class DataPage(QWidget):
             objects = f" · mask: {len(np.unique(labels)) - (1 if (labels == 0).any() else 0)} labels"
         self.info.setText(f"{path.name}: {self.array.shape[-2]} × {self.array.shape[-3]} px, "
                           f"{self.array.shape[-1]} channel(s), {self.array.dtype}{objects}")
+        self.annotate.image_shown(path, mask_path)

@@ -41,6 +41,9 @@ def recipe_samples(data: dict[str, Any], recipe_path: Path | None) -> tuple[list
     if dataset is None:
         return [], None, error
     samples = [(split, s.image_path, s.mask_path or s.target_path) for split, s in dataset.samples()]
+    # images the engine leaves out for want of a mask: listed too, so they can be annotated on the data page
+    samples += [("unlabelled", Path(p.where), None) for p in dataset.problems
+                if p.what.startswith("image without a mask") and Path(p.where).is_file()]
     return samples, Path(dataset.root), "" if samples else f"No images found in {dataset.root}."
 
 

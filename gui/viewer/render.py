@@ -12,6 +12,8 @@ import numpy as np
 
 #: Colours of the first channels when several are shown together (green, magenta, cyan, yellow, ...).
 CHANNEL_COLOURS = ((0, 255, 0), (255, 0, 255), (0, 255, 255), (255, 255, 0), (255, 80, 80), (80, 80, 255))
+#: Colours of a photo's channels (the reader names them red, green, blue): shown as taken, not as fluorescence.
+RGB_COLOURS = {"red": (255, 0, 0), "green": (0, 255, 0), "blue": (0, 0, 255)}
 #: Percentiles of the automatic contrast.
 AUTO_PERCENTILES = (1.0, 99.8)
 
@@ -64,6 +66,13 @@ class ImageStack:
         self.channel: int | None = None if count > 1 else 0  # None: all channels as colours
         self.contrasts = [self.auto_contrast(c) for c in range(count)]
         self._luts: dict[int, np.ndarray | None] = {}
+        names = [str(name).lower() for name in self.channel_names] + [""] * (count - len(self.channel_names))
+        #: A colour photo (channels named red, green, blue): true colours, full 8-bit range.
+        self.photo = count >= 3 and names[:3] == ["red", "green", "blue"]
+        self.colours = [RGB_COLOURS.get(n, (0, 0, 0)) if self.photo else CHANNEL_COLOURS[i % len(CHANNEL_COLOURS)]
+                        for i, n in enumerate(names)]
+        if self.photo and self.data.dtype == np.uint8:
+            self.contrasts = [Contrast(0.0, 255.0) for _ in range(count)]
 
     # ----------------------------------------------------------------- shape
     @property
@@ -115,7 +124,7 @@ class ImageStack:
             return np.repeat(grey[..., None], 3, axis=-1)
         out = np.zeros((*region.shape[:2], 3), np.uint16)
         for index in range(region.shape[-1]):
-            colour = np.asarray(CHANNEL_COLOURS[index % len(CHANNEL_COLOURS)], np.uint16)
+            colour = np.asarray(self.colours[index], np.uint16)
             out += (self._to_u8(region[..., index], index)[..., None].astype(np.uint16) * colour) // 255
         return np.minimum(out, 255).astype(np.uint8)
 

@@ -4,7 +4,9 @@ Zoom with the wheel (around the cursor), ``F`` fits, ``1`` is 1:1; pan by draggi
 uses it, middle button always). Hovering shows the pixel value and the object under the cursor (id, area).
 Two label layers can be compared side by side or with a swipe line. Painting tools (annotation) use
 :meth:`ImageViewer.widget_to_image`, :attr:`ImageViewer.current_layer` and set :attr:`ImageViewer.tool` to take
-the left button.
+the left and right buttons: the viewer calls the tool's ``press(point, event)``, ``move(point, event)``,
+``release(point, event)``, ``double_click(point, event)`` (image coordinates) and ``paint(painter)`` when it
+has them (see ``gui/annotation/tools.py``).
 """
 
 from __future__ import annotations
@@ -228,6 +230,8 @@ class ImageViewer(QWidget):
                     self._caption(painter, layer.name, x)
                 painter.setPen(QPen(QColor("#ffffff"), 2))
                 painter.drawLine(QPointF(split, 0), QPointF(split, self.height()))
+        if self.tool is not None and hasattr(self.tool, "paint"):
+            self.tool.paint(painter)
         if self.hover_text and self.show_hover_overlay:
             self._badge(painter, self.hover_text, left=True)
         self._badge(painter, f"{self.zoom * 100:.0f} %", left=False)
@@ -257,7 +261,24 @@ class ImageViewer(QWidget):
             self.set_zoom(self.zoom * (1.25 ** steps), event.position())
         event.accept()
 
+    def _to_tool(self, name: str, event) -> bool:
+        """Hand a mouse event to the annotation tool (left / right button); True when the tool took it."""
+        handler = getattr(self.tool, name, None) if self.tool is not None else None
+        if handler is None or self.image is None:
+            return False
+        if name != "move" and event.button() not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
+            return False
+        handler(self.widget_to_image(event.position()), event)
+        self.update()
+        return True
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        if not self._to_tool("double_click", event):
+            super().mouseDoubleClickEvent(event)
+
     def mousePressEvent(self, event) -> None:
+        if self._to_tool("press", event):
+            return
         pans = event.button() == Qt.MouseButton.MiddleButton or (
             event.button() == Qt.MouseButton.LeftButton and self.tool is None)
         if pans:
@@ -278,10 +299,14 @@ class ImageViewer(QWidget):
             delta = event.position() - self._drag_from
             self._drag_from = event.position()
             self.pan_by(delta.x(), delta.y())
+        else:
+            self._to_tool("move", event)
         self._hover(event.position())
         super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event) -> None:
+        if self._drag_from is None and self._to_tool("release", event):
+            return
         self._drag_from = None
         self._swiping = False
         self.unsetCursor()
