@@ -20,6 +20,7 @@ class ClassifyPanel(QWidget):
     """Steps through ``items`` in ``viewer``; a class button or number key writes that item's class at once."""
 
     assigned = Signal(int, str)  # item index, class
+    shown = Signal(str)  # the name of the item now in the viewer
 
     def __init__(self, viewer: ImageViewer, classes: list[str], items: list[Item], parent=None) -> None:
         super().__init__(parent)
@@ -79,6 +80,7 @@ class ClassifyPanel(QWidget):
             if outline is not None:
                 self.viewer.add_labels("cell", outline, outline=True, opacity=1.0)
         self._sync()
+        self.shown.emit(item.name)
 
     def next(self) -> None:
         self.show_item(self.index + 1)

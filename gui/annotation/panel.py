@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from builder.annotation.store import label_path_for
@@ -26,6 +27,8 @@ class AnnotatePanel(QWidget):
     them (the image's mask, else ``masks/<image>.tif`` beside ``images/``), class labels in the dataset's own
     class folders or manifest, cell crops under ``<data root>/cell_classes/<class>/``.
     """
+
+    item_shown = Signal(str)  # classification: the name of the image or crop now shown
 
     def __init__(self, viewer: ImageViewer, settings: Any, parent=None) -> None:
         super().__init__(parent)
@@ -176,6 +179,9 @@ class AnnotatePanel(QWidget):
 
     def _start_classify(self, classes: list[str], items: list) -> ClassifyPanel:
         self.classify = ClassifyPanel(self.viewer, classes, items)
+        self.classify.shown.connect(self.item_shown)
+        if items:
+            self.item_shown.emit(self.classify.items[self.classify.index].name)
         self.holder.addWidget(self.classify)
         self.classify.show()  # a widget added to a shown page stays hidden until shown (it would ignore keys)
         self.viewer.setFocus()

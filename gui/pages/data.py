@@ -86,6 +86,7 @@ class DataPage(QWidget):
         viewer_column.setContentsMargins(0, 0, 0, 0)
         self.annotate = AnnotatePanel(self.viewer, self._annotation_settings)
         self.annotate.toggle.toggled.connect(self._annotate_toggled)
+        self.annotate.item_shown.connect(self._follow_classified_item)
         viewer_column.addWidget(self.annotate)
         viewer_column.addWidget(self.viewer, 1)
         viewer_column.addWidget(self.hover)
@@ -145,6 +146,19 @@ class DataPage(QWidget):
         found = self.files.findItems(current, Qt.MatchFlag.MatchExactly) if current else []
         if found and self.files.currentItem() is not found[0]:
             self.files.setCurrentItem(found[0])
+
+    def _follow_classified_item(self, name: str) -> None:
+        """While classifying, the file list and the info line follow the image the panel shows."""
+        self.info.setText(f"Classifying {name}")
+        for row in range(self.files.count()):
+            if Path(self.files.item(row).text()).name == name:
+                self.files.blockSignals(True)  # the panel already shows it: no reload
+                self.files.setCurrentRow(row)
+                self.files.blockSignals(False)
+                return
+        self.files.blockSignals(True)
+        self.files.setCurrentRow(-1)  # a cell crop, or an image moved since listing: no stale selection
+        self.files.blockSignals(False)
 
     def data_settings(self) -> dict[str, Any]:
         data = self.doc.data.get("data")

@@ -52,6 +52,24 @@ def test_number_keys_move_images_into_class_folders(qtbot, tmp_path):
     assert viewer.zoom > 0  # '1' gave a class above; it did not zoom to 1:1 (the viewer's own key)
 
 
+def test_the_file_list_follows_the_image_being_classified(qtbot, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("a.tif", "b.tif", "c.tif"):
+        tifffile.imwrite(data / name, np.full((8, 8), 9, np.uint8))
+    (tmp_path / "r.yaml").write_text("cellwright: 1\nname: c\ntask: classification\n"
+                                     "data: {layout: class_folders, root: data, classes: [rbc, wbc]}\n")
+    page = _page(qtbot, tmp_path / "r.yaml")
+    page.annotate.toggle.setChecked(True)
+    qtbot.keyClick(page.viewer, Qt.Key.Key_Right)
+    qtbot.keyClick(page.viewer, Qt.Key.Key_Right)
+    assert page.annotate.classify.index == 2
+    assert page.files.currentItem() is not None and page.files.currentItem().text().endswith("c.tif")
+    assert page.info.text() == "Classifying c.tif"
+    qtbot.keyClick(page.viewer, Qt.Key.Key_Left)
+    assert page.files.currentItem().text().endswith("b.tif")
+
+
 def test_number_keys_fill_the_manifest_label_column(qtbot, tmp_path):
     data = tmp_path / "data"
     (data / "img").mkdir(parents=True)
