@@ -7,12 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from builder.tracking.colours import track_colour, track_colours
 
-def track_colour(label: int) -> tuple[float, float, float]:
-    """A stable, distinct colour per track id (golden-ratio hues)."""
-    import colorsys
-
-    return colorsys.hsv_to_rgb((label * 0.618033988749895) % 1.0, 0.85, 1.0)
+__all__ = ["lineage_tree", "track_colour", "track_colours", "track_overlays"]
 
 
 def _layout(tracks: Sequence[Mapping[str, Any]]) -> dict[int, float]:
