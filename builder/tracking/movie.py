@@ -89,18 +89,18 @@ class TrackMovie:
 def relabel_seg_by_markers(seg: np.ndarray, markers: np.ndarray) -> np.ndarray:
     """SEG objects given the id of the TRA marker they overlap most (objects without a marker are dropped)."""
     seg, markers = np.asarray(seg), np.asarray(markers)
-    both = (seg > 0) & (markers > 0)
     out = np.zeros(seg.shape, np.int32)
-    if not both.any():
+    where = np.flatnonzero((seg > 0) & (markers > 0))
+    if not len(where):
         return out
-    pairs, counts = np.unique(np.stack([seg[both], markers[both]]), axis=1, return_counts=True)
-    best: dict[int, tuple[int, int]] = {}
-    for (s, m), n in zip(pairs.T.tolist(), counts.tolist(), strict=True):
-        if n > best.get(s, (0, 0))[1]:
-            best[s] = (m, n)
+    s = seg.ravel()[where].astype(np.int64)
+    m = markers.ravel()[where].astype(np.int64)
+    pairs, counts = np.unique(s * (int(m.max()) + 1) + m, return_counts=True)  # one number per (seg, marker)
+    s_of, m_of = np.divmod(pairs, int(m.max()) + 1)
+    order = np.lexsort((counts, s_of))  # by seg, then by overlap: the last of each seg is its best marker
+    best = np.r_[s_of[order][1:] != s_of[order][:-1], True]
     lut = np.zeros(int(seg.max()) + 1, np.int32)
-    for s, (m, _n) in best.items():
-        lut[s] = m
+    lut[s_of[order][best]] = m_of[order][best]
     return lut[seg]
 
 
@@ -181,3 +181,32 @@ def movie_from_arrays(frames: Sequence[np.ndarray], labels: Sequence[np.ndarray]
     """A movie from in-memory frames and track-labelled masks (e.g. a run's evaluated test frames)."""
     stack = np.stack([np.asarray(f) if np.ndim(f) == 3 else np.asarray(f)[..., None] for f in frames])
     return TrackMovie(stack, np.stack([np.asarray(x, np.int32) for x in labels]), list(tracks), "arrays")
+
+
+def movie_from_run(run_dir: str | Path) -> tuple[TrackMovie | None, list[dict[str, int]], int]:
+    """The tracked test frames of a training run: (movie or None, tracks of its first sequence, first frame).
+
+    Tracks are those of ``metrics.json`` (frames counted from the start of the sequence); the movie holds the
+    evaluated test frames (``evaluation/*.npz``: image and tracked prediction), its frames counted from 0, so
+    frame ``f`` of a track is movie frame ``f - first``. The movie is None when the run saved no frames.
+    """
+    from builder.report.run_data import load_run
+
+    run = load_run(run_dir, max_samples=0)
+    tracks = [t for t in (run.metrics or {}).get("tracks") or [] if isinstance(t, dict)]
+    if not tracks:
+        raise DataError(str(run_dir), "this run has no tracks (it is not a tracking run, or it was not evaluated).",
+                        "Choose a finished tracking run.")
+    sequence = tracks[0].get("sequence")
+    tracks = [{k: int(t.get(k) or 0) for k in ("label", "begin", "end", "parent")} for t in tracks
+              if t.get("sequence") == sequence]
+    samples = sorted(load_run(run_dir, max_samples=10_000).evaluation, key=lambda s: s.name)
+    digits = "".join(ch for ch in (samples[0].name if samples else "") if ch.isdigit())
+    first = int(digits) if digits else min(t["begin"] for t in tracks)
+    samples = samples[: max(t["end"] for t in tracks) - first + 1]
+    if not samples or any("prediction" not in s.arrays or "image" not in s.arrays for s in samples):
+        return None, tracks, first
+    rows = [TrackRow(t["label"], t["begin"] - first, t["end"] - first, t["parent"]) for t in tracks]
+    movie = movie_from_arrays([s.arrays["image"] for s in samples], [s.arrays["prediction"] for s in samples], rows)
+    movie.source = str(run_dir)
+    return movie, tracks, first

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from builder.tasks import all_tasks, get_task
 from gui.annotation.panel import AnnotatePanel
 from gui.document import RecipeDocument
 from gui.pages.augment_preview import AugmentPreview
@@ -184,8 +185,9 @@ class DataPage(QWidget):
             base = root if root is not None and image.is_relative_to(root) else image.parent
             self.samples[f"{split}: {image.relative_to(base)}"] = (image, mask)
         self.folder_label.setText(str(root) if root is not None else "No folder")
-        if self.doc.data.get("task") == "tracking":
-            self.tabs.setCurrentWidget(self.timelapse)
+        task = self.doc.data.get("task")
+        if isinstance(task, str) and task in all_tasks() and get_task(task).time_lapse:
+            self.tabs.setCurrentWidget(self.timelapse)  # a tracking recipe opens on its time-lapse
         return self._list(list(self.samples), note or f"{len(samples)} images · " + ", ".join(
             f"{split} {sum(1 for s in samples if s[0] == split)}" for split in dict.fromkeys(s[0] for s in samples)))
 
