@@ -114,6 +114,8 @@ class DataPage(QWidget):
         self.tabs.addTab(self.augment, "Augmentation preview")
         self.timelapse = TimelapsePane()
         self.tabs.addTab(self.timelapse, "Time-lapse (tracks)")
+        self.tabs.currentChanged.connect(  # the image controls do not act on the time-lapse player
+            lambda index: self.controls.setVisible(self.tabs.widget(index) is not self.timelapse))
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(self.tabs)

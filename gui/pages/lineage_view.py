@@ -185,7 +185,7 @@ class LineagePane(QWidget):
             self.player.set_movie(None, f"Cannot show this run's tracks: {error}")
             self.note.setText("")
             return False
-        self.offset = offset
+        self.offset = self.player.frame_offset = offset
         self.view.set_tracks(tracks)
         self.player.set_movie(movie, "The run's evaluated test frames are not in its folder.")
         divisions = sum(1 for p in {t["parent"] for t in tracks if t.get("parent")}

@@ -1,6 +1,6 @@
 """Play a tracked time-lapse: frames with each cell's track id, its recent path (tail) and its division links.
 
-:class:`TrackViewer` is the image viewer plus a vector overlay: tails are :class:`QPainterPath` polylines in
+:class:`TrackViewer` is the image viewer plus a vector overlay: tails are polylines (:class:`QPolygonF`) in
 screen coordinates, drawn over the rendered image each repaint (the image itself is never re-rendered for
 them), so playing 1024² frames costs one image render plus a few hundred short lines per frame.
 :class:`TrackPlayer` adds play/pause (a :class:`QTimer`), frame stepping on the viewer's t axis, the tail length
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSpinBox,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -36,12 +37,20 @@ DEFAULT_FPS = 5
 DEFAULT_TAIL = 10
 
 
+def _colours_for(count: int) -> np.ndarray:
+    """Track colours for ids below ``count`` (kept: every frame of a movie asks for about the same table)."""
+    table = _colours_for.__dict__.get("table")
+    if table is None or len(table) < count:
+        table = _colours_for.__dict__["table"] = track_colours(max(count, 1024))
+    return table[:count]
+
+
 class TrackLabels(LabelLayer):
     """A label layer whose colours are the tracks' fixed colours (the same as their tails and the lineage)."""
 
     def changed(self) -> None:
-        super().changed()
-        colours = track_colours(len(self._colours))
+        self._areas = np.bincount(self.labels.ravel(), minlength=2)  # track ids are never negative
+        colours = _colours_for(len(self._areas))
         self._colours = colours
         wide = colours.astype(np.uint32)
         self._argb = np.uint32(0xFF000000) | (wide[:, 0] << 16) | (wide[:, 1] << 8) | wide[:, 2]
@@ -65,10 +74,11 @@ class TrackViewer(ImageViewer):
         self.show_ids = True
         self.selected = 0
         self._shown_t = -1
+        self.auto_fit = True  # fit the whole frame on resize until the user zooms or pans
 
     def set_movie(self, movie: TrackMovie | None, message: str = "") -> None:
         """Show ``movie`` from its first frame (None clears the view and shows ``message``)."""
-        self.movie, self.selected, self._shown_t = movie, 0, -1
+        self.movie, self.selected, self._shown_t, self.auto_fit = movie, 0, -1, True
         if movie is None:
             self.clear(message or "No time-lapse.")
             return
@@ -78,6 +88,19 @@ class TrackViewer(ImageViewer):
         self.current_index = 0
         self.sync_frame()
         self.image_changed.emit()
+
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        self.auto_fit = False
+        super().set_zoom(zoom, anchor)
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        self.auto_fit = False
+        super().pan_by(dx, dy)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.auto_fit and self.image is not None:
+            self.fit()
 
     @property
     def frame(self) -> int:
@@ -96,31 +119,30 @@ class TrackViewer(ImageViewer):
     def _point(self, centre: tuple[float, float]) -> QPointF:
         return self.image_to_widget(QPointF(centre[1] + 0.5, centre[0] + 0.5))
 
-    def tail_paths(self) -> dict[int, QPainterPath]:
-        """Screen-space tail of every track in the current frame (tracks with one point have an empty path)."""
-        paths: dict[int, QPainterPath] = {}
+    def _polygon(self, points: list[tuple[float, float]]) -> QPolygonF:
+        """Image (y, x) points as a screen polyline (one NumPy transform, no per-point viewer calls)."""
+        yx = np.asarray(points, np.float64).reshape(-1, 2) + 0.5
+        origin = self.image_to_widget(QPointF(0.0, 0.0))
+        xs, ys = yx[:, 1] * self.zoom + origin.x(), yx[:, 0] * self.zoom + origin.y()
+        return QPolygonF([QPointF(x, y) for x, y in zip(xs.tolist(), ys.tolist(), strict=True)])
+
+    def tail_lines(self) -> dict[int, QPolygonF]:
+        """Screen-space tail (polyline) of every track in the current frame; one point when it has no past."""
+        lines: dict[int, QPolygonF] = {}
         if self.movie is None or self.image is None:
-            return paths
+            return lines
         t = self.image.t
         for label in self.movie.centroids(t):
-            points = self.movie.tail(label, t, self.tail_length)
-            path = QPainterPath()
-            if len(points) > 1:
-                path.moveTo(self._point(points[0]))
-                for point in points[1:]:
-                    path.lineTo(self._point(point))
-            paths[label] = path
-        return paths
+            lines[label] = self._polygon(self.movie.tail(label, t, self.tail_length))
+        return lines
 
-    def division_paths(self) -> dict[int, QPainterPath]:
+    def division_lines(self) -> dict[int, QPolygonF]:
         """Lines from each mother's last position to its daughters born within the tail length (by daughter id)."""
-        out: dict[int, QPainterPath] = {}
+        out: dict[int, QPolygonF] = {}
         if self.movie is None or self.image is None:
             return out
         for mother, daughter, label in self.movie.division_links(self.image.t, max(self.tail_length, 1)):
-            path = QPainterPath(self._point(mother))
-            path.lineTo(self._point(daughter))
-            out[label] = path
+            out[label] = self._polygon([mother, daughter])
         return out
 
     def paintEvent(self, event) -> None:
@@ -128,33 +150,33 @@ class TrackViewer(ImageViewer):
         super().paintEvent(event)
         if self.movie is None or self.image is None:
             return
+        # Few painter calls per track: each void call of PySide6 6.12 on Python 3.11 drops a reference to None
+        # (see the notes), and fewer calls also keep 1024² frames with hundreds of cells fast.
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         width = 2.0 if self.zoom < 2 else 3.0
-        for label, path in self.division_paths().items():
-            pen = QPen(qcolour(label), width, Qt.PenStyle.DashLine)
-            painter.setPen(pen)
-            painter.drawPath(path)
-        for label, path in self.tail_paths().items():
-            painter.setPen(QPen(qcolour(label), width * (2 if label == self.selected else 1)))
-            painter.drawPath(path)
-        if self.show_ids:
+        for label, line in self.division_lines().items():
+            painter.setPen(QPen(qcolour(label), width, Qt.PenStyle.DashLine))
+            painter.drawPolyline(line)
+        for label, line in self.tail_lines().items():
+            if line.size() > 1:
+                painter.setPen(QPen(qcolour(label), width * (2 if label == self.selected else 1)))
+                painter.drawPolyline(line)
+        centres = self.movie.centroids(self.image.t)
+        if self.show_ids and centres:
             font = painter.font()
             font.setPixelSize(11)
             font.setBold(True)
             painter.setFont(font)
-            for label, centre in self.movie.centroids(self.image.t).items():
-                point = self._point(centre)
-                box = QRectF(point.x() - 18, point.y() - 8, 36, 16)
-                painter.setPen(QColor(0, 0, 0))
-                painter.drawText(box.translated(1, 1), Qt.AlignmentFlag.AlignCenter, str(label))
-                painter.setPen(QColor(255, 255, 255) if label != self.selected else QColor(255, 255, 0))
-                painter.drawText(box, Qt.AlignmentFlag.AlignCenter, str(label))
-        if self.selected and self.selected in self.movie.centroids(self.image.t):
-            point = self._point(self.movie.centroids(self.image.t)[self.selected])
+            painter.setPen(QColor(255, 255, 255))
+            centre = int(Qt.AlignmentFlag.AlignCenter)
+            spots = self._polygon(list(centres.values()))
+            for label, at in zip(centres, spots, strict=True):
+                painter.drawText(QRectF(at.x() - 18, at.y() - 8, 36, 16), centre, str(label))
+        if self.selected and self.selected in centres:
             painter.setPen(QPen(QColor(255, 255, 0), 2))
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawEllipse(point, 14, 14)
+            painter.drawEllipse(self._point(centres[self.selected]), 14, 14)
         painter.end()
 
     def mouseReleaseEvent(self, event) -> None:
@@ -175,9 +197,12 @@ class TrackPlayer(QWidget):
         super().__init__(parent)
         self.viewer = TrackViewer()
         self.viewer.message = "No time-lapse: choose a tracking data set or open a tracking result."
-        self.play_button = QPushButton("▶ Play")
+        self.play_button = QPushButton("Play")
         self.play_button.setToolTip("Play the time-lapse (space)")
-        self.back, self.forward = QPushButton("◀"), QPushButton("▶|")
+        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+        self.back, self.forward = QPushButton(), QPushButton()
+        self.back.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaSkipBackward))
+        self.forward.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward))
         self.back.setToolTip("Previous frame")
         self.forward.setToolTip("Next frame")
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -193,6 +218,9 @@ class TrackPlayer(QWidget):
         self.fps.setSuffix(" frames/s")
         self.ids = QCheckBox("Track numbers")
         self.ids.setChecked(True)
+        #: Number of the movie's first frame in its sequence (test frames of a run start later); frames are shown
+        #: with the numbers of the CTC file names (t000.tif is frame 0).
+        self.frame_offset = 0
         self.summary = QLabel("")
         self.summary.setObjectName("hint")
         self.summary.setWordWrap(True)
@@ -276,11 +304,13 @@ class TrackPlayer(QWidget):
         if self.viewer.frame >= self.movie.n_frames - 1:
             self.set_frame(0)
         self.timer.start(int(1000 / self.fps.value()))
-        self.play_button.setText("⏸ Pause")
+        self.play_button.setText("Pause")
+        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
 
     def pause(self) -> None:
         self.timer.stop()
-        self.play_button.setText("▶ Play")
+        self.play_button.setText("Play")
+        self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
 
     def toggle(self) -> None:
         self.pause() if self.playing() else self.play()
@@ -308,7 +338,9 @@ class TrackPlayer(QWidget):
 
     def _frame_text(self) -> None:
         movie = self.movie
-        self.frame_label.setText("" if movie is None else f"frame {self.viewer.frame + 1} of {movie.n_frames}")
+        first = self.frame_offset
+        self.frame_label.setText("" if movie is None else
+                                 f"frame {self.viewer.frame + first} ({first} to {movie.n_frames - 1 + first})")
 
     def keyPressEvent(self, event) -> None:
         if event.key() == Qt.Key.Key_Space:

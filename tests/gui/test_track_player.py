@@ -77,17 +77,17 @@ def test_tracking_recipe_plays_its_ctc_sequence_with_ids_tails_and_divisions(qtb
     t = 8
     player.set_frame(t)
     tra_t = tifffile.imread(root / "01_GT" / "TRA" / f"man_track{t:03d}.tif")
-    paths = player.viewer.tail_paths()
-    assert set(paths) == set(np.unique(tra_t)) - {0}
-    for label, path in paths.items():
+    lines = player.viewer.tail_lines()
+    assert set(lines) == set(np.unique(tra_t)) - {0}
+    for label, line in lines.items():
         begin = next(b for lab, b, _e, _p in rows if lab == label)
-        assert path.elementCount() == (0 if begin == t else min(t - begin, player.tail.value()) + 1)
+        assert line.size() == min(t - begin, player.tail.value()) + 1
     # the daughters of a division are joined to their mother's last position
     label, begin, _end, parent = next(r for r in rows if r[3])
     player.set_frame(begin)
-    assert label in player.viewer.division_paths()
+    assert label in player.viewer.division_lines()
     player.tail.setValue(0)
-    assert player.viewer.tail_paths()[label].elementCount() == 0
+    assert player.viewer.tail_lines()[label].size() == 1
 
     # tails are drawn: a long tail paints pixels a tail of 0 does not
     player.set_frame(11)
