@@ -19,7 +19,7 @@ from builder.tracking.tree import tree_rows
 
 #: Pixels per row (track) and the margins around the tree.
 ROW_HEIGHT = 9
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 12, 34
+LEFT, RIGHT, TOP, BOTTOM = 44, 16, 12, 46
 
 
 class LineageView(QWidget):
@@ -110,8 +110,8 @@ class LineageView(QWidget):
         for frame in range(start, self.last + 2, step):
             x = self.x_of(frame)
             painter.drawLine(QPointF(x, bottom), QPointF(x, bottom + 4))
-            painter.drawText(QRectF(x - 20, bottom + 4, 40, 14), Qt.AlignmentFlag.AlignCenter, str(frame))
-        painter.drawText(QRectF(0, bottom + 16, self.width(), 14), Qt.AlignmentFlag.AlignCenter,
+            painter.drawText(QRectF(x - 20, bottom + 4, 40, 16), Qt.AlignmentFlag.AlignCenter, str(frame))
+        painter.drawText(QRectF(0, bottom + 21, self.width(), 16), Qt.AlignmentFlag.AlignCenter,
                          "frame (each line is one cell; a fork is a division)")
         if self.current_frame is not None:
             painter.setPen(QPen(QColor(255, 255, 255, 140), 1, Qt.PenStyle.DashLine))

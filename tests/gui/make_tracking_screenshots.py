@@ -1,10 +1,10 @@
 """Screenshots of tracking in the app (run by hand under Xvfb; a few seconds plus loading the sequence):
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tests/gui/make_tracking_screenshots.py OUT CTC [RUN]
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tests/gui/make_tracking_screenshots.py OUT CTC [RECIPE]
 
 ``CTC``: a Cell Tracking Challenge data set (e.g. ../shared/realdata/ctc_Fluo-N2DH-SIM+_01); the data page plays
-its sequence with track overlays (``track-data-*.png``). ``RUN``: a tracking run folder; the results page shows
-its lineage and scores (``track-results-*.png``).
+its sequence with track overlays (``track-data-*.png``). ``RECIPE``: a tracking recipe with a finished run in its
+``runs/`` folder; the results page shows the newest run's scores and lineage (``track-results-*.png``).
 """
 
 from __future__ import annotations
@@ -72,13 +72,9 @@ def main() -> None:
         shot(player, "data-division-zoom")
 
     if len(sys.argv) > 3:
-        run = Path(sys.argv[3]).resolve()
-        window.open_recipe(str(run / "recipe.yaml"))
+        window.open_recipe(str(Path(sys.argv[3]).resolve()))
         results = window.results
         results.refresh()
-        for row in range(results.runs.count()):
-            if results.runs.item(row).text() == run.name:
-                results.runs.setCurrentRow(row)
         window.show_page(4)
         settle(app, 1.0)
         shot(window, "results-scores")
