@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from builder.tracking.colours import track_colour, track_colours
+from builder.tracking.colours import track_colours
 from builder.tracking.movie import TrackMovie
 from gui.schema_form import guard_wheel
 from gui.viewer import ImageViewer, LabelLayer
@@ -49,17 +49,23 @@ class TrackLabels(LabelLayer):
     """A label layer whose colours are the tracks' fixed colours (the same as their tails and the lineage)."""
 
     def changed(self) -> None:
-        self._areas = np.bincount(self.labels.ravel(), minlength=2)  # track ids are never negative
-        colours = _colours_for(len(self._areas))
+        self._areas = None  # counted when the hover asks (not on every played frame)
+        colours = _colours_for((int(self.labels.max()) if self.labels.size else 0) + 1)
         self._colours = colours
         wide = colours.astype(np.uint32)
         self._argb = np.uint32(0xFF000000) | (wide[:, 0] << 16) | (wide[:, 1] << 8) | wide[:, 2]
         self._argb[0] = 0
 
+    def area(self, label: int) -> int:
+        if self._areas is None:
+            self._areas = np.bincount(self.labels.ravel(), minlength=2)  # track ids are never negative
+        return super().area(label)
+
 
 def qcolour(label: int) -> QColor:
     """The fixed colour of track ``label``."""
-    return QColor.fromRgbF(*track_colour(label))
+    r, g, b = _colours_for(label + 1)[label].tolist()
+    return QColor(r, g, b)
 
 
 class TrackViewer(ImageViewer):
@@ -120,11 +126,10 @@ class TrackViewer(ImageViewer):
         return self.image_to_widget(QPointF(centre[1] + 0.5, centre[0] + 0.5))
 
     def _polygon(self, points: list[tuple[float, float]]) -> QPolygonF:
-        """Image (y, x) points as a screen polyline (one NumPy transform, no per-point viewer calls)."""
-        yx = np.asarray(points, np.float64).reshape(-1, 2) + 0.5
-        origin = self.image_to_widget(QPointF(0.0, 0.0))
-        xs, ys = yx[:, 1] * self.zoom + origin.x(), yx[:, 0] * self.zoom + origin.y()
-        return QPolygonF([QPointF(x, y) for x, y in zip(xs.tolist(), ys.tolist(), strict=True)])
+        """Image (y, x) points as a screen polyline (plain arithmetic: tails are short, NumPy would be slower)."""
+        origin, zoom = self.image_to_widget(QPointF(0.5, 0.5)), self.zoom
+        ox, oy = origin.x(), origin.y()
+        return QPolygonF([QPointF(x * zoom + ox, y * zoom + oy) for y, x in points])
 
     def tail_lines(self) -> dict[int, QPolygonF]:
         """Screen-space tail (polyline) of every track in the current frame; one point when it has no past."""
