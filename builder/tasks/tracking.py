@@ -137,7 +137,7 @@ class Tracking(InstanceSegmentation):
     min_train_images = 10
     predict_files = ("{stem}_prob.tif", "{stem}_labels.tif", "{stem}_objects.csv")
     predict_summary_files = ("objects.csv", "tracks.csv", "tracks/res_track.txt", "lineage.png",
-                             "tracks_overlay.png")
+                             "tracks_overlay.png", "kymograph.png")
     overlay_caption = ("Test frames, outlines coloured by track: the same colour in two frames is the same cell "
                        "(green = matched to a true cell, red = false, yellow = missed).")
     shows_threshold_table = False
@@ -258,11 +258,11 @@ class Tracking(InstanceSegmentation):
 
 def _write_tracks(folder: Path, rows: list[dict[str, Any]], settings: Any = None) -> list[Path]:
     """Link the frames of one sequence (their ``_labels.tif`` files); write ``tracks/``, ``tracks.csv``, the
-    lineage and overlay figures and the list of the frames' files (for the GUI's player)."""
+    lineage, overlay and kymograph figures and the list of the frames' files (for the GUI's player)."""
     from builder.data.readers import read_image
     from builder.data.writers import write_rows_csv
     from builder.tracking.ctc_files import write_ctc_result
-    from builder.tracking.figures import lineage_tree, track_overlays
+    from builder.tracking.figures import kymograph, lineage_tree, track_overlays
     from builder.tracking.movie import SOURCE_FILE
 
     labels, images, cache = [], [], {}
@@ -282,7 +282,8 @@ def _write_tracks(folder: Path, rows: list[dict[str, Any]], settings: Any = None
     written.append(sources)
     figures = (("lineage.png", lineage_tree([{"label": r.label, "begin": r.begin, "end": r.end, "parent": r.parent}
                                              for r in lineage.tracks])),
-               ("tracks_overlay.png", track_overlays(images, list(masks))))
+               ("tracks_overlay.png", track_overlays(images, list(masks))),
+               ("kymograph.png", kymograph(images, list(masks), lineage.parents())))
     for name, png in figures:
         if png is not None:
             (folder / name).write_bytes(png)

@@ -48,8 +48,8 @@ def test_predict_links_with_the_recipes_tracking_settings(tmp_path):
     assert masks.shape == (12, 64, 64)
 
     names = {Path(p).name for p in default}
-    assert {"tracks.csv", "res_track.txt", "lineage.png", "tracks_overlay.png", SOURCE_FILE} <= names
-    for png in ("lineage.png", "tracks_overlay.png"):
+    assert {"tracks.csv", "res_track.txt", "lineage.png", "tracks_overlay.png", "kymograph.png", SOURCE_FILE} <= names
+    for png in ("lineage.png", "tracks_overlay.png", "kymograph.png"):
         assert (tmp_path / "a" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     movie = movie_from_result(tmp_path / "a" / "tracks")  # the player finds the frames the tracks came from
     assert np.array_equal(movie.frames[..., 0], tifffile.imread(tmp_path / "movie.tif"))
