@@ -49,6 +49,10 @@ def check_dataset(recipe: Recipe, base_dir: str | Path = ".", *, dataset: Datase
         return [Problem(error.where, error.what, error.fix, "error")]
     problems: list[Problem] = list(dataset.problems)
     problems += _counts(recipe, dataset)
+    if get_task(recipe.task).time_lapse:
+        from builder.data.ctc_summary import ctc_findings
+
+        problems += ctc_findings(dataset.root)
     problems += _scan_files(recipe, dataset)
     order = {"error": 0, "warning": 1, "info": 2}
     return sorted(problems, key=lambda p: order.get(p.severity, 3))

@@ -339,9 +339,10 @@ class Task:
     def prediction_row(self, planes: Mapping[str, np.ndarray], row: dict[str, Any]) -> None:
         """Add what one band's :meth:`prediction_planes` tell to a streamed prediction's summary row."""
 
-    def write_summary(self, out_dir: Path, rows: list[dict[str, Any]], objects: list[dict[str, Any]]
-                      ) -> list[Path]:
-        """Write the files written once per ``predict`` call (e.g. a table of every image)."""
+    def write_summary(self, out_dir: Path, rows: list[dict[str, Any]], objects: list[dict[str, Any]],
+                      recipe: Recipe | None = None) -> list[Path]:
+        """Write the files written once per ``predict`` call (e.g. a table of every image); ``recipe``: the
+        model's recipe (settings such as tracking's ``evaluate.tracking``)."""
         return []
 
     # -- report ------------------------------------------------------------------------------------------------

@@ -136,7 +136,8 @@ class Tracking(InstanceSegmentation):
     headline = ("TRA", "TRA")
     min_train_images = 10
     predict_files = ("{stem}_prob.tif", "{stem}_labels.tif", "{stem}_objects.csv")
-    predict_summary_files = ("objects.csv", "tracks.csv", "tracks/res_track.txt")
+    predict_summary_files = ("objects.csv", "tracks.csv", "tracks/res_track.txt", "lineage.png",
+                             "tracks_overlay.png", "kymograph.png")
     overlay_caption = ("Test frames, outlines coloured by track: the same colour in two frames is the same cell "
                        "(green = matched to a true cell, red = false, yellow = missed).")
     shows_threshold_table = False
@@ -205,11 +206,12 @@ class Tracking(InstanceSegmentation):
     def baseline(self, recipe: Recipe, images: Sequence[np.ndarray], truths: Sequence[Any]) -> dict[str, Any] | None:
         return None
 
-    def write_summary(self, out_dir: Any, rows: list, objects: list) -> list:
-        """Objects table, then per time-lapse: linking, CTC result files and the tracks table.
+    def write_summary(self, out_dir: Any, rows: list, objects: list, recipe: Any = None) -> list:
+        """Objects table, then per time-lapse: linking, CTC result files, the tracks table and the lineage.
 
-        Rows of one multi-page file form one sequence (``tracks/<name>/`` when there are several); separate
-        frame files given together form one sequence in file order.
+        Rows of one multi-page file form one sequence (``<name>/tracks/`` when there are several); separate
+        frame files given together form one sequence in file order. Cells are linked with the recipe's
+        ``evaluate.tracking`` settings (the ones the run was scored with).
         """
         written = super().write_summary(out_dir, rows, objects)
         sequences: dict[str, list[dict]] = {}
@@ -218,11 +220,11 @@ class Tracking(InstanceSegmentation):
                 sequences.setdefault(str(row.get("sequence", "")), []).append(row)
         for name, seq_rows in sequences.items():
             folder = Path(out_dir) if len(sequences) == 1 else Path(out_dir) / name
-            written += _write_tracks(folder, seq_rows)
+            written += _write_tracks(folder, seq_rows, link_settings(recipe))
         return written
 
     def report_figures(self, run: Any) -> list[tuple[str, bytes | None, str]]:
-        from builder.tracking.figures import lineage_tree, track_overlays
+        from builder.tracking.figures import kymograph, lineage_tree, track_overlays
 
         tracks = (run.metrics or {}).get("tracks") or []
         first = next((t.get("sequence") for t in tracks), None)
@@ -230,10 +232,17 @@ class Tracking(InstanceSegmentation):
         frames = sorted(run.evaluation, key=lambda s: s.name)
         overlays = track_overlays([s.arrays["image"] for s in frames], [s.arrays["prediction"] for s in frames]
                                   ) if frames else None
+        kymo = kymograph([s.arrays["image"] for s in frames], [s.arrays["prediction"] for s in frames],
+                         {int(t["label"]): int(t.get("parent") or 0) for t in tracks if t.get("sequence") == first}
+                         ) if frames else None
         return [("Lineage", tree, "Tracks found in the test frames (frames counted from the start of the "
                  "sequence): each line is one cell, a fork is a division (the mother ends, two daughters begin)."),
                 ("Tracks over time", overlays, "Test frames with each cell outlined in the colour of its track, "
-                 "its track number, and its path over the previous five frames.")]
+                 "its track number, and its path over the previous five frames."),
+                ("Kymograph and track lengths", kymo, "Left: each row is one test frame (time runs downwards) "
+                 "showing the brightest pixel of every image column, with each track's centre drawn in its "
+                 "colour: a steady line is a cell followed over time, a line that stops short is a track that was "
+                 "lost or a cell that left. Right: how many frames each track lasts.")]
 
     def methods_task(self, run: Any) -> str:
         return "tracking of cells through time-lapses (per-frame instance segmentation followed by linking)"
@@ -247,11 +256,14 @@ class Tracking(InstanceSegmentation):
                 "sequence, which were not used for training.").strip()
 
 
-def _write_tracks(folder: Path, rows: list[dict[str, Any]]) -> list[Path]:
-    """Link the frames of one sequence (their ``_labels.tif`` files) and write ``tracks/`` and ``tracks.csv``."""
+def _write_tracks(folder: Path, rows: list[dict[str, Any]], settings: Any = None) -> list[Path]:
+    """Link the frames of one sequence (their ``_labels.tif`` files); write ``tracks/``, ``tracks.csv``, the
+    lineage, overlay and kymograph figures and the list of the frames' files (for the GUI's player)."""
     from builder.data.readers import read_image
     from builder.data.writers import write_rows_csv
     from builder.tracking.ctc_files import write_ctc_result
+    from builder.tracking.figures import kymograph, lineage_tree, track_overlays
+    from builder.tracking.movie import SOURCE_FILE
 
     labels, images, cache = [], [], {}
     for row in rows:
@@ -261,9 +273,21 @@ def _write_tracks(folder: Path, rows: list[dict[str, Any]]) -> list[Path]:
             cache[row["file"]] = read_image(row["file"]).array
         raw = cache[row["file"]]
         images.append(raw[row["frame"]] if row.get("frame") is not None else raw)
-    lineage, masks = track_frames(labels, images)
+    lineage, masks = track_frames(labels, images, settings)
     written = write_ctc_result(folder / "tracks", masks, lineage.tracks)
     written.append(write_rows_csv(folder / "tracks.csv", tracks_table(masks, lineage, images)))
+    sources = folder / SOURCE_FILE
+    sources.write_text("".join(f"{Path(f).resolve()}\n" for f in dict.fromkeys(str(r["file"]) for r in rows)),
+                       encoding="utf-8")
+    written.append(sources)
+    figures = (("lineage.png", lineage_tree([{"label": r.label, "begin": r.begin, "end": r.end, "parent": r.parent}
+                                             for r in lineage.tracks])),
+               ("tracks_overlay.png", track_overlays(images, list(masks))),
+               ("kymograph.png", kymograph(images, list(masks), lineage.parents())))
+    for name, png in figures:
+        if png is not None:
+            (folder / name).write_bytes(png)
+            written.append(folder / name)
     return written
 
 

@@ -7,40 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from builder.tracking.colours import track_colour, track_colours
+from builder.tracking.tree import tree_rows
 
-def track_colour(label: int) -> tuple[float, float, float]:
-    """A stable, distinct colour per track id (golden-ratio hues)."""
-    import colorsys
-
-    return colorsys.hsv_to_rgb((label * 0.618033988749895) % 1.0, 0.85, 1.0)
-
-
-def _layout(tracks: Sequence[Mapping[str, Any]]) -> dict[int, float]:
-    """Vertical position of every track: daughters around their mother, roots one after another."""
-    children: dict[int, list[int]] = {}
-    labels = {int(t["label"]) for t in tracks}
-    roots = []
-    for t in sorted(tracks, key=lambda t: (t["begin"], t["label"])):
-        parent = int(t.get("parent") or 0)
-        if parent in labels:
-            children.setdefault(parent, []).append(int(t["label"]))
-        else:
-            roots.append(int(t["label"]))
-    y: dict[int, float] = {}
-    row = [0.0]
-
-    def place(label: int) -> float:
-        kids = children.get(label, [])
-        if not kids:
-            y[label] = row[0]
-            row[0] += 1
-        else:
-            y[label] = float(np.mean([place(k) for k in kids]))
-        return y[label]
-
-    for root in roots:
-        place(root)
-    return y
+__all__ = ["lineage_tree", "track_colour", "track_colours", "track_overlays"]
 
 
 def lineage_tree(tracks: Sequence[Mapping[str, Any]], *, max_tracks: int = 200) -> bytes | None:
@@ -50,7 +20,7 @@ def lineage_tree(tracks: Sequence[Mapping[str, Any]], *, max_tracks: int = 200) 
     tracks = list(tracks)[:max_tracks]
     if not tracks:
         return None
-    y = _layout(tracks)
+    y = tree_rows(tracks)
     by_label = {int(t["label"]): t for t in tracks}
     fig = new_figure(8.0, min(10.0, 1.5 + 0.12 * len(y)))
     ax = fig.add_subplot(1, 1, 1)
@@ -99,4 +69,55 @@ def track_overlays(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], *,
             ax.text(cx, cy, str(label), color="white", fontsize=6, ha="center", va="center")
         ax.set_title(f"frame {t}", fontsize=9)
         ax.axis("off")
+    return to_png(fig)
+
+
+def kymograph(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], parents: Mapping[int, int] | None = None,
+              *, max_tracks: int = 300) -> bytes | None:
+    """PNG of a kymograph and the track lengths of a tracked time-lapse.
+
+    Left: each row is one frame (time runs downwards), the mean of each image column, so a cell is a streak
+    whose sideways drift is its x motion; each track's centre is drawn over it in the track's colour, and a
+    daughter's line starts at its mother's. Right: how many frames each track lasts.
+    """
+    from builder.report.figures import display, new_figure, to_png
+    from builder.tracking.detections import frame_objects
+
+    masks = [np.asarray(m) for m in masks]
+    if not masks or not any(m.any() for m in masks):
+        return None
+    parents = {int(k): int(v) for k, v in (parents or {}).items() if v}
+    planes = [display(im) for im in images]
+    strip = np.stack([(p if p.ndim == 2 else p.mean(axis=-1)).mean(axis=0) for p in planes])
+    paths: dict[int, list[tuple[int, float]]] = {}
+    for t, m in enumerate(masks):
+        objects = frame_objects(m)
+        for label, (_cy, cx) in zip(objects.labels.tolist(), objects.centroids, strict=True):
+            paths.setdefault(int(label), []).append((t, float(cx)))
+    fig = new_figure(9.0, min(8.0, 2.5 + 0.06 * len(masks)))
+    ax = fig.add_subplot(1, 2, 1)
+    low, high = np.percentile(strip, (1, 99.5))
+    ax.imshow(strip, cmap="gray", aspect="auto", interpolation="nearest", vmin=low, vmax=high + 2 * (high - low),
+              extent=(-0.5, strip.shape[1] - 0.5, len(masks) - 0.5, -0.5))
+    shown = sorted(paths, key=lambda k: -len(paths[k]))[:max_tracks]
+    for label in shown:
+        ts, xs = zip(*paths[label], strict=True)
+        ax.plot(xs, ts, color=track_colour(label), linewidth=1.5)
+    for label, mother in parents.items():
+        if label in paths and mother in paths and mother in shown:
+            end, start = paths[mother][-1], paths[label][0]
+            ax.plot([end[1], start[1]], [end[0], start[0]], color=track_colour(label), linewidth=1, linestyle=":")
+    ax.set_xlabel("x (pixels)")
+    ax.set_ylabel("frame")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.set_title("Kymograph: cells' sideways motion over time", fontsize=9)
+    lengths = np.array([len(p) for p in paths.values()])
+    ax2 = fig.add_subplot(1, 2, 2)
+    bins = np.arange(0.5, len(masks) + 1.5, max(1, len(masks) // 20))
+    ax2.hist(lengths, bins=bins, color="0.35")
+    full = int((lengths == len(masks)).sum())
+    ax2.set_xlabel("frames the track lasts")
+    ax2.set_ylabel("tracks")
+    ax2.xaxis.get_major_locator().set_params(integer=True)
+    ax2.set_title(f"{len(lengths)} tracks, {full} followed through all {len(masks)} frames", fontsize=9)
     return to_png(fig)

@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from builder.tasks import all_tasks, get_task
 from gui.annotation.panel import AnnotatePanel
 from gui.document import RecipeDocument
 from gui.pages.augment_preview import AugmentPreview
 from gui.pages.data_stats import class_counts, recipe_samples
+from gui.pages.track_player import TimelapsePane
 from gui.viewer import ImageViewer
 from gui.viewer.controls import ViewerControls
 
@@ -110,6 +112,10 @@ class DataPage(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(viewer_pane, "Image")
         self.tabs.addTab(self.augment, "Augmentation preview")
+        self.timelapse = TimelapsePane()
+        self.tabs.addTab(self.timelapse, "Time-lapse (tracks)")
+        self.tabs.currentChanged.connect(  # the image controls do not act on the time-lapse player
+            lambda index: self.controls.setVisible(self.tabs.widget(index) is not self.timelapse))
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(self.tabs)
@@ -181,6 +187,9 @@ class DataPage(QWidget):
             base = root if root is not None and image.is_relative_to(root) else image.parent
             self.samples[f"{split}: {image.relative_to(base)}"] = (image, mask)
         self.folder_label.setText(str(root) if root is not None else "No folder")
+        task = self.doc.data.get("task")
+        if isinstance(task, str) and task in all_tasks() and get_task(task).time_lapse:
+            self.tabs.setCurrentWidget(self.timelapse)  # a tracking recipe opens on its time-lapse
         return self._list(list(self.samples), note or f"{len(samples)} images · " + ", ".join(
             f"{split} {sum(1 for s in samples if s[0] == split)}" for split in dict.fromkeys(s[0] for s in samples)))
 
@@ -277,6 +286,7 @@ class DataPage(QWidget):
             self.array, self.mask = None, None
             self.viewer.clear(f"Cannot read {path.name}: {error}")
             return
+        self.timelapse.follow(path)
         axes = "TYXC" if self.array.ndim == 4 else "YXC"
         self.viewer.set_image(self.array, axes=axes, channel_names=names)
         objects = ""

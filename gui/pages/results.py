@@ -26,6 +26,7 @@ from builder.run_folder import RunFolder, files, list_runs
 from gui import workers
 from gui.document import RecipeDocument
 from gui.pages.export_dialog import ExportDialog
+from gui.pages.lineage_view import LineagePane
 from gui.pages.predict_panel import PredictPanel
 from gui.worker_messages import failure_text
 
@@ -127,6 +128,8 @@ class ResultsPage(QWidget):
         self.tabs.addTab(scores, "Scores")
         self.tabs.addTab(self.report_view, "Report")
         self.tabs.addTab(self.predict, "Predict new images")
+        self.lineage = LineagePane()
+        self.tabs.addTab(self.lineage, "Lineage")
         right = QWidget()
         right_column = QVBoxLayout(right)
         right_column.setContentsMargins(0, 0, 0, 0)
@@ -194,6 +197,7 @@ class ResultsPage(QWidget):
         self.export_button.setEnabled(has_model)
         self.folder_button.setEnabled(True)
         self.predict.set_run(run if has_model else None)
+        self.tabs.setTabVisible(self.tabs.indexOf(self.lineage), self.lineage.set_run(run))
 
     def show_report(self, run: Path) -> bool:
         """Show the HTML report of ``run`` in the Report tab; ``False`` when the run has none."""
