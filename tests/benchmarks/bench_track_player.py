@@ -45,9 +45,6 @@ def main() -> dict[str, float]:
     from gui.pages.track_player import TrackPlayer
 
     app = QApplication.instance() or QApplication(sys.argv)
-    # PySide6 6.12.0 on Python 3.11 drops a reference to None on every void call (6.11.3 does not): hold a
-    # million references so this many repaints cannot take None's count to zero (timings are unaffected).
-    _held = [None] * 1_000_000
     player = TrackPlayer()
     player.resize(1280, 1000)
     player.show()
@@ -77,4 +74,3 @@ def main() -> dict[str, float]:
 
 if __name__ == "__main__":
     main()
-    os._exit(0)  # skip finalisation: with PySide6 6.12.0 it can still find None's count too low
