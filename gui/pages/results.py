@@ -147,8 +147,9 @@ class ResultsPage(QWidget):
         layout.addWidget(split, 1)
         self.report_worker = workers.WorkerProcess(self)
         self.report_worker.finished.connect(self._report_written)
+        self.predict.worker.finished.connect(lambda _code: self.refresh())
         self.runs.currentTextChanged.connect(self.show_run)
-        refresh.clicked.connect(self.refresh)
+        refresh.clicked.connect(lambda: self.refresh())
         self.report_button.clicked.connect(lambda: self._open(RunFolder(self.current_run()).report_path("html")))
         self.write_report_button.clicked.connect(self.write_report)
         self.folder_button.clicked.connect(lambda: self._open(self.current_run()))
@@ -158,15 +159,31 @@ class ResultsPage(QWidget):
     def project(self) -> Path | None:
         return self.doc.path.parent if self.doc.path else None
 
-    def refresh(self) -> None:
+    def refresh(self, select: str = "") -> None:
+        """Read the run list again; keeps the selected run (or selects run folder ``select``, else the newest).
+
+        Called when a job of the app ends (training with its evaluation, prediction, report) and when the page
+        is shown, so the list is never stale and needs no Refresh click.
+        """
+        wanted = Path(select).name if select else (self.runs.currentItem().text() if self.runs.currentItem() else "")
+        self.runs.blockSignals(True)
         self.runs.clear()
         project = self.project()
         for run in find_runs(project) if project else []:
             self.runs.addItem(run.name)
-        if self.runs.count():
-            self.runs.setCurrentRow(0)
+        names = [self.runs.item(row).text() for row in range(self.runs.count())]
+        self.runs.setCurrentRow(names.index(wanted) if wanted in names else 0 if names else -1)
+        self.runs.blockSignals(False)
+        if names:
+            self.show_run(self.runs.currentItem().text())
         else:
             self.predict.set_run(None)
+
+    def showEvent(self, event) -> None:
+        """Coming to the page shows the runs as they are now (also runs started from the command line)."""
+        super().showEvent(event)
+        if not self.report_worker.running() and not self.predict.worker.running():
+            self.refresh()
 
     def current_run(self) -> Path:
         return (self.project() or Path.cwd()) / "runs" / self.runs.currentItem().text()

@@ -75,7 +75,8 @@ def format_duration(seconds: float | None) -> str:
 class TrainingPage(QWidget):
     """Start and watch a training run of the open recipe."""
 
-    run_finished = Signal(str)  # run folder
+    run_finished = Signal(str)  # run folder, when the job (training, evaluation, report, export) succeeded
+    job_ended = Signal(str)  # run folder ("" when unknown), whenever the job ended: finished, failed or stopped
 
     def __init__(self, doc: RecipeDocument, save_first: Callable[[], bool] | None = None,
                  command: CommandFactory = default_command, parent=None) -> None:
@@ -232,13 +233,15 @@ class TrainingPage(QWidget):
         self.eta.setText("ETA –")
         self.curves.mark_finished()
         if self._stopped_by_user:
+            self.job_ended.emit(self.run_dir)
             return
         if code == 0:
             self.status.setText(self._finished_text())
             self.run_finished.emit(self.run_dir)
-            return
-        self.status.setText("Training stopped with an error." if self.errors else "Training stopped.")
-        self.show_message(failure_text(code, self.errors, self.log_path))
+        else:
+            self.status.setText("Training stopped with an error." if self.errors else "Training stopped.")
+            self.show_message(failure_text(code, self.errors, self.log_path))
+        self.job_ended.emit(self.run_dir)
 
     def _step_progress(self, event: dict[str, Any], done: bool = False) -> None:
         """Move the bar by steps within an epoch: "epoch 3 of 50 · 40 %" instead of jumping per epoch."""

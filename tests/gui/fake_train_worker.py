@@ -1,16 +1,20 @@
 """A stand-in for ``cellwright train RECIPE --events`` (until the real command exists): real event lines.
 
-Usage: python fake_train_worker.py RUN_DIR EPOCHS [--fail | --crash] [--from N]  (N: epochs done before a resume)
+Usage: python fake_train_worker.py RUN_DIR EPOCHS [--fail | --crash] [--from N] [--write-run]
+(N: epochs done before a resume; --write-run makes RUN_DIR a run folder on disk, as the real worker does)
 """
 
 import sys
 import time
+from pathlib import Path
 
 from builder.events import json_lines_sink, make_event
 
 run_dir, epochs = sys.argv[1], int(sys.argv[2])
 first = int(sys.argv[sys.argv.index("--from") + 1]) if "--from" in sys.argv else 0
 sink = json_lines_sink()
+if "--write-run" in sys.argv:
+    (Path(run_dir) / "checkpoints").mkdir(parents=True, exist_ok=True)
 print("plain log line from the worker", flush=True)
 sink(make_event("start", run=run_dir, epochs=epochs, initial_epoch=first, device="CPU", gpus=[], parameters=1234))
 for epoch in range(first + 1, epochs + 1):
