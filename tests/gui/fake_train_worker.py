@@ -1,6 +1,7 @@
 """A stand-in for ``cellwright train RECIPE --events`` (until the real command exists): real event lines.
 
-Usage: python fake_train_worker.py RUN_DIR EPOCHS [--fail | --crash] [--from N] [--write-run]
+Usage: python fake_train_worker.py RUN_DIR EPOCHS [--fail | --crash] [--from N] [--write-run] [--evaluate N]
+(--evaluate N: after the fit, the evaluation's progress events for N test images, then the test score)
 (N: epochs done before a resume; --write-run makes RUN_DIR a run folder on disk, as the real worker does)
 """
 
@@ -27,5 +28,16 @@ if "--crash" in sys.argv:  # a bug: a traceback on stderr and no error event
 if "--fail" in sys.argv:
     sink(make_event("error", where="train.epochs", what="Something the user can fix.", fix="Lower it."))
     sys.exit(2)
+if "--evaluate" in sys.argv:
+    sink(make_event("done", run=run_dir, epochs_completed=epochs, best_epoch=epochs, best_value=1.2 / epochs,
+                    monitor="val_loss", stopped_early=False))
+    n_images = int(sys.argv[sys.argv.index("--evaluate") + 1])
+    for step in range(1, n_images + 1):
+        time.sleep(0.3)  # the app must show each step, not only the end
+        sink(make_event("batch", job="evaluate", stage="evaluate", unit="image", step=step, total=n_images))
+    time.sleep(0.5)
+    sink(make_event("metric", split="test", name="AP@0.5", value=0.75))
+    sink(make_event("done", stage="job", run=run_dir, metrics={"name": "AP@0.5", "value": 0.75}))
+    sys.exit(0)
 sink(make_event("done", run=run_dir, epochs_completed=epochs, best_epoch=epochs, best_value=1.2 / epochs,
                 monitor="val_loss", stopped_early=False))
