@@ -162,6 +162,8 @@ class PredictPanel(QWidget):
         split.addWidget(left)
         split.addWidget(right)
         split.setSizes([300, 700])
+        split.setStretchFactor(0, 0)  # a wider window widens the image, not the file list
+        split.setStretchFactor(1, 1)
         row = QHBoxLayout()
         row.addWidget(self.choose_button)
         row.addWidget(self.channel)

@@ -10,6 +10,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QPushButton,
@@ -96,6 +97,7 @@ class ResultsPage(QWidget):
         self.table.setColumnWidth(0, 260)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().sectionResized.connect(lambda *_: self.table.resizeRowsToContents())
         self.report_button = QPushButton("Open report in browser")
         self.report_button.setToolTip("Open the run's report.html in your web browser (figures, methods text)")
         self.write_report_button = QPushButton("Write report")
@@ -202,7 +204,7 @@ class ResultsPage(QWidget):
         for r, values in enumerate(cells):
             for c, text in enumerate(values):
                 self.table.setItem(r, c, QTableWidgetItem(str(text)))
-        self.table.resizeColumnsToContents()
+        self._fit_columns()
         self.table.setToolTip(table[2] if table else "")
         self.headline.setText(headline)
         self.headline.setVisible(bool(headline))
@@ -215,6 +217,17 @@ class ResultsPage(QWidget):
         self.folder_button.setEnabled(True)
         self.predict.set_run(run if has_model else None)
         self.tabs.setTabVisible(self.tabs.indexOf(self.lineage), self.lineage.set_run(run))
+
+    def _fit_columns(self) -> None:
+        """Number columns as wide as their text; the last one ("What it means") takes the rest and wraps, so the
+        table never needs a sideways scroll."""
+        header = self.table.horizontalHeader()
+        last = self.table.columnCount() - 1
+        for column in range(last):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(last, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(True)
+        self.table.resizeRowsToContents()
 
     def show_report(self, run: Path) -> bool:
         """Show the HTML report of ``run`` in the Report tab; ``False`` when the run has none."""
