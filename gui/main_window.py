@@ -78,7 +78,7 @@ class MainWindow(QMainWindow):
         self._menus()
         self.start_page.new_requested.connect(self.new_recipe)
         self.start_page.open_requested.connect(lambda path: self.open_recipe(path or None))
-        self.training.run_finished.connect(lambda _run: self.results.refresh())
+        self.training.job_ended.connect(self.results.refresh)  # finished, failed or stopped: the list follows
         self.start_page.demo_requested.connect(lambda: self.try_demo())
         self._demo_recipe: Path | None = None
         self.training.run_finished.connect(self._demo_finished)

@@ -298,8 +298,11 @@ class Task:
         return False
 
     def tune_postprocess(self, outputs: list[np.ndarray], truths: list[np.ndarray], recipe: Recipe,
-                         start: Mapping[str, Any]) -> dict[str, Any]:
-        """Post-processing parameters that score best on validation outputs (``tuned_on``, ``score``...)."""
+                         start: Mapping[str, Any], progress: Callable[[int, int], None] | None = None
+                         ) -> dict[str, Any]:
+        """Post-processing parameters that score best on validation outputs (``tuned_on``, ``score``...).
+
+        ``progress(done, total)`` is called after each setting tried (the evaluation's progress bar)."""
         raise NotImplementedError
 
     # -- evaluation --------------------------------------------------------------------------------------------

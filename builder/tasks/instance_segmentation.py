@@ -5,7 +5,7 @@ The numpy parts (targets, watershed post-processing, tuning) are in :mod:`builde
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -117,11 +117,13 @@ class InstanceSegmentation(Task):
         return bool(recipe.evaluate.postprocess.tune)
 
     def tune_postprocess(self, outputs: list[np.ndarray], truths: list[np.ndarray], recipe: Recipe,
-                         start: Mapping[str, Any]) -> dict[str, Any]:
+                         start: Mapping[str, Any], progress: Callable[[int, int], None] | None = None
+                         ) -> dict[str, Any]:
         from builder.tasks.instances import tune_postprocess
 
         tuned = tune_postprocess(outputs, truths, target=recipe.train.instance_target, start=dict(start),
-                                 min_size=start["min_size"], iou_thresholds=recipe.evaluate.iou_thresholds)
+                                 min_size=start["min_size"], iou_thresholds=recipe.evaluate.iou_thresholds,
+                                 progress=progress)
         return {"threshold": tuned["threshold"], "seed_threshold": tuned["seed_threshold"],
                 "min_size": tuned["min_size"], "tuned_on": len(outputs), "score": tuned["score"],
                 "start_score": tuned["start_score"], "score_name": "ap_mean (validation)"}

@@ -16,7 +16,7 @@ Both become instance labels by a seeded watershed: seeds are where the interior/
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -230,6 +230,7 @@ def tune_postprocess(
     min_size: int = 10,
     iou_thresholds: Sequence[float] = (0.5, 0.6, 0.7, 0.8, 0.9),
     tune_min_size: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Choose ``threshold``, ``seed_threshold`` and ``min_size`` that score best on validation images.
 
@@ -254,6 +255,8 @@ def tune_postprocess(
     iou_thresholds : sequence of float
     tune_min_size : bool
         Also tune ``min_size`` (second stage).
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each setting is scored (a long step on many images).
 
     Returns
     -------
@@ -280,12 +283,20 @@ def tune_postprocess(
         value = instance_metrics(labels, pred_labels, iou_thresholds)["ap_mean"]
         tried.append({"threshold": thr, "seed_threshold": seed, "min_size": size, "score": float(value)})
 
+    sizes = min_size_candidates(labels, int(min_size))[1:] if tune_min_size else []
+    total = len(candidates) + len(sizes)
+
+    def scored(thr: float, seed: float, size: int) -> None:
+        score(thr, seed, size)
+        if progress is not None:
+            progress(len(tried), total)
+
     for candidate in candidates:
-        score(*candidate)
+        scored(*candidate)
     best = max(tried, key=lambda r: r["score"])  # first of equal scores wins, so the start is kept on ties
-    if tune_min_size:
-        for size in min_size_candidates(labels, int(min_size))[1:]:
-            score(best["threshold"], best["seed_threshold"], size)
+    if sizes:
+        for size in sizes:
+            scored(best["threshold"], best["seed_threshold"], size)
         best = max(tried, key=lambda r: r["score"])
     return {
         "threshold": best["threshold"],

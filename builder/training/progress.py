@@ -11,6 +11,8 @@ from typing import IO, Any
 
 _SHOWN_FIRST = ("loss", "val_loss")
 _HIDDEN = {"learning_rate"}
+#: How a job's progress line starts, by its ``stage`` (or ``job``) name.
+JOB_LABELS = {"tune": "tuning thresholds", "evaluate": "evaluating", "predict": "predicting"}
 
 
 def format_duration(seconds: float | None) -> str:
@@ -58,6 +60,8 @@ class ProgressPrinter:
         kind = event.get("event")
         if kind == "start":
             self._start(event)
+        elif kind == "batch" and event.get("job"):
+            self._job_step(event)
         elif kind == "batch" and self.interactive:
             self._batch(event)
         elif kind == "epoch":
@@ -97,6 +101,23 @@ class ProgressPrinter:
         self.stream.write(text.ljust(100))
         self.stream.flush()
         self._line_open = True
+
+    def _job_step(self, event: dict[str, Any]) -> None:
+        """Progress of a job other than the fit (evaluation: tuning, then scoring): ``step`` of ``total`` units.
+
+        On a terminal the line is redrawn in place; in a log file a line is written at every tenth of the way."""
+        step, total = int(event.get("step") or 0), int(event.get("total") or 0)
+        label = JOB_LABELS.get(str(event.get("stage") or event.get("job")), str(event.get("job")))
+        unit = str(event.get("unit") or "item")
+        text = f"{label} {progress_bar(step / total if total else 0.0, self.width)} {step}/{total or '?'} {unit}s"
+        if self.interactive:
+            done = bool(total) and step >= total
+            self.stream.write("\r" + (text if done else text.ljust(100)) + ("\n" if done else ""))
+            self.stream.flush()
+            self._line_open = not done
+            return
+        if total and (step == 1 or step >= total or (10 * step) // total > (10 * (step - 1)) // total):
+            self._write_line(text)
 
     def _epoch(self, event: dict[str, Any]) -> None:
         if self._line_open:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,18 +67,29 @@ def _emit(events: EventSink | None, event: str, /, **payload: Any) -> None:
         events(make_event(event, **payload))
 
 
+def _progress(events: EventSink | None, stage: str, step: int, total: int, unit: str) -> None:
+    """One progress event of the evaluation: ``batch`` with ``job="evaluate"``, ``stage`` (``tune``: finding the
+    post-processing thresholds on the validation images; ``evaluate``: scoring the test images), ``step`` of
+    ``total`` of ``unit`` (``image`` or ``setting``). The CLI draws a bar from it, the app "image i of n"."""
+    _emit(events, "batch", job="evaluate", stage=stage, unit=unit, step=step, total=total)
+
+
 def _outputs(model: Any, recipe: Recipe, images: list[np.ndarray], stats: Any, events: EventSink | None,
-             phase: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Normalised inputs and raw network outputs of already loaded (resampled) images."""
+             stage: str, after: Callable[[np.ndarray], Any] | None = None
+             ) -> tuple[list[np.ndarray], list[np.ndarray], list[Any]]:
+    """Normalised inputs, raw network outputs (and ``after(output)`` per image) of loaded (resampled) images;
+    one progress event per image."""
     from builder.workflow.inference import network_output, prepare
 
-    xs, outs = [], []
+    xs, outs, extra = [], [], []
     for i, image in enumerate(images):
         x, _ = prepare(image, recipe, model=model, stats=stats, resized=True)
         xs.append(x)
         outs.append(network_output(model, x, recipe))
-        _emit(events, "batch", phase=phase, step=i + 1, total=len(images))
-    return xs, outs
+        if after is not None:
+            extra.append(after(outs[-1]))
+        _progress(events, stage, i + 1, len(images), "image")
+    return xs, outs, extra
 
 
 def _classes_in(folder: str | Path | None) -> list[str] | None:
@@ -111,8 +122,10 @@ def tune_postprocess(model: Any, recipe: Recipe, samples: Sequence[Any], *, norm
     loaded = load_split(list(samples), recipe.data, recipe.preprocess)
     require_targets(loaded, "validation images")
     in_stats, _ = resolve_norm_stats(norm_stats)
-    _, outs = _outputs(model, recipe, loaded.images, in_stats, events, "tune")
-    return get_task(recipe.task).tune_postprocess(outs, [t[..., 0] for t in loaded.targets], recipe, params)
+    _, outs, _ = _outputs(model, recipe, loaded.images, in_stats, events, "tune")
+    return get_task(recipe.task).tune_postprocess(
+        outs, [t[..., 0] for t in loaded.targets], recipe, params,
+        progress=lambda done, total: _progress(events, "tune", done, total, "setting"))
 
 
 def _add_conditions(per_image: list[dict[str, Any]], samples: list[Any]) -> None:
@@ -190,7 +203,8 @@ def evaluate_model(
     split : str
         Name recorded as ``split``.
     events : callable, optional
-        Receives progress events.
+        Receives progress events: ``batch`` with ``job="evaluate"`` (see :func:`_progress`) per validation image
+        and per threshold setting while tuning, per test image while scoring; ``metric`` with the score at the end.
     extra : dict, optional
         More keys for ``metrics.json`` (e.g. the evaluated folder).
 
@@ -215,8 +229,8 @@ def evaluate_model(
         params.update({k: tuning[k] for k in ("threshold", "seed_threshold", "min_size")})
     classes = list(class_names or recipe.data.classes or _classes_in(out_dir) or [])
     loaded = load_split(samples, recipe.data, recipe.preprocess, classes=classes)
-    xs, outs = _outputs(model, recipe, loaded.images, in_stats, events, "evaluate")
-    results = [interpret_output(o, recipe, params) for o in outs]
+    xs, outs, results = _outputs(model, recipe, loaded.images, in_stats, events, "evaluate",
+                                 after=lambda output: interpret_output(output, recipe, params))
     m, truths, preds, rows = task.score(loaded, xs, outs, results, ScoringContext(recipe, classes, target_stats,
                                                                                   norm_stats))
     names = _unique([sample_name(s.image_path) for s in loaded.samples])
@@ -238,7 +252,7 @@ def evaluate_model(
         if tuning is not None:
             target.write_postprocess(_finite(tuning))
     headline = metrics["headline"]
-    _emit(events, "metric", split=split, name=headline["name"], value=headline["value"])
+    _emit(events, "metric", split=split, name=headline["name"], value=headline["value"], metrics=metrics["metrics"])
     return metrics
 
 

@@ -178,14 +178,11 @@ def _evaluate(recipe: Recipe, dataset: Any, run_dir: Path, fitted: Any, events: 
               fix="Set data.split.test to a fraction such as 0.15, or add a test/ folder.")
         return {}
     _emit(events, "log", message=f"Evaluating on {len(test)} test image(s)...")
-    metrics = evaluate_model(
+    return evaluate_model(  # its progress (tuning, then image i of n) and the test score go to ``events``
         fitted.model, recipe, test, norm_stats=fitted.normalization, out_dir=run_dir,
         tune_on=dataset.splits.get("validation") or None, class_names=fitted.info.get("classes") or None,
+        events=events,
     )
-    headline = metrics.get("headline", {})
-    _emit(events, "metric", split="test", name=headline.get("name"), value=headline.get("value"),
-          metrics=metrics.get("metrics"))
-    return metrics
 
 
 def _report(recipe: Recipe, run_dir: Path, events: EventSink | None) -> list[Path]:

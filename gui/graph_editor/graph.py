@@ -182,7 +182,7 @@ def rename_node(nodes: Nodes, old: str, new: str) -> Nodes:
 
 
 def layers(nodes: Nodes) -> dict[str, int]:
-    """Depth of every node: the longest path from a node without inputs (used by auto-layout)."""
+    """Depth of every node: the longest path from a node without inputs (used by the tidy layout)."""
     by_id = {node["id"]: node for node in nodes}
     depth: dict[str, int] = {}
 
@@ -199,23 +199,3 @@ def layers(nodes: Nodes) -> dict[str, int]:
     for node in nodes:
         visit(node["id"], frozenset())
     return depth
-
-
-def auto_layout(nodes: Nodes, levels: dict[str, int] | None = None, dx: float = 280.0, dy: float = 95.0
-                ) -> dict[str, tuple[float, float]]:
-    """Positions: each node one column right of its furthest input, one row down per resolution level.
-
-    ``levels`` (how many times a node's image was halved, from the shape checks) draws an encoder-decoder
-    as the familiar "U"; nodes sharing a column and level are stacked.
-    """
-    depth = layers(nodes)
-    levels = levels or {}
-    cells: dict[tuple[int, int], list[str]] = {}
-    for node in nodes:
-        key = (depth.get(node["id"], 0), levels.get(node["id"], 0))
-        cells.setdefault(key, []).append(node["id"])
-    positions: dict[str, tuple[float, float]] = {}
-    for (column, level), ids in cells.items():
-        for row, node_id in enumerate(ids):
-            positions[node_id] = (column * dx, level * dy * 1.3 + row * dy)
-    return positions

@@ -24,6 +24,8 @@ CATEGORY_COLORS = {
 }
 NODE_WIDTH, HEADER, ROW = 180.0, 26.0, 20.0
 PORT_RADIUS = 6.0
+#: How far a routed connection runs beside a block before turning (half the tidy layout's column gap).
+LANE_MARGIN = 22.0
 
 
 def kind_color(kind: str) -> QColor:
@@ -58,6 +60,19 @@ class PortItem(QGraphicsEllipseItem):
         super().hoverLeaveEvent(event)
 
 
+def node_height(inputs: int, outputs: int) -> float:
+    """Height of a block drawn with ``inputs`` and ``outputs`` ports (one row per port)."""
+    return HEADER + max(inputs, outputs, 1) * ROW + 8
+
+
+def port_counts(node: dict, info: BlockInfo | None) -> tuple[int, int]:
+    """How many input and output ports ``node`` is drawn with (variadic blocks: one free input more)."""
+    inputs = len(info.inputs) if info else 1
+    if info and info.variadic:
+        inputs = len(node.get("inputs", [])) + 1
+    return inputs, len(info.outputs) if info else 1
+
+
 class NodeItem(QGraphicsItem):
     """One block of the graph: id, block type, ports, and a red mark when it has problems."""
 
@@ -80,8 +95,7 @@ class NodeItem(QGraphicsItem):
         if info and info.variadic:
             inputs = [inputs[0]] * (self.connected_inputs + 1)
         outputs = list(info.outputs) if info else [PortInfo("output", "image")]
-        rows = max(len(inputs), len(outputs), 1)
-        self._height = HEADER + rows * ROW + 8
+        self._height = node_height(len(inputs), len(outputs))
         for slot, port in enumerate(inputs):
             item = PortItem(self, port, True, slot)
             item.setPos(0, HEADER + slot * ROW + ROW / 2 + 4)
@@ -194,7 +208,11 @@ class EdgeItem(QGraphicsPathItem):
         start = outputs[min(self.source_slot, len(outputs) - 1)].scenePos() if outputs else self.source.scenePos()
         port = self.target.input_port(self.slot)
         end = port.scenePos() if port else self.target.scenePos()
-        self.setPath(curve(start, end))
+        if end.x() < start.x() + 2 * LANE_MARGIN:  # back to the left (next band, long skip): route through gaps
+            lane = self.target.sceneBoundingRect().top() - LANE_MARGIN - 6 * min(self.slot, 3)
+            self.setPath(routed(start, end, lane))
+        else:
+            self.setPath(curve(start, end))
         middle = self.path().pointAtPercent(0.5)
         bounds = self.label.boundingRect()
         y = middle.y() - bounds.height() - 2
@@ -211,6 +229,30 @@ class EdgeItem(QGraphicsPathItem):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(pen)
         painter.drawPath(self.path())
+
+
+def routed(start: QPointF, end: QPointF, lane_y: float, radius: float = 8.0) -> QPainterPath:
+    """A path for a connection that goes back to the left: out of the output to the right, down (or up) the gap
+    beside the source column, along the horizontal lane ``lane_y`` (the gap above the target), down the gap
+    before the target column and into the input. Corners are rounded."""
+    right, left = start.x() + LANE_MARGIN, end.x() - LANE_MARGIN
+    points = [start, QPointF(right, start.y()), QPointF(right, lane_y), QPointF(left, lane_y),
+              QPointF(left, end.y()), end]
+    path = QPainterPath(points[0])
+    for before, corner, after in zip(points, points[1:], points[2:], strict=False):
+        path.lineTo(_towards(corner, before, radius))
+        path.quadTo(corner, _towards(corner, after, radius))
+    path.lineTo(points[-1])
+    return path
+
+
+def _towards(corner: QPointF, other: QPointF, radius: float) -> QPointF:
+    """The point ``radius`` away from ``corner`` in the direction of ``other`` (or ``corner`` when closer)."""
+    dx, dy = other.x() - corner.x(), other.y() - corner.y()
+    length = (dx * dx + dy * dy) ** 0.5
+    if length <= 2 * radius:
+        return QPointF(corner.x() + dx / 2, corner.y() + dy / 2)
+    return QPointF(corner.x() + dx * radius / length, corner.y() + dy * radius / length)
 
 
 def curve(start: QPointF, end: QPointF) -> QPainterPath:

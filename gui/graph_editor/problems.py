@@ -7,14 +7,13 @@ the problems ``cellwright build`` reports, rendered by the engine's errors.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
 from builder.blocks.registry import kind_of, shape_text
 
 __all__ = ["GRAPH_KEY", "check", "default_port", "edge_shape", "kind_of", "node_kinds", "node_texts",
-           "resolution_levels", "summary"]
+           "summary"]
 from builder.errors import CellwrightError
 from builder.graph_checks import GraphReport, find_problems
 from builder.model_context import context_from_data
@@ -70,14 +69,3 @@ def default_port(report: GraphReport, node_id: str) -> str:
         return node.default_port() if node is not None else ""
     except CellwrightError:  # e.g. a shared backbone file that cannot be read (reported on the node)
         return ""
-
-
-def resolution_levels(report: GraphReport, recipe: dict[str, Any]) -> dict[str, int]:
-    """How many times each node's image is halved relative to the input (for the "U" layout)."""
-    size = context_from_data(recipe).input_shape[0]
-    levels = {}
-    for node_id, node in report.nodes.items():
-        shape = node.shapes.get(default_port(report, node_id))
-        if isinstance(shape, tuple) and len(shape) == 3 and shape[0] and size:
-            levels[node_id] = max(0, round(math.log2(size / shape[0])))
-    return levels

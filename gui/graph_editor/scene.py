@@ -18,8 +18,9 @@ from builder.graph_refs import split_ref
 from gui.document import RecipeDocument
 from gui.graph_editor import graph, problems
 from gui.graph_editor.catalog import BlockInfo, load_blocks
-from gui.graph_editor.items import EdgeItem, NodeItem, PortItem, curve, kind_color
+from gui.graph_editor.items import EdgeItem, NodeItem, PortItem, curve, kind_color, node_height, port_counts
 from gui.graph_editor.pipeline_layer import PipelineLayer
+from gui.graph_editor.tidy import tidy_layout
 
 MIME_BLOCK = "application/x-cellwright-block"
 
@@ -55,6 +56,8 @@ class GraphScene(QGraphicsScene):
         self._press_positions: dict[str, tuple[float, float]] = {}
         self._refusal_label: QGraphicsSimpleTextItem | None = None
         self.model_open = True
+        #: Canvas size in pixels the tidy layout fits the graph into (the editor sets its view's size).
+        self.layout_area: tuple[float, float] = (900.0, 680.0)
         self.pipeline = PipelineLayer(self)
         self.setSceneRect(QRectF(-2000, -2000, 6000, 4000))
         self.setBackgroundBrush(QColor("#f4f6f8"))
@@ -230,13 +233,19 @@ class GraphScene(QGraphicsScene):
         self._select(list(renamed.values()))
         return list(renamed.values())
 
-    def layout_positions(self, nodes: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
-        """Auto-layout positions for ``nodes``, with resolution levels from the shape checks."""
-        report = problems.check(self.doc.data, nodes, self.doc.path)
-        return graph.auto_layout(nodes, problems.resolution_levels(report, self.doc.data))
+    def layout_positions(self, nodes: list[dict[str, Any]], area: tuple[float, float] | None = None
+                         ) -> dict[str, tuple[float, float]]:
+        """Tidy positions for ``nodes``: layered by depth and wrapped into bands so that Fit shows the whole graph
+        at a readable zoom in a canvas of ``area`` pixels (see :mod:`gui.graph_editor.tidy`)."""
+        heights = {str(node["id"]): node_height(*port_counts(node, self.blocks.get(str(node.get("block", "")))))
+                   for node in nodes}
+        return tidy_layout(nodes, area or self.layout_area, heights)
 
-    def auto_layout(self) -> None:
-        self.doc.move_nodes(self.layout_positions(self.doc.graph or []), "Auto-layout")
+    def auto_layout(self, area: tuple[float, float] | None = None) -> None:
+        """"Tidy layout": arrange every block compactly (one undoable step; saved with the recipe's layout)."""
+        if area is not None:
+            self.layout_area = area
+        self.doc.move_nodes(self.layout_positions(self.doc.graph or []), "Tidy layout")
 
     def set_node_params(self, node_id: str, params: dict[str, Any]) -> None:
         nodes = graph.set_params(self.doc.graph or [], node_id, params)

@@ -24,11 +24,27 @@ def _discover(data: dict[str, Any], recipe_path: Path | None) -> tuple[Any, Any,
     recipe = None
     try:
         recipe = recipe_from_dict(data)
+    except (CellwrightError, ValueError) as error:
+        try:  # a problem in the model (e.g. an unconnected block) does not stop the data from being counted
+            recipe = recipe_from_dict({key: value for key, value in data.items() if key != "model"})
+        except (CellwrightError, ValueError):
+            return None, None, _first_problem(error)
+    try:
         recipe._source_path = recipe_path
         return recipe, discover(recipe, recipe.base_dir), ""
     except (CellwrightError, OSError, ValueError) as error:
-        text = error.format() if isinstance(error, CellwrightError) else str(error)
-        return recipe, None, text.splitlines()[0] if text else type(error).__name__
+        return recipe, None, _first_problem(error)
+
+
+def _first_problem(error: Exception) -> str:
+    """``2 problems found in recipe: data.root: ...`` -> the count and the first problem with its fix, one line."""
+    from builder.errors import CellwrightError
+
+    text = error.format() if isinstance(error, CellwrightError) else str(error)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    return " ".join(lines[:3]) if lines[0].endswith(":") else lines[0]
 
 def recipe_samples(data: dict[str, Any], recipe_path: Path | None) -> tuple[list[tuple[str, Path, Path | None]],
                                                                          Path | None, str]:

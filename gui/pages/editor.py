@@ -123,7 +123,8 @@ class EditorPage(QWidget):
             self.addAction(action)
             self.actions_by_name[name] = action
 
-        add("layout", "Auto-layout", self.scene.auto_layout, "Ctrl+L", "Arrange blocks from left to right")
+        add("layout", "Tidy layout", self.tidy_layout, "Ctrl+L",
+            "Arrange the blocks compactly, left to right by depth, so that Fit shows the whole graph readably")
         add("fit", "Fit", self.view.fit_all, "Ctrl+0", "Show all blocks")
         add("zoom_in", "Zoom +", lambda: self.view.zoom_by(1.25), QKeySequence.StandardKey.ZoomIn, in_bar=False)
         add("zoom_out", "Zoom −", lambda: self.view.zoom_by(0.8), QKeySequence.StandardKey.ZoomOut, in_bar=False)
@@ -226,9 +227,21 @@ class EditorPage(QWidget):
         self.doc.remember_template(name, params, nodes)
         if not self.scene.model_open:
             self.scene.model_open = True
-        positions = self.scene.layout_positions(nodes)
+        positions = self.scene.layout_positions(nodes, self.canvas_area())
         self.doc.apply(self.doc.with_graph(nodes), f"Expand template {name}", origin="graph", positions=positions)
         self._on_model_open_changed(True)
+
+    def canvas_area(self) -> tuple[float, float]:
+        """The canvas size in pixels the tidy layout aims at (a usual size while the page is not shown yet)."""
+        size = self.view.viewport().size()
+        if size.width() < 300 or size.height() < 200:
+            return self.scene.layout_area
+        return float(size.width()), float(size.height())
+
+    def tidy_layout(self) -> None:
+        """Arrange the blocks compactly for the canvas as it is now, then show them all (one undoable step)."""
+        self.scene.auto_layout(self.canvas_area())
+        self.view.fit_all()
 
     def collapse_template(self) -> bool:
         """Fold the graph back into its template node; refuses (and says why) when the blocks were edited."""

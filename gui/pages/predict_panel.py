@@ -162,6 +162,8 @@ class PredictPanel(QWidget):
         split.addWidget(left)
         split.addWidget(right)
         split.setSizes([300, 700])
+        split.setStretchFactor(0, 0)  # a wider window widens the image, not the file list
+        split.setStretchFactor(1, 1)
         row = QHBoxLayout()
         row.addWidget(self.choose_button)
         row.addWidget(self.channel)
@@ -181,14 +183,17 @@ class PredictPanel(QWidget):
         self.list.currentRowChanged.connect(self.show_image)
 
     def set_run(self, run_dir: Path | None) -> None:
-        """Predict with ``run_dir``'s model; refused (with the reason) while its thresholds are not tuned."""
+        """Predict with ``run_dir``'s model; refused (with the reason) while its thresholds are not tuned.
+
+        Showing the same run again (the results list refreshed) keeps the last prediction's message."""
+        same = run_dir is not None and run_dir == self.run_dir
         self.run_dir = run_dir
         reason = untuned_reason(run_dir) if run_dir is not None else ""
         self.choose_button.setEnabled(run_dir is not None and not reason and not self.worker.running())
         self.choose_button.setToolTip(reason or "Pick image files to segment with the selected run's model")
         if reason:
             self.status.setText(reason)
-        elif not self.worker.running():
+        elif not self.worker.running() and not same:
             self.status.setText("Predict new images with the trained model of the selected run.")
 
     def _choose(self) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QListWidget,
     QPushButton,
@@ -96,6 +97,7 @@ class ResultsPage(QWidget):
         self.table.setColumnWidth(0, 260)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().sectionResized.connect(lambda *_: self.table.resizeRowsToContents())
         self.report_button = QPushButton("Open report in browser")
         self.report_button.setToolTip("Open the run's report.html in your web browser (figures, methods text)")
         self.write_report_button = QPushButton("Write report")
@@ -147,8 +149,9 @@ class ResultsPage(QWidget):
         layout.addWidget(split, 1)
         self.report_worker = workers.WorkerProcess(self)
         self.report_worker.finished.connect(self._report_written)
+        self.predict.worker.finished.connect(lambda _code: self.refresh())
         self.runs.currentTextChanged.connect(self.show_run)
-        refresh.clicked.connect(self.refresh)
+        refresh.clicked.connect(lambda: self.refresh())
         self.report_button.clicked.connect(lambda: self._open(RunFolder(self.current_run()).report_path("html")))
         self.write_report_button.clicked.connect(self.write_report)
         self.folder_button.clicked.connect(lambda: self._open(self.current_run()))
@@ -158,15 +161,31 @@ class ResultsPage(QWidget):
     def project(self) -> Path | None:
         return self.doc.path.parent if self.doc.path else None
 
-    def refresh(self) -> None:
+    def refresh(self, select: str = "") -> None:
+        """Read the run list again; keeps the selected run (or selects run folder ``select``, else the newest).
+
+        Called when a job of the app ends (training with its evaluation, prediction, report) and when the page
+        is shown, so the list is never stale and needs no Refresh click.
+        """
+        wanted = Path(select).name if select else (self.runs.currentItem().text() if self.runs.currentItem() else "")
+        self.runs.blockSignals(True)
         self.runs.clear()
         project = self.project()
         for run in find_runs(project) if project else []:
             self.runs.addItem(run.name)
-        if self.runs.count():
-            self.runs.setCurrentRow(0)
+        names = [self.runs.item(row).text() for row in range(self.runs.count())]
+        self.runs.setCurrentRow(names.index(wanted) if wanted in names else 0 if names else -1)
+        self.runs.blockSignals(False)
+        if names:
+            self.show_run(self.runs.currentItem().text())
         else:
             self.predict.set_run(None)
+
+    def showEvent(self, event) -> None:
+        """Coming to the page shows the runs as they are now (also runs started from the command line)."""
+        super().showEvent(event)
+        if not self.report_worker.running() and not self.predict.worker.running():
+            self.refresh()
 
     def current_run(self) -> Path:
         return (self.project() or Path.cwd()) / "runs" / self.runs.currentItem().text()
@@ -185,7 +204,7 @@ class ResultsPage(QWidget):
         for r, values in enumerate(cells):
             for c, text in enumerate(values):
                 self.table.setItem(r, c, QTableWidgetItem(str(text)))
-        self.table.resizeColumnsToContents()
+        self._fit_columns()
         self.table.setToolTip(table[2] if table else "")
         self.headline.setText(headline)
         self.headline.setVisible(bool(headline))
@@ -198,6 +217,17 @@ class ResultsPage(QWidget):
         self.folder_button.setEnabled(True)
         self.predict.set_run(run if has_model else None)
         self.tabs.setTabVisible(self.tabs.indexOf(self.lineage), self.lineage.set_run(run))
+
+    def _fit_columns(self) -> None:
+        """Number columns as wide as their text; the last one ("What it means") takes the rest and wraps, so the
+        table never needs a sideways scroll."""
+        header = self.table.horizontalHeader()
+        last = self.table.columnCount() - 1
+        for column in range(last):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(last, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(True)
+        self.table.resizeRowsToContents()
 
     def show_report(self, run: Path) -> bool:
         """Show the HTML report of ``run`` in the Report tab; ``False`` when the run has none."""

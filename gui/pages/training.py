@@ -75,7 +75,8 @@ def format_duration(seconds: float | None) -> str:
 class TrainingPage(QWidget):
     """Start and watch a training run of the open recipe."""
 
-    run_finished = Signal(str)  # run folder
+    run_finished = Signal(str)  # run folder, when the job (training, evaluation, report, export) succeeded
+    job_ended = Signal(str)  # run folder ("" when unknown), whenever the job ended: finished, failed or stopped
 
     def __init__(self, doc: RecipeDocument, save_first: Callable[[], bool] | None = None,
                  command: CommandFactory = default_command, parent=None) -> None:
@@ -89,6 +90,7 @@ class TrainingPage(QWidget):
         self.errors: list[dict[str, Any]] = []
         self.exit_code: int | None = None
         self._stopped_by_user = False
+        self._evaluation: tuple[str, str, float] | None = None  # (stage, unit, time of its first step) while evaluating
         self._watch = QTimer(self, interval=500)
         self._watch.timeout.connect(self._check_process)
         self.start_button = QPushButton("▶  Start training")
@@ -221,24 +223,28 @@ class TrainingPage(QWidget):
         self._watch.stop()
         if self.tail is not None:
             self.tail.poll()
-        if self.progress.maximum() == 0:  # the evaluation's busy bar: show where the fit ended
-            full, value = getattr(self, "_bar_after_fit", (1, 1))
+        if self.progress.maximum() == 0 or self._evaluation is not None:  # the evaluation's bar: back to the fit's
+            full, value, text = getattr(self, "_bar_after_fit", (1, 1, ""))
             self.progress.setRange(0, full)
             self.progress.setValue(value)
+            self.progress.setFormat(text or "%p %")
             self.step.setText("")
+            self._evaluation = None
         code = workers.read_exit_code(self.log_path) if self.log_path else None
         self.exit_code = code
         self._set_running(False)
         self.eta.setText("ETA –")
         self.curves.mark_finished()
         if self._stopped_by_user:
+            self.job_ended.emit(self.run_dir)
             return
         if code == 0:
             self.status.setText(self._finished_text())
             self.run_finished.emit(self.run_dir)
-            return
-        self.status.setText("Training stopped with an error." if self.errors else "Training stopped.")
-        self.show_message(failure_text(code, self.errors, self.log_path))
+        else:
+            self.status.setText("Training stopped with an error." if self.errors else "Training stopped.")
+            self.show_message(failure_text(code, self.errors, self.log_path))
+        self.job_ended.emit(self.run_dir)
 
     def _step_progress(self, event: dict[str, Any], done: bool = False) -> None:
         """Move the bar by steps within an epoch: "epoch 3 of 50 · 40 %" instead of jumping per epoch."""
@@ -322,6 +328,8 @@ class TrainingPage(QWidget):
                                 f"{event.get('parameters', '?')} weights")
             if known != self.run_dir:
                 self.log.appendPlainText(f"Run folder: {self.run_dir}")
+        elif name == "batch" and event.get("job") == "evaluate":
+            self._evaluation_progress(event)
         elif name == "batch":
             self.step.setText(f"epoch {event.get('epoch')} · step {event.get('step')} of {event.get('steps') or '?'}")
             self._step_progress(event)
@@ -355,12 +363,35 @@ class TrainingPage(QWidget):
             self.run_dir = str(event.get("run", self.run_dir))
             if "epochs_completed" in event:  # the fit is over; evaluation, report and export follow
                 full = self.progress.maximum()
-                self._bar_after_fit = (full, self.progress.value() if event.get("stopped_early") else full)
-                self.progress.setRange(0, 0)  # busy: the evaluation reports no steps
+                self._bar_after_fit = (full, self.progress.value() if event.get("stopped_early") else full,
+                                       self.progress.format().split(" · ")[0])
+                self.progress.setRange(0, 0)  # busy until the evaluation's first step (loading the test images)
                 self.step.setText("evaluating on the test images (tuning thresholds first where the task has them)")
                 self.eta.setText("ETA –")
                 self.status.setText(self._finished_text().replace("Finished", "Trained")
                                     + " · evaluating on the test images…")
+
+
+    def _evaluation_progress(self, event: dict[str, Any]) -> None:
+        """A determinate bar for the evaluation after training: "Evaluating: image 3 of 12" (or the threshold
+        tuning before it: "Tuning thresholds: validation image 2 of 5", then "setting 14 of 40"), with an ETA."""
+        stage, unit = str(event.get("stage") or "evaluate"), str(event.get("unit") or "image")
+        step, total = int(event.get("step") or 0), int(event.get("total") or 0)
+        now = float(event.get("time") or time.time())
+        if self._evaluation is None or self._evaluation[:2] != (stage, unit) or step <= 1:
+            self._evaluation = (stage, unit, now)
+        if stage == "tune":
+            text = f"Tuning thresholds: {'validation image' if unit == 'image' else unit} {step} of {total}"
+        else:
+            text = f"Evaluating: {unit} {step} of {total}"
+        self.progress.setFormat(text)
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(min(step, max(total, 1)))
+        self.step.setText(text + (" (post-processing thresholds tried on the validation images)"
+                                  if stage == "tune" and unit == "setting" else ""))
+        started = self._evaluation[2]
+        eta = (now - started) / (step - 1) * (total - step) if step > 1 and total else None
+        self.eta.setText(f"ETA {format_duration(eta)}" if eta is not None else "ETA –")
 
 
 def _read_history(run_dir: Path) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ class ViewerControls(QWidget):
             box.setRange(-1e12, 1e12)
             box.setDecimals(1)
             box.setKeyboardTracking(False)
+            box.setMinimumWidth(90)  # the ±1e12 range would ask for 150 px each and squeeze the image beside
             box.valueChanged.connect(self._contrast_changed)
         self.low.setToolTip("Black level: this value and below are shown black")
         self.high.setToolTip("White level: this value and above are shown white")

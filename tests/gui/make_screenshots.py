@@ -86,7 +86,7 @@ def main() -> None:
             slot = len(next(n for n in editor.doc.graph if n["id"] == ids[t])["inputs"])
             editor.scene.request_connection(ids[s], ids[t], slot)
         editor.scene.add_block("dense", (900.0, 260.0))  # left unconnected: shows an error mark
-        editor.scene.auto_layout()
+        editor.tidy_layout()
         editor.view.fit_all()
         editor.scene.nodes[ids[3]].setSelected(True)
     nodes = editor.doc.graph

@@ -1,9 +1,13 @@
 """Screenshots of the walkthrough fixes and the viewer, without training (a few seconds; run by hand under Xvfb).
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python tests/gui/make_viewer_screenshots.py OUT_DIR
+    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python tests/gui/make_viewer_screenshots.py OUT_DIR [real]
 
-Pages: start, wizard with the doctor's report, editor with an expanded template and a stray block, data
-page with the viewer zoomed in, prediction panel comparing prediction and ground truth (files written here).
+Pages: start, wizard with the doctor's report, editor with an expanded template after Fit (and a stray block),
+data page with the viewer zoomed in, prediction panel comparing prediction and ground truth (files written
+here), the training page after a resume and during the evaluation (events from the stand-in worker). With
+``real``, a tiny model is also trained through the training page (the real ``cellwright train`` worker, a few
+minutes on a busy CPU) and the results page predicts with it: the run list refreshing by itself and the
+prediction overlay.
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ def main() -> None:
     apply_theme(app)
     window = MainWindow()
     window.unsaved_answer = lambda: __import__("PySide6.QtWidgets").QtWidgets.QMessageBox.StandardButton.Discard
-    window.resize(1500, 920)
+    window.resize(1380, 860)
     window.show()
     window.open_recipe(str(recipe))
     window.show_page(0)
@@ -145,9 +149,47 @@ def main() -> None:
     page.curves.redraw()
     settle(app, 1.0)
     shot(page, "training-resumed")
+    # the evaluation after training: a determinate "image i of n" bar (the stand-in worker sends 12 steps)
+    page.command = lambda _recipe, _resume: [sys.executable, fake, str(run), "7", "--from", "6", "--evaluate", "12"]
+    page.start(resume=True)
+    wait_for(app, lambda: page.progress.format().startswith("Evaluating: image 5"), 60)
+    shot(page, "training-evaluating")
+    wait_for(app, lambda: not page._watch.isActive(), 60)
+    if len(sys.argv) > 2 and sys.argv[2] == "real":
+        real_results(app, window, work)
     print(OUT)
     sys.stdout.flush()
     os._exit(0)  # skip Qt's teardown order at interpreter exit
+
+
+def real_results(app, window, work: Path) -> None:
+    """Train a tiny model through the training page (real worker), then predict on the results page."""
+    make_demo_images = __import__("builder.data.demo", fromlist=["make_demo"]).make_demo
+    make_demo_images("nuclei", work / "small" / "data", n_images=8, size=128, seed=1)
+    recipe = work / "small" / "small.yaml"
+    recipe.write_text("cellwright: 1\nname: small\ntask: instance_segmentation\n"
+                      "data: {layout: folders, root: data, images: images, masks: masks}\n"
+                      "preprocess: {patch: {size: 64}}\nmodel: {template: unet, params: {depth: 2, base_filters: 8}}\n"
+                      "train: {epochs: 4, batch_size: 4, steps_per_epoch: 4}\nreport: {enabled: false}\n"
+                      "export: {formats: []}\n", encoding="utf-8")
+    window.open_recipe(str(recipe))
+    window.show_page(3)
+    window.training.start()
+    wait_for(app, lambda: window.training.progress.format().startswith(("Evaluating", "Tuning")), 900)
+    shot(window, "training-real-evaluating")
+    wait_for(app, lambda: not window.training._watch.isActive(), 900)
+    shot(window, "training-real-finished")
+    window.show_page(4)
+    results = window.results
+    settle(app)
+    shot(window, "results-run-listed")
+    results.tabs.setCurrentWidget(results.predict)
+    results.predict.predict(sorted((work / "small" / "data" / "images").glob("*.tif"))[:3])
+    wait_for(app, lambda: not results.predict.worker.running(), 600)
+    results.predict.controls.compare.setCurrentIndex(1)
+    results.predict.viewer.swipe = 0.5
+    settle(app, 1.0)
+    shot(window, "results-prediction-overlay")
 
 
 if __name__ == "__main__":

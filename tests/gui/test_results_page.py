@@ -41,7 +41,7 @@ def test_results_predict_report_and_export(qtbot, trained_run, tiny_project):
     assert dialog.command()[-2:] == ["--format", "bundle"]
     assert dialog.start()
     qtbot.waitUntil(lambda: not (page.predict.worker.running() or page.report_worker.running()
-                                 or dialog.worker.running()), timeout=80000)
+                                 or dialog.worker.running()), timeout=300000)
     qtbot.wait(50)
 
     # prediction: label images written, the first one shown with its objects overlaid

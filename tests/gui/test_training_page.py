@@ -114,3 +114,33 @@ def test_metrics_panel_does_not_wait_once_epochs_arrived(qtbot):
     curves.redraw()
     texts = [t.get_text() for t in curves.metric_ax.texts]
     assert texts and "waiting" not in texts[0]
+
+
+def test_evaluation_after_training_shows_image_i_of_n(qtbot, doc, tmp_path):
+    page, _ = _page(qtbot, doc, tmp_path, "--evaluate", "4")
+    seen: list[tuple[str, int, int]] = []
+    page.progress.valueChanged.connect(
+        lambda value: seen.append((page.progress.format(), value, page.progress.maximum())))
+    finished = []
+    page.run_finished.connect(finished.append)
+    assert page.start()
+    qtbot.waitUntil(lambda: bool(finished), timeout=30000)
+    shown = [entry for entry in seen if entry[0].startswith("Evaluating")]
+    assert shown == [(f"Evaluating: image {i} of 4", i, 4) for i in (1, 2, 3, 4)]  # determinate, step by step
+    assert page.progress.maximum() == page.progress.value() == 4 and page.progress.format() == "epoch 4 of 4"
+    assert "test AP@0.5 0.750" in page.status.text()
+
+
+def test_threshold_tuning_steps_are_named_with_an_eta(qtbot):
+    from gui.document import RecipeDocument
+    from gui.pages.training import TrainingPage
+
+    page = TrainingPage(RecipeDocument())
+    qtbot.addWidget(page)
+    tune = {"event": "batch", "job": "evaluate", "stage": "tune"}
+    page.on_event({**tune, "unit": "image", "step": 1, "total": 5, "time": 100.0})
+    assert page.progress.format() == "Tuning thresholds: validation image 1 of 5"
+    page.on_event({**tune, "unit": "setting", "step": 1, "total": 40, "time": 200.0})
+    page.on_event({**tune, "unit": "setting", "step": 7, "total": 40, "time": 212.0})
+    assert page.progress.format() == "Tuning thresholds: setting 7 of 40" and page.progress.value() == 7
+    assert page.eta.text() == "ETA 1 min 06 s"  # 2 s per setting, 33 settings left

@@ -16,6 +16,11 @@ def test_real_training_progress_and_run_folder(trained_run):
     assert (run_dir / "recipe.yaml").exists() and (run_dir / "history.csv").exists()
     # the bar counts steps within epochs: 2 epochs x 2 steps (TINY_RECIPE), all done
     assert page.progress.maximum() == 4 and page.progress.value() == 4
+    # the evaluation after training came through as counted steps (shown as "Evaluating: image i of n")
+    scored = [e for e in page.events if e["event"] == "batch" and e.get("job") == "evaluate"
+              and e["stage"] == "evaluate"]
+    assert scored and [e["step"] for e in scored] == list(range(1, scored[0]["total"] + 1))
+    assert any(e.get("stage") == "tune" and e.get("unit") == "setting" for e in page.events)
     assert len(page.curves.series["loss"]) == 2 and len(page.curves.series["val_loss"]) == 2
     assert "Run folder" in page.log.toPlainText() and "Traceback" not in page.log.toPlainText()
     # how the worker ended is known from its exit file, not guessed from the events

@@ -20,6 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--data", type=Path, default=None,
                         help="Another dataset folder in the recipe's layout (replaces data.root).")
     parser.add_argument("--json", action="store_true", help="Print all metrics as JSON.")
+    parser.add_argument("--events", action="store_true",
+                        help="Print progress as JSON-lines events instead of a progress bar (for the app and scripts).")
     parser.set_defaults(func=run)
 
 
@@ -36,7 +38,17 @@ def run(args: argparse.Namespace) -> int:
     from builder.run_folder import RunFolder
     from builder.workflow.evaluate_job import evaluate_run, evaluation_dir
 
-    metrics = evaluate_run(args.run_dir, data=args.data)
+    if args.events:
+        from builder.events import json_lines_sink
+
+        sink = json_lines_sink()
+    else:
+        from builder.training.progress import ProgressPrinter
+
+        sink = ProgressPrinter()  # "evaluating [#####....] 3/12 images" on standard error
+    metrics = evaluate_run(args.run_dir, data=args.data, events=sink)
+    if args.events and not args.json:
+        return 0
     if args.json:
         emit_json(metrics)
         return 0

@@ -43,6 +43,9 @@ def test_tiny_run_of_every_task(task: str, tmp_path: Path):
     kinds = [e["event"] for e in events]
     assert kinds.index("start") < kinds.index("epoch") < kinds.index("metric") < len(kinds) - 1
     assert kinds[-1] == "done"
+    scored = [e["step"] for e in events if e["event"] == "batch" and e.get("job") == "evaluate"
+              and e["stage"] == "evaluate"]
+    assert scored == list(range(1, len(split["test"]) + 1))  # the evaluation after training shows image i of n
 
 
 def test_training_refuses_broken_data(tmp_path: Path):
