@@ -47,16 +47,21 @@ def _frames(image: Any, stem: str) -> list[tuple[int | None, str, Any]]:
             for t in range(len(image.array))]
 
 
-def _predict_one(source: Any, image: Any, stem: str, out_dir: Path) -> tuple[dict[str, Any], list[Path], list]:
+def _predict_one(source: Any, image: Any, stem: str, out_dir: Path, diameter: float | None = None
+                 ) -> tuple[dict[str, Any], list[Path], list]:
     """Predict one image and write its files; returns (summary row, written paths, object rows)."""
+    from builder.data.object_scale import training_diameter
     from builder.workflow.inference import predict_image
     from builder.workflow.stream_predict import can_stream, stream_predict
 
     recipe = source.recipe
-    if can_stream(recipe, image.pixel_size):  # memory bounded by a few tile rows, whatever the image size
+    if diameter is None and recipe.preprocess.object_diameter is not None:
+        diameter = training_diameter(recipe.preprocess, source.normalization)
+    if can_stream(recipe, image.pixel_size, diameter):  # memory bounded by a few tile rows, whatever the size
         return stream_predict(source, image, stem, out_dir)
     result = predict_image(source.model, image.array, recipe, norm_stats=source.normalization,
-                           postprocess=source.postprocess, pixel_size=image.pixel_size or recipe.data.pixel_size)
+                           postprocess=source.postprocess, pixel_size=image.pixel_size or recipe.data.pixel_size,
+                           diameter=diameter)
     px = image.pixel_size or recipe.data.pixel_size
     task_row, written, objects = get_task(recipe.task).write_prediction(
         result, image, stem, out_dir, pixel_size=px, class_names=list(source.class_names or []))
@@ -110,6 +115,7 @@ def predict_paths(
     force: bool = False,
     channels: list[str] | None = None,
     project: str | None = None,
+    diameter: float | None = None,
 ) -> dict[str, Any]:
     """Predict every image in ``inputs`` with a trained model and write the results to ``out_dir``.
 
@@ -134,6 +140,9 @@ def predict_paths(
         Channels to feed the model (names or numbers), instead of the recipe's ``data.channels``.
     project : {'max', 'mean'}, optional
         Project z-stacks (and unlabelled stacks read as channels) to one plane for single-channel models.
+    diameter : float, optional
+        Typical object diameter (px) in these images, for models trained with ``preprocess.object_diameter``:
+        the images are rescaled so their objects match the training objects (default: assume the training size).
 
     Returns
     -------
@@ -147,6 +156,10 @@ def predict_paths(
     if project is not None and project not in PROJECTIONS:
         raise CellwrightError("--project", f"Expected one of {', '.join(PROJECTIONS)}. Received: project={project!r}",
                               "Use --project max (maximum projection) or --project mean.")
+    if diameter is not None and not 1.0 <= float(diameter) <= 4096.0:
+        raise CellwrightError("--diameter", f"Expected the objects' diameter in pixels (1 to 4096). Received: "
+                              f"{diameter}", "Measure a few objects in Fiji (line tool) and pass their typical "
+                              "width in pixels, e.g. --diameter 25.")
     paths, skipped = collect_inputs(inputs)  # before the (slow) model load
     source = model_source if isinstance(model_source, ModelSource) else open_model_source(model_source)
     task = source.recipe.task
@@ -169,7 +182,8 @@ def predict_paths(
     for i, (path, stem) in enumerate(zip(paths, stems, strict=True)):
         try:
             frames = _read_frames(path, source, stem, channels=channels, project=project)
-            predicted = [(frame, *_predict_one(source, image, frame_stem, out)) for frame, frame_stem, image in frames]
+            predicted = [(frame, *_predict_one(source, image, frame_stem, out, diameter))
+                         for frame, frame_stem, image in frames]
         except DataError as error:
             entry = Skipped(str(path), error.what, _predict_fix(error.fix))
             skipped.append(entry)

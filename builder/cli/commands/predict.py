@@ -26,6 +26,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "order); overrides the recipe's data.channels. E.g. --channel green for an RGB image.")
     parser.add_argument("--project", choices=("max", "mean"),
                         help="Project z-stacks to one plane (maximum or mean) for models trained on 2D images.")
+    parser.add_argument("--diameter", type=float, metavar="PX",
+                        help="Typical diameter of the objects in these images, in pixels, for models trained with "
+                        "preprocess.object_diameter: the images are rescaled so objects match the training size "
+                        "(default: the training images' diameter).")
     parser.add_argument("--events", action="store_true", help="Print progress as JSON lines (for the GUI).")
     parser.add_argument("--json", action="store_true", help="Print the summary as JSON.")
     parser.set_defaults(func=run)
@@ -38,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
 
     events = json_lines_sink() if args.events else None
     summary = predict_paths(args.model, args.images, args.out, events=events, force=args.force,
-                            channels=args.channels, project=args.project)
+                            channels=args.channels, project=args.project, diameter=args.diameter)
     if args.json:
         emit_json(summary)
     elif not args.events:
