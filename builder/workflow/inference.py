@@ -12,6 +12,7 @@ masking only exists during training).
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -165,12 +166,35 @@ def _predict_batch(model: Any):
     return call
 
 
+#: Compiled forward passes per model (see :func:`_call`).
+_FORWARD: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _forward(model: Any) -> Any:
+    """The model's forward pass as a ``tf.function`` that traces once per input shape and never generalises the
+    shape (``predict_on_batch`` does after a few shapes, and some Keras layers, e.g. UpSampling2D, then fail);
+    the eager call on other Keras backends."""
+    fn = _FORWARD.get(model)
+    if fn is None:
+        import keras
+
+        def eager(x: Any) -> Any:
+            return model(x, training=False)
+
+        fn = eager
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            fn = tf.function(eager, reduce_retracing=False)
+        _FORWARD[model] = fn
+    return fn
+
+
 def _call(model: Any, batch: np.ndarray) -> Any:
-    """One eager call of the network: every image size runs the same code, whereas ``predict_on_batch`` retraces
-    per shape and, after a few shapes, traces with unknown sizes that some Keras layers (UpSampling2D) reject."""
+    """One network call on a float32 batch; NumPy outputs."""
     if not callable(model):  # a wrapped model (e.g. ONNX) with only predict_on_batch
         return model.predict_on_batch(batch)
-    out = model(batch, training=False)
+    out = _forward(model)(batch)
     if isinstance(out, (list, tuple)):
         return [np.asarray(o) for o in out]
     if isinstance(out, Mapping):

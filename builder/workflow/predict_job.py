@@ -1,8 +1,9 @@
 """``cellwright predict``: run a trained model on new images of any size and write what biologists use next.
 
-Per image: probability maps (``<stem>_prob.tif``, float32), class masks (``<stem>_mask.tif``), instance labels
-(``<stem>_labels.tif``, uint16 or uint32) with a per-object table (``<stem>_objects.csv``; all objects also in
-``objects.csv``), restored images (``<stem>_restored.tif``); every TIFF keeps the input's pixel size.
+Per image: class masks (``<stem>_mask.tif``), instance labels (``<stem>_labels.tif``, uint16 or uint32) with a
+per-object table (``<stem>_objects.csv``; all objects also in ``objects.csv``), restored images
+(``<stem>_restored.tif``), and probability maps (``<stem>_prob.tif``, float32) when asked for; every TIFF keeps the
+input's pixel size.
 Classification writes one ``predictions.csv`` (file, class, probability per class).
 """
 
@@ -47,8 +48,8 @@ def _frames(image: Any, stem: str) -> list[tuple[int | None, str, Any]]:
             for t in range(len(image.array))]
 
 
-def _predict_one(source: Any, image: Any, stem: str, out_dir: Path, diameter: float | None = None
-                 ) -> tuple[dict[str, Any], list[Path], list]:
+def _predict_one(source: Any, image: Any, stem: str, out_dir: Path, diameter: float | None = None,
+                 options: dict[str, bool] | None = None) -> tuple[dict[str, Any], list[Path], list]:
     """Predict one image and write its files; returns (summary row, written paths, object rows)."""
     from builder.data.object_scale import training_diameter
     from builder.workflow.inference import predict_image
@@ -58,10 +59,11 @@ def _predict_one(source: Any, image: Any, stem: str, out_dir: Path, diameter: fl
     if diameter is None and recipe.preprocess.object_diameter is not None:
         diameter = training_diameter(recipe.preprocess, source.normalization)
     if can_stream(recipe, image.pixel_size, diameter):  # memory bounded by a few tile rows, whatever the size
-        return stream_predict(source, image, stem, out_dir)
+        return stream_predict(source, image, stem, out_dir, options)
     result = predict_image(source.model, image.array, recipe, norm_stats=source.normalization,
                            postprocess=source.postprocess, pixel_size=image.pixel_size or recipe.data.pixel_size,
                            diameter=diameter)
+    result.update(options or {})
     px = image.pixel_size or recipe.data.pixel_size
     task_row, written, objects = get_task(recipe.task).write_prediction(
         result, image, stem, out_dir, pixel_size=px, class_names=list(source.class_names or []))
@@ -116,6 +118,8 @@ def predict_paths(
     channels: list[str] | None = None,
     project: str | None = None,
     diameter: float | None = None,
+    probabilities: bool = False,
+    shape_measurements: bool = False,
 ) -> dict[str, Any]:
     """Predict every image in ``inputs`` with a trained model and write the results to ``out_dir``.
 
@@ -143,6 +147,10 @@ def predict_paths(
     diameter : float, optional
         Typical object diameter (px) in these images, for models trained with ``preprocess.object_diameter``:
         the images are rescaled so their objects match the training objects (default: assume the training size).
+    probabilities : bool
+        Also write the probability maps (``<stem>_prob.tif``, float32: large files).
+    shape_measurements : bool
+        Also measure each object's perimeter and solidity (outline tracing and convex hulls: slow on big images).
 
     Returns
     -------
@@ -166,7 +174,8 @@ def predict_paths(
     get_task(task).check_trainable()
     stems = _stems(paths)
     out = Path(out_dir)
-    existing = [p for p in planned_outputs(task, stems, out) if p.exists()]
+    existing = [p for p in planned_outputs(task, stems, out) if p.exists()
+                and (probabilities or not p.name.endswith("_prob.tif"))]
     if existing and not force:
         shown = ", ".join(p.name for p in existing[:3]) + (" ..." if len(existing) > 3 else "")
         raise CellwrightError(str(out), f"{len(existing)} output file(s) already exist ({shown}).",
@@ -178,11 +187,14 @@ def predict_paths(
         _emit(events, "warning", job="predict", message=warning["what"], where=warning["where"], fix=warning["fix"])
     for entry in skipped:
         _emit(events, "warning", job="predict", file=entry.file, message=f"skipped: {entry.what}", fix=entry.fix)
+    from builder.tasks.base import MEASURE_SHAPE, WRITE_PROBABILITIES
+
+    options = {WRITE_PROBABILITIES: probabilities, MEASURE_SHAPE: shape_measurements}
     rows, files, all_objects = [], [], []
     for i, (path, stem) in enumerate(zip(paths, stems, strict=True)):
         try:
             frames = _read_frames(path, source, stem, channels=channels, project=project)
-            predicted = [(frame, *_predict_one(source, image, frame_stem, out, diameter))
+            predicted = [(frame, *_predict_one(source, image, frame_stem, out, diameter, options))
                          for frame, frame_stem, image in frames]
         except DataError as error:
             entry = Skipped(str(path), error.what, _predict_fix(error.fix))

@@ -109,9 +109,11 @@ def output_bands(source: Any, raw: np.ndarray) -> tuple[Iterator[tuple[int, np.n
     return bands, used, target_stats
 
 
-def stream_predict(source: Any, image: Any, stem: str, out_dir: Path) -> tuple[dict[str, Any], list[Path], list]:
+def stream_predict(source: Any, image: Any, stem: str, out_dir: Path, options: dict[str, bool] | None = None
+                   ) -> tuple[dict[str, Any], list[Path], list]:
     """Predict one image into its per-image TIFFs (``Task.prediction_planes``) without holding the output in
-    memory; returns ``(summary row, written paths, [])`` like ``predict_job._predict_one``."""
+    memory; returns ``(summary row, written paths, [])`` like ``predict_job._predict_one``. ``options``: the
+    opt-in outputs (see ``Task.write_prediction``)."""
     from builder.data.normalize import output_stats
     from builder.tasks import get_task
     from builder.workflow.inference import _denormalise, as_yxc, postprocess_settings
@@ -127,7 +129,7 @@ def stream_predict(source: Any, image: Any, stem: str, out_dir: Path) -> tuple[d
     row: dict[str, Any] = {"file": str(image.path)}
     try:
         for _y0, band in bands:
-            result = {"output": band, **task.interpret(band, recipe, params)}
+            result = {"output": band, **task.interpret(band, recipe, params), **(options or {})}
             if task.image_target:
                 result["restored_intensity"] = _denormalise(result["restored"],
                                                             output_stats(source.normalization, used))

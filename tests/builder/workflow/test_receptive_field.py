@@ -72,7 +72,7 @@ def test_predict_widens_a_too_small_overlap_so_tiles_equal_the_whole_image(tmp_p
     data = make_recipe("segmentation").model_dump()  # 32 px tiles, 12 px overlap: less than the field
     data["preprocess"]["tile"]["whole_image"] = False
     run = write_run(tmp_path / "wide", wide, recipe_from_dict(data))
-    summary = predict_paths(run, [tmp_path / "a.tif"], tmp_path / "out")
+    summary = predict_paths(run, [tmp_path / "a.tif"], tmp_path / "out", probabilities=True)
     assert summary["warnings"] == []
     tiled = tifffile.imread(tmp_path / "out" / "a_prob.tif")
     x = image[..., None].astype(np.float32)

@@ -44,7 +44,7 @@ def test_streamed_segmentation_equals_whole_image_prediction(tmp_path):
     run = write_run(tmp_path / "run", model, recipe)
     image = np.random.default_rng(0).integers(100, 4000, size=(68, 100)).astype(np.uint16)  # 2 x 3 tiles
     write_tiff(tmp_path / "in" / "big.tif", image, pixel_size=0.3)
-    predict_paths(run, [tmp_path / "in"], tmp_path / "out")
+    predict_paths(run, [tmp_path / "in"], tmp_path / "out", probabilities=True)
     prob = tifffile.imread(tmp_path / "out" / "big_prob.tif")  # C, Y, X
     mask = tifffile.imread(tmp_path / "out" / "big_mask.tif")
 
