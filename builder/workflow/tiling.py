@@ -20,8 +20,9 @@ from builder.workflow.receptive_field import NetworkReach, network_reach
 if TYPE_CHECKING:
     from builder.recipe import Recipe
 
-#: Largest estimated activation memory (bytes) of one network call on a whole image.
-WHOLE_IMAGE_BYTES = 1.5e9
+#: Largest estimated activation memory (bytes) of one network call (the estimate keeps every layer's output, so
+#: the real peak is well below it).
+WHOLE_IMAGE_BYTES = 4e9
 #: Pixels of smooth blending between two tiles, besides the receptive-field margins.
 BLEND_RAMP = 8
 
@@ -86,7 +87,10 @@ def plan_tiles(model: Any, shape: tuple[int, int], recipe: Recipe, *, factor: in
     model : keras.Model
     shape : (int, int)
     recipe : Recipe
-        ``preprocess.tile`` (size, least overlap, whole_image).
+        ``preprocess.tile``: ``whole_image`` (one call when the estimated activations fit in
+        :data:`WHOLE_IMAGE_BYTES`; larger images in tiles as large as that memory allows), ``size`` (the least tile
+        side; the tile side itself when ``whole_image`` is false) and ``overlap`` (the least overlap; widened to the
+        receptive field).
     factor : int
         The size multiple the network needs (its down-sampling factor).
     """
@@ -106,7 +110,9 @@ def plan_tiles(model: Any, shape: tuple[int, int], recipe: Recipe, *, factor: in
     if reach.local:
         margin = float(reach.radius)
         overlap = max(overlap, 2 * reach.radius + BLEND_RAMP)
-    side = max(_round_up(cfg.size, factor), _round_up(2 * overlap, factor))
+    side = max(_round_up(cfg.size, factor), _round_up(3 * overlap, factor))  # at least a third of a tile is new
+    if cfg.whole_image:  # memory allows larger tiles: fewer pixels computed twice
+        side = max(side, int(math.sqrt(WHOLE_IMAGE_BYTES / reach.bytes_per_pixel)) // factor * factor)
     tile = (min(side, padded[0]), min(side, padded[1]))
     return TilePlan(tile, overlap, margin, factor, tile == padded, reach.local)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from builder.recipe.fields import Section, field
 
@@ -74,7 +74,7 @@ class PreprocessSection(Section):
         None, help="Resample every image to this pixel size before training and prediction.", gt=0.0, le=10000.0,
         unit="µm",
     )
-    object_diameter: float | Literal["auto"] | None = field(
+    object_diameter: Annotated[float, Field(ge=1.0, le=4096.0)] | Literal["auto"] | None = field(
         None, help="Typical diameter of the objects (cells, nuclei) in the training images, in pixels, or 'auto' to "
         "measure it from the training masks (median). Images are rescaled so objects are target_diameter pixels "
         "across before the network sees them; no pixel size in µm is needed. Predict rescales new images the same "
@@ -95,6 +95,4 @@ class PreprocessSection(Section):
         if self.resample_to is not None and self.object_diameter is not None:
             raise ValueError("set either resample_to (a pixel size in µm) or object_diameter (objects in pixels), "
                              "not both")
-        if isinstance(self.object_diameter, float) and not 1.0 <= self.object_diameter <= 4096.0:
-            raise ValueError(f"object_diameter must be between 1 and 4096 px (or 'auto'); got {self.object_diameter}")
         return self
