@@ -128,22 +128,28 @@ def _starts(length: int, tile: int, step: int, align: int) -> list[int]:
     return starts
 
 
-def blend_window(tile: int, overlap: int, *, first: bool = False, last: bool = False) -> np.ndarray:
-    """1D blending weights of one tile.
+def blend_window(tile: int, overlap: int, *, margin: float | None = None, first: bool = False,
+                 last: bool = False) -> np.ndarray:
+    """1D blending weights (float32) of one tile.
 
-    Weights are 0 on the outer quarter of the overlap (where zero padding inside the network makes predictions
-    differ from whole-image prediction), then rise as ``sin^2`` so that two neighbours sum to 1 (a smooth partition
-    of unity). Sides touching the image border (``first``/``last``) keep full weight.
+    Weights are 0 on the outer ``margin`` pixels of an inner edge (where zero padding inside the network makes
+    predictions differ from whole-image prediction: the network's receptive-field radius), then rise as ``sin^2``
+    over the rest of the overlap so that two neighbours sum to 1 (a smooth partition of unity). Sides touching the
+    image border (``first``/``last``) keep full weight. ``margin`` defaults to a quarter of the overlap.
     """
-    w = np.ones(tile, np.float64)
-    if overlap <= 0:
+    w = np.ones(tile, np.float32)
+    if overlap <= 0 or (first and last):
         return w
-    margin = overlap / 4.0
+    margin = overlap / 4.0 if margin is None else float(margin)
     ramp_len = overlap - 2 * margin
-    d = np.arange(tile) + 0.5
+    if ramp_len <= 0:
+        raise ValueError(f"`overlap` must exceed twice the margin. Received: overlap={overlap}, margin={margin}")
+    d = np.arange(tile, dtype=np.float64) + 0.5
+
     def ramp(dist: np.ndarray) -> np.ndarray:
         t = np.clip((dist - margin) / ramp_len, 0.0, 1.0)
-        return np.sin(0.5 * np.pi * t) ** 2
+        return (np.sin(0.5 * np.pi * t) ** 2).astype(np.float32)
+
     if not first:
         w *= ramp(d)
     if not last:
@@ -151,15 +157,24 @@ def blend_window(tile: int, overlap: int, *, first: bool = False, last: bool = F
     return w
 
 
-def tile_plan(shape: tuple[int, int], tile: int, overlap: int, align: int = 1) -> tuple[int, list[int], list[int]]:
-    """Tile side (a multiple of ``align``) and the tile starts along Y and X for an image of ``shape``."""
-    if overlap < 0 or overlap >= tile:
+def _pair(tile: int | tuple[int, int]) -> tuple[int, int]:
+    return (int(tile), int(tile)) if isinstance(tile, (int, np.integer)) else (int(tile[0]), int(tile[1]))
+
+
+def tile_plan(shape: tuple[int, int], tile: int | tuple[int, int], overlap: int, align: int = 1
+              ) -> tuple[tuple[int, int], list[int], list[int]]:
+    """Tile sides ``(Y, X)`` (multiples of ``align``) and the tile starts along Y and X for an image of ``shape``.
+
+    ``tile`` is one side (square tiles) or ``(Y, X)``; a tile as large as the (aligned) image is the whole image
+    in one network call.
+    """
+    ty, tx = (-(-s // align) * align for s in _pair(tile))
+    size_y = max(ty, -(-shape[0] // align) * align)
+    size_x = max(tx, -(-shape[1] // align) * align)
+    tiled = [side for side, size in ((ty, size_y), (tx, size_x)) if side < size]
+    if overlap < 0 or (tiled and overlap >= min(tiled)):
         raise ValueError(f"`overlap` must be in [0, tile). Received: overlap={overlap}, tile={tile}")
-    tile = -(-tile // align) * align
-    size_y = max(tile, -(-shape[0] // align) * align)
-    size_x = max(tile, -(-shape[1] // align) * align)
-    step = tile - overlap
-    return tile, _starts(size_y, tile, step, align), _starts(size_x, tile, step, align)
+    return (ty, tx), _starts(size_y, ty, ty - overlap, align), _starts(size_x, tx, tx - overlap, align)
 
 
 def _pad_index(n: int, size: int, mode: str) -> np.ndarray:
@@ -170,23 +185,24 @@ def _pad_index(n: int, size: int, mode: str) -> np.ndarray:
     return np.minimum(idx, n - 1)
 
 
-def _weights(starts: list[int], tile: int, overlap: int, size: int) -> np.ndarray:
+def _weights(starts: list[int], tile: int, overlap: int, size: int, margin: float | None) -> np.ndarray:
     """Sum of the 1D blending windows of all tiles along one axis (the 2D weights are an outer product)."""
-    total = np.zeros(size, np.float64)
+    total = np.zeros(size, np.float32)
     for s in starts:
-        total[s:s + tile] += blend_window(tile, overlap, first=s == starts[0], last=s == starts[-1])
-    return np.maximum(total, 1e-12)
+        total[s:s + tile] += blend_window(tile, overlap, margin=margin, first=s == starts[0], last=s == starts[-1])
+    return np.maximum(total, np.float32(1e-12))
 
 
 def iter_tiled_bands(
     predict_fn: Callable[[np.ndarray], np.ndarray],
     image: np.ndarray,
-    tile: int = 256,
+    tile: int | tuple[int, int] = 256,
     overlap: int = 32,
     *,
     align: int = 1,
     batch_size: int = 4,
     prepare: Callable[[np.ndarray], np.ndarray] | None = None,
+    margin: float | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Predict an image tile by tile and yield the finished output row by row band, top to bottom.
 
@@ -195,7 +211,7 @@ def iter_tiled_bands(
 
     Parameters
     ----------
-    predict_fn, tile, overlap, align, batch_size
+    predict_fn, tile, overlap, align, batch_size, margin
         See :func:`predict_tiled`.
     image : (Y, X, C) ndarray
         Raw or prepared pixels; may be a memory map.
@@ -209,38 +225,44 @@ def iter_tiled_bands(
     band : (rows, X, K) float32 ndarray
         Blended network output of rows ``y0 .. y0 + rows``.
     """
-    image = _validate_inputs(image, tile)
+    image = _validate_inputs(image, min(_pair(tile)))
     height, width = image.shape[:2]
-    tile, ys, xs = tile_plan((height, width), tile, overlap, align)
-    size_y, size_x = max(tile, -(-height // align) * align), max(tile, -(-width // align) * align)
+    (ty, tx), ys, xs = tile_plan((height, width), tile, overlap, align)
+    size_y, size_x = max(ty, -(-height // align) * align), max(tx, -(-width // align) * align)
     mode = "reflect" if size_y - height < height and size_x - width < width else "edge"
     rows_of, cols_of = _pad_index(height, size_y, mode), _pad_index(width, size_x, mode)
-    wy, wx = _weights(ys, tile, overlap, size_y), _weights(xs, tile, overlap, size_x)
+    wy, wx = _weights(ys, ty, overlap, size_y, margin), _weights(xs, tx, overlap, size_x, margin)
     acc: np.ndarray | None = None
     for i, y in enumerate(ys):
-        rows = rows_of[y:y + tile]
+        rows = rows_of[y:y + ty]
+        by = blend_window(ty, overlap, margin=margin, first=i == 0, last=i == len(ys) - 1)
         for j in range(0, len(xs), batch_size):
             chunk = xs[j:j + batch_size]
-            tiles = [image[y:y + tile, x:x + tile] if y + tile <= height and x + tile <= width
-                     else image[rows[:, None], cols_of[x:x + tile][None, :]] for x in chunk]
+            tiles = [image[y:y + ty, x:x + tx] if y + ty <= height and x + tx <= width
+                     else image[rows[:, None], cols_of[x:x + tx][None, :]] for x in chunk]
             batch = np.stack([prepare(t) if prepare is not None else t for t in tiles]).astype(np.float32, copy=False)
             pred = np.asarray(predict_fn(batch), np.float32)
             if pred.shape[:3] != batch.shape[:3]:
                 raise ValueError(f"`predict_fn` must keep the tile size. Received: output shape {pred.shape} for "
                                  f"input {batch.shape}")
             if acc is None:
-                acc = np.zeros((tile, size_x, pred.shape[-1]), np.float32)
-            by = blend_window(tile, overlap, first=i == 0, last=i == len(ys) - 1)
+                acc = np.zeros((ty, size_x, pred.shape[-1]), np.float32)
             for x, p in zip(chunk, pred, strict=True):
-                bx = blend_window(tile, overlap, first=x == xs[0], last=x == xs[-1])
-                acc[:, x:x + tile] += p * np.outer(by, bx).astype(np.float32)[..., None]
+                if len(xs) == 1 and len(ys) == 1:  # one tile: the whole image, nothing to blend
+                    acc[:, x:x + tx] = p
+                    continue
+                bx = blend_window(tx, overlap, margin=margin, first=x == xs[0], last=x == xs[-1])
+                acc[:, x:x + tx] += p * np.outer(by, bx)[..., None]
         assert acc is not None
         done = (ys[i + 1] if i + 1 < len(ys) else size_y) - y
         end = min(y + done, height)
         if end > y:
-            norm = (wy[y:end, None] * wx[None, :width]).astype(np.float32)
-            yield y, acc[:end - y, :width] / norm[..., None]
-        keep = tile - done
+            if len(xs) == 1 and len(ys) == 1:
+                yield y, acc[:end - y, :width]
+            else:
+                norm = wy[y:end, None] * wx[None, :width]
+                yield y, acc[:end - y, :width] / norm[..., None]
+        keep = ty - done
         if keep > 0:
             acc[:keep] = acc[done:done + keep].copy()
         acc[max(keep, 0):] = 0.0
@@ -249,7 +271,7 @@ def iter_tiled_bands(
 def predict_tiled(
     predict_fn: Callable[[np.ndarray], np.ndarray],
     image: np.ndarray,
-    tile: int = 256,
+    tile: int | tuple[int, int] = 256,
     overlap: int = 32,
     out_channels: int | None = None,
     *,
@@ -257,6 +279,7 @@ def predict_tiled(
     batch_size: int = 4,
     prepare: Callable[[np.ndarray], np.ndarray] | None = None,
     out: np.ndarray | None = None,
+    margin: float | None = None,
 ) -> np.ndarray:
     """Predict a whole image of any size tile by tile, blending overlaps smoothly, with bounded memory.
 
@@ -265,11 +288,14 @@ def predict_tiled(
     predict_fn : callable
         Maps a batch ``(B, tile, tile, C)`` float32 to ``(B, tile, tile, K)``.
     image : (Y, X, C) ndarray
-    tile : int
-        Tile side (rounded up to a multiple of ``align``).
+    tile : int or (int, int)
+        Tile side, or ``(Y, X)`` sides (rounded up to multiples of ``align``); as large as the image: one call.
     overlap : int
-        Overlap between neighbouring tiles; predictions within ``overlap / 4`` of an inner tile edge are ignored,
-        so choose at least 4x the network's receptive-field radius for exact equivalence.
+        Overlap between neighbouring tiles.
+    margin : float, optional
+        Predictions within ``margin`` pixels of an inner tile edge are ignored (default ``overlap / 4``); with the
+        network's receptive-field radius as margin and ``overlap > 2 * margin`` tiled equals whole-image
+        prediction (see :func:`builder.workflow.tiling.plan_tiles`).
     out_channels : int, optional
         ``K``; found from the first batch when left out.
     align : int
@@ -288,7 +314,7 @@ def predict_tiled(
         ``out`` when given. Besides it, memory use is one band of ``tile`` rows (see :func:`iter_tiled_bands`).
     """
     for y0, band in iter_tiled_bands(predict_fn, image, tile, overlap, align=align, batch_size=batch_size,
-                                     prepare=prepare):
+                                     prepare=prepare, margin=margin):
         if out is None:
             out = np.empty((image.shape[0], image.shape[1], out_channels or band.shape[-1]), np.float32)
         out[y0:y0 + band.shape[0]] = band

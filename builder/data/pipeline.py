@@ -41,6 +41,7 @@ class LoadedData:
     labels: list[int] = field(default_factory=list)
     samples: list[Sample] = field(default_factory=list)
     target_dtypes: list[str] = field(default_factory=list)  # the target files' own pixel types (e.g. "uint8")
+    pixel_sizes: list[float | None] = field(default_factory=list)  # µm per pixel of each image (None: unknown)
 
 
 def load_split(samples: list[Sample], data: DataSection, pre: PreprocessSection, *,
@@ -83,6 +84,7 @@ def load_split(samples: list[Sample], data: DataSection, pre: PreprocessSection,
             raise DataError(str(sample.image_path), f"is a time-lapse ({image.array.shape[0]} frames); training "
                             "and evaluation use single 2D images.", "Save each frame as its own image.")
         pixel_size = image.pixel_size or data.pixel_size
+        out.pixel_sizes.append(pixel_size)
         out.images.append(to_network_grid(image.array, pre, pixel_size=pixel_size, size=size,
                                           where=str(sample.image_path)))
         if mask is not None:

@@ -64,6 +64,29 @@ def resize_yx(image: np.ndarray, shape: tuple[int, int], *, order: int = 1) -> n
     return out.astype(np.float32) if order else out.astype(image.dtype)
 
 
+def grid_factor(pre: PreprocessSection, *, pixel_size: float | None = None, diameter: float | None = None,
+                where: str = "image") -> float:
+    """How much an image is enlarged (> 1) or shrunk (< 1) on its way to the network.
+
+    ``preprocess.resample_to``: the image's pixel size over the target pixel size (DataError when unknown);
+    ``preprocess.object_diameter``: ``target_diameter`` over the objects' diameter (``diameter``, the image's own,
+    when given, else the recipe's number); otherwise 1.
+    """
+    if pre.resample_to:
+        if pixel_size is None:
+            resample(np.zeros((1, 1, 1), np.float32), None, pre.resample_to, where=where)  # raises the DataError
+        return float(pixel_size) / float(pre.resample_to)  # type: ignore[arg-type]
+    if pre.object_diameter is not None:
+        if diameter is None and pre.object_diameter == "auto":
+            from builder.errors import DataError
+
+            raise DataError("preprocess.object_diameter", "is 'auto' but no measured diameter was given.",
+                            "Train the model first (training measures it), or give the diameter in pixels.")
+        d = float(diameter if diameter is not None else pre.object_diameter)  # type: ignore[arg-type]
+        return float(pre.target_diameter) / d
+    return 1.0
+
+
 def to_network_grid(
     image: np.ndarray,
     pre: PreprocessSection,
@@ -72,6 +95,7 @@ def to_network_grid(
     size: tuple[int, int] | None = None,
     order: int = 1,
     where: str = "image",
+    diameter: float | None = None,
 ) -> np.ndarray:
     """Bring one ``Y,X,C`` image onto the pixel grid the network works on.
 
@@ -89,6 +113,8 @@ def to_network_grid(
         1 for images and targets (returned as float32), 0 for masks (dtype kept).
     where : str
         Names the image in errors.
+    diameter : float, optional
+        Object diameter (px) in ``image`` when ``pre.object_diameter`` is set (default: the recipe's number).
 
     Returns
     -------
@@ -100,8 +126,9 @@ def to_network_grid(
         If ``pre.resample_to`` is set and the pixel size is unknown.
     """
     a = image if order == 0 else np.asarray(image, np.float32)
-    if pre.resample_to:
-        a = resample(a, pixel_size, pre.resample_to, order=order, where=where)
+    factor = grid_factor(pre, pixel_size=pixel_size, diameter=diameter, where=where)
+    if abs(factor - 1.0) > 1e-6:
+        a = resample(a, factor, 1.0, order=order, where=where)
     if size is not None:
         a = resize_yx(a, size, order=order)
     return a if order == 0 else np.asarray(a, np.float32)
@@ -140,6 +167,7 @@ def preprocess_image(
     size: tuple[int, int] | None = None,
     stats: NormStats | None = None,
     where: str = "image",
+    diameter: float | None = None,
 ) -> tuple[np.ndarray, NormStats]:
     """Resample (and resize) then normalise one raw ``Y,X,C`` image: the whole path of :mod:`preprocess`.
 
@@ -148,7 +176,7 @@ def preprocess_image(
     image : (Y, X, C) ndarray
         Raw pixel values with the recipe's channels (see :func:`read_input`).
     pre : PreprocessSection
-    pixel_size, size, where
+    pixel_size, size, where, diameter
         See :func:`to_network_grid`.
     stats : NormStats, optional
         See :func:`normalise_input`.
@@ -160,5 +188,5 @@ def preprocess_image(
     stats : NormStats
         The normalisation statistics used.
     """
-    grid = to_network_grid(image, pre, pixel_size=pixel_size, size=size, where=where)
+    grid = to_network_grid(image, pre, pixel_size=pixel_size, size=size, where=where, diameter=diameter)
     return normalise_input(grid, pre.normalize, stats)

@@ -102,12 +102,24 @@ def _documentation(metadata: ExportMetadata, checks: list[Check], notes: list[st
         f"# {metadata.name}\n\n{metadata.description or 'A model trained with Cellwright.'}\n\n"
         f"- Task: {metadata.task}\n- Input axes: {metadata.axes}; "
         f"channels: {', '.join(metadata.channel_names) or '?'}\n"
-        f"- Pixel size: {metadata.pixel_size or 'not recorded'} µm\n"
+        f"- Pixel size: {f'{metadata.pixel_size} µm' if metadata.pixel_size else 'not recorded'}\n"
+        f"{_scale_line(metadata)}"
         f"- Normalisation: {norm.method} ({norm.low}-{norm.high} percentiles, per {norm.per})\n"
         f"- Classes/outputs: {', '.join(metadata.class_names) or 'see outputs'}\n"
         f"- Post-processing (Cellwright): {metadata.postprocess or 'none'}\n\n"
         "Exported by Cellwright; open with `cellwright import` or any bioimage.io consumer.\n"
     ) + validation
+
+
+def _scale_line(metadata: ExportMetadata) -> str:
+    """The object-scale line of the documentation (empty without ``preprocess.object_diameter``)."""
+    if not metadata.object_diameter or not metadata.target_diameter:
+        return ""
+    factor = metadata.target_diameter / metadata.object_diameter
+    return (f"- Object scale: trained on objects {metadata.object_diameter:g} px across, rescaled by {factor:.4g} "
+            f"to {metadata.target_diameter:g} px. Rescale new images by {metadata.target_diameter:g} / (their "
+            "object diameter in px) before the network, and the output back (Cellwright's predict does this; "
+            "other consumers must do it themselves).\n")
 
 
 def _zip_dir(folder: Path, target: Path) -> None:
@@ -215,6 +227,8 @@ def build_descr(model: Any, metadata: ExportMetadata, folder: Path,
                 cellwright={"task": metadata.task, "postprocess": metadata.postprocess,
                             "class_names": metadata.class_names, "normalization": metadata.normalization.model_dump(),
                             "pixel_size_um": metadata.pixel_size,
+                            "object_diameter_px": metadata.object_diameter,
+                            "target_diameter_px": metadata.target_diameter,
                             "size_multiple": metadata.size_multiple},
             ),
             **credits(metadata),

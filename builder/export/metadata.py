@@ -60,6 +60,12 @@ class ExportMetadata(Section):
     channel_names: list[str] = field(default_factory=list, help="Names of the input channels, in model order.")
     class_names: list[str] = field(default_factory=list, help="Names of the output classes (or output channels).")
     pixel_size: float | None = field(None, help="Pixel size the model was trained at.", gt=0.0, unit="µm")
+    object_diameter: float | None = field(
+        None, help="Object diameter in the training images (preprocess.object_diameter, measured when 'auto').",
+        gt=0.0, unit="px")
+    target_diameter: float | None = field(
+        None, help="Object diameter the network works at: new images are rescaled by target / their diameter.",
+        gt=0.0, unit="px")
     normalization: Normalization = field(default_factory=Normalization, help="Input normalisation.")
     postprocess: dict[str, Any] = field(
         default_factory=dict, help="Post-processing parameters (thresholds, min_size, ...)."
@@ -178,6 +184,7 @@ def metadata_from_recipe(recipe: dict[str, Any], *, test_input: Any = None, **ov
         "channel_names": list(data.get("channels") or []),
         "class_names": list(data.get("classes") or []),
         "pixel_size": preprocess.get("resample_to") or data.get("pixel_size"),
+        **_object_scale(preprocess),
         "normalization": normalization_from_recipe(preprocess.get("normalize") or {}),
         "postprocess": dict(evaluate.get("postprocess") or {}),
         "authors": [Author(**a) for a in export.get("authors") or []],
@@ -188,3 +195,12 @@ def metadata_from_recipe(recipe: dict[str, Any], *, test_input: Any = None, **ov
     }
     values.update(overrides)
     return ExportMetadata(**values)
+
+
+def _object_scale(preprocess: dict[str, Any]) -> dict[str, Any]:
+    """``object_diameter`` / ``target_diameter`` from a recipe whose diameter is a number (``auto`` is resolved
+    from the run's record before export)."""
+    diameter = preprocess.get("object_diameter")
+    if isinstance(diameter, bool) or not isinstance(diameter, int | float):
+        return {}
+    return {"object_diameter": float(diameter), "target_diameter": float(preprocess.get("target_diameter", 30.0))}

@@ -133,6 +133,9 @@ def methods_text(run: RunData) -> tuple[str, list[str]]:
     resample = run.get("preprocess.resample_to")
     if resample:
         size = f"resampled to {fmt(resample)} µm per pixel" + (f" and {size}" if size else "")
+    scale = object_scale_phrase(run)
+    if scale:
+        size = scale + (f" and {size}" if size else "")
     from builder.report.sections import _augment_text
 
     parts.append(f"Images were {norm}{', ' + size if size else ''}, and augmented with "
@@ -147,6 +150,25 @@ def methods_text(run: RunData) -> tuple[str, list[str]]:
                  f" with Keras {env.get('keras', '3')} {cite('keras')} on TensorFlow {env.get('tensorflow', '')} "
                  f"{cite('tensorflow')}; the full recipe and the data split are available with this model.")
     return " ".join(parts), cite.used
+
+
+def object_scale_phrase(run: RunData) -> str | None:
+    """How images were rescaled by object size (``preprocess.object_diameter``), in words; None without it."""
+    diameter = run.get("preprocess.object_diameter")
+    if diameter is None:
+        return None
+    record = (run.normalization or {}).get("scale") if isinstance(run.normalization, dict) else None
+    target = run.get("preprocess.target_diameter", 30.0)
+    if isinstance(record, dict) and record.get("object_diameter"):
+        measured = diameter == "auto"
+        diameter, target = record["object_diameter"], record.get("target_diameter", target)
+        how = " (the median object diameter in the training masks)" if measured else ""
+    elif diameter == "auto":
+        return "rescaled so that objects were about " + f"{fmt(target)} px across (diameter measured from the masks)"
+    else:
+        how = ""
+    return (f"rescaled by {fmt(float(target) / float(diameter))} so that objects {fmt(diameter)} px across{how} "
+            f"became {fmt(target)} px across")
 
 
 def _split_how(run: RunData) -> str:

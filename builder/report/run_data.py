@@ -42,6 +42,7 @@ class RunData:
     state: dict[str, Any] | None = None
     postprocess: dict[str, Any] | None = None  # tuned thresholds and how they were tuned
     origin: dict[str, Any] | None = None  # the recipe's folder, for relative data roots
+    normalization: dict[str, Any] | None = None  # normalization.json: statistics and the object scale used
     events: list[dict[str, Any]] = field(default_factory=list)  # the run's events without the per-batch ones
     evaluation: list[EvalSample] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)  # file name -> why it is not in the report
@@ -113,6 +114,7 @@ def load_run(run_dir: str | Path, *, max_samples: int = 50) -> RunData:
     run.state = _read_json(run, folder, files.STATE, optional=True)
     run.postprocess = _read_json(run, folder, files.POSTPROCESS, optional=True)
     run.origin = _read_json(run, folder, files.ORIGIN, optional=True)
+    run.normalization = _read_json(run, folder, files.NORMALIZATION, optional=True)
     run.events = folder.read_events()
     png = folder.model_png_path
     run.model_png = png.read_bytes() if png.is_file() else None

@@ -20,20 +20,28 @@ class NormalizationRecord:
     target_from_input : dict or None
         With per-image target normalisation: how a target's statistics follow from its input's, learned on the
         training pairs (``offset``/``scale`` lists; see ``builder.data.normalize.target_relation``).
+    scale : dict or None
+        With ``preprocess.object_diameter``: the objects' diameter in the training images (``object_diameter``,
+        px; measured from the training masks when the recipe says ``auto``), ``target_diameter``, ``factor``
+        (images were rescaled by it) and ``measured_from`` (see ``builder.data.object_scale.scale_record``).
     """
 
     normalize: dict[str, Any] | None = None
     target_normalize: dict[str, Any] | None = None
     target_from_input: dict[str, Any] | None = None
+    scale: dict[str, Any] | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NormalizationRecord:
         return cls(normalize=data.get("normalize") or None, target_normalize=data.get("target_normalize") or None,
-                   target_from_input=data.get("target_from_input") or None)
+                   target_from_input=data.get("target_from_input") or None, scale=data.get("scale") or None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"normalize": self.normalize, "target_normalize": self.target_normalize,
-                "target_from_input": self.target_from_input}
+        out = {"normalize": self.normalize, "target_normalize": self.target_normalize,
+               "target_from_input": self.target_from_input}
+        if self.scale is not None:
+            out["scale"] = self.scale
+        return out
 
 
 @dataclass(frozen=True)

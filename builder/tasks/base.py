@@ -51,6 +51,11 @@ def lazy(module: str, attr: str, **bound: Any) -> Callable[..., Any]:
     return call
 
 
+#: Result keys for ``predict``'s opt-in outputs: probability-map TIFFs, and outline shape descriptors.
+WRITE_PROBABILITIES = "write_probabilities"
+MEASURE_SHAPE = "measure_shape"
+
+
 class Task:
     """One recipe ``task:``. Subclasses set the class attributes and override the methods that differ.
 
@@ -330,7 +335,10 @@ class Task:
     # -- prediction ------------------------------------------------------------------------------------------
     def write_prediction(self, result: Mapping[str, Any], image: Any, stem: str, out_dir: Path, *,
                          pixel_size: float | None, class_names: Sequence[str]) -> tuple[dict, list[Path], list]:
-        """Write one image's prediction files; returns (summary row keys, written paths, object rows)."""
+        """Write one image's prediction files; returns (summary row keys, written paths, object rows).
+
+        ``result`` may carry the opt-in outputs of ``predict`` (:data:`WRITE_PROBABILITIES`,
+        :data:`MEASURE_SHAPE`; both default to True when absent)."""
         return {}, [], []
 
     def prediction_planes(self, result: Mapping[str, Any]) -> dict[str, np.ndarray]:

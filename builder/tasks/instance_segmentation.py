@@ -10,7 +10,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from builder.tasks.base import CLASS_LOSSES, Task, flat_numbers, lazy, register_task, require_targets
+from builder.tasks.base import (
+    CLASS_LOSSES,
+    MEASURE_SHAPE,
+    WRITE_PROBABILITIES,
+    Task,
+    flat_numbers,
+    lazy,
+    register_task,
+    require_targets,
+)
 
 if TYPE_CHECKING:
     from builder.recipe import Recipe
@@ -156,10 +165,11 @@ class InstanceSegmentation(Task):
         from builder.tasks.measure import measure_objects, write_objects_csv
 
         labels = result["labels"]
-        written = [write_tiff(out_dir / f"{stem}_prob.tif", result["output"].astype(np.float32), pixel_size),
-                   write_tiff(out_dir / f"{stem}_labels.tif", labels.astype(label_dtype(labels)), pixel_size)]
+        written = [write_tiff(out_dir / f"{stem}_prob.tif", result["output"].astype(np.float32), pixel_size)] \
+            if result.get(WRITE_PROBABILITIES, True) else []
+        written.append(write_tiff(out_dir / f"{stem}_labels.tif", labels.astype(label_dtype(labels)), pixel_size))
         objects = measure_objects(labels, image.array, channel_names=image.channel_names or None,
-                                  pixel_size=pixel_size)
+                                  pixel_size=pixel_size, shape=bool(result.get(MEASURE_SHAPE, True)))
         written.append(write_objects_csv(objects, out_dir / f"{stem}_objects.csv"))
         return {"objects": len(objects)}, written, objects
 

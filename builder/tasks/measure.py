@@ -13,6 +13,8 @@ from builder.errors import DataError
 
 _SHAPE_PROPS = ("label", "area", "centroid", "bbox", "eccentricity", "solidity", "perimeter",
                 "axis_major_length", "axis_minor_length")
+#: Descriptors that trace outlines or convex hulls (about a third of the measuring time on large images).
+EXPENSIVE_PROPS = ("solidity", "perimeter")
 _RENAME = {"centroid-0": "centroid_y", "centroid-1": "centroid_x", "bbox-0": "bbox_min_y", "bbox-1": "bbox_min_x",
            "bbox-2": "bbox_max_y", "bbox-3": "bbox_max_x", "axis_major_length": "major_axis_length",
            "axis_minor_length": "minor_axis_length"}
@@ -24,6 +26,7 @@ def measure_objects(
     *,
     channel_names: Sequence[str] | None = None,
     pixel_size: float | None = None,
+    shape: bool = True,
 ) -> list[dict[str, Any]]:
     """One row per object: label, area, centroid, bounding box, intensities per channel and shape descriptors.
 
@@ -37,6 +40,8 @@ def measure_objects(
         Names for the intensity columns; default ``ch0``, ``ch1``, ...
     pixel_size : float, optional
         Pixel size in µm; adds ``area_um2``, ``perimeter_um``, ``major_axis_length_um``, ``minor_axis_length_um``.
+    shape : bool
+        Also measure the outline descriptors of :data:`EXPENSIVE_PROPS` (perimeter, solidity).
 
     Returns
     -------
@@ -51,7 +56,7 @@ def measure_objects(
     if lab.ndim != 2 or not np.issubdtype(lab.dtype, np.integer):
         raise DataError("measure", f"`labels` must be a (Y, X) integer label image; received {lab.shape} {lab.dtype}.",
                         "Pass instance labels (0 background).")
-    props = list(_SHAPE_PROPS)
+    props = [p for p in _SHAPE_PROPS if shape or p not in EXPENSIVE_PROPS]
     intensity = None
     if image is not None:
         intensity = np.asarray(image, dtype=np.float64)
@@ -80,7 +85,8 @@ def measure_objects(
         if pixel_size is not None:
             row["area_um2"] = row["area"] * pixel_size**2
             for key in ("perimeter", "major_axis_length", "minor_axis_length"):
-                row[f"{key}_um"] = row[key] * pixel_size
+                if key in row:
+                    row[f"{key}_um"] = row[key] * pixel_size
         rows.append(row)
     return rows
 

@@ -73,7 +73,7 @@ def count_mask_classes(recipe: Recipe, samples: Any) -> int:
 
 
 # -- the task ---------------------------------------------------------------------------------------------------
-from builder.tasks.base import CLASS_LOSSES, Task, lazy, register_task  # noqa: E402
+from builder.tasks.base import CLASS_LOSSES, WRITE_PROBABILITIES, Task, lazy, register_task  # noqa: E402
 
 
 @register_task
@@ -154,7 +154,10 @@ class Segmentation(Task):
     def prediction_planes(self, result: Any) -> dict[str, np.ndarray]:
         output = result["output"]
         mask_dtype = np.uint8 if output.shape[-1] <= 256 else np.uint16  # class indices < number of outputs
-        return {"prob": output.astype(np.float32, copy=False), "mask": result["mask"].astype(mask_dtype)}
+        planes = {"mask": result["mask"].astype(mask_dtype)}
+        if result.get(WRITE_PROBABILITIES, True):
+            planes = {"prob": output.astype(np.float32, copy=False), **planes}
+        return planes
 
     def prediction_row(self, planes: Any, row: dict[str, Any]) -> None:
         found = set(row.get("classes_found", [])) | {int(v) for v in np.unique(planes["mask"])}

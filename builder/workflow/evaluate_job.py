@@ -74,22 +74,47 @@ def _progress(events: EventSink | None, stage: str, step: int, total: int, unit:
     _emit(events, "batch", job="evaluate", stage=stage, unit=unit, step=step, total=total)
 
 
-def _outputs(model: Any, recipe: Recipe, images: list[np.ndarray], stats: Any, events: EventSink | None,
-             stage: str, after: Callable[[np.ndarray], Any] | None = None
+def _outputs(model: Any, recipe: Recipe, loaded: Any, stats: Any, events: EventSink | None, stage: str,
+             after: Callable[[np.ndarray], Any] | None = None, norm_record: Any = None
              ) -> tuple[list[np.ndarray], list[np.ndarray], list[Any]]:
-    """Normalised inputs, raw network outputs (and ``after(output)`` per image) of loaded (resampled) images;
-    one progress event per image."""
-    from builder.workflow.inference import network_output, prepare
+    """Normalised inputs, network outputs (and ``after(output)`` per image) of loaded images; one progress event
+    per image.
 
+    Pixel tasks: ``loaded`` holds the images at their own resolution (:func:`original_grid`); each is rescaled for
+    the network like a training image and its output interpolated back, so scores are computed at the original
+    resolution. The inputs returned are normalised at that resolution too (for the report's figures).
+    """
+    from builder.data.object_scale import training_diameter
+    from builder.data.preprocess import normalise_input
+    from builder.workflow.inference import full_resolution_output, network_output, prepare
+
+    pixel = get_task(recipe.task).pixel_output
+    diameter = training_diameter(recipe.preprocess, norm_record) if pixel else None
+    sizes = list(getattr(loaded, "pixel_sizes", None) or []) or [None] * len(loaded.images)
     xs, outs, extra = [], [], []
-    for i, image in enumerate(images):
-        x, _ = prepare(image, recipe, model=model, stats=stats, resized=True)
-        xs.append(x)
-        outs.append(network_output(model, x, recipe))
+    for i, image in enumerate(loaded.images):
+        if pixel:
+            out, _, used = full_resolution_output(model, image, recipe, stats=stats, pixel_size=sizes[i],
+                                                  diameter=diameter)
+            xs.append(normalise_input(np.asarray(image, np.float32), recipe.preprocess.normalize, used)[0])
+        else:
+            x, _ = prepare(image, recipe, model=model, stats=stats, resized=True)
+            xs.append(x)
+            out = network_output(model, x, recipe)
+        outs.append(out)
         if after is not None:
-            extra.append(after(outs[-1]))
-        _progress(events, stage, i + 1, len(images), "image")
+            extra.append(after(out))
+        _progress(events, stage, i + 1, len(loaded.images), "image")
     return xs, outs, extra
+
+
+def original_grid(recipe: Recipe) -> Any:
+    """The recipe's ``preprocess`` section without rescaling, for loading pixel-task images and masks at their own
+    resolution (classification keeps its whole-image resizing)."""
+    pre = recipe.preprocess
+    if not get_task(recipe.task).pixel_output:
+        return pre
+    return pre.model_copy(update={"resample_to": None, "object_diameter": None})
 
 
 def _classes_in(folder: str | Path | None) -> list[str] | None:
@@ -119,10 +144,10 @@ def tune_postprocess(model: Any, recipe: Recipe, samples: Sequence[Any], *, norm
     from builder.workflow.inference import postprocess_settings, resolve_norm_stats
 
     params = postprocess_settings(recipe, start)
-    loaded = load_split(list(samples), recipe.data, recipe.preprocess)
+    loaded = load_split(list(samples), recipe.data, original_grid(recipe))
     require_targets(loaded, "validation images")
     in_stats, _ = resolve_norm_stats(norm_stats)
-    _, outs, _ = _outputs(model, recipe, loaded.images, in_stats, events, "tune")
+    _, outs, _ = _outputs(model, recipe, loaded, in_stats, events, "tune", norm_record=norm_stats)
     return get_task(recipe.task).tune_postprocess(
         outs, [t[..., 0] for t in loaded.targets], recipe, params,
         progress=lambda done, total: _progress(events, "tune", done, total, "setting"))
@@ -228,9 +253,9 @@ def evaluate_model(
         tuning = tune_postprocess(model, recipe, tune_on, norm_stats=norm_stats, start=params, events=events)
         params.update({k: tuning[k] for k in ("threshold", "seed_threshold", "min_size")})
     classes = list(class_names or recipe.data.classes or _classes_in(out_dir) or [])
-    loaded = load_split(samples, recipe.data, recipe.preprocess, classes=classes)
-    xs, outs, results = _outputs(model, recipe, loaded.images, in_stats, events, "evaluate",
-                                 after=lambda output: interpret_output(output, recipe, params))
+    loaded = load_split(samples, recipe.data, original_grid(recipe), classes=classes)  # scored at full size
+    xs, outs, results = _outputs(model, recipe, loaded, in_stats, events, "evaluate",
+                                 after=lambda output: interpret_output(output, recipe, params), norm_record=norm_stats)
     m, truths, preds, rows = task.score(loaded, xs, outs, results, ScoringContext(recipe, classes, target_stats,
                                                                                   norm_stats))
     names = _unique([sample_name(s.image_path) for s in loaded.samples])

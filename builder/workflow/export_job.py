@@ -25,7 +25,7 @@ def export_run(run_dir: str | Path, *, formats: list[str], model: Any = None, ou
     from builder.model_files.safe_import import load_keras_safely
 
     run = RunFolder(Path(run_dir))
-    recipe = run.read_recipe_data()
+    recipe = _with_measured_diameter(run, run.read_recipe_data())
     if model is None:
         model = load_keras_safely(run.require_model_checkpoint())
     overrides: dict[str, Any] = {}
@@ -49,6 +49,17 @@ def export_run(run_dir: str | Path, *, formats: list[str], model: Any = None, ou
     metadata = metadata_from_recipe(recipe, **overrides)
     return export_model(model, metadata, out_dir or run.exports_dir, formats, report=run.existing_report(),
                         tolerance=recipe_tolerance(recipe, tolerance))
+
+
+def _with_measured_diameter(run: RunFolder, recipe: dict[str, Any]) -> dict[str, Any]:
+    """The recipe with ``preprocess.object_diameter: auto`` replaced by the diameter training measured, so the
+    exported model rescales new images without the run folder."""
+    pre = recipe.get("preprocess") or {}
+    record = run.read_normalization()
+    scale = record.scale if record is not None else None
+    if pre.get("object_diameter") != "auto" or not scale or not scale.get("object_diameter"):
+        return recipe
+    return {**recipe, "preprocess": {**pre, "object_diameter": float(scale["object_diameter"])}}
 
 
 def _dataset_statistics(run: RunFolder, recipe: dict[str, Any]) -> Any:

@@ -82,12 +82,16 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
                resume: bool = False) -> Fitted:
     """Build datasets and model for ``recipe`` and train into ``run`` (continuing it when ``resume``)."""
     from builder.compile import compile_recipe_model
+    from builder.data.object_scale import resolve_for_training
     from builder.data.pipeline import make_training_datasets
     from builder.model_files.safe_import import load_keras_safely
     from builder.tasks import get_task
     from builder.training.engine import fit
     from builder.training.strategy import setup_runtime
 
+    recipe, scale = resolve_for_training(recipe, dataset.splits["train"])  # 'auto': measured on the train masks
+    if scale is not None:
+        _emit_scale(events, scale)
     settings = recipe.train
     runtime = setup_runtime(settings)
     task = get_task(recipe.task)
@@ -133,7 +137,7 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
         labels = [info["classes"].index(s.label) for s in dataset.splits["train"] if s.label in info["classes"]]
         class_weight = _class_weight_dict(recipe, labels, n_classes or 2)
     normalization = {"normalize": info.get("normalize"), "target_normalize": info.get("target_normalize"),
-                     "target_from_input": info.get("target_from_input")}
+                     "target_from_input": info.get("target_from_input"), "scale": scale}
     run.write_normalization(NormalizationRecord.from_dict(normalization))
     run.write_origin(recipe.base_dir)
     run.write_data_info({k: v for k, v in info.items() if k != "split"})
@@ -152,6 +156,13 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
         events(make_event("log", message=f"Best checkpoint: {best.name} (epoch {result.best_epoch})"))
     return Fitted(model=model, info=info, normalization=normalization, epochs_completed=result.epochs_completed,
                   n_classes=n_classes, history=result.history)
+
+
+def _emit_scale(events: EventSink | None, scale: dict[str, Any]) -> None:
+    if events is not None:
+        events(make_event("log", message=f"Object diameter {scale['object_diameter']:g} px "
+                          f"({scale['measured_from']}): images are rescaled by {scale['factor']:.3g} so objects are "
+                          f"{scale['target_diameter']:g} px across for the network."))
 
 
 def load_fitted(recipe: Recipe, run: Any, state: dict[str, Any]) -> Fitted:

@@ -1,15 +1,18 @@
-"""Whole-image inference: raw image -> normalised input -> tiled network output -> task result.
+"""Whole-image inference: raw image -> normalised input -> network output (tiled when needed) -> task result.
 
 The same path serves ``cellwright predict`` and ``cellwright evaluate``: images are resampled and normalised the
-way training saw them, cut into overlapping tiles of ``preprocess.tile.size`` (so any image size works with bounded
-memory; tiles are padded to a multiple of the model's downsampling factor), blended back, and post-processed by the
-task (class index, class mask, instance labels or restored image). Models trained with Noise2Void blind-spot
-masking predict the whole image normally (the masking only exists during training).
+way training saw them, passed through the network in one call when they fit in memory, else cut into tiles that
+overlap by the network's receptive field (:mod:`builder.workflow.tiling`; tiles are padded to a multiple of the
+model's downsampling factor) and blended back. The output is interpolated back to the image's own size and
+post-processed there by the task (class index, class mask, instance labels or restored image), so outlines are
+drawn at full resolution. Models trained with Noise2Void blind-spot masking predict the whole image normally (the
+masking only exists during training).
 """
 
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +22,7 @@ from builder.data.normalize import NormStats
 from builder.data.preprocess import normalise_input, preprocess_image, resize_yx
 from builder.errors import DataError
 from builder.tasks import get_task
+from builder.workflow.tiling import TilePlan, _fixed_input_size, plan_tiles
 
 if TYPE_CHECKING:
     from builder.recipe import Recipe
@@ -77,13 +81,6 @@ def as_yxc(image: Any, where: str = "image") -> np.ndarray:
     return a
 
 
-def _fixed_input_size(model: Any) -> tuple[int, int] | None:
-    shape = tuple(model.inputs[0].shape)
-    if len(shape) == 4 and shape[1] is not None and shape[2] is not None:
-        return int(shape[1]), int(shape[2])
-    return None
-
-
 def classification_size(model: Any, recipe: Recipe) -> tuple[int, int]:
     """Input size of a classifier: the model's fixed size, else ``preprocess.image_size`` / the patch size."""
     fixed = _fixed_input_size(model)
@@ -94,7 +91,8 @@ def classification_size(model: Any, recipe: Recipe) -> tuple[int, int]:
 
 
 def prepare(image: Any, recipe: Recipe, *, model: Any = None, stats: NormStats | None = None,
-            pixel_size: float | None = None, resized: bool = False) -> tuple[np.ndarray, NormStats]:
+            pixel_size: float | None = None, resized: bool = False, diameter: float | None = None
+            ) -> tuple[np.ndarray, NormStats]:
     """Resample (and resize, for classification) and normalise one raw image the way training did.
 
     A thin wrapper around :func:`builder.data.preprocess.preprocess_image`, the function training uses too.
@@ -112,6 +110,8 @@ def prepare(image: Any, recipe: Recipe, *, model: Any = None, stats: NormStats |
         Pixel size of ``image`` in µm (``data.pixel_size`` when left out); used by ``preprocess.resample_to``.
     resized : bool
         The image was already resampled/resized (e.g. by :func:`builder.data.pipeline.load_split`).
+    diameter : float, optional
+        Object diameter (px) in ``image``, for ``preprocess.object_diameter`` (default: the recipe's number).
 
     Returns
     -------
@@ -128,7 +128,8 @@ def prepare(image: Any, recipe: Recipe, *, model: Any = None, stats: NormStats |
     if resized:
         x = np.asarray(a, np.float32)
         return normalise_input(resize_yx(x, size) if size is not None else x, pre.normalize, stats)
-    return preprocess_image(a, pre, pixel_size=pixel_size or recipe.data.pixel_size, size=size, stats=stats)
+    return preprocess_image(a, pre, pixel_size=pixel_size or recipe.data.pixel_size, size=size, stats=stats,
+                            diameter=diameter)
 
 
 #: Attribute a loaded model may carry: the size multiple its package declares (see ``model_source``).
@@ -146,7 +147,7 @@ def model_size_multiple(model: Any) -> int:
 def _predict_batch(model: Any):
     def call(batch: np.ndarray) -> np.ndarray:
         try:
-            out = model.predict_on_batch(np.asarray(batch, np.float32))
+            out = _call(model, np.asarray(batch, np.float32))
         except Exception as error:  # TF and Keras raise several types for an input size the network cannot take
             if not _is_size_error(error):
                 raise
@@ -165,34 +166,60 @@ def _predict_batch(model: Any):
     return call
 
 
+#: Compiled forward passes per model (see :func:`_call`).
+_FORWARD: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+
+
+def _forward(model: Any) -> Any:
+    """The model's forward pass as a ``tf.function`` that traces once per input shape and never generalises the
+    shape (``predict_on_batch`` does after a few shapes, and some Keras layers, e.g. UpSampling2D, then fail);
+    the eager call on other Keras backends."""
+    fn = _FORWARD.get(model)
+    if fn is None:
+        import keras
+
+        def eager(x: Any) -> Any:
+            return model(x, training=False)
+
+        fn = eager
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            fn = tf.function(eager, reduce_retracing=False)
+        _FORWARD[model] = fn
+    return fn
+
+
+def _call(model: Any, batch: np.ndarray) -> Any:
+    """One network call on a float32 batch; NumPy outputs."""
+    if not callable(model):  # a wrapped model (e.g. ONNX) with only predict_on_batch
+        return model.predict_on_batch(batch)
+    out = _forward(model)(batch)
+    if isinstance(out, (list, tuple)):
+        return [np.asarray(o) for o in out]
+    if isinstance(out, Mapping):
+        return {k: np.asarray(v) for k, v in out.items()}
+    return np.asarray(out)
+
+
 def _is_size_error(error: Exception) -> bool:
     """True for the shape errors a network raises on an input size it cannot take (Concat, reshape, add)."""
     text = f"{type(error).__name__} {error}".lower()
     return any(key in text for key in ("concat", "dimension", "incompatible shapes", "must match", "shape"))
 
 
-def tiling(model: Any, shape: tuple[int, int], recipe: Recipe) -> tuple[int, int, int]:
-    """``(tile, overlap, align)`` for an image of ``shape`` (Y, X): see :func:`network_output`."""
+def tiling(model: Any, shape: tuple[int, int], recipe: Recipe) -> TilePlan:
+    """The :class:`~builder.workflow.tiling.TilePlan` for an image of ``shape`` (Y, X) on the network's grid."""
     factor = math.lcm(downsampling_factor(recipe), model_size_multiple(model))
-    tile_cfg = recipe.preprocess.tile
-    fixed = _fixed_input_size(model)
-    if fixed is not None:
-        if fixed[0] != fixed[1]:
-            raise DataError("model input", f"The model takes only {fixed[0]}x{fixed[1]} px inputs; tiled "
-                            "prediction needs square tiles.", "Build the model with a square (or free) input size.")
-        tile, factor = fixed[0], 1
-    else:
-        tile = -(-tile_cfg.size // factor) * factor
-        longest = max(-(-shape[0] // factor), -(-shape[1] // factor)) * factor
-        tile = min(tile, longest)
-    return tile, min(tile_cfg.overlap, max(0, tile // 2)), factor
+    return plan_tiles(model, shape, recipe, factor=factor)
 
 
 def network_output(model: Any, x: np.ndarray, recipe: Recipe) -> np.ndarray:
-    """Run the network on one normalised image: ``(K,)`` for classifiers, else tiled ``(Y, X, K)``.
+    """Run the network on one normalised image: ``(K,)`` for classifiers, else ``(Y, X, K)``.
 
-    Tiles are ``preprocess.tile.size`` (shrunk to the image for small images; the model's own size if it has a
-    fixed input), overlapping by ``preprocess.tile.overlap``, padded to multiples of the downsampling factor.
+    The image goes through the network in one call when it fits in memory, else in tiles of
+    ``preprocess.tile.size`` that overlap by the network's receptive field (see
+    :func:`builder.workflow.tiling.plan_tiles`), padded to multiples of the downsampling factor.
     """
     from builder.data.patches import predict_tiled
 
@@ -200,8 +227,9 @@ def network_output(model: Any, x: np.ndarray, recipe: Recipe) -> np.ndarray:
     predict = _predict_batch(model)
     if not get_task(recipe.task).pixel_output:
         return predict(x[None])[0].reshape(-1)
-    tile, overlap, factor = tiling(model, x.shape[:2], recipe)
-    return predict_tiled(predict, x, tile=tile, overlap=overlap, align=factor, batch_size=TILE_BATCH)
+    plan = tiling(model, x.shape[:2], recipe)
+    return predict_tiled(predict, x, tile=plan.tile, overlap=plan.overlap, align=plan.align, batch_size=TILE_BATCH,
+                         margin=plan.margin)
 
 
 def interpret_output(output: np.ndarray, recipe: Recipe, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -216,6 +244,31 @@ def _denormalise(out: np.ndarray, stats: NormStats) -> np.ndarray | None:
     return (out * stats.scale + stats.offset).astype(np.float32)
 
 
+def full_resolution_output(model: Any, raw: np.ndarray, recipe: Recipe, *, stats: NormStats | None = None,
+                           pixel_size: float | None = None, diameter: float | None = None
+                           ) -> tuple[np.ndarray, np.ndarray, NormStats]:
+    """Network output of one raw image, brought back to the image's own pixel grid.
+
+    The image is rescaled and normalised like the training images (:func:`prepare`), run through the network, and
+    the output (probabilities, distances, restored intensities) is interpolated linearly back to the image's size:
+    post-processing then draws outlines at full resolution instead of enlarging labels made on the coarse grid.
+
+    Returns
+    -------
+    output : (Y, X, K) or (K,) float32
+        At the image's size (pixel tasks).
+    x : (Y', X', C) float32
+        The normalised network input (on the network's grid).
+    stats : NormStats
+        The normalisation statistics used.
+    """
+    x, used = prepare(raw, recipe, model=model, stats=stats, pixel_size=pixel_size, diameter=diameter)
+    output = network_output(model, x, recipe)
+    if get_task(recipe.task).pixel_output and x.shape[:2] != raw.shape[:2]:
+        output = resize_yx(output, raw.shape[:2], order=1)
+    return output, x, used
+
+
 def predict_image(
     model: Any,
     image: Any,
@@ -224,6 +277,7 @@ def predict_image(
     norm_stats: Any = None,
     postprocess: Mapping[str, Any] | None = None,
     pixel_size: float | None = None,
+    diameter: float | None = None,
 ) -> dict[str, Any]:
     """Predict one raw image of any size.
 
@@ -242,34 +296,32 @@ def predict_image(
         ``threshold``, ``seed_threshold``, ``min_size`` overriding ``evaluate.postprocess`` (e.g. tuned values).
     pixel_size : float, optional
         Pixel size of ``image`` in µm, for ``preprocess.resample_to``.
+    diameter : float, optional
+        Diameter (px) of the objects in ``image``, for ``preprocess.object_diameter`` (default: the diameter the
+        model was trained at, so new images are rescaled like the training images).
 
     Returns
     -------
     dict
         Always ``task``, ``output`` (raw network output: ``(K,)`` probabilities for classification, else
-        ``(Y, X, K)`` float32 at the image's size), ``input`` (normalised network input) and ``prediction``.
+        ``(Y, X, K)`` float32 at the image's size; post-processing works on it at that size), ``input``
+        (normalised network input) and ``prediction``.
         classification: ``class_index`` (int), ``probabilities`` ``(K,)``; segmentation: ``probabilities``
         ``(Y, X, K)``, ``mask`` ``(Y, X)`` int32; instance_segmentation: ``labels`` ``(Y, X)`` int32;
         image_to_image: ``restored`` ``(Y, X, C)`` (normalised units) and ``restored_intensity`` (mapped back
         to intensities with :func:`builder.data.normalize.output_stats`; None if the channel counts do not allow it).
     """
+    from builder.data.object_scale import training_diameter
+
     raw = as_yxc(image)
     in_stats, _ = resolve_norm_stats(norm_stats)
-    x, used = prepare(raw, recipe, model=model, stats=in_stats, pixel_size=pixel_size)
+    if diameter is None and recipe.preprocess.object_diameter is not None:
+        diameter = training_diameter(recipe.preprocess, norm_stats)
     params = postprocess_settings(recipe, postprocess)
-    output = network_output(model, x, recipe)
+    output, x, used = full_resolution_output(model, raw, recipe, stats=in_stats, pixel_size=pixel_size,
+                                             diameter=diameter)
     result = interpret_output(output, recipe, params)
     task = get_task(recipe.task)
-    if task.pixel_output and x.shape[:2] != raw.shape[:2]:  # resampled: back to the image's grid
-        shape = raw.shape[:2]
-        output = resize_yx(output, shape, order=1)
-        for key in ("probabilities", "restored"):
-            if key in result:
-                result[key] = output
-        for key in ("mask", "labels"):
-            if key in result:
-                result[key] = resize_yx(result[key], shape, order=0)
-        result["prediction"] = result.get("mask", result.get("labels", result.get("restored")))
     if task.image_target:
         from builder.data.normalize import output_stats
 

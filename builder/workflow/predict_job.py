@@ -1,8 +1,9 @@
 """``cellwright predict``: run a trained model on new images of any size and write what biologists use next.
 
-Per image: probability maps (``<stem>_prob.tif``, float32), class masks (``<stem>_mask.tif``), instance labels
-(``<stem>_labels.tif``, uint16 or uint32) with a per-object table (``<stem>_objects.csv``; all objects also in
-``objects.csv``), restored images (``<stem>_restored.tif``); every TIFF keeps the input's pixel size.
+Per image: class masks (``<stem>_mask.tif``), instance labels (``<stem>_labels.tif``, uint16 or uint32) with a
+per-object table (``<stem>_objects.csv``; all objects also in ``objects.csv``), restored images
+(``<stem>_restored.tif``), and probability maps (``<stem>_prob.tif``, float32) when asked for; every TIFF keeps the
+input's pixel size.
 Classification writes one ``predictions.csv`` (file, class, probability per class).
 """
 
@@ -47,16 +48,22 @@ def _frames(image: Any, stem: str) -> list[tuple[int | None, str, Any]]:
             for t in range(len(image.array))]
 
 
-def _predict_one(source: Any, image: Any, stem: str, out_dir: Path) -> tuple[dict[str, Any], list[Path], list]:
+def _predict_one(source: Any, image: Any, stem: str, out_dir: Path, diameter: float | None = None,
+                 options: dict[str, bool] | None = None) -> tuple[dict[str, Any], list[Path], list]:
     """Predict one image and write its files; returns (summary row, written paths, object rows)."""
+    from builder.data.object_scale import training_diameter
     from builder.workflow.inference import predict_image
     from builder.workflow.stream_predict import can_stream, stream_predict
 
     recipe = source.recipe
-    if can_stream(recipe, image.pixel_size):  # memory bounded by a few tile rows, whatever the image size
-        return stream_predict(source, image, stem, out_dir)
+    if diameter is None and recipe.preprocess.object_diameter is not None:
+        diameter = training_diameter(recipe.preprocess, source.normalization)
+    if can_stream(recipe, image.pixel_size, diameter):  # memory bounded by a few tile rows, whatever the size
+        return stream_predict(source, image, stem, out_dir, options)
     result = predict_image(source.model, image.array, recipe, norm_stats=source.normalization,
-                           postprocess=source.postprocess, pixel_size=image.pixel_size or recipe.data.pixel_size)
+                           postprocess=source.postprocess, pixel_size=image.pixel_size or recipe.data.pixel_size,
+                           diameter=diameter)
+    result.update(options or {})
     px = image.pixel_size or recipe.data.pixel_size
     task_row, written, objects = get_task(recipe.task).write_prediction(
         result, image, stem, out_dir, pixel_size=px, class_names=list(source.class_names or []))
@@ -110,6 +117,9 @@ def predict_paths(
     force: bool = False,
     channels: list[str] | None = None,
     project: str | None = None,
+    diameter: float | None = None,
+    probabilities: bool = False,
+    shape_measurements: bool = False,
 ) -> dict[str, Any]:
     """Predict every image in ``inputs`` with a trained model and write the results to ``out_dir``.
 
@@ -134,6 +144,13 @@ def predict_paths(
         Channels to feed the model (names or numbers), instead of the recipe's ``data.channels``.
     project : {'max', 'mean'}, optional
         Project z-stacks (and unlabelled stacks read as channels) to one plane for single-channel models.
+    diameter : float, optional
+        Typical object diameter (px) in these images, for models trained with ``preprocess.object_diameter``:
+        the images are rescaled so their objects match the training objects (default: assume the training size).
+    probabilities : bool
+        Also write the probability maps (``<stem>_prob.tif``, float32: large files).
+    shape_measurements : bool
+        Also measure each object's perimeter and solidity (outline tracing and convex hulls: slow on big images).
 
     Returns
     -------
@@ -147,13 +164,18 @@ def predict_paths(
     if project is not None and project not in PROJECTIONS:
         raise CellwrightError("--project", f"Expected one of {', '.join(PROJECTIONS)}. Received: project={project!r}",
                               "Use --project max (maximum projection) or --project mean.")
+    if diameter is not None and not 1.0 <= float(diameter) <= 4096.0:
+        raise CellwrightError("--diameter", f"Expected the objects' diameter in pixels (1 to 4096). Received: "
+                              f"{diameter}", "Measure a few objects in Fiji (line tool) and pass their typical "
+                              "width in pixels, e.g. --diameter 25.")
     paths, skipped = collect_inputs(inputs)  # before the (slow) model load
     source = model_source if isinstance(model_source, ModelSource) else open_model_source(model_source)
     task = source.recipe.task
     get_task(task).check_trainable()
     stems = _stems(paths)
     out = Path(out_dir)
-    existing = [p for p in planned_outputs(task, stems, out) if p.exists()]
+    existing = [p for p in planned_outputs(task, stems, out) if p.exists()
+                and (probabilities or not p.name.endswith("_prob.tif"))]
     if existing and not force:
         shown = ", ".join(p.name for p in existing[:3]) + (" ..." if len(existing) > 3 else "")
         raise CellwrightError(str(out), f"{len(existing)} output file(s) already exist ({shown}).",
@@ -165,11 +187,15 @@ def predict_paths(
         _emit(events, "warning", job="predict", message=warning["what"], where=warning["where"], fix=warning["fix"])
     for entry in skipped:
         _emit(events, "warning", job="predict", file=entry.file, message=f"skipped: {entry.what}", fix=entry.fix)
+    from builder.tasks.base import MEASURE_SHAPE, WRITE_PROBABILITIES
+
+    options = {WRITE_PROBABILITIES: probabilities, MEASURE_SHAPE: shape_measurements}
     rows, files, all_objects = [], [], []
     for i, (path, stem) in enumerate(zip(paths, stems, strict=True)):
         try:
             frames = _read_frames(path, source, stem, channels=channels, project=project)
-            predicted = [(frame, *_predict_one(source, image, frame_stem, out)) for frame, frame_stem, image in frames]
+            predicted = [(frame, *_predict_one(source, image, frame_stem, out, diameter, options))
+                         for frame, frame_stem, image in frames]
         except DataError as error:
             entry = Skipped(str(path), error.what, _predict_fix(error.fix))
             skipped.append(entry)

@@ -6,7 +6,8 @@ or from the image by :func:`builder.data.image_stats.image_stats`), the network 
 (:func:`builder.data.patches.iter_tiled_bands`), the task turns each band into its output arrays
 (``Task.interpret`` and ``Task.prediction_planes``), and each is appended to a temporary raw file per plane; the
 TIFFs are then written strip by strip from those files.
-Besides the image itself, memory is a few bands of ``preprocess.tile.size`` rows. Results equal
+Besides the image itself, memory is a few bands of ``preprocess.tile.size`` rows (or one network output, for
+images that fit in memory in one call: see :mod:`builder.workflow.tiling`). Results equal
 :func:`builder.workflow.inference.predict_image` (float32 round-off).
 """
 
@@ -25,17 +26,20 @@ if TYPE_CHECKING:
 STRIP_BYTES = 1 << 18
 
 
-def can_stream(recipe: Recipe, pixel_size: float | None) -> bool:
-    """True if ``predict`` can stream this image: a pixel-wise task and no resampling to another pixel size."""
+def can_stream(recipe: Recipe, pixel_size: float | None, diameter: float | None = None) -> bool:
+    """True if ``predict`` can stream this image: a pixel-wise task and no rescaling (to another pixel size or
+    object diameter; ``diameter`` is the image's object diameter in px)."""
+    from builder.data.preprocess import grid_factor
+    from builder.errors import DataError
     from builder.tasks import get_task
 
     if not get_task(recipe.task).streams_prediction:
         return False
-    target = recipe.preprocess.resample_to
-    if not target:
-        return True
-    size = pixel_size or recipe.data.pixel_size
-    return size is not None and abs(size / target - 1.0) < 1e-6
+    try:
+        factor = grid_factor(recipe.preprocess, pixel_size=pixel_size or recipe.data.pixel_size, diameter=diameter)
+    except DataError:
+        return False  # the in-memory path raises the same error with its context
+    return abs(factor - 1.0) < 1e-6
 
 
 class PlaneStore:
@@ -95,19 +99,21 @@ def output_bands(source: Any, raw: np.ndarray) -> tuple[Iterator[tuple[int, np.n
     cfg = recipe.preprocess.normalize
     in_stats, target_stats = resolve_norm_stats(source.normalization)
     used = in_stats if in_stats is not None else image_stats(raw, cfg)
-    tile, overlap, align = tiling(source.model, raw.shape[:2], recipe)
+    plan = tiling(source.model, raw.shape[:2], recipe)
 
     def prepare(t: np.ndarray) -> np.ndarray:
         return apply_stats(t.astype(np.float32), used, clip=cfg.clip)
 
-    bands = iter_tiled_bands(_predict_batch(source.model), raw, tile, overlap, align=align, batch_size=TILE_BATCH,
-                             prepare=prepare)
+    bands = iter_tiled_bands(_predict_batch(source.model), raw, plan.tile, plan.overlap, align=plan.align,
+                             batch_size=TILE_BATCH, prepare=prepare, margin=plan.margin)
     return bands, used, target_stats
 
 
-def stream_predict(source: Any, image: Any, stem: str, out_dir: Path) -> tuple[dict[str, Any], list[Path], list]:
+def stream_predict(source: Any, image: Any, stem: str, out_dir: Path, options: dict[str, bool] | None = None
+                   ) -> tuple[dict[str, Any], list[Path], list]:
     """Predict one image into its per-image TIFFs (``Task.prediction_planes``) without holding the output in
-    memory; returns ``(summary row, written paths, [])`` like ``predict_job._predict_one``."""
+    memory; returns ``(summary row, written paths, [])`` like ``predict_job._predict_one``. ``options``: the
+    opt-in outputs (see ``Task.write_prediction``)."""
     from builder.data.normalize import output_stats
     from builder.tasks import get_task
     from builder.workflow.inference import _denormalise, as_yxc, postprocess_settings
@@ -123,7 +129,7 @@ def stream_predict(source: Any, image: Any, stem: str, out_dir: Path) -> tuple[d
     row: dict[str, Any] = {"file": str(image.path)}
     try:
         for _y0, band in bands:
-            result = {"output": band, **task.interpret(band, recipe, params)}
+            result = {"output": band, **task.interpret(band, recipe, params), **(options or {})}
             if task.image_target:
                 result["restored_intensity"] = _denormalise(result["restored"],
                                                             output_stats(source.normalization, used))

@@ -152,7 +152,7 @@ class PredictWidget(QWidget):
         self.cancel_button.setEnabled(True)
         channels = [f"--channel={c.strip()}" for c in self.channels_edit.text().split(",") if c.strip()]
         self.worker.start(cellwright_argv("predict", model, str(image_path), "--out", str(self.folder / "out"),
-                                          *channels, "--events", "--json"))
+                                          *channels, "--probabilities", "--events", "--json"))
         return True
 
     def cancel(self) -> None:

@@ -11,11 +11,12 @@ NAME = "predict"
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         NAME, help="Predict new images with a trained model (run folder, .keras file or bundle .zip).",
-        description="Writes per image: <name>_prob.tif + <name>_mask.tif (segmentation), <name>_labels.tif + "
+        description="Writes per image: <name>_mask.tif (segmentation), <name>_labels.tif + "
         "<name>_objects.csv (instance segmentation; all objects also in objects.csv), <name>_restored.tif "
-        "(image-to-image), or predictions.csv (classification). TIFFs keep the input's pixel size. Images of any "
-        "size are predicted tile by tile. Files that cannot be predicted are skipped and listed (exit code 1); "
-        "the tables are written for the others.",
+        "(image-to-image), or predictions.csv (classification); <name>_prob.tif with --probabilities. TIFFs keep "
+        "the input's pixel size. Images that fit in memory go through the network in one piece, larger ones in "
+        "tiles. Files that cannot be predicted are skipped and listed (exit code 1); the tables are written for "
+        "the others.",
     )
     parser.add_argument("model", type=Path, help="Run folder, .keras file next to its recipe.yaml, or bundle .zip.")
     parser.add_argument("images", type=Path, nargs="+", help="Image files and/or folders of images.")
@@ -26,6 +27,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "order); overrides the recipe's data.channels. E.g. --channel green for an RGB image.")
     parser.add_argument("--project", choices=("max", "mean"),
                         help="Project z-stacks to one plane (maximum or mean) for models trained on 2D images.")
+    parser.add_argument("--diameter", type=float, metavar="PX",
+                        help="Typical diameter of the objects in these images, in pixels, for models trained with "
+                        "preprocess.object_diameter: the images are rescaled so objects match the training size "
+                        "(default: the training images' diameter).")
+    parser.add_argument("--probabilities", action="store_true",
+                        help="Also write the probability maps (<name>_prob.tif, float32; large files).")
+    parser.add_argument("--shape-measurements", action="store_true",
+                        help="Also measure each object's perimeter and solidity (slow on large images).")
     parser.add_argument("--events", action="store_true", help="Print progress as JSON lines (for the GUI).")
     parser.add_argument("--json", action="store_true", help="Print the summary as JSON.")
     parser.set_defaults(func=run)
@@ -38,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
 
     events = json_lines_sink() if args.events else None
     summary = predict_paths(args.model, args.images, args.out, events=events, force=args.force,
-                            channels=args.channels, project=args.project)
+                            channels=args.channels, project=args.project, diameter=args.diameter,
+                            probabilities=args.probabilities, shape_measurements=args.shape_measurements)
     if args.json:
         emit_json(summary)
     elif not args.events:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from builder.recipe.fields import Section, field
 
@@ -54,8 +54,13 @@ class Patches(Section):
 class Tiling(Section):
     """How whole images are cut into overlapping tiles for prediction."""
 
-    size: int = field(256, help="Side of the square tiles used for prediction.", ge=16, le=8192, unit="px")
-    overlap: int = field(32, help="Overlap between neighbouring tiles (blended smoothly).", ge=0, le=4096, unit="px")
+    size: int = field(256, help="Side of the square tiles used for prediction (when an image does not fit in "
+                      "memory in one piece).", ge=16, le=8192, unit="px")
+    overlap: int = field(32, help="Least overlap between neighbouring tiles (blended smoothly); widened to the "
+                         "network's receptive field, so tiles give the same result as the whole image.",
+                         ge=0, le=4096, unit="px")
+    whole_image: bool = field(True, help="Predict an image in one network call when it fits in memory (faster; "
+                              "tiles are used only for larger images).")
 
 
 class PreprocessSection(Section):
@@ -69,8 +74,25 @@ class PreprocessSection(Section):
         None, help="Resample every image to this pixel size before training and prediction.", gt=0.0, le=10000.0,
         unit="µm",
     )
+    object_diameter: Annotated[float, Field(ge=1.0, le=4096.0)] | Literal["auto"] | None = field(
+        None, help="Typical diameter of the objects (cells, nuclei) in the training images, in pixels, or 'auto' to "
+        "measure it from the training masks (median). Images are rescaled so objects are target_diameter pixels "
+        "across before the network sees them; no pixel size in µm is needed. Predict rescales new images the same "
+        "way (or by their own diameter: cellwright predict --diameter).", common=True, unit="px",
+    )
+    target_diameter: float = field(
+        30.0, help="Object diameter the network works at (with object_diameter); 30 px suits the receptive field "
+        "of a depth-3 U-Net (about 100 px).", ge=4.0, le=512.0, unit="px",
+    )
     image_size: int | None = field(
         None, help="Resize whole images to this square size (classification of cell crops).", ge=8, le=4096, unit="px"
     )
     patch: Patches = field(default_factory=Patches, help="Training patches cut from the images.")
     tile: Tiling = field(default_factory=Tiling, help="Tiles used to predict whole images of any size.")
+
+    @model_validator(mode="after")
+    def _one_scale(self) -> PreprocessSection:
+        if self.resample_to is not None and self.object_diameter is not None:
+            raise ValueError("set either resample_to (a pixel size in µm) or object_diameter (objects in pixels), "
+                             "not both")
+        return self

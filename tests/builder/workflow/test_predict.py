@@ -43,7 +43,8 @@ def test_instance_labels_objects_and_pixel_size(tmp_path, instance_run):
     write_tiff(tmp_path / "in" / "a.tif", image, pixel_size=0.5)
     write_tiff(tmp_path / "in" / "b.tif", image[:, ::-1].copy(), pixel_size=0.5)
     events = []
-    summary = predict_paths(instance_run, [tmp_path / "in"], tmp_path / "out", events=events.append)
+    summary = predict_paths(instance_run, [tmp_path / "in"], tmp_path / "out", events=events.append,
+                            probabilities=True, shape_measurements=True)
 
     out = tmp_path / "out"
     assert summary["n_images"] == 2 and summary["task"] == "instance_segmentation"
@@ -126,7 +127,7 @@ def test_segmentation_from_a_bundle(tmp_path):
     write_bundle(model, metadata, tmp_path / "model.zip")
     labels = disk_labels()
     write_tiff(tmp_path / "img.tif", disk_image(labels), pixel_size=0.65)
-    predict_paths(tmp_path / "model.zip", [tmp_path / "img.tif"], tmp_path / "out")
+    predict_paths(tmp_path / "model.zip", [tmp_path / "img.tif"], tmp_path / "out", probabilities=True)
     mask = read_image(tmp_path / "out" / "img_mask.tif")
     assert mask.pixel_size == pytest.approx(0.65)
     np.testing.assert_array_equal(mask.array[..., 0], (labels > 0).astype(np.uint8))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tifffile
 
 from builder.workflow.predict_job import predict_paths
 from builder.workflow.receptive_field import receptive_field
@@ -59,19 +60,24 @@ def test_pooling_and_upsampling_bound_the_measured_reach():
     assert _reach(model) <= field + 1  # the pooling grid can shift the reach by one pixel
 
 
-def test_predict_warns_when_tiles_overlap_less_than_the_receptive_field(tmp_path, capsys):
+def test_predict_widens_a_too_small_overlap_so_tiles_equal_the_whole_image(tmp_path, capsys):
     from builder.cli.main import main
+    from builder.recipe import recipe_from_dict
 
     wide = _chain(*[keras.layers.Conv2D(2, 5, padding="same",
                                         activation="tanh" if i < 3 else "softmax") for i in range(4)])
     assert receptive_field(wide) == 17
-    write_tiff(tmp_path / "a.tif", np.random.default_rng(0).integers(0, 999, (40, 40)).astype(np.uint16))
-    run = write_run(tmp_path / "wide", wide, make_recipe("segmentation"))  # overlap 12 px
-    summary = predict_paths(run, [tmp_path / "a.tif"], tmp_path / "out")
-    assert [w["where"] for w in summary["warnings"]] == ["preprocess.tile.overlap"]
-    assert "17 px" in summary["warnings"][0]["what"] and "at least 17" in summary["warnings"][0]["fix"]
+    image = np.random.default_rng(0).integers(0, 999, (92, 100)).astype(np.uint16)
+    write_tiff(tmp_path / "a.tif", image)
+    data = make_recipe("segmentation").model_dump()  # 32 px tiles, 12 px overlap: less than the field
+    data["preprocess"]["tile"]["whole_image"] = False
+    run = write_run(tmp_path / "wide", wide, recipe_from_dict(data))
+    summary = predict_paths(run, [tmp_path / "a.tif"], tmp_path / "out", probabilities=True)
+    assert summary["warnings"] == []
+    tiled = tifffile.imread(tmp_path / "out" / "a_prob.tif")
+    x = image[..., None].astype(np.float32)
+    x = (x - x.min()) / (x.max() - x.min())  # the recipe's minmax normalisation
+    whole = np.moveaxis(wide.predict(x[None], verbose=0)[0], -1, 0)
+    assert np.abs(tiled - whole).max() < 1e-4
     assert main(["predict", str(run), str(tmp_path / "a.tif"), "--out", str(tmp_path / "cli"), "--force"]) == 0
-    assert "warning: preprocess.tile.overlap" in capsys.readouterr().out
-
-    narrow = write_run(tmp_path / "narrow", conv_net(), make_recipe("segmentation"))  # 7 px < 12 px
-    assert predict_paths(narrow, [tmp_path / "a.tif"], tmp_path / "out2")["warnings"] == []
+    assert "warning" not in capsys.readouterr().out

@@ -44,7 +44,7 @@ def test_streamed_segmentation_equals_whole_image_prediction(tmp_path):
     run = write_run(tmp_path / "run", model, recipe)
     image = np.random.default_rng(0).integers(100, 4000, size=(68, 100)).astype(np.uint16)  # 2 x 3 tiles
     write_tiff(tmp_path / "in" / "big.tif", image, pixel_size=0.3)
-    predict_paths(run, [tmp_path / "in"], tmp_path / "out")
+    predict_paths(run, [tmp_path / "in"], tmp_path / "out", probabilities=True)
     prob = tifffile.imread(tmp_path / "out" / "big_prob.tif")  # C, Y, X
     mask = tifffile.imread(tmp_path / "out" / "big_mask.tif")
 
@@ -67,9 +67,10 @@ def _traced_peak(source, folder, out) -> int:
 
 
 def test_prediction_memory_grows_only_by_the_raw_image(tmp_path):
-    """Extra image rows cost numpy memory for the raw pixels only (they cost ~48 bytes per pixel before)."""
+    """Extra image rows cost numpy memory for the raw pixels only (they cost ~48 bytes per pixel before), when
+    images are tiled (images that fit in memory go through the network in one call by default)."""
     recipe = make_recipe("segmentation").model_dump()
-    recipe["preprocess"]["tile"] = {"size": 128, "overlap": 16}
+    recipe["preprocess"]["tile"] = {"size": 128, "overlap": 16, "whole_image": False}
     run = write_run(tmp_path / "run", threshold_model(2), recipe_from_dict(recipe))
     rng = np.random.default_rng(1)
     small = rng.integers(100, 1100, size=(512, 768)).astype(np.uint16)
