@@ -45,8 +45,12 @@ def _labels_2d(labels: Any, name: str = "labels") -> tuple[np.ndarray, bool]:
     return a, had_channel
 
 
+#: Class index of pixels without a class (negative mask values): the losses give them no weight.
+NO_CLASS = 3
+
+
 def three_class_target(labels: Any) -> np.ndarray:
-    """Background (0) / boundary (1) / interior (2) classes from instance labels.
+    """Background (0) / boundary (1) / interior (2) classes from instance labels; negative labels -> NO_CLASS.
 
     Parameters
     ----------
@@ -60,9 +64,12 @@ def three_class_target(labels: Any) -> np.ndarray:
     from skimage.segmentation import find_boundaries
 
     lab, had_channel = _labels_2d(labels)
+    ignored = lab < 0  # cells nobody outlined (builder.data.partial_masks.IGNORE): class 3, which weighs nothing
+    lab = np.where(ignored, 0, lab)
     boundary = find_boundaries(lab, mode="inner") & (lab > 0)
     out = np.where(lab > 0, 2, 0).astype(np.int32)
     out[boundary] = 1
+    out[ignored] = NO_CLASS
     return out[..., None] if had_channel else out
 
 

@@ -26,30 +26,26 @@ if TYPE_CHECKING:
 DIVISION_TOLERANCE = 2
 
 
-def _frame_number(path: Path) -> int:
-    digits = "".join(ch for ch in Path(path).stem if ch.isdigit())
-    return int(digits) if digits else 0
+def _frame_number(sample: Any) -> int:
+    from builder.data.timelapse import frame_number
+
+    return frame_number(sample)
 
 
 def _reference(samples: Sequence[Any]) -> tuple[list[Any], dict[int, np.ndarray], int]:
     """(tracks cropped to the frames of ``samples``, SEG masks by frame index, first frame number)."""
-    from builder.data.ctc import read_man_track
-    from builder.data.readers import read_image
-    from builder.tracking.lineage import TrackRow
+    from builder.data.timelapse import sequence_truth
     from builder.tracking.reference import crop_tracks
 
-    numbers = [_frame_number(s.image_path) for s in samples]
+    numbers = [_frame_number(s) for s in samples]
     start, stop = numbers[0], numbers[-1] + 1
-    tra_dir = Path(samples[0].mask_path).parent
-    gt = tra_dir.parent
-    rows = [TrackRow(t.label, t.begin, t.end, t.parent) for t in read_man_track(gt / "TRA" / "man_track.txt")]
+    truth = sequence_truth(samples[0])
     seg = {}
     for i, number in enumerate(numbers):
-        for name in (f"man_seg{number:03d}.tif", f"man_seg{number:04d}.tif"):
-            if (gt / "SEG" / name).is_file():
-                seg[i] = read_image(gt / "SEG" / name).array[..., 0].astype(np.int32)
-                break
-    return crop_tracks(rows, start, stop), seg, start
+        mask = truth.seg(number)
+        if mask is not None:
+            seg[i] = mask
+    return crop_tracks(truth.tracks, start, stop), seg, start
 
 
 def link_settings(recipe: Recipe | None) -> Any:
@@ -68,29 +64,23 @@ SCORER_FRAMES = 30
 
 def learned_scorer(samples: Sequence[Any]) -> Any:
     """A link scorer trained on the TRA markers of the frames before the first of ``samples`` (test frames)."""
-    from builder.data.ctc import read_man_track
-    from builder.data.readers import read_image
+    from builder.data.timelapse import sequence_truth
     from builder.tracking.learned import scorer_from_tracks
-    from builder.tracking.lineage import TrackRow
     from builder.tracking.reference import crop_tracks
 
-    start = _frame_number(samples[0].image_path)
-    tra_dir, frame_dir = Path(samples[0].mask_path).parent, Path(samples[0].image_path).parent
-    numbers = [n for n in range(max(0, start - SCORER_FRAMES), start)]
+    start = _frame_number(samples[0])
+    truth = sequence_truth(samples[0])
+    numbers = list(range(max(0, start - SCORER_FRAMES), start))
     masks, images = [], []
     for n in numbers:
-        marker = next((tra_dir / f"man_track{n:0{w}d}.tif" for w in (3, 4) if (tra_dir / f"man_track{n:0{w}d}.tif")
-                       .is_file()), None)
-        frame = next((frame_dir / f"t{n:0{w}d}.tif" for w in (3, 4) if (frame_dir / f"t{n:0{w}d}.tif").is_file()),
-                     None)
+        marker, frame = truth.markers(n), truth.raw(n)
         if marker is None or frame is None:
             return None
-        masks.append(read_image(marker).array[..., 0].astype(np.int32))
-        images.append(read_image(frame).array.astype(np.float32).mean(axis=-1))
+        masks.append(marker)
+        images.append(frame)
     if len(masks) < 2:
         return None
-    rows = [TrackRow(t.label, t.begin, t.end, t.parent) for t in read_man_track(tra_dir / "man_track.txt")]
-    return scorer_from_tracks(np.stack(masks), np.stack(images), crop_tracks(rows, numbers[0], start))
+    return scorer_from_tracks(np.stack(masks), np.stack(images), crop_tracks(truth.tracks, numbers[0], start))
 
 
 def track_frames(labels: Sequence[np.ndarray], images: Sequence[np.ndarray] | None = None,
@@ -172,7 +162,7 @@ class Tracking(InstanceSegmentation):
         tracked: list[np.ndarray] = [np.zeros(0, np.int32)] * len(preds)
         tracks: list[dict[str, Any]] = []
         for name, idx in sorted(by_sequence.items()):
-            idx = sorted(idx, key=lambda i: _frame_number(loaded.samples[i].image_path))
+            idx = sorted(idx, key=lambda i: _frame_number(loaded.samples[i]))
             rows, seg, first = _reference([loaded.samples[i] for i in idx])
             learned = ctx.recipe.evaluate.tracking.link_scorer == "learned"
             scorer = learned_scorer([loaded.samples[i] for i in idx]) if learned else None

@@ -57,7 +57,7 @@ def split_record(dataset: Any, *, max_checksums: int = 5000) -> dict[str, Any]:
                     continue
                 path = Path(path)
                 key = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-                if path.is_file():
+                if key not in files and path.is_file():  # frames of one time-lapse file share it
                     files[key] = hashlib.sha256(path.read_bytes()).hexdigest()
     record["files"] = files
     record["checksums_complete"] = len(files) < max_checksums
