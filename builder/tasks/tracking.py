@@ -10,7 +10,7 @@ against the TRA markers. ``predict`` on the frames of a time-lapse writes per-fr
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -113,6 +113,36 @@ def tracks_table(masks: np.ndarray, lineage: Any, images: Sequence[np.ndarray] |
     return rows
 
 
+#: How much better (mean of DET and SEG) tuned thresholds must do on the validation frames than the recipe's to
+#: replace them: a handful of frames holds few close cells, so a lower seed threshold that merges them more
+#: often elsewhere can look as good as the recipe's by chance (measured: 0.0008 better on 6 SIM+ validation frames,
+#: three times as many merged cells on the 20 test frames).
+TUNING_MARGIN = 0.005
+
+
+def detection_score(truths: Sequence[np.ndarray], preds: Sequence[np.ndarray]) -> float:
+    """Mean of the CTC DET and SEG measures of per-frame objects (each frame on its own, links not scored).
+
+    The tracking task tunes its post-processing with this instead of the average precision: it counts a merge
+    or a split as the tracking measures do (a merge loses a cell, a split adds one), and SEG weighs outlines.
+    Cells nobody outlined (negative labels) are not scored.
+    """
+    from builder.tracking.lineage import TrackRow
+    from builder.tracking.metrics import ctc_scores
+
+    ref, comp, ref_rows, comp_rows = [], [], [], []
+    for t, (truth, pred) in enumerate(zip(truths, preds, strict=True)):
+        for stack, rows, frame in ((ref, ref_rows, np.maximum(np.asarray(truth), 0)), (comp, comp_rows, pred)):
+            frame = np.asarray(frame, np.int64)
+            offset = max((r.label for r in rows), default=0)
+            shifted = np.where(frame > 0, frame + offset, 0)
+            rows.extend(TrackRow(int(label), t, t, 0) for label in np.unique(shifted[shifted > 0]))
+            stack.append(shifted)
+    ref_stack, comp_stack = np.stack(ref), np.stack(comp)
+    scores = ctc_scores(ref_stack, ref_rows, comp_stack, comp_rows, dict(enumerate(ref_stack)))
+    return 0.5 * (float(scores["DET"]) + float(scores["SEG"]))
+
+
 @register_task
 class Tracking(InstanceSegmentation):
     """Follow cells through a time-lapse: per-frame instance segmentation, then linking into lineages."""
@@ -145,6 +175,20 @@ class Tracking(InstanceSegmentation):
          "combined).", True),
         ("True divisions", ("divisions_true",), "Divisions in the ground truth of the test frames.", True),
     )
+
+    def tune_postprocess(self, outputs: list[np.ndarray], truths: list[np.ndarray], recipe: Recipe,
+                         start: Mapping[str, Any], progress: Callable[[int, int], None] | None = None
+                         ) -> dict[str, Any]:
+        """Thresholds that give the best CTC detection and segmentation (:func:`detection_score`) on the
+        validation frames: what tracking is scored on, where the average precision would favour merges."""
+        from builder.tasks.instances import tune_postprocess
+
+        tuned = tune_postprocess(outputs, truths, target=recipe.train.instance_target, start=dict(start),
+                                 min_size=start["min_size"], score_fn=detection_score, margin=TUNING_MARGIN,
+                                 progress=progress)
+        return {"threshold": tuned["threshold"], "seed_threshold": tuned["seed_threshold"],
+                "min_size": tuned["min_size"], "tuned_on": len(outputs), "score": tuned["score"],
+                "start_score": tuned["start_score"], "score_name": "mean of DET and SEG (validation frames)"}
 
     def new_recipe_data(self, root: str) -> dict[str, Any]:
         return {"layout": "ctc", "root": root, "split": {"mode": "random", "validation": 0.15, "test": 0.3}}

@@ -122,6 +122,10 @@ def train_recipe(
         clean_run_folder(run.path, state)
     elif not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
+    if resume is None and recipe.model.from_:
+        from builder.workflow.segmenter import with_segmenter
+
+        recipe = with_segmenter(recipe)  # frames are treated the way the segmenter was trained
     wanted = [name for name, on in (("evaluate", evaluate), ("report", report and recipe.report.enabled),
                                     ("export", export and bool(recipe.export.formats))) if on]
     finished_state = state if training_finished(state, recipe.train.epochs) else None
