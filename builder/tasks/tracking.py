@@ -3,7 +3,8 @@
 The network and its training are those of instance segmentation (three-class or distance targets + watershed),
 learned from the SEG masks of the Cell Tracking Challenge layout (the TRA markers where a frame has no SEG mask).
 Frames are split by time: the last frames of each sequence are the test frames. Evaluation tracks the test
-frames (:mod:`builder.tracking`) and scores them with the CTC measures (TRA, DET, SEG, LNK, CT, division F1)
+frames (:mod:`builder.tracking`; objects that swallowed two cells of the frame before are cut apart first,
+:mod:`builder.tracking.split_merges`) and scores them with the CTC measures (TRA, DET, SEG, LNK, CT, division F1)
 against the TRA markers. ``predict`` on the frames of a time-lapse writes per-frame labels, the CTC result files
 (``tracks/maskTTT.tif``, ``tracks/res_track.txt``) and a tracks table (``tracks.csv``).
 """
@@ -84,12 +85,16 @@ def learned_scorer(samples: Sequence[Any]) -> Any:
 
 
 def track_frames(labels: Sequence[np.ndarray], images: Sequence[np.ndarray] | None = None,
-                 settings: Any = None, scorer: Any = None) -> tuple[Any, np.ndarray]:
-    """Link per-frame instance labels; returns (lineage, (T, Y, X) uint16 masks labelled by track)."""
+                 settings: Any = None, scorer: Any = None, interiors: Sequence[np.ndarray] | None = None
+                 ) -> tuple[Any, np.ndarray]:
+    """Cut merged objects apart with the frame before (:mod:`builder.tracking.split_merges`, on the ``interiors``
+    probabilities where given), then link; returns (lineage, (T, Y, X) uint16 masks labelled by track)."""
     from builder.tracking.lineage import lineage_from_graph
     from builder.tracking.linker import track
+    from builder.tracking.split_merges import split_merged
 
-    stack = np.stack([np.asarray(x) for x in labels])
+    stack = split_merged(np.stack([np.asarray(x) for x in labels]),
+                         None if interiors is None else np.stack([np.asarray(x) for x in interiors]))
     frames = None if images is None else np.stack([np.asarray(x, np.float32).mean(axis=-1) if np.ndim(x) == 3
                                                    else np.asarray(x, np.float32) for x in images])
     lineage = lineage_from_graph(track(stack, frames, settings, scorer))
@@ -210,8 +215,10 @@ class Tracking(InstanceSegmentation):
             rows, seg, first = _reference([loaded.samples[i] for i in idx])
             learned = ctx.recipe.evaluate.tracking.link_scorer == "learned"
             scorer = learned_scorer([loaded.samples[i] for i in idx]) if learned else None
+            interiors = [outs[i][..., 2] for i in idx] if np.ndim(outs[idx[0]]) == 3 and \
+                np.shape(outs[idx[0]])[-1] == 3 else None  # three-class: the cell-interior probability
             lineage, masks = track_frames([preds[i] for i in idx], [loaded.images[i] for i in idx],
-                                          link_settings(ctx.recipe), scorer)
+                                          link_settings(ctx.recipe), scorer, interiors)
             scores = ctc_scores(np.stack([truths[i] for i in idx]), rows, masks, lineage.tracks, seg)
             scores["divisions_true"] = sum(1 for p in {r.parent for r in rows if r.parent}
                                            if sum(r.parent == p for r in rows) > 1)
@@ -283,7 +290,8 @@ class Tracking(InstanceSegmentation):
 
     def methods_extra(self, run: Any, cite: Any) -> str | None:
         seg = super().methods_extra(run, cite) or ""
-        return (f"{seg} Cells were linked between frames by global linear assignment on centroid distance, "
+        return (f"{seg} Objects covering two cells of the previous frame were cut apart by a watershed from "
+                "those cells. Cells were linked between frames by global linear assignment on centroid distance, "
                 "overlap and appearance, with a search radius measured from the cells' displacements, closing of "
                 "gaps of up to two frames and detection of divisions; tracking was scored with the Cell "
                 "Tracking Challenge measures (TRA, DET, SEG, LNK; Matula et al. 2015) on the last frames of each "

@@ -3,7 +3,8 @@
 Frames ``--test-from`` to the end are tracked (detections: the reference segmentation, ``--detections gt``, a
 classical Otsu + watershed segmentation of the log-scaled raw frames, ``classical``, or a trained model,
 ``--model RUN_OR_BUNDLE``, through the prediction path) and scored with :func:`builder.tracking.metrics.ctc_scores`
-against the reference cropped to the same frames; ``seg_*`` keys say where SEG is lost
+against the reference cropped to the same frames (computed detections pass through
+:func:`builder.tracking.split_merges.split_merged` first, as in the tracking task); ``seg_*`` keys say where SEG is lost
 (:mod:`builder.tracking.seg_errors`).
 """
 
@@ -66,6 +67,10 @@ def measure(root: str, sequence: str = "01", start: int = 45, detections: str = 
     else:
         labels = np.stack([classical_instances(np.log1p(f[..., 0] - float(f.min())), min_distance=8, min_size=30)
                            for f in frames])
+    if detections != "gt" or model is not None:
+        from builder.tracking.split_merges import split_merged
+
+        labels = split_merged(labels)
     began = time.perf_counter()
     graph = track(labels, frames[..., 0], settings, scorer)
     lineage = lineage_from_graph(graph)
