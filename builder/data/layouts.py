@@ -43,6 +43,8 @@ class Sample:
     label: str | None = None
     group: str = ""
     split: str | None = None  # fixed by a manifest's 'split' column
+    frame: int | None = None  # index in a multi-frame file (time-lapse sequences of the ctc layout)
+    markers_path: Path | None = None  # TRA markers of a partly annotated SEG mask (cells not outlined: no loss)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items() if v is not None}
@@ -54,10 +56,11 @@ class Sample:
         def path(key: str) -> Path | None:
             return Path(row[key]) if row.get(key) else None
 
-        label, split = row.get("label"), row.get("split")
+        label, split, frame = row.get("label"), row.get("split"), row.get("frame")
         return cls(image_path=Path(row["image_path"]), mask_path=path("mask_path"), target_path=path("target_path"),
-                   label=None if label is None else str(label), group=str(row.get("group", "")),
-                   split=None if split is None else str(split))
+                   markers_path=path("markers_path"), label=None if label is None else str(label),
+                   group=str(row.get("group", "")),
+                   split=None if split is None else str(split), frame=None if frame is None else int(frame))
 
 
 @dataclass
@@ -393,24 +396,42 @@ def _ctc_mask(gt: Path, digits: str, prefer_markers: bool) -> Path | None:
 def _ctc(root: Path, split: Any = None) -> list[Sample]:
     """One sample per frame, split by time within each sequence (last frames: test, the ones before: validation).
 
-    Training and validation frames carry their SEG mask, or their TRA markers where the frame has no SEG mask;
-    test frames carry their TRA markers (tracking is scored on them).
+    A sequence is a folder of frames (``01/t000.tif`` ...) or a multi-frame file (``01.ome.tif``, ``01.ome.zarr``;
+    see :mod:`builder.data.timelapse`). Training and validation frames carry their SEG mask, or their TRA markers
+    where the frame has no SEG mask (or the frame of the label time-lapse ``01_labels.ome.tif``); test frames carry
+    their TRA markers (tracking is scored on them).
     """
-    sequences = sorted(p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"\d+", p.name))
-    if not sequences:
-        raise DataError(str(root), "no Cell Tracking Challenge sequences (01/, 02/, ...) found.",
-                        "Use the CTC layout: 01/t000.tif ..., 01_GT/TRA/man_track.txt, 01_GT/SEG/.")
-    samples = []
-    for seq in sequences:
+    from builder.data.timelapse import LABELS_SUFFIX, frame_count, labels_file, sequence_name
+
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and re.fullmatch(r"\d+", p.name))
+    files = sorted(p for p in root.iterdir() if is_image_file(p) and (name := sequence_name(p)) is not None
+                   and not name.endswith(LABELS_SUFFIX) and not re.fullmatch(r"\d+", p.name))
+    if not folders and not files:
+        raise DataError(str(root), "no Cell Tracking Challenge sequences (01/, 02/, ... or 01.ome.tif) found.",
+                        "Use the CTC layout: 01/t000.tif ..., 01_GT/TRA/man_track.txt, 01_GT/SEG/; or one "
+                        "time-lapse file per sequence (01.ome.tif) with 01_GT/ or a label time-lapse "
+                        "01_labels.ome.tif.")
+    sequences: list[tuple[str, list[tuple[Path, str, int | None]]]] = []
+    for seq in folders:
         numbered = {p: m.group(1) for p in seq.iterdir() if (m := _CTC_FRAME.match(p.name))}
-        frames = sorted(numbered, key=lambda p: int(numbered[p]))
+        sequences.append((seq.name, [(p, numbered[p], None) for p in sorted(numbered, key=lambda p: int(numbered[p]))]))
+    for path in files:
+        name = str(sequence_name(path))
+        sequences.append((name, [(path, f"{t:03d}", t) for t in range(frame_count(path))]))
+    samples = []
+    for name, frames in sequences:
         n = len(frames)
         n_test = _count(n, split.test) if split is not None else 0
         n_val = _count(n, split.validation) if split is not None else 0
-        gt = root / f"{seq.name}_GT"
-        for i, frame in enumerate(frames):
+        gt = root / f"{name}_GT"
+        labels = labels_file(root, name) if frames and frames[0][2] is not None else None
+        for i, (frame, digits, index) in enumerate(frames):
             which = "test" if i >= n - n_test else "validation" if i >= n - n_test - n_val else "train"
-            digits = numbered[frame]
-            mask = _ctc_mask(gt, digits, prefer_markers=which == "test") if gt.is_dir() else None
-            samples.append(Sample(frame, mask_path=mask, group=seq.name, split=which if split is not None else None))
+            if gt.is_dir():
+                mask = _ctc_mask(gt, digits, prefer_markers=which == "test")
+                markers = _ctc_mask(gt, digits, prefer_markers=True) if which != "test" else None
+            else:
+                mask, markers = labels, None
+            samples.append(Sample(frame, mask_path=mask, group=name, split=which if split is not None else None,
+                                  frame=index, markers_path=markers if markers != mask else None))
     return samples

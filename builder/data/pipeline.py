@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -72,8 +73,7 @@ def load_split(samples: list[Sample], data: DataSection, pre: PreprocessSection,
     classes = classes if classes is not None else list(data.classes or [])
     for sample in samples:
         try:
-            image = read_input(sample.image_path, data)
-            mask = read_image(sample.mask_path) if sample.mask_path else None
+            image, mask, markers = _read_sample(sample, data)
             target = read_image(sample.target_path) if sample.target_path else None
         except DataError as error:
             if data.skip_unreadable and skipped is not None:
@@ -92,6 +92,12 @@ def load_split(samples: list[Sample], data: DataSection, pre: PreprocessSection,
                                 where=str(sample.mask_path))
             if data.mask_kind == "binary":
                 m = (m > 0).astype(np.int32)
+            elif markers is not None:
+                from builder.data.partial_masks import ignore_unannotated
+
+                marks = to_network_grid(markers.array[..., :1].astype(np.int32), pre, pixel_size=pixel_size, order=0,
+                                        where=str(sample.markers_path))
+                m = ignore_unannotated(m[..., 0], marks[..., 0])[..., None]
             out.targets.append(m)
         elif target is not None:
             out.target_dtypes.append(target.array.dtype.name)
@@ -109,6 +115,26 @@ def _normalise(loaded: LoadedData, cfg: Normalize, stats: NormStats | None, *, t
     arrays = loaded.targets if targets else loaded.images
     for i, arr in enumerate(arrays):
         arrays[i] = normalise_input(arr, cfg, stats)[0]
+
+
+def _read_sample(sample: Sample, data: DataSection) -> tuple[Any, Any, Any]:
+    """(image, mask or None, TRA markers or None) of a sample; one frame of a multi-frame file when it is one."""
+    if sample.frame is None:
+        image = read_input(sample.image_path, data)
+        mask = read_image(sample.mask_path) if sample.mask_path else None
+    else:
+        from builder.data.timelapse import is_labels_file, read_sequence_file, take_frame
+
+        where = str(sample.image_path)
+        image = take_frame(read_sequence_file(sample.image_path, data.channels, data.file_channels), sample.frame,
+                           where)
+        mask = None
+        if sample.mask_path and is_labels_file(Path(sample.mask_path)):
+            mask = take_frame(read_sequence_file(sample.mask_path), sample.frame, str(sample.mask_path))
+        elif sample.mask_path:
+            mask = read_image(sample.mask_path)
+    markers = read_image(sample.markers_path) if sample.markers_path else None
+    return image, mask, markers
 
 
 def make_training_datasets(

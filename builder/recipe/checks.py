@@ -48,6 +48,15 @@ def _task_rules(recipe: Recipe) -> list[Problem]:
     return get_task(recipe.task).check_recipe(recipe)
 
 
+@register_check("segmenter_for_tracking")
+def _segmenter_only_for_tracking(recipe: Recipe) -> list[Problem]:
+    """``model.from`` (a trained segmenter used instead of training) belongs to tracking recipes."""
+    if not recipe.model.from_ or recipe.task == "tracking":
+        return []
+    return [_problem("model.from", f"Expected task tracking with a trained segmenter. Received: task {recipe.task}.",
+                     "Leave model.from out (a backbone from a shared model is model.params.backbone.from).")]
+
+
 @register_check("patch_divisible")
 def _patch_divisible_by_downsampling(recipe: Recipe) -> list[Problem]:
     factor = recipe.model.downsampling_factor()

@@ -61,24 +61,31 @@ class ClassLoss(keras.losses.Loss):
         if y_pred.shape[-1] == 1 and self.n_classes == 2:
             y_pred = ops.concatenate([1.0 - y_pred, y_pred], axis=-1)
         y = _one_hot(y_true, y_pred, self.n_classes)
+        # a class index >= K (e.g. pixels of cells nobody outlined) has no class: those pixels weigh nothing
+        valid = ops.sum(y, axis=-1)
         p = ops.clip(y_pred, _EPS, 1.0 - _EPS)
         pixel_axes = tuple(range(1, len(y_pred.shape) - 1))
         total = 0.0
+
+        def pixel_mean(x):
+            if not pixel_axes:
+                return x
+            return ops.sum(x * valid, axis=pixel_axes) / ops.maximum(ops.sum(valid, axis=pixel_axes), 1.0)
+
         if "cross_entropy" in self.terms or "focal" in self.terms:
             ys = y * (1.0 - self.label_smoothing) + self.label_smoothing / self.n_classes
             w = ops.convert_to_tensor(self.class_weights, "float32") if self.class_weights is not None else 1.0
             log_p = ops.log(p)
             if "cross_entropy" in self.terms:
-                ce = -ops.sum(w * ys * log_p, axis=-1)
-                total = total + (ops.mean(ce, axis=pixel_axes) if pixel_axes else ce)
+                total = total + pixel_mean(-ops.sum(w * ys * log_p, axis=-1))
             if "focal" in self.terms:
-                fl = -ops.sum(w * ys * ops.power(1.0 - p, self.focal_gamma) * log_p, axis=-1)
-                total = total + (ops.mean(fl, axis=pixel_axes) if pixel_axes else fl)
+                total = total + pixel_mean(-ops.sum(w * ys * ops.power(1.0 - p, self.focal_gamma) * log_p, axis=-1))
         if "dice" in self.terms:
             if not pixel_axes:
                 raise ValueError("The Dice loss needs per-pixel outputs (B, Y, X, K).")
-            inter = ops.sum(y * y_pred, axis=pixel_axes)
-            denom = ops.sum(y, axis=pixel_axes) + ops.sum(y_pred, axis=pixel_axes)
+            counted = y_pred * valid[..., None]
+            inter = ops.sum(y * counted, axis=pixel_axes)
+            denom = ops.sum(y, axis=pixel_axes) + ops.sum(counted, axis=pixel_axes)
             dice = (2.0 * inter + self.smooth) / (denom + self.smooth)
             total = total + (1.0 - ops.mean(dice, axis=-1))
         return total

@@ -45,8 +45,12 @@ def _labels_2d(labels: Any, name: str = "labels") -> tuple[np.ndarray, bool]:
     return a, had_channel
 
 
+#: Class index of pixels without a class (negative mask values): the losses give them no weight.
+NO_CLASS = 3
+
+
 def three_class_target(labels: Any) -> np.ndarray:
-    """Background (0) / boundary (1) / interior (2) classes from instance labels.
+    """Background (0) / boundary (1) / interior (2) classes from instance labels; negative labels -> NO_CLASS.
 
     Parameters
     ----------
@@ -60,9 +64,12 @@ def three_class_target(labels: Any) -> np.ndarray:
     from skimage.segmentation import find_boundaries
 
     lab, had_channel = _labels_2d(labels)
+    ignored = lab < 0  # cells nobody outlined (builder.data.partial_masks.IGNORE): class 3, which weighs nothing
+    lab = np.where(ignored, 0, lab)
     boundary = find_boundaries(lab, mode="inner") & (lab > 0)
     out = np.where(lab > 0, 2, 0).astype(np.int32)
     out[boundary] = 1
+    out[ignored] = NO_CLASS
     return out[..., None] if had_channel else out
 
 
@@ -220,6 +227,11 @@ def min_size_candidates(labels: Sequence[Any], start: int) -> list[int]:
     return out
 
 
+def _better(current: dict[str, Any], challenger: dict[str, Any], margin: float) -> dict[str, Any]:
+    """``challenger`` when it beats ``current`` by more than ``margin``, else ``current``."""
+    return challenger if challenger["score"] > current["score"] + margin else current
+
+
 def tune_postprocess(
     predictions: Sequence[Any],
     labels: Sequence[Any],
@@ -231,6 +243,8 @@ def tune_postprocess(
     iou_thresholds: Sequence[float] = (0.5, 0.6, 0.7, 0.8, 0.9),
     tune_min_size: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    score_fn: Callable[[list[Any], list[np.ndarray]], float] | None = None,
+    margin: float = 0.0,
 ) -> dict[str, Any]:
     """Choose ``threshold``, ``seed_threshold`` and ``min_size`` that score best on validation images.
 
@@ -257,6 +271,13 @@ def tune_postprocess(
         Also tune ``min_size`` (second stage).
     progress : callable, optional
         Called as ``progress(done, total)`` after each setting is scored (a long step on many images).
+    score_fn : callable, optional
+        ``(labels, predicted labels) -> score`` (higher is better) instead of the average precision (e.g. the
+        tracking task's detection and segmentation measures).
+    margin : float
+        A candidate replaces the starting point (and a ``min_size`` the best pair's) only when it scores more
+        than ``margin`` higher: differences smaller than what a few validation images can tell apart do not move
+        the thresholds away from the recipe's.
 
     Returns
     -------
@@ -280,7 +301,8 @@ def tune_postprocess(
     def score(thr: float, seed: float, size: int) -> None:
         pred_labels = [postprocess_instances(p, target, threshold=thr, seed_threshold=seed, min_size=size)
                        for p in predictions]
-        value = instance_metrics(labels, pred_labels, iou_thresholds)["ap_mean"]
+        value = score_fn(labels, pred_labels) if score_fn is not None else \
+            instance_metrics(labels, pred_labels, iou_thresholds)["ap_mean"]
         tried.append({"threshold": thr, "seed_threshold": seed, "min_size": size, "score": float(value)})
 
     sizes = min_size_candidates(labels, int(min_size))[1:] if tune_min_size else []
@@ -293,11 +315,14 @@ def tune_postprocess(
 
     for candidate in candidates:
         scored(*candidate)
-    best = max(tried, key=lambda r: r["score"])  # first of equal scores wins, so the start is kept on ties
+    best = _better(tried[0], max(tried, key=lambda r: r["score"]), margin)  # on ties the first (start) wins
     if sizes:
+        pair = best
         for size in sizes:
-            scored(best["threshold"], best["seed_threshold"], size)
-        best = max(tried, key=lambda r: r["score"])
+            scored(pair["threshold"], pair["seed_threshold"], size)
+        same_pair = [r for r in tried if (r["threshold"], r["seed_threshold"]) == (pair["threshold"],
+                                                                                  pair["seed_threshold"])]
+        best = _better(pair, max(same_pair, key=lambda r: r["score"]), margin)
     return {
         "threshold": best["threshold"],
         "seed_threshold": best["seed_threshold"],

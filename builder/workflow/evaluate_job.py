@@ -148,8 +148,9 @@ def tune_postprocess(model: Any, recipe: Recipe, samples: Sequence[Any], *, norm
     require_targets(loaded, "validation images")
     in_stats, _ = resolve_norm_stats(norm_stats)
     _, outs, _ = _outputs(model, recipe, loaded, in_stats, events, "tune", norm_record=norm_stats)
+    truths = [np.maximum(t[..., 0], 0) for t in loaded.targets]  # cells nobody outlined (-1): not scored
     return get_task(recipe.task).tune_postprocess(
-        outs, [t[..., 0] for t in loaded.targets], recipe, params,
+        outs, truths, recipe, params,
         progress=lambda done, total: _progress(events, "tune", done, total, "setting"))
 
 
@@ -258,7 +259,8 @@ def evaluate_model(
                                  after=lambda output: interpret_output(output, recipe, params), norm_record=norm_stats)
     m, truths, preds, rows = task.score(loaded, xs, outs, results, ScoringContext(recipe, classes, target_stats,
                                                                                   norm_stats))
-    names = _unique([sample_name(s.image_path) for s in loaded.samples])
+    names = _unique([sample_name(s.image_path) + ("" if s.frame is None else f"_t{s.frame:03d}")
+                     for s in loaded.samples])
     record = dict(params)
     if tuning is not None:
         record["tuning"] = {k: v for k, v in tuning.items() if k not in ("threshold", "seed_threshold", "min_size")}

@@ -80,7 +80,15 @@ def _find_freeze_policy(model_section: dict[str, Any]) -> Any:
 
 def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | None = None,
                resume: bool = False) -> Fitted:
-    """Build datasets and model for ``recipe`` and train into ``run`` (continuing it when ``resume``)."""
+    """Build datasets and model for ``recipe`` and train into ``run`` (continuing it when ``resume``).
+
+    With a trained segmenter (``model.from``, task tracking) nothing is trained: see
+    :func:`builder.workflow.segmenter.adopt_segmenter`.
+    """
+    if recipe.model.from_:
+        from builder.workflow.segmenter import adopt_segmenter
+
+        return adopt_segmenter(recipe, run, events=events)
     from builder.compile import compile_recipe_model
     from builder.data.object_scale import resolve_for_training
     from builder.data.pipeline import make_training_datasets

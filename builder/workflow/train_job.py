@@ -57,7 +57,7 @@ def split_record(dataset: Any, *, max_checksums: int = 5000) -> dict[str, Any]:
                     continue
                 path = Path(path)
                 key = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-                if path.is_file():
+                if key not in files and path.is_file():  # frames of one time-lapse file share it
                     files[key] = hashlib.sha256(path.read_bytes()).hexdigest()
     record["files"] = files
     record["checksums_complete"] = len(files) < max_checksums
@@ -122,6 +122,10 @@ def train_recipe(
         clean_run_folder(run.path, state)
     elif not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
+    if resume is None and recipe.model.from_:
+        from builder.workflow.segmenter import with_segmenter
+
+        recipe = with_segmenter(recipe)  # frames are treated the way the segmenter was trained
     wanted = [name for name, on in (("evaluate", evaluate), ("report", report and recipe.report.enabled),
                                     ("export", export and bool(recipe.export.formats))) if on]
     finished_state = state if training_finished(state, recipe.train.epochs) else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, TypeAdapter, ValidationInfo, create_model, field_validator, model_validator
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationInfo, create_model, field_validator, model_validator
 
 from builder.recipe.fields import Section, field
 
@@ -62,8 +62,21 @@ class Node(Section):
 
 
 class ModelSection(Section):
-    """The network: a template with parameters, or an explicit graph of nodes."""
+    """The network: a template with parameters, or an explicit graph of nodes; or (tracking) a trained segmenter.
 
+    In YAML the trained segmenter is the key ``from`` (``model: {from: runs/nuclei-20260101-1200}``); in Python
+    the field is ``from_``.
+    """
+
+    model_config = ConfigDict(**Section.model_config, validate_by_name=True, validate_by_alias=True,
+                              serialize_by_alias=True)
+
+    from_: Annotated[str | None, Field(alias="from")] = field(
+        None, widget="path", label="Trained segmenter",
+        help="Task tracking: an instance-segmentation model trained before (its run folder, or a Cellwright bundle "
+             ".zip; relative to the recipe's folder) that segments every frame. Nothing is trained: the run links "
+             "the cells and scores the tracks; the model's own preprocessing and post-processing are used.",
+    )
     template: str | None = field("unet", help="Architecture template (see `cellwright templates`).", common=True)
     graph: list[Node] | None = field(None, help="Explicit graph of nodes; used instead of a template.")
     params: dict[str, Any] = field(default_factory=dict, help="Parameters of the template.")
