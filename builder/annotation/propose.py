@@ -125,8 +125,26 @@ def _class_folder(root: Path, image_path: Path, label: str) -> Path:
     return target
 
 
+def _name_clash(image_path: Path, dataset: Any) -> str | None:
+    """Why an image from outside the data folder cannot be copied in: another image there has its name."""
+    root = Path(dataset.root)
+    if _inside(image_path, root):
+        return None
+    data_bytes = None
+    for other in root.rglob(image_path.name):
+        if other.is_file():
+            data_bytes = data_bytes if data_bytes is not None else image_path.read_bytes()
+            if other.read_bytes() != data_bytes:
+                return (f"another image in the data folder has the same name ({other.relative_to(root)}); "
+                        "rename this one and propose it again")
+    return None
+
+
 def _refuse_overwrite(image_path: Path, status: dict[str, Any], dataset: Any, recipe: Any) -> str | None:
     """Why ``image_path``'s annotation must not be replaced (a person made or checked it), else None."""
+    clash = _name_clash(image_path, dataset)
+    if clash is not None:
+        return clash
     row = status.get(image_path.name)
     if row is not None and row.status == "proposed":
         return None

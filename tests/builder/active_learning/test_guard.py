@@ -38,3 +38,53 @@ def test_versions_table_keeps_current_on_the_newest_accepted(tmp_path):
     assert [(r["version"], r["run"], r["n_annotations"], r["accepted"]) for r in rows] == [
         ("1", "runs/a", "8", "yes"), ("2", "runs/b", "12", "yes"), ("3", "runs/c", "16", "no")]
     assert current_run(tmp_path) == "runs/b"
+
+
+def _brightness_data(tmp_path):
+    """class_folders data: 'dim' and 'bright' 16x16 crops, and a recipe that leaves intensities as they are."""
+    import numpy as np
+    import tifffile
+    import yaml
+
+    rng = np.random.default_rng(0)
+    for name, level in (("bright", 200), ("dim", 40)):
+        (tmp_path / "data" / name).mkdir(parents=True)
+        for i in range(4):
+            image = np.clip(rng.normal(level, 10, (16, 16)), 0, 255).astype(np.uint8)
+            tifffile.imwrite(tmp_path / "data" / name / f"{name}_{i}.tif", image)
+    recipe = {"cellwright": 1, "name": "bright", "task": "classification",
+              "data": {"root": str(tmp_path / "data"), "layout": "class_folders", "classes": ["bright", "dim"]},
+              "preprocess": {"image_size": 16, "normalize": {"method": "fixed", "fixed_min": 0, "fixed_max": 255}},
+              "model": {"template": "classifier", "params": {"depth": 1, "base_filters": 2}}}
+    path = tmp_path / "recipe.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    return path
+
+
+def _brightness_model(bright_first: bool):
+    """Softmax over (bright, dim) from the mean intensity; ``bright_first=False`` swaps the answers (a bad model)."""
+    import keras
+    import numpy as np
+
+    inputs = keras.Input((16, 16, 1))
+    outputs = keras.layers.Dense(2, activation="softmax")(keras.layers.GlobalAveragePooling2D()(inputs))
+    model = keras.Model(inputs, outputs)
+    sign = 1.0 if bright_first else -1.0
+    model.layers[-1].set_weights([np.array([[10.0 * sign, -10.0 * sign]], np.float32),
+                                  np.array([-5.0 * sign, 5.0 * sign], np.float32)])
+    return model
+
+
+def test_guard_refuses_a_worse_real_model(tmp_path):
+    from builder.active_learning.guard import guard_score
+    from builder.data.layouts import discover
+    from builder.recipe import load_recipe
+
+    recipe = load_recipe(_brightness_data(tmp_path))
+    guard = [s for _, s in discover(recipe, recipe.base_dir).samples()]
+    metric, current, higher = guard_score(_brightness_model(True), recipe, guard, class_names=["bright", "dim"])
+    _, worse, _ = guard_score(_brightness_model(False), recipe, guard, class_names=["bright", "dim"])
+    assert (metric, current, worse, higher) == ("Balanced accuracy", 1.0, 0.0, True)
+    decision = judge(current, worse, metric=metric, n_images=len(guard), higher_is_better=higher)
+    assert not decision.accepted and decision.difference == pytest.approx(-1.0)
+    assert judge(worse, current, metric=metric, n_images=len(guard)).accepted
