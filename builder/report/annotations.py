@@ -1,5 +1,6 @@
-"""The report's "Annotations and model versions" section: what the model learnt from, the guard decision and the
-annotations-vs-score curve across model versions (``annotations.json``, ``model_version.json``)."""
+"""The report's "Annotations and model versions" part of the Data section: what the model learnt from, the
+guard decision and the annotations-vs-score curve across model versions (``annotations.json``,
+``model_version.json``)."""
 
 from __future__ import annotations
 
@@ -48,13 +49,14 @@ def versions_curve(versions: Sequence[dict[str, Any]]) -> bytes | None:
     return figures.to_png(fig)
 
 
-def annotations_section(run: RunData) -> Section | None:
-    """The section, or None for a run without ``annotations.json`` (runs from before it existed)."""
+def add_annotations(section: Section, run: RunData) -> Section:
+    """Add "Annotations and model versions" to ``section`` (the Data section); nothing for a run without
+    ``annotations.json`` (runs from before it existed)."""
     folder = RunFolder(run.path)
     record = folder.read_json_or_note(run_files.ANNOTATIONS)[0]
     if not isinstance(record, dict):
-        return None
-    section = Section("annotations", "Annotations and model versions")
+        return section
+    section.add("subheading", text="Annotations and model versions")
     names = list(record.get("images") or [])
     shown = ", ".join(names[:SHOWN_NAMES]) + (f" and {len(names) - SHOWN_NAMES} more" if len(names) > SHOWN_NAMES
                                               else "")

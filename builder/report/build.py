@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from builder.errors import CellwrightError
-from builder.report.annotations import annotations_section
+from builder.report.annotations import add_annotations
 from builder.report.content import Section
 from builder.report.html import render_html
 from builder.report.methods import methods_section
@@ -42,11 +42,9 @@ def build_sections(run: RunData, *, augment_samples: bool | None = None) -> list
         augment_samples = "tensorflow" in sys.modules
     worst = int(run.get("report.worst_cases", 4))
     examples = int(run.get("report.examples", 4))
-    annotations = annotations_section(run)
     return [
         summary_section(run),
-        data_section(run, examples=examples, augment_samples=augment_samples),
-        *([annotations] if annotations is not None else []),
+        add_annotations(data_section(run, examples=examples, augment_samples=augment_samples), run),
         model_section(run),
         training_section(run),
         results_section(run, worst_cases=worst, examples=examples),
