@@ -53,15 +53,45 @@ def rank_outputs(names: Sequence[str], views_per_image: Sequence[Sequence[np.nda
     return [{**rows[i], "rank": r + 1} for r, i in enumerate(order)]
 
 
-def rank_images(model: Any, images: Iterable[str | Path], *, tta: bool = True,
+def regions(views: Sequence[np.ndarray], size: int) -> list[tuple[int, int, list[np.ndarray]]]:
+    """Cut pixel outputs ``(Y, X, K)`` into ``size`` x ``size`` regions: ``(y, x, views of the region)``.
+
+    The last row and column of regions are shifted inwards so every region is whole (for images at least
+    ``size`` wide; smaller images give one region).
+    """
+    if size < 1:
+        raise ValueError(f"Invalid value received for argument `size`. Expected an integer >= 1. Received: "
+                         f"size={size}")
+    height, width = np.shape(views[0])[:2]
+
+    def starts(n: int) -> list[int]:
+        if n <= size:
+            return [0]
+        return sorted({min(s, n - size) for s in range(0, n, size)})
+
+    return [(y, x, [v[y:y + size, x:x + size] for v in views]) for y in starts(height) for x in starts(width)]
+
+
+def rank_images(model: Any, images: Iterable[str | Path], *, tta: bool = True, region: int | None = None,
                 events: EventSink | None = None) -> list[dict[str, Any]]:
-    """Rank ``images`` by the uncertainty of a trained model (run folder, ``.keras`` file or ModelSource).
+    """Rank ``images`` (or regions of them) by the uncertainty of a trained model.
+
+    Parameters
+    ----------
+    model : str, Path or ModelSource
+        Run folder, ``.keras`` file next to its recipe, or an opened model.
+    images : iterable of str or Path
+    tta : bool
+        Add test-time-augmentation disagreement (4 predictions per image instead of 1).
+    region : int, optional
+        Segmentation models: rank ``region`` x ``region`` px regions instead of whole images (annotate the
+        most uncertain part of a large image first). Rows then carry ``y``, ``x`` and ``size``.
 
     Returns
     -------
     list of dict
-        One row per image, most uncertain first: ``image`` (path), ``rank``, ``score``, ``entropy``,
-        ``margin``, ``tta`` and ``prediction`` (class name for classifiers).
+        One row per image (or region), most uncertain first: ``image`` (path), ``rank``, ``score``,
+        ``entropy``, ``margin``, ``tta`` and ``prediction`` (class name for classifiers).
     """
     from builder.tasks import get_task
     from builder.workflow.inference import network_output, prepare, resolve_norm_stats
@@ -71,6 +101,9 @@ def rank_images(model: Any, images: Iterable[str | Path], *, tta: bool = True,
     source = model if isinstance(model, ModelSource) else open_model_source(model)
     recipe = source.recipe
     pixel = get_task(recipe.task).pixel_output
+    if region is not None and not pixel:
+        raise CellwrightError("--region", f"Regions are ranked for segmentation models. Received: task="
+                              f"{recipe.task!r}.", "Leave out --region to rank whole images (or cell crops).")
     stats, _ = resolve_norm_stats(source.normalization)
     paths = [Path(p) for p in images]
     names, views_per_image, predictions = [], [], []
@@ -80,8 +113,13 @@ def rank_images(model: Any, images: Iterable[str | Path], *, tta: bool = True,
                        pixel_size=image.pixel_size or recipe.data.pixel_size)
         views = tta_outputs(lambda a: network_output(source.model, a, recipe), x, pixel_output=pixel,
                             views=4 if tta else 1)
-        names.append(str(path))
-        views_per_image.append(views)
+        if region is not None:
+            for y, x, cut in regions(views, region):
+                names.append(f"{path}@{y},{x}")
+                views_per_image.append(cut)
+        else:
+            names.append(str(path))
+            views_per_image.append(views)
         if not pixel and source.class_names:
             predictions.append(list(source.class_names)[int(np.argmax(np.mean(views, axis=0)))])
         if events is not None:
@@ -91,13 +129,18 @@ def rank_images(model: Any, images: Iterable[str | Path], *, tta: bool = True,
         by_name = dict(zip(names, predictions, strict=True))
         for row in rows:
             row["prediction"] = by_name[row["image"]]
+    if region is not None:
+        for row in rows:
+            image, _, corner = row["image"].rpartition("@")
+            y, x = (int(v) for v in corner.split(","))
+            row.update(image=image, y=y, x=x, size=region)
     return rows
 
 
 def write_suggestions(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
     """Write the ranking as a CSV table (rank, image, score, entropy, margin, tta[, prediction])."""
-    columns = ["rank", "image", "score", "entropy", "margin", "tta"] + (["prediction"] if rows and "prediction"
-                                                                         in rows[0] else [])
+    extra = [c for c in ("y", "x", "size", "prediction") if rows and c in rows[0]]
+    columns = ["rank", "image", *extra[:3], "score", "entropy", "margin", "tta", *extra[3:]]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)

@@ -66,8 +66,8 @@ def bccd_task() -> dict:
     xs, ys, _ = bccd_crops(start_names)
     xp, yp, _ = bccd_crops(pool_names)
     xt, yt, _ = bccd_crops(test_names)
-    return {"name": "bccd", "start": (xs, ys), "pool": (xp, yp), "test": (xt, yt), "per_round": 16, "rounds": 8,
-            "build": _classifier, "score": _balanced_accuracy, "pixel": False, "steps": 200}
+    return {"name": "bccd", "start": (xs, ys), "pool": (xp, yp), "test": (xt, yt), "per_round": 24, "rounds": 4,
+            "build": _classifier, "score": _balanced_accuracy, "pixel": False, "steps": 120}
 
 
 def dsb_task() -> dict:
@@ -85,7 +85,7 @@ def dsb_task() -> dict:
     start = rest[[len(rest) // 2]]  # one region in the middle of the image
     pool = np.setdiff1d(rest, start)
     return {"name": "dsb2018", "start": (x[start], y[start]), "pool": (x[pool], y[pool]), "test": (x[test], y[test]),
-            "per_round": 2, "rounds": 6, "build": _segmenter, "score": _foreground_iou, "pixel": True, "steps": 80}
+            "per_round": 3, "rounds": 4, "build": _segmenter, "score": _foreground_iou, "pixel": True, "steps": 80}
 
 
 # -- models and scores ------------------------------------------------------------------------------------------
@@ -119,9 +119,13 @@ def _foreground_iou(model, x, y) -> float:
     return float((pred & truth).sum() / max(1, (pred | truth).sum()))
 
 
-def _epochs(task: dict, n: int, batch: int) -> int:
-    """Epochs that give about ``task['steps']`` gradient steps: the same training effort in every round."""
-    return max(1, round(task["steps"] * batch / n))
+def _repeat(task: dict, x: np.ndarray, y: np.ndarray, batch: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``task['steps']`` batches drawn from (x, y) in shuffled passes: the same training effort in every round, in
+    one epoch (many tiny epochs cost more in Keras overhead than in learning)."""
+    rng = np.random.default_rng(seed)
+    n = task["steps"] * batch
+    order = np.concatenate([rng.permutation(len(x)) for _ in range(-(-n // len(x)))])[:n]
+    return x[order], y[order]
 
 
 def train(task: dict, x: np.ndarray, y: np.ndarray, seed: int):
@@ -133,12 +137,13 @@ def train(task: dict, x: np.ndarray, y: np.ndarray, seed: int):
         model.compile(keras.optimizers.Adam(1e-2), "binary_crossentropy")
         x = np.concatenate([x, x[:, ::-1], x[:, :, ::-1], np.rot90(x, 1, axes=(1, 2))])  # flips, like augment:
         y = np.concatenate([y, y[:, ::-1], y[:, :, ::-1], np.rot90(y, 1, axes=(1, 2))])
-        model.fit(x, y, epochs=_epochs(task, len(x), 8), batch_size=8, verbose=0)
+        model.fit(*_repeat(task, x, y, 8, seed), epochs=1, batch_size=8, verbose=0, shuffle=False)
     else:
         model.compile(keras.optimizers.Adam(2e-3), "sparse_categorical_crossentropy")
         counts = np.bincount(y, minlength=len(CLASSES))
         weights = {k: float(len(y) / (len(CLASSES) * counts[k])) if counts[k] else 1.0 for k in range(len(CLASSES))}
-        model.fit(x, y, epochs=_epochs(task, len(x), 16), batch_size=16, verbose=0, class_weight=weights)
+        model.fit(*_repeat(task, x, y, 16, seed), epochs=1, batch_size=16, verbose=0, shuffle=False,
+                  class_weight=weights)
     return model
 
 
@@ -159,8 +164,9 @@ def active_order(task: dict, model, x_pool: np.ndarray) -> np.ndarray:
     return np.array([int(r["image"]) for r in rows])
 
 
-def run_order(task: dict, seed: int, chooser: str, log: Callable[[str], None]) -> list[tuple[int, float]]:
-    """(labels in total, test score) after the start and after every round."""
+def run_order(task: dict, seed: int, chooser: str, log: Callable[[str], None], start: tuple) -> list[tuple[int, float]]:
+    """(labels in total, test score) after the start and after every round; ``start`` = (model, score) trained on
+    the starting labels with this seed (the same for both orders)."""
     rng = np.random.default_rng(seed)
     (xs, ys), (xp, yp), (xt, yt) = task["start"], task["pool"], task["test"]
     chosen: list[int] = []
@@ -168,8 +174,11 @@ def run_order(task: dict, seed: int, chooser: str, log: Callable[[str], None]) -
     for r in range(task["rounds"] + 1):
         x = np.concatenate([xs, xp[chosen]]) if chosen else xs
         y = np.concatenate([ys, yp[chosen]]) if chosen else ys
-        model = train(task, x, y, seed)
-        curve.append((len(x), task["score"](model, xt, yt)))
+        model, score = start if r == 0 else (None, None)
+        if model is None:
+            model = train(task, x, y, seed)
+            score = task["score"](model, xt, yt)
+        curve.append((len(x), score))
         if r == task["rounds"]:
             break
         left = np.setdiff1d(np.arange(len(xp)), chosen)
@@ -202,8 +211,12 @@ def main() -> None:
         task = make()
         print(f"{task['name']}: start {len(task['start'][1])} labelled, pool {len(task['pool'][1])}, test "
               f"{len(task['test'][1])}; {task['rounds']} rounds of {task['per_round']}", flush=True)
-        curves = {c: [run_order(task, s, c, lambda m: print(m, flush=True)) for s in range(args.seeds)]
-                  for c in ("active", "random")}
+        curves: dict[str, list] = {"active": [], "random": []}
+        for seed in range(args.seeds):
+            model = train(task, *task["start"], seed)
+            first = (model, task["score"](model, *task["test"]))
+            for chooser in curves:
+                curves[chooser].append(run_order(task, seed, chooser, lambda m: print(m, flush=True), first))
         means = {c: [(n, float(np.mean([cv[i][1] for cv in curves[c]])), float(np.std([cv[i][1] for cv in curves[c]])))
                      for i, (n, _) in enumerate(curves[c][0])] for c in curves}
         print(f"{task['name']} mean score (std) over {args.seeds} seeds, by labels in total:")

@@ -19,6 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("images", type=Path, nargs="*",
                         help="Images or folders to rank (default: the dataset's images without a checked annotation).")
     parser.add_argument("--top", type=int, default=10, help="How many to print (all are written). Default: 10.")
+    parser.add_argument("--region", type=int, metavar="PX",
+                        help="Segmentation: rank PX x PX regions of each image instead of whole images.")
     parser.add_argument("--no-tta", action="store_true", help="Use the plain prediction only (4x faster).")
     parser.add_argument("--out", type=Path, help="CSV file to write (default: DATA_FOLDER/annotate_next.csv).")
     parser.add_argument("--json", action="store_true", help="Print the ranking as JSON.")
@@ -42,7 +44,10 @@ def run(args: argparse.Namespace) -> int:
     if not paths:
         raise CellwrightError(str(dataset.root), "No images to rank: every image has a checked annotation.",
                               "Pass the images (or a folder of them) to rank, e.g. cellwright suggest RUN new/.")
-    rows = rank_images(source, paths, tta=not args.no_tta)
+    if args.region is not None and args.region < 8:
+        raise CellwrightError("--region", f"Expected an integer >= 8 (pixels). Received: region={args.region}",
+                              "Use e.g. --region 128.")
+    rows = rank_images(source, paths, tta=not args.no_tta, region=args.region)
     out = write_suggestions(rows, args.out or Path(dataset.root) / SUGGESTIONS_FILE)
     if args.json:
         emit_json({"file": str(out), "ranking": rows})
@@ -50,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     say(f"Annotate next (most uncertain first; all {len(rows)} in {out}):")
     for row in rows[: args.top]:
         guess = f"  model says {row['prediction']}" if "prediction" in row else ""
-        say(f"  {row['rank']:>3}. {Path(row['image']).name}  uncertainty {row['score']:.3f} "
+        where = f" region y={row['y']} x={row['x']}" if "y" in row else ""
+        say(f"  {row['rank']:>3}. {Path(row['image']).name}{where}  uncertainty {row['score']:.3f} "
             f"(entropy {row['entropy']:.3f}, TTA disagreement {row['tta']:.3f}){guess}")
     return 0

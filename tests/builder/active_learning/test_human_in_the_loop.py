@@ -143,3 +143,10 @@ def test_segmentation_proposals_are_label_tiffs_left_out_until_checked(tmp_path:
     mark(data, proposed[:1], "checked")
     names = {Path(s.image_path).name for _, s in discover(recipe, recipe.base_dir).samples()}
     assert proposed[0] in names and proposed[1] not in names
+
+    out = tmp_path / "next.csv"
+    assert main(["suggest", str(run), "--region", "24", "--out", str(out)]) == 0  # default: the proposed image
+    with out.open() as handle:
+        ranked = list(csv.DictReader(handle))
+    assert {(r["y"], r["x"], r["size"]) for r in ranked} == {(y, x, "24") for y in ("0", "24") for x in ("0", "24")}
+    assert {Path(r["image"]).name for r in ranked} == {proposed[1]}

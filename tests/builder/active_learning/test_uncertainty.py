@@ -98,3 +98,23 @@ def test_pixel_outputs_are_turned_back_before_comparing():
     assert len(views) == 4
     assert uncertainty(views)["tta"] == pytest.approx(0.0, abs=1e-6)
     assert uncertainty(views, top_fraction=0.1)["entropy"] >= uncertainty(views)["entropy"]
+
+
+def test_regions_rank_the_unsure_part_of_an_image_first():
+    import keras
+
+    from builder.active_learning.ranking import regions
+
+    inputs = keras.Input((None, None, 1))
+    model = keras.Model(inputs, keras.layers.Conv2D(2, 1, activation="softmax")(inputs))
+    model.layers[-1].set_weights([np.array([[[[-10.0, 10.0]]]], np.float32), np.array([5.0, -5.0], np.float32)])
+    x = np.zeros((16, 24, 1), np.float32)
+    x[:, 12:] = 1.0
+    x[8:, 16:24] = 0.5  # the model cannot tell foreground from background here
+    views = tta_outputs(lambda a: model.predict_on_batch(a[None])[0], x, pixel_output=True)
+    cuts = regions(views, 8)
+    assert [(y, xx) for y, xx, _ in cuts] == [(0, 0), (0, 8), (0, 16), (8, 0), (8, 8), (8, 16)]
+    rows = rank_outputs([f"{y},{xx}" for y, xx, _ in cuts], [c for _, _, c in cuts])
+    assert rows[0]["image"] == "8,16" and rows[0]["entropy"] > 0.9 and rows[-1]["entropy"] < 0.05
+    assert [(y, xx) for y, xx, _ in regions([np.zeros((20, 20, 2))], 8)] == [
+        (0, 0), (0, 8), (0, 12), (8, 0), (8, 8), (8, 12), (12, 0), (12, 8), (12, 12)]
