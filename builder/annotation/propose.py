@@ -9,8 +9,6 @@ leaves it out until a person checks it. An annotation a person made or checked i
 
 from __future__ import annotations
 
-import csv
-import io
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,22 +17,13 @@ from typing import Any
 import numpy as np
 
 from builder.annotation.checked import mark, read_status
+from builder.annotation.classes import move_to_class, set_manifest_label
+from builder.annotation.store import image_stem, write_labels
 from builder.errors import CellwrightError, DataError
 from builder.events import EventSink, make_event
-from builder.io_utils import atomic_write_text
 
 #: Tasks whose predictions can be written back as annotations.
 PROPOSABLE = ("classification", "segmentation", "instance_segmentation")
-_ENDINGS = (".ome.tiff", ".ome.tif")
-
-
-def image_stem(path: Path) -> str:
-    """File name without its ending (``.ome.tif`` counts as one ending); case kept."""
-    name = path.name
-    for ending in _ENDINGS:
-        if name.lower().endswith(ending):
-            return name[: -len(ending)]
-    return path.stem
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -62,48 +51,24 @@ def unlabelled_images(recipe: Any, dataset: Any) -> list[Path]:
     return []
 
 
-def _write_mask(result: dict[str, Any], image_path: Path, root: Path, recipe: Any, pixel_size: Any) -> Path:
-    from builder.data.writers import label_dtype, write_tiff
-
+def _write_mask(result: dict[str, Any], image_path: Path, root: Path, recipe: Any) -> Path:
+    """The prediction as ``masks/<image name>.tif`` (uint16 labels, the file the annotation tools write)."""
     images_dir, masks_dir = root / recipe.data.images, root / (recipe.data.masks or "masks")
     masks_dir.mkdir(parents=True, exist_ok=True)
     if not _inside(image_path, images_dir):
         images_dir.mkdir(parents=True, exist_ok=True)
         shutil.copy2(image_path, images_dir / image_path.name)
     labels = np.asarray(result.get("labels", result.get("mask")))
-    dtype = label_dtype(labels) if "labels" in result else (np.uint8 if labels.max(initial=0) < 256 else np.uint16)
-    target = masks_dir / f"{image_stem(image_path)}.tif"
-    tmp = masks_dir / f".{target.name}.tmp.tif"
-    write_tiff(tmp, labels.astype(dtype), pixel_size)
-    tmp.replace(target)
-    return target
+    return write_labels(masks_dir / f"{image_stem(image_path)}.tif", labels)
 
 
 def _manifest_row(manifest: Path, root: Path, image_path: Path, label: str) -> Path:
     """Set ``label`` for ``image_path`` in the manifest (appending a row when it is not listed)."""
-    with manifest.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = list(reader.fieldnames or ["path", "label"])
-        rows = list(reader)
-    key = "path" if "path" in header else "image"
-    if "label" not in header:
-        header.append("label")
     if not _inside(image_path, root):
         (root / "images").mkdir(exist_ok=True)
         shutil.copy2(image_path, root / "images" / image_path.name)
         image_path = root / "images" / image_path.name
-    relative = image_path.resolve().relative_to(root.resolve()).as_posix()
-    for row in rows:
-        if (root / (row.get(key) or "")).resolve() == image_path.resolve():
-            row["label"] = label
-            break
-    else:
-        rows.append({key: relative, "label": label})
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_text(manifest, buffer.getvalue())
+    set_manifest_label(manifest, image_path.resolve().relative_to(root.resolve()).as_posix(), label)
     return manifest
 
 
@@ -119,9 +84,8 @@ def _class_folder(root: Path, image_path: Path, label: str) -> Path:
     if image_path.resolve() == target.resolve():
         return target
     if _inside(image_path, root):
-        shutil.move(str(image_path), target)
-    else:
-        shutil.copy2(image_path, target)
+        return move_to_class(image_path, root, label)
+    shutil.copy2(image_path, target)
     return target
 
 
@@ -231,7 +195,7 @@ def propose_annotations(model: Any, images: Iterable[str | Path] | None = None, 
             row["annotation"] = str(_manifest_row(root / recipe.data.manifest, root, path, label)
                                     if dataset.layout == "manifest" else _class_folder(root, path, label))
         else:
-            row["annotation"] = str(_write_mask(result, path, root, recipe, px))
+            row["annotation"] = str(_write_mask(result, path, root, recipe))
             labels = np.asarray(result.get("labels", result.get("mask")))
             row["objects" if "labels" in result else "foreground_pixels"] = (
                 int(len(np.unique(labels[labels > 0]))) if "labels" in result else int((labels > 0).sum()))
