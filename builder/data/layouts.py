@@ -172,7 +172,9 @@ def discover(recipe: Recipe, base_dir: str | Path = ".") -> Dataset:
         dataset.classes = list(data.classes) if data.classes else found
     else:
         dataset.classes = list(data.classes) if data.classes else None
-    return dataset
+    from builder.annotation.checked import apply_status
+
+    return apply_status(dataset)  # proposed (unchecked) annotations out, guard images into the test split
 
 
 def random_split(

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from builder.errors import CellwrightError
+from builder.report.annotations import add_annotations
 from builder.report.content import Section
 from builder.report.html import render_html
 from builder.report.methods import methods_section
@@ -43,7 +44,7 @@ def build_sections(run: RunData, *, augment_samples: bool | None = None) -> list
     examples = int(run.get("report.examples", 4))
     return [
         summary_section(run),
-        data_section(run, examples=examples, augment_samples=augment_samples),
+        add_annotations(data_section(run, examples=examples, augment_samples=augment_samples), run),
         model_section(run),
         training_section(run),
         results_section(run, worst_cases=worst, examples=examples),

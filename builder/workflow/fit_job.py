@@ -79,9 +79,10 @@ def _find_freeze_policy(model_section: dict[str, Any]) -> Any:
 
 
 def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | None = None,
-               resume: bool = False) -> Fitted:
+               resume: bool = False, init_from: Any = None) -> Fitted:
     """Build datasets and model for ``recipe`` and train into ``run`` (continuing it when ``resume``).
 
+    ``init_from``: a ``.keras`` model whose weights the new model starts from (fine-tuning), when not resuming.
     With a trained segmenter (``model.from``, task tracking) nothing is trained: see
     :func:`builder.workflow.segmenter.adopt_segmenter`.
     """
@@ -123,6 +124,10 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
 
     def model_factory() -> Any:
         model = compile_recipe_model(recipe, input_shape, n_classes=n_classes, n_outputs=n_outputs)
+        if init_from is not None and not resume:
+            from builder.workflow.init_weights import copy_weights
+
+            copy_weights(init_from, model)
         if freeze_policy is not None:
             from builder.backbones.freeze import apply_freeze
 

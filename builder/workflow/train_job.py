@@ -94,6 +94,7 @@ def train_recipe(
     evaluate: bool = True,
     report: bool = True,
     export: bool = True,
+    init_from: str | Path | None = None,
 ) -> TrainOutcome:
     """Train the model a recipe describes, then evaluate, report and export as the recipe says.
 
@@ -108,6 +109,9 @@ def train_recipe(
         (``runs_dir`` defaults to ``runs/`` in the current folder.)
     events : callable, optional
         Receives JSON-able event dicts (start, epoch, batch, warning, artifact, done, error).
+    init_from : path, optional
+        A ``.keras`` model (e.g. a run's ``checkpoints/best.keras``) whose weights the new model starts from
+        (fine-tuning; see ``cellwright retrain``). Its architecture must be the recipe's.
     """
     from builder.data.layouts import discover
     from builder.tasks.registry import get_task
@@ -146,6 +150,7 @@ def train_recipe(
         parent = Path(runs_dir) if runs_dir else Path.cwd() / "runs"
         run = create_run_folder(parent, recipe.name, recipe=recipe, split=split_record(dataset))
         _emit(events, "log", message=f"Run folder: {run.path}")
+        _write_annotation_record(run.path, dataset)
     check_data_or_refuse(recipe, dataset, run.path, events)
 
     from builder.workflow.fit_job import fit_recipe, load_fitted
@@ -154,7 +159,7 @@ def train_recipe(
         _emit(events, "log", message=f"Training had finished; resuming with: {', '.join(pending)}")
         fitted = load_fitted(recipe, run, finished_state)
     else:
-        fitted = fit_recipe(recipe, dataset, run, events=events, resume=resume is not None)
+        fitted = fit_recipe(recipe, dataset, run, events=events, resume=resume is not None, init_from=init_from)
     outcome = TrainOutcome(run_dir=run.path, epochs_completed=fitted.epochs_completed)
     if "evaluate" in pending:
         outcome.metrics = _evaluate(recipe, dataset, run.path, fitted, events)
@@ -170,6 +175,14 @@ def train_recipe(
     _emit(events, "done", stage="job", run=str(run.path), metrics=outcome.metrics.get("headline"),
           reports=[str(p) for p in outcome.reports], exports=outcome.exports)
     return outcome
+
+
+def _write_annotation_record(run_dir: Path, dataset: Any) -> None:
+    """``annotations.json``: how many (and which) annotations this model version learns from."""
+    from builder.active_learning.versions import annotation_record
+    from builder.run_folder import files
+
+    RunFolder(run_dir).write_json(files.ANNOTATIONS, annotation_record(dataset))
 
 
 def _evaluate(recipe: Recipe, dataset: Any, run_dir: Path, fitted: Any, events: EventSink | None) -> dict:
