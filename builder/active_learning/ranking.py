@@ -47,9 +47,9 @@ def rank_outputs(names: Sequence[str], views_per_image: Sequence[Sequence[np.nda
 
     Ties keep the input order, so the ranking is deterministic.
     """
-    rows = [{"image": name, **uncertainty([as_probabilities(v) for v in views], top_fraction=top_fraction)}
-            for name, views in zip(names, views_per_image, strict=True)]
-    order = sorted(range(len(rows)), key=lambda i: (-rows[i]["score"], i))
+    scores = [uncertainty([as_probabilities(v) for v in views], top_fraction=top_fraction) for views in views_per_image]
+    rows: list[dict[str, Any]] = [{"image": name, **score} for name, score in zip(names, scores, strict=True)]
+    order = sorted(range(len(rows)), key=lambda i: (-scores[i]["score"], i))
     return [{**rows[i], "rank": r + 1} for r, i in enumerate(order)]
 
 
@@ -114,8 +114,8 @@ def rank_images(model: Any, images: Iterable[str | Path], *, tta: bool = True, r
         views = tta_outputs(lambda a: network_output(source.model, a, recipe), x, pixel_output=pixel,
                             views=4 if tta else 1)
         if region is not None:
-            for y, x, cut in regions(views, region):
-                names.append(f"{path}@{y},{x}")
+            for top, left, cut in regions(views, region):
+                names.append(f"{path}@{top},{left}")
                 views_per_image.append(cut)
         else:
             names.append(str(path))
@@ -132,8 +132,8 @@ def rank_images(model: Any, images: Iterable[str | Path], *, tta: bool = True, r
     if region is not None:
         for row in rows:
             image, _, corner = row["image"].rpartition("@")
-            y, x = (int(v) for v in corner.split(","))
-            row.update(image=image, y=y, x=x, size=region)
+            top, left = (int(v) for v in corner.split(","))
+            row.update(image=image, y=top, x=left, size=region)
     return rows
 
 

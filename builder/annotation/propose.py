@@ -21,9 +21,7 @@ from builder.annotation.classes import move_to_class, set_manifest_label
 from builder.annotation.store import image_stem, write_labels
 from builder.errors import CellwrightError, DataError
 from builder.events import EventSink, make_event
-
-#: Tasks whose predictions can be written back as annotations.
-PROPOSABLE = ("classification", "segmentation", "instance_segmentation")
+from builder.tasks import all_tasks, get_task
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -160,12 +158,14 @@ def propose_annotations(model: Any, images: Iterable[str | Path] | None = None, 
 
     source = model if isinstance(model, ModelSource) else open_model_source(model)
     recipe = source.recipe
-    if recipe.task not in PROPOSABLE:
-        raise CellwrightError("task", f"Proposed annotations exist for {', '.join(PROPOSABLE)}. Received: "
+    task = get_task(recipe.task)
+    if not task.proposes_annotations:
+        able = ", ".join(t.name for t in all_tasks().values() if t.proposes_annotations)
+        raise CellwrightError("task", f"Proposed annotations exist for {able}. Received: "
                               f"task={recipe.task!r}.", "Annotate these images by hand instead.")
     dataset = discover(recipe, recipe.base_dir)
     root = Path(dataset.root)
-    allowed = ("manifest", "class_folders") if recipe.task == "classification" else ("folders",)
+    allowed = ("manifest", "class_folders") if task.uses_labels else ("folders",)
     if dataset.layout not in allowed:
         raise DataError("data.layout", f"Proposed annotations are written in the {' or '.join(allowed)} layout. "
                         f"Received: layout={dataset.layout!r}.", "Lay the data out as "
@@ -189,10 +189,10 @@ def propose_annotations(model: Any, images: Iterable[str | Path] | None = None, 
         result = predict_image(source.model, image.array, recipe, norm_stats=source.normalization,
                                postprocess=source.postprocess, pixel_size=px)
         row: dict[str, Any] = {"image": path.name}
-        if recipe.task == "classification":
+        if task.uses_labels:
             label = list(source.class_names or [])[int(result["class_index"])]
             row.update({"class": label, "probability": float(np.max(result["probabilities"]))})
-            row["annotation"] = str(_manifest_row(root / recipe.data.manifest, root, path, label)
+            row["annotation"] = str(_manifest_row(root / str(recipe.data.manifest), root, path, label)
                                     if dataset.layout == "manifest" else _class_folder(root, path, label))
         else:
             row["annotation"] = str(_write_mask(result, path, root, recipe))

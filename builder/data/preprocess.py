@@ -82,7 +82,7 @@ def grid_factor(pre: PreprocessSection, *, pixel_size: float | None = None, diam
 
             raise DataError("preprocess.object_diameter", "is 'auto' but no measured diameter was given.",
                             "Train the model first (training measures it), or give the diameter in pixels.")
-        d = float(diameter if diameter is not None else pre.object_diameter)  # type: ignore[arg-type]
+        d = float(diameter if diameter is not None else pre.object_diameter)
         return float(pre.target_diameter) / d
     return 1.0
 

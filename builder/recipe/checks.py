@@ -51,9 +51,17 @@ def _task_rules(recipe: Recipe) -> list[Problem]:
 @register_check("segmenter_for_tracking")
 def _segmenter_only_for_tracking(recipe: Recipe) -> list[Problem]:
     """``model.from`` (a trained segmenter used instead of training) belongs to tracking recipes."""
-    if not recipe.model.from_ or recipe.task == "tracking":
+    from builder.errors import CellwrightError
+    from builder.tasks import all_tasks, get_task
+
+    try:
+        accepts = get_task(recipe.task).accepts_trained_segmenter
+    except (CellwrightError, KeyError, ValueError):
+        return []  # an unknown task is reported by its own check
+    if not recipe.model.from_ or accepts:
         return []
-    return [_problem("model.from", f"Expected task tracking with a trained segmenter. Received: task {recipe.task}.",
+    able = " or ".join(t.name for t in all_tasks().values() if t.accepts_trained_segmenter)
+    return [_problem("model.from", f"Expected task {able} with a trained segmenter. Received: task {recipe.task}.",
                      "Leave model.from out (a backbone from a shared model is model.params.backbone.from).")]
 
 

@@ -140,6 +140,10 @@ class Task:
     has_tuned_postprocess: ClassVar[bool] = False
     #: The report draws the confusion matrix.
     shows_confusion_matrix: ClassVar[bool] = False
+    #: Predictions can be written back as annotations a person corrects (``cellwright propose``).
+    proposes_annotations: ClassVar[bool] = False
+    #: A recipe may name a trained segmenter (``model.from``) instead of training one.
+    accepts_trained_segmenter: ClassVar[bool] = False
 
     # -- identity ------------------------------------------------------------------------------------------
     def __repr__(self) -> str:

@@ -79,6 +79,7 @@ class Classification(Task):
     """One class per image (or cell crop)."""
 
     name = "classification"
+    proposes_annotations = True
     title = "Image classification"
     description = "image classification (one class per image)"
     card = ("Classify cells", "One label per image or cell crop (e.g. mitotic / not mitotic).")

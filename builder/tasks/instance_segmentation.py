@@ -70,6 +70,7 @@ class InstanceSegmentation(Task):
     """Each nucleus or cell gets its own label."""
 
     name = "instance_segmentation"
+    proposes_annotations = True
     title = "Instance segmentation"
     description = "instance segmentation (every cell found and outlined separately)"
     card = ("Separate every cell", "Each nucleus or cell gets its own label, even when touching.")

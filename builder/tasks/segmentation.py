@@ -81,6 +81,7 @@ class Segmentation(Task):
     """A class for every pixel."""
 
     name = "segmentation"
+    proposes_annotations = True
     title = "Semantic segmentation"
     description = "semantic segmentation (a class for every pixel)"
     card = ("Segment regions", "A class for every pixel (background, nucleus, cytoplasm…).")

@@ -135,7 +135,10 @@ def detection_score(truths: Sequence[np.ndarray], preds: Sequence[np.ndarray]) -
     from builder.tracking.lineage import TrackRow
     from builder.tracking.metrics import ctc_scores
 
-    ref, comp, ref_rows, comp_rows = [], [], [], []
+    ref: list[np.ndarray] = []
+    comp: list[np.ndarray] = []
+    ref_rows: list[TrackRow] = []
+    comp_rows: list[TrackRow] = []
     for t, (truth, pred) in enumerate(zip(truths, preds, strict=True)):
         for stack, rows, frame in ((ref, ref_rows, np.maximum(np.asarray(truth), 0)), (comp, comp_rows, pred)):
             frame = np.asarray(frame, np.int64)
@@ -145,7 +148,7 @@ def detection_score(truths: Sequence[np.ndarray], preds: Sequence[np.ndarray]) -
             stack.append(shifted)
     ref_stack, comp_stack = np.stack(ref), np.stack(comp)
     scores = ctc_scores(ref_stack, ref_rows, comp_stack, comp_rows, dict(enumerate(ref_stack)))
-    return 0.5 * (float(scores["DET"]) + float(scores["SEG"]))
+    return 0.5 * (float(scores["DET"] or 0.0) + float(scores["SEG"] or 0.0))
 
 
 @register_task
@@ -158,6 +161,8 @@ class Tracking(InstanceSegmentation):
     card = ("Track cells over time", "Follow every cell through a time-lapse, with divisions (lineage trees).")
     layouts = ("ctc", "demo")
     time_lapse = True
+    proposes_annotations = False  # a time-lapse is corrected track by track, not image by image
+    accepts_trained_segmenter = True
     headline = ("TRA", "TRA")
     min_train_images = 10
     predict_files = ("{stem}_prob.tif", "{stem}_labels.tif", "{stem}_objects.csv")

@@ -20,10 +20,6 @@ if TYPE_CHECKING:
     from builder.recipe import Recipe
     from builder.workflow.fit_job import Fitted
 
-#: Tasks whose models can segment the frames of a time-lapse.
-SEGMENTER_TASKS = ("instance_segmentation", "tracking")
-
-
 def segmenter_path(recipe: Recipe) -> Path | None:
     """The segmenter ``model.from`` names (relative to the recipe's folder), or None."""
     name = recipe.model.from_
@@ -46,9 +42,12 @@ def open_segmenter(recipe: Recipe) -> Any:
                               "Received: a path that does not exist.",
                               "Check the path; it is relative to the recipe's folder.")
     source = open_model_source(path)
-    if source.recipe.task not in SEGMENTER_TASKS:
+    from builder.tasks import all_tasks, get_task
+
+    if get_task(source.recipe.task).output != "instance_maps":
+        able = " or ".join(t.name for t in all_tasks().values() if t.output == "instance_maps")
         raise CellwrightError(f"model.from ({path})", "Expected a model that separates every cell (task "
-                              f"instance_segmentation or tracking). Received: a {source.recipe.task} model.",
+                              f"{able}). Received: a {source.recipe.task} model.",
                               "Train an instance-segmentation model first, or leave model.from out to train one "
                               "in this recipe.")
     return source
