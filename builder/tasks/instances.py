@@ -223,7 +223,8 @@ DEFAULT_GRID: dict[str, tuple[float, ...]] = {
 TUNING_GRIDS: dict[str, dict[str, tuple[float, ...]]] = {
     "three_class": DEFAULT_GRID,
     "distance": DEFAULT_GRID,
-    "star_convex": {"threshold": (0.3, 0.4, 0.5, 0.6, 0.7), "nms_threshold": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)},
+    "star_convex": {"threshold": (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+                    "nms_threshold": (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5)},
 }
 
 

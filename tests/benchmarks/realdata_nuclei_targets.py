@@ -9,8 +9,9 @@ the test crops (F1@0.5 as in stardist.matching, merges and splits). Run by hand 
     nice -n 10 .venv/bin/python tests/benchmarks/realdata_nuclei_targets.py [--epochs 40] [--out /tmp/targets]
     nice -n 10 .venv/bin/python tests/benchmarks/realdata_nuclei_targets.py --speed   # NMS time on 1024x1024
 
-``--speed`` times the star-convex target and post-processing on a 1024x1024 label image (the DSB mask tiled
-2 x 2, about 500 nuclei) from a perfect prediction, and scores that prediction.
+``--rescore RUN`` tunes a finished run's thresholds again on its validation crops (e.g. after the tuning grid
+changed) and scores it again. ``--speed`` times the star-convex target and post-processing on a 1024x1024
+label image (the DSB mask tiled 2 x 2, about 500 nuclei) from a perfect prediction, and scores that prediction.
 """
 
 from __future__ import annotations
@@ -69,15 +70,34 @@ def run_target(out: Path, target: str, epochs: int) -> dict:
             "test": {k: outcome.metrics["metrics"].get(k) for k in KEYS}}
 
 
+def rescore(run_dir: Path) -> dict:
+    """Tune a finished run's post-processing again (current grid) on its validation crops; score both splits."""
+    from builder.workflow.evaluate_job import evaluate_run
+
+    saved = run_dir / "postprocess.json"
+    if saved.exists():
+        saved.rename(run_dir / "postprocess.before-rescore.json")
+    test = evaluate_run(run_dir)  # no saved thresholds: tuned on the run's validation split first
+    validation = evaluate_run(run_dir, data=run_dir.parents[1] / "validation")
+    tuned = json.loads(saved.read_text())
+    return {"run": str(run_dir), "postprocess": {k: v for k, v in tuned.items() if k != "tried"},
+            "validation": {k: validation["metrics"].get(k) for k in KEYS},
+            "test": {k: test["metrics"].get(k) for k in KEYS}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--out", type=Path, default=Path("/tmp/cellwright-nuclei-targets"))
     parser.add_argument("--targets", nargs="+", choices=TARGETS, default=list(TARGETS))
     parser.add_argument("--speed", action="store_true", help="Only time the star-convex post-processing.")
+    parser.add_argument("--rescore", type=Path, help="A run folder of this script: tune and score it again.")
     args = parser.parse_args()
     if not REALDATA.is_dir():
         raise SystemExit(f"{REALDATA} is not present")
+    if args.rescore:
+        print(json.dumps(rescore(args.rescore), indent=2, default=float))
+        return
     if args.speed:
         print(json.dumps(speed(), indent=2, default=float))
         return
