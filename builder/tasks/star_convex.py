@@ -7,9 +7,9 @@ are two polygons around two centres, whatever the boundary between them looks li
 
 Channels of the target and of the network output (``1 + K``):
 
-- 0: object probability, the distance of the pixel to its own object's edge divided by the largest such
-  distance in that object (1 at the centre, small at the edge, 0 in the background). Candidates for polygons
-  are pixels above ``threshold``; the most central ones are kept first.
+- 0: object probability, the distance of the pixel to its own object's edge (its shortest ray) divided by
+  the largest such distance in that object (1 at the centre, small at the edge, 0 in the background).
+  Candidates for polygons are pixels above ``threshold``; the most central ones are kept first.
 - 1..K: ray distances in pixels of the network's grid (0 in the background).
 
 :mod:`builder.tasks.star_nms` turns a predicted output into instance labels.
@@ -23,9 +23,10 @@ import numpy as np
 
 #: Number of rays per pixel (the head has ``1 + N_RAYS`` output channels).
 N_RAYS = 32
-#: Step along a ray when looking for the object's edge, in pixels (half a pixel: no background pixel is
-#: stepped over, also on diagonal rays).
-RAY_STEP = 0.5
+#: Step along a ray when looking for the object's edge, in pixels (the last step is halved once more). A diagonal
+#: step may pass a pixel corner, but a ray stops at the first pixel of any other label, so only a one-pixel-wide
+#: diagonal notch of background inside the object itself can be stepped over.
+RAY_STEP = 1.0
 
 
 def ray_angles(n_rays: int = N_RAYS) -> np.ndarray:
@@ -38,7 +39,8 @@ def ray_distances(labels: np.ndarray, n_rays: int = N_RAYS) -> np.ndarray:
 
     The edge is where the ray first meets a pixel of another label (background, a touching object, or the
     image border); the distance is measured to the middle of the last step, so a disk of radius ``r`` pixels
-    gets ``r + 0.5`` (the outer edge of its outermost pixels) on every ray within half a step.
+    gets ``r + 0.5`` (the outer edge of its outermost pixels) on every ray within half a step (plus the
+    staircase of the pixel outline).
 
     Parameters
     ----------
@@ -71,23 +73,30 @@ def _march(crop: np.ndarray, label: int, ys: np.ndarray, xs: np.ndarray, n_rays:
     """(len(ys), n_rays) distances from the pixels ``(ys, xs)`` of object ``label`` to its edge in ``crop``."""
     height, width = crop.shape
     angles = ray_angles(n_rays)
-    dy, dx = np.sin(angles), np.cos(angles)
-    # active (pixel, ray) pairs, flattened; each step keeps only the rays still inside the object
-    pix = np.repeat(np.arange(ys.size), n_rays)
-    ray = np.tile(np.arange(n_rays), ys.size)
+    # one row per (pixel, ray) pair still inside the object: start, direction and index into the result
+    y0 = np.repeat(ys.astype(np.float32), n_rays)
+    x0 = np.repeat(xs.astype(np.float32), n_rays)
+    dy = np.tile(np.sin(angles).astype(np.float32), ys.size)
+    dx = np.tile(np.cos(angles).astype(np.float32), ys.size)
+    index = np.arange(ys.size * n_rays)
     dist = np.zeros(ys.size * n_rays, np.float32)
-    active = np.arange(pix.size)
-    t = 0.0
-    while active.size:
+    t = np.float32(0.0)
+    while index.size:
         t += RAY_STEP
-        p, r = pix[active], ray[active]
-        yy = np.rint(ys[p] + t * dy[r]).astype(np.int64)
-        xx = np.rint(xs[p] + t * dx[r]).astype(np.int64)
+        yy = np.rint(y0 + t * dy).astype(np.intp)
+        xx = np.rint(x0 + t * dx).astype(np.intp)
         inside = (yy >= 0) & (yy < height) & (xx >= 0) & (xx < width)
-        same = np.zeros(active.size, bool)
+        same = inside
         same[inside] = crop[yy[inside], xx[inside]] == label
-        dist[active[~same]] = t - RAY_STEP / 2
-        active = active[same]
+        out = ~same
+        if out.any():  # the edge lies within the last step: look half a step back to halve the error
+            half = t - RAY_STEP / 2
+            hy = np.rint(y0[out] + half * dy[out]).astype(np.intp)
+            hx = np.rint(x0[out] + half * dx[out]).astype(np.intp)
+            ok = (hy >= 0) & (hy < height) & (hx >= 0) & (hx < width)
+            ok[ok] = crop[hy[ok], hx[ok]] == label
+            dist[index[out]] = np.where(ok, t - RAY_STEP / 4, t - 3 * RAY_STEP / 4)
+        y0, x0, dy, dx, index = y0[same], x0[same], dy[same], dx[same], index[same]
     return dist.reshape(ys.size, n_rays)
 
 
@@ -104,11 +113,19 @@ def star_convex_target(labels: Any, n_rays: int = N_RAYS) -> np.ndarray:
     -------
     (Y, X, 1 + n_rays) ndarray of float32
     """
-    from builder.tasks.instances import _labels_2d, distance_targets
+    from scipy import ndimage as ndi
+
+    from builder.tasks.instances import _labels_2d
 
     lab, _ = _labels_2d(labels)
-    prob = distance_targets(lab)[..., 0]
-    return np.concatenate([prob[..., None], ray_distances(lab, n_rays)], axis=-1).astype(np.float32)
+    rays = ray_distances(lab, n_rays)
+    near = rays.min(axis=-1)  # distance to the object's edge (the shortest ray)
+    prob = np.zeros(lab.shape, np.float32)
+    if lab.max() > 0:
+        peak = np.asarray(ndi.maximum(near, lab, index=np.arange(lab.max() + 1)), np.float32)
+        inside = lab > 0
+        prob[inside] = near[inside] / np.maximum(peak[lab[inside]], 1e-6)
+    return np.concatenate([prob[..., None], rays], axis=-1)
 
 
 def polygon_vertices(y: float, x: float, distances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

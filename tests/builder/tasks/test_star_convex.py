@@ -88,10 +88,10 @@ def test_nms_keeps_two_polygons_that_barely_overlap():
 
 @pytest.mark.parametrize(("nms_threshold", "objects"), [(0.4, 2), (1.0, 3)])
 def test_a_polygon_covering_two_kept_objects_is_refused(touching_disks, nms_threshold: float, objects: int):
-    lab = touching_disks(size=64, r=10, gap=18)  # centres (32, 23) and (32, 41), touching around x = 32
-    assert lab[27, 32] == 0
+    lab = touching_disks(size=64, r=10, gap=22)  # centres (32, 21) and (32, 43), a background gap at x = 32
+    assert lab[32, 32] == 0
     t = star_convex_target(lab)
-    t[27, 32, 0], t[27, 32, 1:] = 0.6, 19.0  # a background pixel proposing one disk over both nuclei
+    t[32, 32, 0], t[32, 32, 1:] = 0.6, 17.0  # a gap pixel proposing one disk over most of both nuclei
     labels = instances_from_star(t, threshold=0.5, nms_threshold=nms_threshold, min_size=0)
     assert labels.max() == objects
 
