@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from builder.blocks.registry import Block, P, Port, Shape, register_block, shape_text
 from builder.fields import Section, field
-from builder.tasks.star_convex import N_RAYS
+from builder.tasks.star_convex import N_RAYS, RAY_UNIT
 
 
 class ClassificationHeadParams(Section):
@@ -142,6 +142,9 @@ class InstanceHead(_PixelHead[InstanceHeadParams]):
                         name=f"{self.id}_probability")(tensors[0])
         rays = L.Conv2D(N_RAYS, self.kernel_size(), padding="same", activation="linear", dtype="float32",
                         name=f"{self.id}_rays")(tensors[0])
+        # distances are tens of pixels: the convolution learns them in units of RAY_UNIT pixels, so that
+        # optimiser steps (about the learning rate per weight) move them as fast as the probability
+        rays = L.Rescaling(RAY_UNIT, dtype="float32", name=f"{self.id}_pixels")(rays)
         return L.Concatenate(axis=-1, dtype="float32", name=self.id)([prob, rays])
 
 

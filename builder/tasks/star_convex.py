@@ -23,6 +23,8 @@ import numpy as np
 
 #: Number of rays per pixel (the head has ``1 + N_RAYS`` output channels).
 N_RAYS = 32
+#: The head's distance outputs are learned in units of this many pixels (then multiplied by it).
+RAY_UNIT = 10.0
 #: Step along a ray when looking for the object's edge, in pixels (the last step is halved once more). A diagonal
 #: step may pass a pixel corner, but a ray stops at the first pixel of any other label, so only a one-pixel-wide
 #: diagonal notch of background inside the object itself can be stepped over.

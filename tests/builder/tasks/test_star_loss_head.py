@@ -86,3 +86,18 @@ def test_recipe_selects_and_validates_the_star_target(tmp_path):
         load_recipe(write("star"))
     with pytest.raises(CellwrightError, match=r"train.loss.*\(star_convex\). Expected one of: auto, star"):
         load_recipe(write("star_convex", "dice"))
+
+
+def test_star_head_learns_distances_in_units_of_ten_pixels():
+    """One optimiser step moves the ray distances RAY_UNIT times as far as an unscaled convolution would."""
+    from builder.tasks.star_convex import RAY_UNIT
+
+    template = get_template("unet")
+    model = compile_graph(template.expand(template.Params.model_validate({"depth": 1, "base_filters": 4}), STAR),
+                          STAR)
+    rays = next(layer for layer in model.layers if layer.name.endswith("_rays"))
+    x = np.zeros((1, 32, 32, 1), np.float32)
+    before = model.predict(x, verbose=0)[..., 1:]
+    rays.bias.assign(rays.bias.numpy() + 0.1)
+    after = model.predict(x, verbose=0)[..., 1:]
+    np.testing.assert_allclose(after - before, 0.1 * RAY_UNIT, atol=1e-4)
