@@ -136,6 +136,13 @@ class InstanceSegmentation(Task):
         labels = postprocess_instances(output, recipe.train.instance_target, **params)
         return {"labels": labels, "prediction": labels}
 
+    def output_at_zoom(self, output: np.ndarray, recipe: Recipe, zoom: float) -> np.ndarray:
+        if recipe.train.instance_target != "star_convex":
+            return output
+        out = np.array(output, np.float32)
+        out[..., 1:] *= zoom  # ray distances were measured in pixels of the network's grid
+        return out
+
     def output_note(self, recipe: Mapping[str, Any]) -> str:
         from builder.tasks.star_convex import N_RAYS
 

@@ -141,3 +141,24 @@ def test_exported_models_explain_the_star_output():
     note = task.output_note({"train": {"instance_target": "star_convex"}})
     assert f"channels 1-{N_RAYS}" in note and "`nms_threshold`" in note
     assert "`seed_threshold`" in task.output_note({"train": {}})
+
+
+def test_star_distances_follow_an_output_brought_back_to_full_resolution(tmp_path):
+    """Outputs made on a downscaled grid and interpolated back have their ray distances scaled too."""
+    from builder.recipe import load_recipe
+    from builder.tasks import get_task
+
+    path = tmp_path / "r.yaml"
+    path.write_text("cellwright: 1\nname: t\ntask: instance_segmentation\ndata: {layout: demo, demo: nuclei}\n"
+                    "train: {instance_target: star_convex}\n")
+    recipe = load_recipe(path)
+    task = get_task("instance_segmentation")
+    half = star_convex_target(disk(24, 12, 12, 5))
+    from builder.data.preprocess import resize_yx
+
+    full = task.output_at_zoom(resize_yx(half, (48, 48), order=1), recipe, 2.0)
+    assert full[24, 24, 0] == pytest.approx(half[12, 12, 0], abs=0.1)
+    assert full[24, 24, 1:].mean() == pytest.approx(2 * half[12, 12, 1:].mean(), abs=1.0)  # ~10.5, not ~5
+    labels = instances_from_star(full, threshold=0.5, nms_threshold=0.4, min_size=0)
+    truth = disk(48, 24, 24, 10)
+    assert instance_metrics([truth], [labels], [0.8])["by_threshold"]["0.8"]["f1"] == 1.0
