@@ -45,7 +45,8 @@ def test_tiny_star_convex_run_predicts_from_run_and_bundle(tmp_path: Path):
     image = tifffile.imread(sorted((tmp_path / "data" / "images").iterdir())[0])
     tifffile.imwrite(tmp_path / "new.tif", np.tile(image, (2, 2)))  # larger than the 32 px tiles
     for source, out in ((run, "from_run"), (bundle, "from_bundle")):
-        assert main(["predict", str(source), str(tmp_path / "new.tif"), "--out", str(tmp_path / out)]) == 0
+        assert main(["predict", str(source), str(tmp_path / "new.tif"), "--out", str(tmp_path / out),
+                     "--probabilities"]) == 0
         prob = read_image(tmp_path / out / "new_prob.tif").array
         labels = tifffile.imread(tmp_path / out / "new_labels.tif")
         assert prob.shape[-1] == 1 + N_RAYS and labels.shape == prob.shape[:2]
