@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from builder.blocks.registry import Block, P, Port, Shape, register_block, shape_text
 from builder.fields import Section, field
+from builder.tasks.star_convex import N_RAYS, RAY_UNIT
 
 
 class ClassificationHeadParams(Section):
@@ -103,16 +104,19 @@ class SegmentationHead(_PixelHead[SegmentationHeadParams]):
 
 
 class InstanceHeadParams(Section):
-    target: Literal["auto", "three_class", "distance"] = field(
+    target: Literal["auto", "three_class", "distance", "star_convex"] = field(
         "auto", help="'three_class': background/boundary/interior probabilities (3 channels, softmax); "
-        "'distance': inner and outer distance maps (2 channels, linear); 'auto': the recipe's train.instance_target."
+        "'distance': inner and outer distance maps (2 channels, linear); 'star_convex': object probability "
+        f"(sigmoid) and distances to the edge along {N_RAYS} rays (linear), {N_RAYS + 1} channels; 'auto': the "
+        "recipe's train.instance_target."
     )
     kernel_size: int = field(1, help="Window of the final convolution.", ge=1, le=7, unit="px")
 
 
 @register_block("instance_head")
 class InstanceHead(_PixelHead[InstanceHeadParams]):
-    """Instance-segmentation targets: 3-class softmax (B,H,W,3) or two distance maps (B,H,W,2)."""
+    """Instance-segmentation targets: 3-class softmax (B,H,W,3), two distance maps (B,H,W,2), or a star-convex
+    object probability and ray distances (B,H,W,1+rays)."""
 
     Params = InstanceHeadParams
 
@@ -120,13 +124,28 @@ class InstanceHead(_PixelHead[InstanceHeadParams]):
         return self.ctx.instance_target if self.p.target == "auto" else self.p.target
 
     def channels(self) -> int:
-        return 3 if self.target() == "three_class" else 2
+        return {"three_class": 3, "star_convex": 1 + N_RAYS}.get(self.target(), 2)
 
     def activation(self) -> str:
         return "softmax" if self.target() == "three_class" else "linear"
 
     def kernel_size(self) -> int:
         return self.p.kernel_size
+
+    def build(self, tensors: list[Any]) -> Any:
+        if self.target() != "star_convex":
+            return super().build(tensors)
+        import keras
+
+        L = keras.layers
+        prob = L.Conv2D(1, self.kernel_size(), padding="same", activation="sigmoid", dtype="float32",
+                        name=f"{self.id}_probability")(tensors[0])
+        rays = L.Conv2D(N_RAYS, self.kernel_size(), padding="same", activation="linear", dtype="float32",
+                        name=f"{self.id}_rays")(tensors[0])
+        # distances are tens of pixels: the convolution learns them in units of RAY_UNIT pixels, so that
+        # optimiser steps (about the learning rate per weight) move them as fast as the probability
+        rays = L.Rescaling(RAY_UNIT, dtype="float32", name=f"{self.id}_pixels")(rays)
+        return L.Concatenate(axis=-1, dtype="float32", name=self.id)([prob, rays])
 
 
 class RegressionHeadParams(Section):

@@ -90,6 +90,14 @@ def _cover(metadata: ExportMetadata, x: np.ndarray, y: np.ndarray, path: Path) -
     return path
 
 
+def _output_note(metadata: ExportMetadata) -> str:
+    """A line on what the output channels mean and how Cellwright turns them into results ('' if nothing to add)."""
+    from builder.tasks import get_task
+
+    note = get_task(metadata.task).output_note(metadata.recipe)
+    return f"- Output: {note}\n" if note else ""
+
+
 def _documentation(metadata: ExportMetadata, checks: list[Check], notes: list[str] | None = None) -> str:
     validation = "\n## Validation\n\nRight after export each weights format was run on the test input and " \
         "compared with the Keras model (max absolute difference):\n\n" + "".join(
@@ -106,7 +114,8 @@ def _documentation(metadata: ExportMetadata, checks: list[Check], notes: list[st
         f"{_scale_line(metadata)}"
         f"- Normalisation: {norm.method} ({norm.low}-{norm.high} percentiles, per {norm.per})\n"
         f"- Classes/outputs: {', '.join(metadata.class_names) or 'see outputs'}\n"
-        f"- Post-processing (Cellwright): {metadata.postprocess or 'none'}\n\n"
+        f"- Post-processing (Cellwright): {metadata.postprocess or 'none'}\n"
+        f"{_output_note(metadata)}\n"
         "Exported by Cellwright; open with `cellwright import` or any bioimage.io consumer.\n"
     ) + validation
 

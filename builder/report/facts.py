@@ -114,10 +114,14 @@ def postprocess_sentence(run: RunData) -> str | None:
     tuning = post.get("tuning") if isinstance(post.get("tuning"), dict) else None
     saved = run.postprocess or {}
     if tuning is None and "tuned_on" in saved and all(saved.get(k) == post.get(k)
-                                                      for k in ("threshold", "seed_threshold") if k in post):
+                                                      for k in ("threshold", "seed_threshold", "nms_threshold")
+                                                      if k in post and k in saved):
         tuning = saved  # evaluated again with the thresholds tuned during training
     values = []
-    for key, label in (("threshold", "foreground"), ("seed_threshold", "seed")):
+    star = run.get("train.instance_target") == "star_convex"
+    labels = ((("threshold", "centre probability"), ("nms_threshold", "largest overlap (NMS)")) if star
+              else (("threshold", "foreground"), ("seed_threshold", "seed")))
+    for key, label in labels:
         if isinstance(post.get(key), int | float):
             values.append(f"{label} {_short(post[key])}")
     size = post.get("min_size")

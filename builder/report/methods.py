@@ -52,6 +52,9 @@ CITATIONS: dict[str, tuple[str, str, str | None]] = {
     "watershed": ("Beucher and Meyer, 1993", "Beucher S, Meyer F. The morphological approach to segmentation: the "
                   "watershed transformation. In: Dougherty ER (ed.), Mathematical Morphology in Image Processing, "
                   "Marcel Dekker, 1993:433-481.", None),
+    "stardist": ("Schmidt et al., 2018", "Schmidt U, Weigert M, Broaddus C, Myers G. Cell detection with "
+                 "star-convex polygons. MICCAI 2018, LNCS 11071:265-273.",
+                 "https://doi.org/10.1007/978-3-030-00934-2_30"),
     "adam": ("Kingma and Ba, 2015", "Kingma DP, Ba J. Adam: a method for stochastic optimization. ICLR 2015.",
              "https://arxiv.org/abs/1412.6980"),
     "adamw": ("Loshchilov and Hutter, 2019", "Loshchilov I, Hutter F. Decoupled weight decay regularization. "
@@ -72,7 +75,8 @@ _BACKBONE_KEYS = (("mobilenet_v3", "mobilenet_v3"), ("mobilenet_v2", "mobilenet_
                   ("resnet", "resnet"), ("efficientnet_v2", "efficientnet_v2"), ("efficientnet", "efficientnet"),
                   ("densenet", "densenet"), ("convnext", "convnext"), ("vgg", "vgg"))
 _LOSS_WORDS = {"cross_entropy": "cross-entropy", "dice": "Dice", "focal": "focal", "mae": "mean absolute error",
-               "mse": "mean squared error", "ssim": "SSIM"}
+               "mse": "mean squared error", "ssim": "SSIM",
+               "star": "star-convex (probability cross-entropy plus weighted ray-distance error)"}
 
 
 def backbone_citation(name: str) -> str | None:

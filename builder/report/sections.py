@@ -181,8 +181,10 @@ def results_section(run: RunData, *, worst_cases: int = 4, examples: int = 4) ->
             section.add("figure", png=png, caption=caption)
     sentence = postprocess_sentence(run) if task.has_tuned_postprocess else None
     if sentence:
-        section.add("text", text="Post-processing (seeded watershed on the predicted probabilities): "
-                    + sentence[0].lower() + sentence[1:])
+        how = ("non-maximum suppression of the predicted star-convex polygons"
+               if run.get("train.instance_target") == "star_convex" else "seeded watershed on the predicted "
+               "probabilities")
+        section.add("text", text=f"Post-processing ({how}): " + sentence[0].lower() + sentence[1:])
     if task.shows_confusion_matrix and metrics.get("confusion_matrix"):
         png = figures.confusion(metrics["confusion_matrix"], run.class_names())
         if png:

@@ -360,6 +360,16 @@ class Task:
         model's recipe (settings such as tracking's ``evaluate.tracking``)."""
         return []
 
+    def output_at_zoom(self, output: np.ndarray, recipe: Recipe, zoom: float) -> np.ndarray:
+        """A network output interpolated to ``zoom`` times the network's grid, with values measured in pixels
+        scaled to match (none by default)."""
+        return output
+
+    def output_note(self, recipe: Mapping[str, Any]) -> str:
+        """What the exported network's output channels mean for a recipe (a plain dict), for model documentation;
+        empty when :attr:`output_description` says it all."""
+        return ""
+
     # -- report ------------------------------------------------------------------------------------------------
     def methods_task(self, run: Any) -> str:
         """The Methods sentence on what the network learns and how results are made."""

@@ -1,6 +1,9 @@
-"""Instance segmentation: every cell found and outlined separately (three-class or distance targets + watershed).
+"""Instance segmentation: every cell found and outlined separately.
 
-The numpy parts (targets, watershed post-processing, tuning) are in :mod:`builder.tasks.instances`.
+Three targets (``train.instance_target``): three-class or distance maps + seeded watershed, or star-convex
+polygons + non-maximum suppression. The numpy parts are in :mod:`builder.tasks.instances` (targets, watershed,
+tuning), :mod:`builder.tasks.star_convex` (star-convex target) and :mod:`builder.tasks.star_nms` (polygons to
+labels).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from builder.recipe import Recipe
 
 _I = "builder.tasks.instances"
+_S = "builder.tasks.star_convex"
 
 #: Name of the classical method the instance models are compared with (``metrics.json`` ``baseline.name``).
 BASELINE_NAME = "Otsu threshold + watershed (scikit-image)"
@@ -80,10 +84,13 @@ class InstanceSegmentation(Task):
     learns_from = "masks"
     headline = ("AP@0.5", "ap@0.5")
     default_variant = "three_class"
-    losses = {"three_class": ("cross_entropy+dice", CLASS_LOSSES), "distance": ("mse", ("mse", "mae"))}
-    targets = {"three_class": lazy(_I, "three_class_training_target"), "distance": lazy(_I, "distance_targets")}
+    losses = {"three_class": ("cross_entropy+dice", CLASS_LOSSES), "distance": ("mse", ("mse", "mae")),
+              "star_convex": ("star", ("star",))}
+    targets = {"three_class": lazy(_I, "three_class_training_target"), "distance": lazy(_I, "distance_targets"),
+               "star_convex": lazy(_S, "star_convex_target")}
     postprocess = {"three_class": lazy(_I, "instances_from_three_class"),
-                   "distance": lazy(_I, "instances_from_distance")}
+                   "distance": lazy(_I, "instances_from_distance"),
+                   "star_convex": lazy("builder.tasks.star_nms", "instances_from_star")}
     output_description = "Per-pixel maps; instances follow from Cellwright's post-processing."
     predict_files: ClassVar[tuple[str, ...]] = ("{stem}_prob.tif", "{stem}_labels.tif", "{stem}_objects.csv")
     predict_summary_files: ClassVar[tuple[str, ...]] = ("objects.csv",)
@@ -114,14 +121,43 @@ class InstanceSegmentation(Task):
         return instance_target
 
     def output_channels(self, ctx: Any) -> int | None:
-        return 3 if self.variant_for(instance_target=ctx.instance_target) == "three_class" else 2
+        from builder.tasks.star_convex import N_RAYS
+
+        return {"three_class": 3, "star_convex": 1 + N_RAYS}.get(
+            self.variant_for(instance_target=ctx.instance_target) or "", 2)
+
+    def postprocess_settings(self, recipe: Recipe) -> dict[str, Any]:
+        return {**super().postprocess_settings(recipe),
+                "nms_threshold": float(recipe.evaluate.postprocess.nms_threshold)}
 
     def interpret(self, output: np.ndarray, recipe: Recipe, params: Mapping[str, Any]) -> dict[str, Any]:
         from builder.tasks.instances import postprocess_instances
 
-        labels = postprocess_instances(output, recipe.train.instance_target, threshold=params["threshold"],
-                                       seed_threshold=params["seed_threshold"], min_size=params["min_size"])
+        labels = postprocess_instances(output, recipe.train.instance_target, **params)
         return {"labels": labels, "prediction": labels}
+
+    def output_at_zoom(self, output: np.ndarray, recipe: Recipe, zoom: float) -> np.ndarray:
+        if recipe.train.instance_target != "star_convex":
+            return output
+        out = np.array(output, np.float32)
+        out[..., 1:] *= zoom  # ray distances were measured in pixels of the network's grid
+        return out
+
+    def output_note(self, recipe: Mapping[str, Any]) -> str:
+        from builder.tasks.star_convex import N_RAYS
+
+        target = (recipe.get("train") or {}).get("instance_target", "three_class")
+        if target == "star_convex":
+            return (f"star-convex polygons: channel 0 is the probability of lying near an object's centre, channels "
+                    f"1-{N_RAYS} the distances (pixels) to the object's edge along {N_RAYS} rays at angles 2*pi*k/"
+                    f"{N_RAYS} from the +X axis towards +Y. Pixels above `threshold` propose polygons, kept from "
+                    "the most central unless more than `nms_threshold` of their area is already taken (non-maximum "
+                    "suppression); objects smaller than `min_size` pixels are removed.")
+        if target == "distance":
+            return ("channel 0 inner distance (1 at object centres), channel 1 outer distance; seeded watershed: "
+                    "seeds above `seed_threshold` on channel 0, objects where channel 1 exceeds `threshold`.")
+        return ("background, boundary and interior probabilities; seeded watershed: seeds where the interior "
+                "exceeds `seed_threshold`, objects where boundary + interior exceed `threshold`.")
 
     def tunes_postprocess(self, recipe: Recipe) -> bool:
         return bool(recipe.evaluate.postprocess.tune)
@@ -129,14 +165,14 @@ class InstanceSegmentation(Task):
     def tune_postprocess(self, outputs: list[np.ndarray], truths: list[np.ndarray], recipe: Recipe,
                          start: Mapping[str, Any], progress: Callable[[int, int], None] | None = None
                          ) -> dict[str, Any]:
-        from builder.tasks.instances import tune_postprocess
+        from builder.tasks.instances import POSTPROCESS_PARAMS, tune_postprocess
 
-        tuned = tune_postprocess(outputs, truths, target=recipe.train.instance_target, start=dict(start),
+        target = recipe.train.instance_target
+        tuned = tune_postprocess(outputs, truths, target=target, start=dict(start),
                                  min_size=start["min_size"], iou_thresholds=recipe.evaluate.iou_thresholds,
                                  progress=progress)
-        return {"threshold": tuned["threshold"], "seed_threshold": tuned["seed_threshold"],
-                "min_size": tuned["min_size"], "tuned_on": len(outputs), "score": tuned["score"],
-                "start_score": tuned["start_score"], "score_name": "ap_mean (validation)"}
+        return {**{k: tuned[k] for k in POSTPROCESS_PARAMS[target]}, "tuned_on": len(outputs),
+                "score": tuned["score"], "start_score": tuned["start_score"], "score_name": "ap_mean (validation)"}
 
     def score(self, loaded: Any, xs: list, outs: list, results: list, ctx: Any) -> tuple[dict, list, list, list]:
         from builder.tasks.metrics import instance_metrics
@@ -183,8 +219,19 @@ class InstanceSegmentation(Task):
         return "instance segmentation of cells"
 
     def methods_extra(self, run: Any, cite: Any) -> str | None:
-        if run.get("train.instance_target", "three_class") == "three_class":
+        target = run.get("train.instance_target", "three_class")
+        if target == "three_class":
             return (f"The network predicted background, cell boundary and cell interior; instances were "
                     f"obtained by seeded watershed {cite('watershed')} on the interior probability, with "
                     f"thresholds tuned on the validation images.")
+        if target == "star_convex":
+            from builder.tasks.star_convex import N_RAYS
+
+            return (f"Objects were described as star-convex polygons {cite('stardist')}: for every pixel the "
+                    f"network predicted the probability of lying near an object's centre and the distances to "
+                    f"that object's edge along {N_RAYS} evenly spaced rays (loss: binary cross-entropy on the "
+                    f"probability plus the probability-weighted mean absolute error of the distances). Pixels "
+                    f"above the probability threshold proposed polygons, which were kept from the most central "
+                    f"down unless more than the overlap (NMS) threshold of their area already belonged to kept "
+                    f"objects; both thresholds were tuned on the validation images.")
         return f"The network predicted distance maps; instances were obtained by seeded watershed {cite('watershed')}."

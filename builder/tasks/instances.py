@@ -1,6 +1,6 @@
 """Instance segmentation: training targets from instance labels, seeded-watershed post-processing, tuning.
 
-Two targets are offered (``train.instance_target``):
+Three targets are offered (``train.instance_target``):
 
 - ``three_class``: 0 background, 1 boundary (the object pixels that touch background or another object),
   2 interior. The network predicts softmax probabilities (Y, X, 3).
@@ -9,7 +9,11 @@ Two targets are offered (``train.instance_target``):
   edge, 0 in the background); channel 1 is the *outer distance*, the same distance in pixels capped at
   :data:`OUTER_CAP` and divided by it (a foreground map with soft edges). The network regresses both (linear).
 
-Both become instance labels by a seeded watershed: seeds are where the interior/inner map exceeds
+- ``star_convex``: object probability plus distances to the edge along 32 rays
+  (:mod:`builder.tasks.star_convex`); instances are polygons kept by non-maximum suppression
+  (:mod:`builder.tasks.star_nms`), so touching objects stay separate.
+
+The first two become instance labels by a seeded watershed: seeds are where the interior/inner map exceeds
 ``seed_threshold``, the objects' extent is where the foreground map exceeds ``threshold``.
 """
 
@@ -193,20 +197,44 @@ def instances_from_distance(
     return _seeded_watershed(inner, inner > seed_threshold, foreground, min_size)
 
 
-POSTPROCESS = {"three_class": instances_from_three_class, "distance": instances_from_distance}
+def instances_from_star(pred: Any, **params: Any) -> np.ndarray:
+    """Instance labels from a star-convex output (see :func:`builder.tasks.star_nms.instances_from_star`)."""
+    from builder.tasks.star_nms import instances_from_star as from_star
+
+    return from_star(pred, **params)
+
+
+POSTPROCESS = {"three_class": instances_from_three_class, "distance": instances_from_distance,
+               "star_convex": instances_from_star}
+
+#: The post-processing parameters each target uses (others in a settings dict are ignored).
+POSTPROCESS_PARAMS: dict[str, tuple[str, ...]] = {
+    "three_class": ("threshold", "seed_threshold", "min_size"),
+    "distance": ("threshold", "seed_threshold", "min_size"),
+    "star_convex": ("threshold", "nms_threshold", "min_size"),
+}
 
 DEFAULT_GRID: dict[str, tuple[float, ...]] = {
     "threshold": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
     "seed_threshold": (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
 }
 
+#: Per target: the thresholds tuned on the validation images and the values tried.
+TUNING_GRIDS: dict[str, dict[str, tuple[float, ...]]] = {
+    "three_class": DEFAULT_GRID,
+    "distance": DEFAULT_GRID,
+    "star_convex": {"threshold": (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9),
+                    "nms_threshold": (0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5)},
+}
+
 
 def postprocess_instances(pred: Any, target: str = "three_class", **params: Any) -> np.ndarray:
-    """Dispatch to :func:`instances_from_three_class` or :func:`instances_from_distance` by target name."""
+    """Instance labels from a network output, by target name; settings the target does not use are ignored."""
     if target not in POSTPROCESS:
         raise DataError("train.instance_target", f"Unknown instance target {target!r}.",
                         f"Use one of: {', '.join(POSTPROCESS)}.")
-    return POSTPROCESS[target](pred, **params)
+    used = {k: v for k, v in params.items() if k in POSTPROCESS_PARAMS[target]}
+    return POSTPROCESS[target](pred, **used)
 
 
 #: Sizes tried for ``min_size``, as fractions of the median true object area of the validation images.
@@ -246,24 +274,26 @@ def tune_postprocess(
     score_fn: Callable[[list[Any], list[np.ndarray]], float] | None = None,
     margin: float = 0.0,
 ) -> dict[str, Any]:
-    """Choose ``threshold``, ``seed_threshold`` and ``min_size`` that score best on validation images.
+    """Choose the thresholds and ``min_size`` that score best on validation images.
 
-    Every threshold pair on ``grid`` (plus ``start``) is tried with ``min_size``; then, with the best pair,
-    ``min_size`` values from :func:`min_size_candidates` (fractions of the median true object area, so small
-    fragments go and small real objects stay). The score is the DSB average precision averaged over
-    ``iou_thresholds`` (counts pooled over images). The starting point is kept when nothing beats it.
+    Every combination of the target's thresholds on ``grid`` (plus ``start``) is tried with ``min_size``
+    (``threshold`` and ``seed_threshold`` for three_class and distance, ``threshold`` and ``nms_threshold`` for
+    star_convex; see :data:`TUNING_GRIDS`); then, with the best combination, ``min_size`` values from
+    :func:`min_size_candidates` (fractions of the median true object area, so small fragments go and small real
+    objects stay). The score is the DSB average precision averaged over ``iou_thresholds`` (counts pooled over
+    images). The starting point is kept when nothing beats it.
 
     Parameters
     ----------
-    predictions : list of (Y, X, 3) or (Y, X, 2) arrays
+    predictions : list of (Y, X, K) arrays
         Network outputs for the validation images.
     labels : list of (Y, X) arrays
         True instance labels of the same images (on the network's pixel grid).
-    target : {"three_class", "distance"}
+    target : {"three_class", "distance", "star_convex"}
     start : dict, optional
-        The current ``threshold``/``seed_threshold`` (e.g. from the recipe).
+        The current thresholds (e.g. from the recipe).
     grid : dict, optional
-        Values to try per parameter; default :data:`DEFAULT_GRID`.
+        Values to try per parameter; default ``TUNING_GRIDS[target]``.
     min_size : int
         Starting smallest object size in pixels.
     iou_thresholds : sequence of float
@@ -282,8 +312,8 @@ def tune_postprocess(
     Returns
     -------
     dict
-        ``threshold``, ``seed_threshold``, ``min_size``, ``score`` (best), ``start_score`` (None without
-        ``start``) and ``tried`` (list of {threshold, seed_threshold, min_size, score}).
+        The tuned thresholds, ``min_size``, ``score`` (best), ``start_score`` (None without ``start``) and
+        ``tried`` (list of {thresholds..., min_size, score}).
     """
     from builder.tasks.metrics.instances import instance_metrics
 
@@ -291,41 +321,41 @@ def tune_postprocess(
     if not predictions or len(predictions) != len(labels):
         raise DataError("post-processing tuning", f"{len(predictions)} predictions and {len(labels)} label images.",
                         "Tune on at least one validation image with its mask.")
-    grid = {**DEFAULT_GRID, **(grid or {})}
-    candidates = [(float(t), float(s), int(min_size)) for t, s in itertools.product(grid["threshold"],
-                                                                                      grid["seed_threshold"])]
+    if target not in TUNING_GRIDS:
+        raise DataError("train.instance_target", f"Unknown instance target {target!r}.",
+                        f"Use one of: {', '.join(TUNING_GRIDS)}.")
+    grid = {**TUNING_GRIDS[target], **{k: v for k, v in (grid or {}).items() if k in TUNING_GRIDS[target]}}
+    names = list(grid)
+    candidates = [dict(zip(names, map(float, values), strict=True)) for values in itertools.product(*grid.values())]
     if start is not None:
-        candidates.insert(0, (float(start["threshold"]), float(start["seed_threshold"]), int(min_size)))
+        candidates.insert(0, {k: float(start[k]) for k in names})
     tried: list[dict[str, Any]] = []
 
-    def score(thr: float, seed: float, size: int) -> None:
-        pred_labels = [postprocess_instances(p, target, threshold=thr, seed_threshold=seed, min_size=size)
-                       for p in predictions]
+    def score(params: dict[str, float], size: int) -> None:
+        pred_labels = [postprocess_instances(p, target, **params, min_size=size) for p in predictions]
         value = score_fn(labels, pred_labels) if score_fn is not None else \
             instance_metrics(labels, pred_labels, iou_thresholds)["ap_mean"]
-        tried.append({"threshold": thr, "seed_threshold": seed, "min_size": size, "score": float(value)})
+        tried.append({**params, "min_size": size, "score": float(value)})
 
     sizes = min_size_candidates(labels, int(min_size))[1:] if tune_min_size else []
     total = len(candidates) + len(sizes)
 
-    def scored(thr: float, seed: float, size: int) -> None:
-        score(thr, seed, size)
+    def scored(params: dict[str, float], size: int) -> None:
+        score(params, size)
         if progress is not None:
             progress(len(tried), total)
 
     for candidate in candidates:
-        scored(*candidate)
+        scored(candidate, int(min_size))
     best = _better(tried[0], max(tried, key=lambda r: r["score"]), margin)  # on ties the first (start) wins
     if sizes:
-        pair = best
+        chosen = {k: best[k] for k in names}
         for size in sizes:
-            scored(pair["threshold"], pair["seed_threshold"], size)
-        same_pair = [r for r in tried if (r["threshold"], r["seed_threshold"]) == (pair["threshold"],
-                                                                                  pair["seed_threshold"])]
-        best = _better(pair, max(same_pair, key=lambda r: r["score"]), margin)
+            scored(chosen, size)
+        same = [r for r in tried if all(r[k] == chosen[k] for k in names)]
+        best = _better(best, max(same, key=lambda r: r["score"]), margin)
     return {
-        "threshold": best["threshold"],
-        "seed_threshold": best["seed_threshold"],
+        **{k: best[k] for k in names},
         "min_size": int(best["min_size"]),
         "score": best["score"],
         "start_score": tried[0]["score"] if start is not None else None,

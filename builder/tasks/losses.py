@@ -45,13 +45,13 @@ def make_loss(
         A registered task name.
     name : str
         ``train.loss`` from the recipe ("auto", "cross_entropy", "dice", "focal", "cross_entropy+dice",
-        "focal+dice", "mae", "mse", "ssim+mae").
+        "focal+dice", "mae", "mse", "ssim+mae", "star").
     n_classes : int, optional
         Number of classes (classification, segmentation; 3 is used for the three-class instance target).
     class_weights : list of float, optional
         One weight per class for cross-entropy / focal terms (see ``classification.class_weights_from_labels``).
     label_smoothing : float
-    instance_target : {"three_class", "distance"}
+    instance_target : {"three_class", "distance", "star_convex"}
     self_supervised : bool
         Noise2Void blind-spot training: the loss only counts the masked pixels.
     focal_gamma : float
@@ -93,6 +93,8 @@ def build_loss(
     from builder.tasks import _keras_losses as kl
 
     label = resolved.replace("+", "_")
+    if resolved == "star":
+        return kl.StarLoss(name=label)
     if resolved in IMAGE_LOSSES:
         return kl.ImageLoss(kind=resolved, masked=masked, name=("masked_" if masked else "") + label)
     if task_output == "instance_maps":

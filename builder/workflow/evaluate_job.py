@@ -252,7 +252,7 @@ def evaluate_model(
     tuning = None
     if tune_on and postprocess is None and task.tunes_postprocess(recipe):
         tuning = tune_postprocess(model, recipe, tune_on, norm_stats=norm_stats, start=params, events=events)
-        params.update({k: tuning[k] for k in ("threshold", "seed_threshold", "min_size")})
+        params.update({k: tuning[k] for k in params if k in tuning})  # the settings the task tuned
     classes = list(class_names or recipe.data.classes or _classes_in(out_dir) or [])
     loaded = load_split(samples, recipe.data, original_grid(recipe), classes=classes)  # scored at full size
     xs, outs, results = _outputs(model, recipe, loaded, in_stats, events, "evaluate",
@@ -263,7 +263,7 @@ def evaluate_model(
                      for s in loaded.samples])
     record = dict(params)
     if tuning is not None:
-        record["tuning"] = {k: v for k, v in tuning.items() if k not in ("threshold", "seed_threshold", "min_size")}
+        record["tuning"] = {k: v for k, v in tuning.items() if k not in params}
     assembled = _assemble(task, m, rows, names, record, split)
     _add_conditions(assembled["per_image"], loaded.samples)
     baseline = task.baseline(recipe, loaded.images, truths)

@@ -266,6 +266,8 @@ def full_resolution_output(model: Any, raw: np.ndarray, recipe: Recipe, *, stats
     output = network_output(model, x, recipe)
     if get_task(recipe.task).pixel_output and x.shape[:2] != raw.shape[:2]:
         output = resize_yx(output, raw.shape[:2], order=1)
+        zoom = float(np.mean(np.divide(raw.shape[:2], x.shape[:2])))
+        output = get_task(recipe.task).output_at_zoom(output, recipe, zoom)  # e.g. distances in pixels
     return output, x, used
 
 

@@ -15,6 +15,9 @@ class PostProcess(Section):
 
     threshold: float = field(0.5, help="Foreground probability threshold.", ge=0.0, le=1.0, common=True)
     seed_threshold: float = field(0.5, help="Interior probability that marks a cell seed (watershed).", ge=0.0, le=1.0)
+    nms_threshold: float = field(
+        0.4, help="star_convex instance target: largest share of a candidate polygon that may already belong to "
+        "kept objects (non-maximum suppression); lower keeps fewer overlapping objects.", ge=0.0, le=1.0)
     min_size: int = field(10, help="Objects smaller than this many pixels (of the network's grid, i.e. after "
                           "preprocess.resample_to) are removed; tuned on the validation images with the thresholds.",
                           ge=0, le=1_000_000, unit="px")

@@ -53,7 +53,7 @@ class EarlyStopping(Section):
 
 
 Loss = Literal[
-    "auto", "cross_entropy", "dice", "focal", "cross_entropy+dice", "focal+dice", "mae", "mse", "ssim+mae"
+    "auto", "cross_entropy", "dice", "focal", "cross_entropy+dice", "focal+dice", "mae", "mse", "ssim+mae", "star"
 ]
 
 
@@ -74,7 +74,7 @@ class TrainSection(Section):
     loss: Loss = field(
         "auto",
         help="Loss function; 'auto' picks the usual one for the task (cross-entropy+Dice for segmentation, "
-        "MAE for image-to-image).",
+        "MAE for image-to-image, 'star' for the star_convex instance target).",
         common=True,
     )
     class_weights: Literal["auto", "none"] | list[Annotated[float, Field(ge=0.0, le=1000.0)]] = field(
@@ -82,10 +82,11 @@ class TrainSection(Section):
         "(0 to 1000)."
     )
     label_smoothing: float = field(0.0, help="Label smoothing for classification.", ge=0.0, lt=1.0)
-    instance_target: Literal["three_class", "distance"] = field(
+    instance_target: Literal["three_class", "distance", "star_convex"] = field(
         "three_class",
-        help="Training target for instance segmentation: background/boundary/interior classes, or "
-        "distance-transform maps (DeepCell-style).",
+        help="Training target for instance segmentation: background/boundary/interior classes, "
+        "distance-transform maps (DeepCell-style), or star_convex: object probability and distances to the edge "
+        "along 32 rays, made into polygons (StarDist-style; keeps touching round nuclei apart).",
     )
     self_supervised: bool = field(
         False, help="Noise2Void-style blind-spot training from noisy images only (image-to-image)."

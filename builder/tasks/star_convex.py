@@ -1,0 +1,137 @@
+"""Star-convex instance target: object probability plus distances to the object's edge along K rays.
+
+Each object pixel is described by how far its own object extends from it in :data:`N_RAYS` directions
+(evenly spaced angles, ray ``k`` at ``2 pi k / K``, measured from the +X axis towards +Y). A pixel near an
+object's centre therefore predicts the whole outline of that object as a polygon, so two touching nuclei
+are two polygons around two centres, whatever the boundary between them looks like.
+
+Channels of the target and of the network output (``1 + K``):
+
+- 0: object probability, the distance of the pixel to its own object's edge (its shortest ray) divided by
+  the largest such distance in that object (1 at the centre, small at the edge, 0 in the background).
+  Candidates for polygons are pixels above ``threshold``; the most central ones are kept first.
+- 1..K: ray distances in pixels of the network's grid (0 in the background).
+
+:mod:`builder.tasks.star_nms` turns a predicted output into instance labels.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+#: Number of rays per pixel (the head has ``1 + N_RAYS`` output channels).
+N_RAYS = 32
+#: The head's distance outputs are learned in units of this many pixels (then multiplied by it).
+RAY_UNIT = 10.0
+#: Step along a ray when looking for the object's edge, in pixels (the last step is halved once more). A diagonal
+#: step may pass a pixel corner, but a ray stops at the first pixel of any other label, so only a one-pixel-wide
+#: diagonal notch of background inside the object itself can be stepped over.
+RAY_STEP = 1.0
+
+
+def ray_angles(n_rays: int = N_RAYS) -> np.ndarray:
+    """The ray angles in radians, ``2 pi k / n_rays`` for ``k = 0 .. n_rays - 1``."""
+    return np.arange(n_rays) * (2.0 * np.pi / n_rays)
+
+
+def ray_distances(labels: np.ndarray, n_rays: int = N_RAYS) -> np.ndarray:
+    """Distance from every object pixel to its own object's edge along ``n_rays`` rays.
+
+    The edge is where the ray first meets a pixel of another label (background, a touching object, or the
+    image border); the distance is measured to the middle of the last step, so a disk of radius ``r`` pixels
+    gets ``r + 0.5`` (the outer edge of its outermost pixels) on every ray within half a step (plus the
+    staircase of the pixel outline).
+
+    Parameters
+    ----------
+    labels : (Y, X) int array
+        Instance labels, 0 = background.
+    n_rays : int
+
+    Returns
+    -------
+    (Y, X, n_rays) float32 array
+        0 in the background.
+    """
+    from scipy import ndimage as ndi
+
+    lab = np.asarray(labels)
+    out = np.zeros((*lab.shape, n_rays), np.float32)
+    for i, box in enumerate(ndi.find_objects(lab), start=1):
+        if box is None:
+            continue
+        # the object's box plus one pixel of its surroundings, so every ray leaves the object inside the crop
+        # (or at the image border, which counts as the edge)
+        box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in box)
+        crop = lab[box]
+        ys, xs = np.nonzero(crop == i)
+        out[box][ys, xs] = _march(crop, i, ys, xs, n_rays)
+    return out
+
+
+def _march(crop: np.ndarray, label: int, ys: np.ndarray, xs: np.ndarray, n_rays: int) -> np.ndarray:
+    """(len(ys), n_rays) distances from the pixels ``(ys, xs)`` of object ``label`` to its edge in ``crop``."""
+    height, width = crop.shape
+    angles = ray_angles(n_rays)
+    # one row per (pixel, ray) pair still inside the object: start, direction and index into the result
+    y0 = np.repeat(ys.astype(np.float32), n_rays)
+    x0 = np.repeat(xs.astype(np.float32), n_rays)
+    dy = np.tile(np.sin(angles).astype(np.float32), ys.size)
+    dx = np.tile(np.cos(angles).astype(np.float32), ys.size)
+    index = np.arange(ys.size * n_rays)
+    dist = np.zeros(ys.size * n_rays, np.float32)
+    t = np.float32(0.0)
+    while index.size:
+        t += RAY_STEP
+        yy = np.rint(y0 + t * dy).astype(np.intp)
+        xx = np.rint(x0 + t * dx).astype(np.intp)
+        inside = (yy >= 0) & (yy < height) & (xx >= 0) & (xx < width)
+        same = inside
+        same[inside] = crop[yy[inside], xx[inside]] == label
+        out = ~same
+        if out.any():  # the edge lies within the last step: look half a step back to halve the error
+            half = t - RAY_STEP / 2
+            hy = np.rint(y0[out] + half * dy[out]).astype(np.intp)
+            hx = np.rint(x0[out] + half * dx[out]).astype(np.intp)
+            ok = (hy >= 0) & (hy < height) & (hx >= 0) & (hx < width)
+            ok[ok] = crop[hy[ok], hx[ok]] == label
+            dist[index[out]] = np.where(ok, t - RAY_STEP / 4, t - 3 * RAY_STEP / 4)
+        y0, x0, dy, dx, index = y0[same], x0[same], dy[same], dx[same], index[same]
+    return dist.reshape(ys.size, n_rays)
+
+
+def star_convex_target(labels: Any, n_rays: int = N_RAYS) -> np.ndarray:
+    """The ``(Y, X, 1 + n_rays)`` float32 training target: object probability, then the ray distances.
+
+    Parameters
+    ----------
+    labels : (Y, X) or (Y, X, 1) array of int
+        Instance labels, 0 = background.
+    n_rays : int
+
+    Returns
+    -------
+    (Y, X, 1 + n_rays) ndarray of float32
+    """
+    from scipy import ndimage as ndi
+
+    from builder.tasks.instances import _labels_2d
+
+    lab, _ = _labels_2d(labels)
+    rays = ray_distances(lab, n_rays)
+    near = rays.min(axis=-1)  # distance to the object's edge (the shortest ray)
+    prob = np.zeros(lab.shape, np.float32)
+    if lab.max() > 0:
+        peak = np.asarray(ndi.maximum(near, lab, index=np.arange(lab.max() + 1)), np.float32)
+        inside = lab > 0
+        prob[inside] = near[inside] / np.maximum(peak[lab[inside]], 1e-6)
+    return np.concatenate([prob[..., None], rays], axis=-1)
+
+
+def polygon_vertices(y: float, x: float, distances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column coordinates of the polygon a pixel at ``(y, x)`` predicts from its ray ``distances``."""
+    angles = ray_angles(distances.size)
+    d = np.maximum(np.asarray(distances, np.float64), 0.0)
+    return y + d * np.sin(angles), x + d * np.cos(angles)
