@@ -1,0 +1,62 @@
+"""Durations written the way people write them: ``20m``, ``90s``, ``1h30m``, ``2.5h`` (for ``train.time_budget``)."""
+
+from __future__ import annotations
+
+import re
+
+#: Shortest time budget: below this even one epoch of the smallest model cannot be measured.
+MIN_SECONDS = 1.0
+#: Longest time budget (30 days).
+MAX_SECONDS = 30 * 24 * 3600.0
+
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(h|hours?|m|min|mins|minutes?|s|sec|secs|seconds?)", re.IGNORECASE)
+_UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
+
+EXAMPLES = "'20m', '90s', '1h30m' or '2h'"
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``text``: hours, minutes and seconds in that order, e.g. ``1h30m`` -> 5400.0.
+
+    Raises
+    ------
+    ValueError
+        With a message saying what was received and how to write it.
+
+    Examples
+    --------
+    >>> parse_duration("1h30m"), parse_duration("90s"), parse_duration("20 min")
+    (5400.0, 90.0, 1200.0)
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"expected a duration such as {EXAMPLES}, received {text!r}")
+    rest, total, last_rank = text.strip(), 0.0, -1
+    while rest:
+        match = _PART.match(rest)
+        if match is None:
+            raise ValueError(f"expected a duration such as {EXAMPLES} (a number and a unit h, m or s), "
+                             f"received {text!r}")
+        unit = match.group(2)[0].lower()
+        rank = "hms".index(unit)
+        if rank <= last_rank:
+            raise ValueError(f"expected hours, minutes and seconds once each and in that order (e.g. '1h30m'), "
+                             f"received {text!r}")
+        total += float(match.group(1)) * _UNIT_SECONDS[unit]
+        last_rank = rank
+        rest = rest[match.end():].lstrip()
+    if not MIN_SECONDS <= total <= MAX_SECONDS:
+        raise ValueError(f"expected a duration between {MIN_SECONDS:g} s and 30 days, received {text!r} "
+                         f"({total:g} s)")
+    return total
+
+
+def format_duration(seconds: float) -> str:
+    """``1180.4`` -> ``"19 min 40 s"``; ``5400`` -> ``"1 h 30 min"``; ``42.3`` -> ``"42 s"``."""
+    seconds = max(0, round(float(seconds)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    return f"{secs} s"
