@@ -9,7 +9,7 @@ MIN_SECONDS = 1.0
 #: Longest time budget (30 days).
 MAX_SECONDS = 30 * 24 * 3600.0
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(h|hours?|m|min|mins|minutes?|s|sec|secs|seconds?)", re.IGNORECASE)
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(hours?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])", re.IGNORECASE)
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0}
 
 EXAMPLES = "'20m', '90s', '1h30m' or '2h'"
@@ -39,8 +39,8 @@ def parse_duration(text: str) -> float:
         unit = match.group(2)[0].lower()
         rank = "hms".index(unit)
         if rank <= last_rank:
-            raise ValueError(f"expected hours, minutes and seconds once each and in that order (e.g. '1h30m'), "
-                             f"received {text!r}")
+            raise ValueError("expected a duration with hours, minutes and seconds once each, in that order "
+                             f"(e.g. '1h30m'), received {text!r}")
         total += float(match.group(1)) * _UNIT_SECONDS[unit]
         last_rank = rank
         rest = rest[match.end():].lstrip()
