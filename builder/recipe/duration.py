@@ -48,15 +48,3 @@ def parse_duration(text: str) -> float:
         raise ValueError(f"expected a duration between {MIN_SECONDS:g} s and 30 days, received {text!r} "
                          f"({total:g} s)")
     return total
-
-
-def format_duration(seconds: float) -> str:
-    """``1180.4`` -> ``"19 min 40 s"``; ``5400`` -> ``"1 h 30 min"``; ``42.3`` -> ``"42 s"``."""
-    seconds = max(0, round(float(seconds)))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    if minutes:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    return f"{secs} s"

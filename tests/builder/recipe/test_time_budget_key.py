@@ -6,7 +6,7 @@ import pytest
 
 from builder.errors import CellwrightError
 from builder.recipe import recipe_from_dict
-from builder.recipe.duration import format_duration, parse_duration
+from builder.recipe.duration import parse_duration
 
 
 def _recipe(train: dict) -> dict:
@@ -26,12 +26,6 @@ def test_durations_people_write_are_read(text: str, seconds: float):
 def test_unreadable_durations_are_refused(text: str):
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)
-
-
-def test_durations_are_written_for_the_report():
-    assert format_duration(19 * 60 + 40.4) == "19 min 40 s"
-    assert format_duration(5400) == "1 h 30 min"
-    assert format_duration(42.3) == "42 s"
 
 
 def test_recipe_reads_budget_and_bare_numbers_as_seconds():
