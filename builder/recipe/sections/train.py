@@ -11,6 +11,8 @@ from builder.recipe.fields import MAX_SEED, Section, field
 
 #: Most epochs (and epoch counts such as patience) a recipe may ask for.
 MAX_EPOCHS = 100_000
+#: Most epochs when a recipe sets ``time_budget`` but no ``epochs``: the budget, not the epochs, ends training.
+BUDGET_EPOCHS = 1000
 #: Largest batch size; larger batches do not fit any accelerator.
 MAX_BATCH_SIZE = 4096
 
@@ -66,7 +68,8 @@ Loss = Literal[
 class TrainSection(Section):
     """How the model learns: epochs, batch size, optimiser, schedule, loss, precision and devices."""
 
-    epochs: int = field(50, help="Passes over the training data; with a time budget, the most epochs.",
+    epochs: int = field(50, help=f"Passes over the training data; with a time budget, the most epochs "
+                        f"({BUDGET_EPOCHS} when only the budget is given).",
                         ge=1, le=MAX_EPOCHS, unit="epochs", common=True)
     time_budget: str | None = field(
         None, help=f"Training time, e.g. {EXAMPLES}: the step time is measured during the first epoch and the "
@@ -115,6 +118,13 @@ class TrainSection(Section):
     seed: int = field(42, help="Random seed; the same seed gives the same run on a CPU.", ge=0, le=MAX_SEED)
     checkpoint_every: int = field(1, help="Save a checkpoint every N epochs (best and last are kept).",
                                   ge=1, le=MAX_EPOCHS)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _budget_sets_the_length(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("time_budget") not in (None, "") and "epochs" not in data:
+            return {**data, "epochs": BUDGET_EPOCHS}
+        return data
 
     @field_validator("time_budget", mode="before")
     @classmethod
