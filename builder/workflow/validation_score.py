@@ -111,6 +111,6 @@ def validation_score(recipe: Recipe, dataset: Any, info: dict[str, Any], normali
         return None
     samples = list(dataset.splits.get("validation") or [])
     task = get_task(recipe.task)
-    if not samples or not task.headline[1] or task.name == "tracking" or recipe.train.self_supervised:
+    if not samples or not task.headline[1] or task.time_lapse or recipe.train.self_supervised:
         return None
     return ValidationScore(recipe, samples, norm_stats=normalization, classes=info.get("classes") or None)
