@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from builder.recipe.duration import EXAMPLES, parse_duration
+from builder.recipe.duration import EXAMPLES, FIX, parse_duration
 from builder.recipe.fields import MAX_SEED, Section, field
 
 #: Most epochs (and epoch counts such as patience) a recipe may ask for.
@@ -134,7 +134,7 @@ class TrainSection(Section):
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         if not isinstance(value, str):
-            raise ValueError(f"expected a duration such as {EXAMPLES}, received {value!r}")
+            raise ValueError(f"expected a duration such as {EXAMPLES}, received {value!r}{FIX}")
         parse_duration(value)
         return value.strip()
 

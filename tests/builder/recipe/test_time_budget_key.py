@@ -39,6 +39,7 @@ def test_bad_budget_error_names_the_key_and_what_was_received():
         recipe_from_dict(_recipe({"time_budget": "20 minutes please"}))
     text = str(caught.value)
     assert "train.time_budget" in text and "20 minutes please" in text and "1h30m" in text
+    assert caught.value.fix.startswith("Write a number with a unit")
 
 
 def test_a_budget_alone_lets_the_budget_end_training_and_explicit_epochs_stay_the_limit():
