@@ -2,9 +2,9 @@
 
 Early stopping and the choice of the best checkpoint watch this score (``train.early_stopping.monitor: auto``)
 instead of the noisy validation loss. The score is the one ``cellwright evaluate`` reports, computed the same way
-(:func:`builder.workflow.evaluate_job.evaluate_model`'s steps: prepare, network output, post-processing, the
-task's own metric), with two differences that keep it cheap: the post-processing thresholds are the recipe's,
-not tuned (instance segmentation tunes them once, after training), and at most
+(:func:`builder.workflow.evaluate_job.evaluate_model`'s steps: images at their own resolution, network output,
+post-processing, the task's own metric), with two differences that keep it cheap: the post-processing
+thresholds are the recipe's, not tuned (instance segmentation tunes them once, after training), and at most
 :data:`MAX_PIXEL_IMAGES` images of a pixel task are scored.
 """
 
@@ -55,29 +55,32 @@ class ValidationScore:
         self._loaded: Any = None
         self._xs: list[np.ndarray] | None = None
 
-    def _inputs(self, model: Any) -> list[np.ndarray]:
+    def _load(self) -> Any:
         from builder.data.pipeline import load_split
-        from builder.workflow.inference import prepare, resolve_norm_stats
+        from builder.workflow.evaluate_job import original_grid
 
+        if self._loaded is None:  # as evaluate loads them: pixel tasks at their own resolution
+            self._loaded = load_split(self.samples, self.recipe.data, original_grid(self.recipe), classes=self.classes)
+        return self._loaded
+
+    def _outputs(self, model: Any, in_stats: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        from builder.workflow.evaluate_job import _outputs
+        from builder.workflow.inference import prepare
+
+        loaded = self._load()
+        if self.task.pixel_output:  # exactly evaluate's path: rescaled for the network, scored at full size
+            xs, outs, _ = _outputs(model, self.recipe, loaded, in_stats, None, "validate", norm_record=self.norm_stats)
+            return xs, outs
         if self._xs is None:
-            in_stats, _ = resolve_norm_stats(self.norm_stats)
-            self._loaded = load_split(self.samples, self.recipe.data, self.recipe.preprocess, classes=self.classes)
             self._xs = [prepare(image, self.recipe, model=model, stats=in_stats, resized=True)[0]
-                        for image in self._loaded.images]
-        return self._xs
-
-    def _outputs(self, model: Any, xs: list[np.ndarray]) -> list[np.ndarray]:
-        from builder.workflow.inference import network_output
-
-        if self.task.pixel_output:
-            return [network_output(model, x, self.recipe) for x in xs]
+                        for image in loaded.images]
         outs: list[np.ndarray] = []
-        for start in range(0, len(xs), BATCH):
-            batch = np.stack(xs[start:start + BATCH]).astype(np.float32)
+        for start in range(0, len(self._xs), BATCH):  # whole-image inputs: batched, not one call per image
+            batch = np.stack(self._xs[start:start + BATCH]).astype(np.float32)
             out = model.predict_on_batch(batch)
             out = out[0] if isinstance(out, (list, tuple)) else out
             outs.extend(np.asarray(out, np.float32).reshape(len(batch), -1))
-        return outs
+        return self._xs, outs
 
     def __call__(self, model: Any) -> float | None:
         """The headline metric of ``model`` on the validation images (None when it cannot be computed)."""
@@ -86,11 +89,10 @@ class ValidationScore:
 
         if not self.samples:
             return None
-        xs = self._inputs(model)
-        outs = self._outputs(model, xs)
+        in_stats, target_stats = resolve_norm_stats(self.norm_stats)
+        xs, outs = self._outputs(model, in_stats)
         params = postprocess_settings(self.recipe)
         results = [interpret_output(o, self.recipe, params) for o in outs]
-        _, target_stats = resolve_norm_stats(self.norm_stats)
         context = ScoringContext(self.recipe, self.classes, target_stats, self.norm_stats)
         metrics, *_ = self.task.score(self._loaded, xs, outs, results, context)
         value = self.task.flat_metrics(metrics).get(self.key)
