@@ -206,9 +206,37 @@ def _training_sentence(run: RunData, cite: _Cite) -> str:
             word += f" {cite(part)}"
         words.append(word)
     epochs = len(run.history) or run.get("train.epochs", "?")
-    return (f"The model was trained for {epochs} epochs (batch size {run.get('train.batch_size', '?')}) with "
-            f"{opt}, learning rate {fmt(run.get('train.optimizer.learning_rate'))}{sched}, minimising the "
-            f"{' plus '.join(words)} loss; the checkpoint with the lowest validation loss was kept.")
+    return (f"The model was trained for {_length(run, epochs)}, in batches of {run.get('train.batch_size', '?')}, "
+            f"with {opt}, learning rate {fmt(run.get('train.optimizer.learning_rate'))}{sched}, minimising the "
+            f"{' plus '.join(words)} loss; {_checkpoint_phrase(run)}.")
+
+
+def _length(run: RunData, epochs: Any) -> str:
+    """``80 epochs``, or with a time budget ``19 min 40 s (57 epochs in a time budget of 20 min; ...)``."""
+    from builder.report.facts import duration
+
+    budget = (run.state or {}).get("time_budget") or {}
+    if not budget.get("budget_s"):
+        return f"{epochs} epochs"
+    limit = duration(budget["budget_s"]).replace(" 0 s", "")
+    return (f"{duration(budget.get('used_s'))} ({epochs} epochs in a time budget of {limit}; the number of epochs "
+            "and the learning-rate schedule were set from the measured epoch time)")
+
+
+def _checkpoint_phrase(run: RunData) -> str:
+    """Which checkpoint was kept: by the validation loss, or by the task's headline metric on validation images."""
+    monitor = str((run.state or {}).get("monitor") or "val_loss")
+    label, key = task_of(run).headline
+    if monitor == f"val_{key}":
+        name = label if label[:2].isupper() else label[:1].lower() + label[1:]  # keep PSNR, AP@0.5, IoU
+        return (f"the {name} on the validation images was computed after every epoch and the checkpoint with the "
+                "highest value was kept")
+    if monitor == "val_loss":
+        return "the checkpoint with the lowest validation loss was kept"
+    if monitor == "loss":
+        return "the checkpoint with the lowest training loss was kept (no validation images)"
+    best = "lowest" if (run.state or {}).get("mode") == "min" else "highest"
+    return f"the checkpoint with the {best} {monitor.replace('_', ' ')} was kept"
 
 
 def _evaluation_sentence(run: RunData, cite: _Cite) -> str:

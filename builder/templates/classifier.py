@@ -14,7 +14,8 @@ class ClassifierParams(Section):
     backbone: BackboneParams | None = field(
         None, help="Pretrained encoder; a small CNN trained from scratch when left out.", common=True
     )
-    depth: int = field(3, help="Conv blocks of the small CNN (each halves the image).", ge=1, le=6, common=True)
+    depth: int = field(4, help="Conv blocks of the small CNN (each halves the image); 4 suits 64 px crops.",
+                       ge=1, le=6, common=True)
     base_filters: int = field(16, help="Channels of the first conv block of the small CNN; doubled per block.",
                               ge=1, le=512)
     norm: Literal["batch", "group", "layer", "none"] = field("batch", help="Normalisation in the small CNN.")

@@ -116,6 +116,24 @@ def non_finite_loss_error(epoch: int, batch: int | None, value: float | None, le
     )
 
 
+class ValidationScoreLogger(keras.callbacks.Callback):
+    """Adds ``score(model)`` (e.g. the task's headline metric on the validation images) to each epoch's logs.
+
+    It runs first, so the schedule, early stopping and the run recorder see the score like any Keras metric.
+    """
+
+    def __init__(self, key: str, score: Callable[[Any], float | None]) -> None:
+        super().__init__()
+        self.key, self.score = key, score
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is None:
+            return
+        value = self.score(self.model)
+        if value is not None:
+            logs[self.key] = float(value)
+
+
 class NonFiniteLossGuard(keras.callbacks.Callback):
     """Stops training with a clear :class:`TrainingError` as soon as the loss is NaN or infinite."""
 

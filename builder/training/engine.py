@@ -86,6 +86,19 @@ def epoch_keyed_dataset(make_epoch: Callable[[Any], Any], *, initial_epoch: int,
     return joined, steps
 
 
+def resolve_monitor(monitor: str, *, has_validation: bool, score_key: str | None) -> str:
+    """The logged quantity that picks the best checkpoint and stops early.
+
+    ``auto`` is the task's headline metric on the validation images (``score_key``) when it is scored, else the
+    validation loss; without validation data, the training loss.
+    """
+    if not has_validation:
+        return "loss"
+    if monitor == "auto":
+        return score_key or "val_loss"
+    return monitor
+
+
 def _restore(model: Any, checkpoint: Path) -> None:
     """Load weights and optimizer state (step count, moments) from a ``.keras`` checkpoint into ``model``."""
     if not checkpoint.is_file():
@@ -116,6 +129,8 @@ def fit(
     class_weight: dict[int, float] | None = None,
     batch_size: int | None = None,
     patch_size: tuple[int, ...] | None = None,
+    validation_score: Callable[[Any], float | None] | None = None,
+    validation_score_key: str | None = None,
 ) -> FitResult:
     """Train ``model_factory()`` on ``train_ds`` into ``run``; resume from ``run/state.json`` when ``resume``.
 
@@ -149,6 +164,10 @@ def fit(
         Keras ``class_weight`` (classification).
     batch_size, patch_size : optional
         Only used to word an out-of-memory message.
+    validation_score, validation_score_key : optional
+        ``validation_score(model)`` is called after every epoch and logged as ``validation_score_key`` (e.g.
+        ``val_balanced_accuracy``); with ``early_stopping.monitor: auto`` it is the monitored quantity (best
+        checkpoint, early stopping, plateau schedule).
 
     Raises
     ------
@@ -166,12 +185,16 @@ def fit(
     sink = events_to_run_folder(run, events, write=runtime.is_chief)
     state = run.read_state() if resume else None
     initial_epoch = int(state["epoch"]) if state else 0
-    monitor = settings.early_stopping.monitor if val_ds is not None else "loss"
+    monitor = resolve_monitor(settings.early_stopping.monitor, has_validation=val_ds is not None,
+                              score_key=validation_score_key if validation_score is not None else None)
+    budget_s = settings.budget_seconds()
     if state and (initial_epoch >= settings.epochs or state.get("stop_training")):
+        used_up = bool((state.get("time_budget") or {}).get("exhausted"))
         raise TrainingError(
             where=str(run.path),
             what=f"This run already finished ({initial_epoch} of {settings.epochs} epochs"
-            + (", stopped early" if state.get("stop_training") else "") + "); there is nothing to resume.",
+            + (", time budget used" if used_up else ", stopped early" if state.get("stop_training") else "")
+            + "); there is nothing to resume.",
             fix="Increase train.epochs in the run's recipe.yaml to train longer, or start a new run.",
         )
 
@@ -208,6 +231,20 @@ def fit(
         write_files=runtime.is_chief)
     emitter = cb.EventEmitter(sink, total_epochs=settings.epochs, initial_epoch=initial_epoch)
     callbacks = [scheduler, cb.NonFiniteLossGuard(), stopper, recorder, emitter, *extra_callbacks]
+    if budget_s is not None:
+        from builder.training.time_budget import TimeBudget, budget_patience
+
+        def follow_plan(planned: int) -> None:
+            scheduler.total_epochs = recorder.total_epochs = emitter.total_epochs = planned
+            stopper.patience = budget_patience(settings.early_stopping.patience, planned)
+
+        budget = TimeBudget(budget_s, settings.epochs, steps_per_epoch=steps_per_epoch,
+                            validation_steps=validation_steps if val_ds is not None else 0,
+                            state=(state or {}).get("time_budget"), on_plan=follow_plan)
+        recorder.state_parts["time_budget"] = budget.state
+        callbacks.insert(2, budget)  # after the guard, before early stopping and the recorder
+    if validation_score is not None and validation_score_key and val_ds is not None:
+        callbacks.insert(0, cb.ValidationScoreLogger(validation_score_key, validation_score))
 
     sink(make_event("start", run=str(run.path), epochs=settings.epochs, initial_epoch=initial_epoch,
                     resumed=bool(state), steps_per_epoch=steps_per_epoch, monitor=monitor,

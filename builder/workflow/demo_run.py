@@ -45,11 +45,12 @@ def demo_recipe(*, tiny: bool, epochs: int | None) -> dict[str, Any]:
         recipe["preprocess"] = {**recipe.get("preprocess", {}), "patch": {"size": 32, "per_image": 2},
                                 "tile": {"size": 32, "overlap": 8}}
         recipe["model"] = {"template": "unet", "params": {"depth": 2, "base_filters": 4}}
-        recipe["train"] = {**recipe.get("train", {}), "epochs": 1, "batch_size": 4, "steps_per_epoch": 2,
-                           "early_stopping": {"enabled": False}}
+        recipe["train"] = {**{k: v for k, v in recipe.get("train", {}).items() if k != "time_budget"},
+                           "epochs": 1, "batch_size": 4, "steps_per_epoch": 2, "early_stopping": {"enabled": False}}
         recipe["export"] = {"formats": []}
     if epochs is not None:
         recipe["train"]["epochs"] = epochs
+        recipe["train"].pop("time_budget", None)  # the epochs asked for, not fewer
     return recipe
 
 

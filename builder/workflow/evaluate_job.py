@@ -28,14 +28,14 @@ if TYPE_CHECKING:
 #: Largest number of images whose arrays are written to ``evaluation/``.
 MAX_SAVED_IMAGES = 50
 
-def _finite(value: Any) -> Any:
+def finite(value: Any) -> Any:
     """JSON-safe copy: NumPy scalars to Python, NaN/inf to None."""
     if isinstance(value, Mapping):
-        return {str(k): _finite(v) for k, v in value.items()}
+        return {str(k): finite(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
+        return [finite(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _finite(value.tolist())
+        return finite(value.tolist())
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -269,7 +269,7 @@ def evaluate_model(
     baseline = task.baseline(recipe, loaded.images, truths)
     if baseline is not None:
         assembled["baseline"] = baseline
-    metrics = _finite({**assembled, **(extra or {})})
+    metrics = finite({**assembled, **(extra or {})})
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
@@ -277,7 +277,7 @@ def evaluate_model(
         target.write_metrics(metrics)
         _save_arrays(target.evaluation_dir, names, xs, truths, preds, outs, rows, task)
         if tuning is not None:
-            target.write_postprocess(_finite(tuning))
+            target.write_postprocess(finite(tuning))
     headline = metrics["headline"]
     _emit(events, "metric", split=split, name=headline["name"], value=headline["value"], metrics=metrics["metrics"])
     return metrics
@@ -359,6 +359,11 @@ def evaluate_run(run_dir: str | Path, *, data: str | Path | None = None, events:
             recorded, validation = dataset.splits[split], dataset.splits["validation"]
         samples = recorded
         tune_on = validation if source.postprocess is None else None
-    return evaluate_model(source.model, recipe, samples, norm_stats=source.normalization,
-                          postprocess=source.postprocess, out_dir=evaluation_dir(run_dir, data), tune_on=tune_on,
-                          class_names=source.class_names, split=split, events=events, extra=extra)
+    metrics = evaluate_model(source.model, recipe, samples, norm_stats=source.normalization,
+                             postprocess=source.postprocess, out_dir=evaluation_dir(run_dir, data), tune_on=tune_on,
+                             class_names=source.class_names, split=split, events=events, extra=extra)
+    if data is None and split == "test":
+        from builder.workflow.stages import mark_finished
+
+        mark_finished(run_dir, "evaluate")  # e.g. a 'train --no-test' run, scored at the end
+    return metrics

@@ -158,15 +158,20 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
     _write_test_input(val_ds, run)  # before fit: a run whose training finished has every file it needs
     _write_raw_test_input(recipe, dataset, input_shape, run)
 
+    from builder.workflow.validation_score import validation_score
+
+    scorer = validation_score(recipe, dataset, info, normalization) if val_ds is not None else None
     result = fit(model_factory, train_ds, val_ds, settings=settings, run=run, loss=loss, metrics=metrics,
                  events=events, resume=resume, extra_callbacks=_freeze_callbacks(recipe), runtime=runtime,
                  steps_per_epoch=settings.steps_per_epoch or max(MIN_STEPS_PER_EPOCH, info["steps_per_epoch"]),
                  validation_steps=info["validation_steps"] or None, class_weight=class_weight,
-                 batch_size=batch_size, patch_size=input_shape[:2])
+                 batch_size=batch_size, patch_size=input_shape[:2], validation_score=scorer,
+                 validation_score_key=scorer.log_key if scorer is not None else None)
     best = run.best_checkpoint if run.best_checkpoint.exists() else run.last_checkpoint
     model = load_keras_safely(best) if best.exists() else result.model
     if events is not None:
-        events(make_event("log", message=f"Best checkpoint: {best.name} (epoch {result.best_epoch})"))
+        events(make_event("log", message=f"Best checkpoint: {best.name} (epoch {result.best_epoch}, "
+                          f"{result.monitor} {_number(result.best_value)})"))
     return Fitted(model=model, info=info, normalization=normalization, epochs_completed=result.epochs_completed,
                   n_classes=n_classes, history=result.history)
 
@@ -176,6 +181,10 @@ def _emit_scale(events: EventSink | None, scale: dict[str, Any]) -> None:
         events(make_event("log", message=f"Object diameter {scale['object_diameter']:g} px "
                           f"({scale['measured_from']}): images are rescaled by {scale['factor']:.3g} so objects are "
                           f"{scale['target_diameter']:g} px across for the network."))
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4g}"
 
 
 def load_fitted(recipe: Recipe, run: Any, state: dict[str, Any]) -> Fitted:

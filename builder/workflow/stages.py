@@ -22,21 +22,38 @@ def stages_path(run_dir: str | Path) -> Path:
     return RunFolder(Path(run_dir)).file(files.STAGES)
 
 
+def _read(run_dir: str | Path) -> dict[str, Any]:
+    try:
+        data = json.loads(stages_path(run_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def finished_stages(run_dir: str | Path) -> list[str]:
     """Stages recorded as finished in ``run_dir/stages.json`` (empty when the file is absent or unreadable)."""
-    path = stages_path(run_dir)
-    try:
-        return list(json.loads(path.read_text(encoding="utf-8")).get("finished", []))
-    except (OSError, ValueError, AttributeError):
-        return []
+    finished = _read(run_dir).get("finished", [])
+    return list(finished) if isinstance(finished, list) else []
 
 
 def mark_finished(run_dir: str | Path, stage: str) -> None:
-    """Record ``stage`` as finished (atomically; earlier stages are kept)."""
+    """Record ``stage`` as finished (atomically; earlier stages and other records are kept)."""
+    data = _read(run_dir)
     done = finished_stages(run_dir)
     if stage not in done:
         done.append(stage)
-    atomic_write_json(stages_path(run_dir), {"finished": done})
+    atomic_write_json(stages_path(run_dir), {**data, "finished": done})
+
+
+def hold_out_test(run_dir: str | Path) -> None:
+    """Record that this run keeps its test images out until ``cellwright evaluate`` (``train --no-test``)."""
+    atomic_write_json(stages_path(run_dir), {**_read(run_dir), "finished": finished_stages(run_dir),
+                                             "test_held_out": True})
+
+
+def test_held_out(run_dir: str | Path) -> bool:
+    """True when the run was started with ``train --no-test`` (a resumed run keeps the test images out too)."""
+    return bool(_read(run_dir).get("test_held_out"))
 
 
 def training_finished(state: dict[str, Any] | None, epochs: int) -> bool:

@@ -8,7 +8,7 @@ at any point leaves everything done so far, and ``--resume`` continues from the 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,13 @@ from builder.errors import DataError, Problem, TrainingError
 from builder.events import EventSink, make_event
 from builder.recipe import Recipe, load_recipe
 from builder.run_folder import RunFolder
-from builder.workflow.stages import finished_stages, mark_finished, training_finished
+from builder.workflow.stages import (
+    finished_stages,
+    hold_out_test,
+    mark_finished,
+    test_held_out,
+    training_finished,
+)
 
 #: Largest number of validation/test images kept as arrays for the report.
 MAX_EVALUATION_IMAGES = 50
@@ -31,6 +37,7 @@ class TrainOutcome:
     reports: list[Path] = field(default_factory=list)
     exports: list[dict[str, Any]] = field(default_factory=list)
     epochs_completed: int = 0
+    test_held_out: bool = False
 
 
 def _emit(events: EventSink | None, event: str, /, **payload: Any) -> None:
@@ -95,6 +102,7 @@ def train_recipe(
     report: bool = True,
     export: bool = True,
     init_from: str | Path | None = None,
+    no_test: bool = False,
 ) -> TrainOutcome:
     """Train the model a recipe describes, then evaluate, report and export as the recipe says.
 
@@ -112,6 +120,9 @@ def train_recipe(
     init_from : path, optional
         A ``.keras`` model (e.g. a run's ``checkpoints/best.keras``) whose weights the new model starts from
         (fine-tuning; see ``cellwright retrain``). Its architecture must be the recipe's.
+    no_test : bool
+        Keep the test images out: they are neither read nor scored (post-processing is tuned on the validation
+        images); ``cellwright evaluate RUN`` scores them later. A resumed run keeps the choice it was started with.
     """
     from builder.data.layouts import discover
     from builder.tasks.registry import get_task
@@ -124,6 +135,7 @@ def train_recipe(
         recipe = run.read_recipe()
         state = run.read_state() if run.state_path.is_file() else None
         clean_run_folder(run.path, state)
+        no_test = no_test or test_held_out(run.path)
     elif not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
     if resume is None and recipe.model.from_:
@@ -151,6 +163,13 @@ def train_recipe(
         run = create_run_folder(parent, recipe.name, recipe=recipe, split=split_record(dataset))
         _emit(events, "log", message=f"Run folder: {run.path}")
         _write_annotation_record(run.path, dataset)
+        if no_test:
+            hold_out_test(run.path)
+    if no_test:
+        held = len(dataset.splits.get("test") or [])
+        _emit(events, "log", message=f"Test images held out (--no-test): {held} image(s), not read; score them "
+              f"later with: cellwright evaluate {run.path}")
+        dataset = replace(dataset, splits={**dataset.splits, "test": []})
     check_data_or_refuse(recipe, dataset, run.path, events)
 
     from builder.workflow.fit_job import fit_recipe, load_fitted
@@ -160,9 +179,9 @@ def train_recipe(
         fitted = load_fitted(recipe, run, finished_state)
     else:
         fitted = fit_recipe(recipe, dataset, run, events=events, resume=resume is not None, init_from=init_from)
-    outcome = TrainOutcome(run_dir=run.path, epochs_completed=fitted.epochs_completed)
+    outcome = TrainOutcome(run_dir=run.path, epochs_completed=fitted.epochs_completed, test_held_out=no_test)
     if "evaluate" in pending:
-        outcome.metrics = _evaluate(recipe, dataset, run.path, fitted, events)
+        outcome.metrics = _evaluate(recipe, dataset, run.path, fitted, events, held_out=no_test)
         mark_finished(run.path, "evaluate")
     elif run.metrics_path.is_file():
         outcome.metrics = json.loads(run.metrics_path.read_text(encoding="utf-8"))
@@ -185,11 +204,17 @@ def _write_annotation_record(run_dir: Path, dataset: Any) -> None:
     RunFolder(run_dir).write_json(files.ANNOTATIONS, annotation_record(dataset))
 
 
-def _evaluate(recipe: Recipe, dataset: Any, run_dir: Path, fitted: Any, events: EventSink | None) -> dict:
+def _evaluate(recipe: Recipe, dataset: Any, run_dir: Path, fitted: Any, events: EventSink | None, *,
+              held_out: bool = False) -> dict:
     from builder.workflow.evaluate_job import evaluate_model
 
     test = dataset.splits.get("test") or []
     if not test:
+        _tune_on_validation(recipe, dataset, run_dir, fitted, events)
+        if held_out:
+            _emit(events, "log", message="The test images were not scored (--no-test). Score them once, when the "
+                  f"settings are final: cellwright evaluate {run_dir}")
+            return {}
         what = "No test images, so the model was not evaluated."
         _emit(events, "warning", where="data.split.test", what=what, message=what,
               fix="Set data.split.test to a fraction such as 0.15, or add a test/ folder.")
@@ -200,6 +225,22 @@ def _evaluate(recipe: Recipe, dataset: Any, run_dir: Path, fitted: Any, events: 
         tune_on=dataset.splits.get("validation") or None, class_names=fitted.info.get("classes") or None,
         events=events,
     )
+
+
+def _tune_on_validation(recipe: Recipe, dataset: Any, run_dir: Path, fitted: Any, events: EventSink | None) -> None:
+    """Without test scoring, still tune the post-processing thresholds on the validation images (postprocess.json),
+    so that ``predict`` and a later ``evaluate`` use them."""
+    from builder.tasks.registry import get_task
+    from builder.workflow.evaluate_job import finite, tune_postprocess
+    from builder.workflow.inference import postprocess_settings
+
+    validation = dataset.splits.get("validation") or []
+    if not validation or not get_task(recipe.task).tunes_postprocess(recipe):
+        return
+    _emit(events, "log", message=f"Tuning post-processing on {len(validation)} validation image(s)...")
+    tuning = tune_postprocess(fitted.model, recipe, validation, norm_stats=fitted.normalization,
+                              start=postprocess_settings(recipe), events=events)
+    RunFolder(run_dir).write_postprocess(finite(tuning))
 
 
 def _report(recipe: Recipe, run_dir: Path, events: EventSink | None) -> list[Path]:

@@ -25,6 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="Print JSON-lines events instead of a progress bar (for the app and scripts).")
     parser.add_argument("--no-report", action="store_true", help="Skip the report at the end.")
     parser.add_argument("--no-export", action="store_true", help="Skip the exports at the end.")
+    parser.add_argument("--no-test", action="store_true",
+                        help="Keep the test images out: train and tune on the validation images only, never read or "
+                        "score the test set; score it once, at the end, with 'cellwright evaluate RUN_DIR'.")
     parser.set_defaults(func=run)
 
 
@@ -47,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         outcome = train_recipe(args.recipe, runs_dir=args.runs, resume=args.resume, events=sink,
-                               report=not args.no_report, export=not args.no_export)
+                               report=not args.no_report, export=not args.no_export, no_test=args.no_test)
     except CellwrightError as error:
         if args.events and not getattr(error, "event_emitted", False):
             sink(make_event("error", **error.to_dict()))
@@ -64,6 +67,8 @@ def _summary(outcome: TrainOutcome) -> None:
     headline = outcome.metrics.get("headline") if outcome.metrics else None
     if headline:
         say(f"Test {headline['name']}: {headline['value']:.3f}")
+    elif outcome.test_held_out:
+        say(f"Test images held out; score them with: cellwright evaluate {outcome.run_dir}")
     for path in outcome.reports:
         say(f"Report: {path}")
     for export in outcome.exports:

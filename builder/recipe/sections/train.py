@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from builder.recipe.duration import EXAMPLES, FIX, parse_duration
 from builder.recipe.fields import MAX_SEED, Section, field
 
 #: Most epochs (and epoch counts such as patience) a recipe may ask for.
 MAX_EPOCHS = 100_000
+#: Most epochs when a recipe sets ``time_budget`` but no ``epochs``: the budget, not the epochs, ends training.
+BUDGET_EPOCHS = 1000
 #: Largest batch size; larger batches do not fit any accelerator.
 MAX_BATCH_SIZE = 4096
 
@@ -47,9 +50,14 @@ class Schedule(Section):
 class EarlyStopping(Section):
     """Stop when the validation score stops improving."""
 
-    enabled: bool = field(True, help="Stop early when validation loss no longer improves.", common=True)
-    patience: int = field(20, help="Epochs without improvement before stopping.", ge=1, le=MAX_EPOCHS, unit="epochs")
-    monitor: str = field("val_loss", help="Quantity watched for improvement.")
+    enabled: bool = field(True, help="Stop early when the validation score no longer improves.", common=True)
+    patience: int = field(
+        20, help="Epochs without improvement before stopping. With a time budget, at most a third of the epochs "
+        "that fit in it (and at least 5).", ge=1, le=MAX_EPOCHS, unit="epochs")
+    monitor: str = field(
+        "auto", help="Quantity watched to keep the best checkpoint and to stop early: 'auto' is the task's "
+        "headline metric on the validation images (balanced accuracy, mean IoU, AP@0.5, PSNR), scored after every "
+        "epoch; 'val_loss' watches the validation loss; or any logged quantity such as 'val_accuracy'.")
 
 
 Loss = Literal[
@@ -60,7 +68,14 @@ Loss = Literal[
 class TrainSection(Section):
     """How the model learns: epochs, batch size, optimiser, schedule, loss, precision and devices."""
 
-    epochs: int = field(50, help="Passes over the training data.", ge=1, le=MAX_EPOCHS, unit="epochs", common=True)
+    epochs: int = field(50, help=f"Passes over the training data; with a time budget, the most epochs "
+                        f"({BUDGET_EPOCHS} when only the budget is given).",
+                        ge=1, le=MAX_EPOCHS, unit="epochs", common=True)
+    time_budget: str | None = field(
+        None, help=f"Training time, e.g. {EXAMPLES}: the step time is measured during the first epoch and the "
+        "number of epochs (and the learning-rate schedule) is set so that training, validation included, ends "
+        "within it; 'epochs' stays the upper limit. Empty: train for 'epochs'.", common=True,
+        suggested=["10m", "20m", "1h"])
     batch_size: Annotated[int, Field(ge=1, le=MAX_BATCH_SIZE)] | Literal["auto"] = field(
         8, help=f"Images per step (1 to {MAX_BATCH_SIZE}); 'auto' finds the largest batch that fits in memory.",
         common=True,
@@ -103,6 +118,29 @@ class TrainSection(Section):
     seed: int = field(42, help="Random seed; the same seed gives the same run on a CPU.", ge=0, le=MAX_SEED)
     checkpoint_every: int = field(1, help="Save a checkpoint every N epochs (best and last are kept).",
                                   ge=1, le=MAX_EPOCHS)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _budget_sets_the_length(cls, data: object) -> object:
+        if isinstance(data, dict) and data.get("time_budget") not in (None, "") and "epochs" not in data:
+            return {**data, "epochs": BUDGET_EPOCHS}
+        return data
+
+    @field_validator("time_budget", mode="before")
+    @classmethod
+    def _readable_budget(cls, value: object) -> str | None:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = f"{value}s"  # a bare number is seconds
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str):
+            raise ValueError(f"expected a duration such as {EXAMPLES}, received {value!r}{FIX}")
+        parse_duration(value)
+        return value.strip()
+
+    def budget_seconds(self) -> float | None:
+        """``time_budget`` in seconds (None: no budget)."""
+        return parse_duration(self.time_budget) if self.time_budget else None
 
     @model_validator(mode="after")
     def _warmup_within_epochs(self) -> TrainSection:

@@ -1,0 +1,28 @@
+"""The Methods paragraph states the time budget actually used and how the kept checkpoint was chosen."""
+
+from __future__ import annotations
+
+from builder.report.methods import methods_text
+from builder.report.run_data import RunData
+
+
+def _run(tmp_path, state):
+    recipe = {"task": "classification", "data": {"split": {"mode": "random", "seed": 7}},
+              "train": {"epochs": 80, "time_budget": "20m", "batch_size": 32}}
+    history = [{"epoch": e, "loss": 1.0 / e} for e in range(1, 58)]
+    return RunData(tmp_path, recipe=recipe, state=state, history=history)
+
+
+def test_time_budget_and_headline_checkpoint_are_stated(tmp_path):
+    state = {"monitor": "val_balanced_accuracy", "mode": "max",
+             "time_budget": {"budget_s": 1200.0, "used_s": 19 * 60 + 40.3, "planned_epochs": 57}}
+    text, _ = methods_text(_run(tmp_path, state))
+    assert "trained for 19 min 40 s (57 epochs in a time budget of 20 min;" in text
+    assert "balanced accuracy on the validation images was computed after every epoch" in text
+    assert "lowest validation loss" not in text
+
+
+def test_epochs_and_loss_checkpoint_without_a_budget(tmp_path):
+    text, _ = methods_text(_run(tmp_path, {"monitor": "val_loss", "mode": "min"}))
+    assert "trained for 57 epochs, in batches of 32," in text
+    assert "the checkpoint with the lowest validation loss was kept" in text
