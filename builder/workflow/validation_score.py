@@ -69,8 +69,9 @@ class ValidationScore:
 
         loaded = self._load()
         if self.task.pixel_output:  # exactly evaluate's path: rescaled for the network, scored at full size
-            xs, outs, _ = _outputs(model, self.recipe, loaded, in_stats, None, "validate", norm_record=self.norm_stats)
-            return xs, outs
+            xs, pixel_outs, _ = _outputs(model, self.recipe, loaded, in_stats, None, "validate",
+                                         norm_record=self.norm_stats)
+            return xs, pixel_outs
         if self._xs is None:
             self._xs = [prepare(image, self.recipe, model=model, stats=in_stats, resized=True)[0]
                         for image in loaded.images]
