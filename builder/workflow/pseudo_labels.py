@@ -83,12 +83,13 @@ def predict_probabilities(model: Any, recipe: Recipe, paths: list[Path], norm_st
     return np.stack(rows) if rows else np.zeros((0, 0), np.float32)
 
 
-def _images(recipe: Recipe) -> list[Path]:
+def _images(recipe: Recipe) -> tuple[Path, list[Path]]:
+    """The folder ``train.pseudo_labels.images`` (relative to the recipe) and its image files."""
     from builder.pretrain.images import find_images
 
     folder = Path(recipe.train.pseudo_labels.images).expanduser()
     folder = folder if folder.is_absolute() else Path(recipe.base_dir or ".") / folder
-    return find_images(folder)
+    return folder, find_images(folder)
 
 
 def _add_to_train(dataset: Any, chosen: list[dict[str, Any]]) -> None:
@@ -114,12 +115,12 @@ def fit_with_pseudo_labels(recipe: Recipe, dataset: Any, run: Any, *, events: Ev
         _add_to_train(dataset, record["used"])
         return fit_recipe(recipe, dataset, run, events=events, resume=run.state_path.is_file())
     teacher = fit_recipe(recipe, dataset, run, events=events, resume=resume)
-    paths = _images(recipe)
+    folder, paths = _images(recipe)
     classes = list(teacher.info.get("classes") or [])
     probabilities = predict_probabilities(teacher.model, recipe, paths, teacher.normalization, events)
     chosen = select_confident(paths, probabilities, classes, settings.threshold)
     counts = {name: sum(1 for c in chosen if c.label == name) for name in classes}
-    record = {"images": str(Path(paths[0]).parent) if paths else "", "threshold": settings.threshold,
+    record = {"images": str(folder), "threshold": settings.threshold,
               "n_unlabelled": len(paths), "n_used": len(chosen), "per_class": counts,
               "n_labelled_train": len(dataset.splits["train"]), "used": [asdict(c) for c in chosen],
               "teacher": {"epochs_completed": teacher.epochs_completed, "history": teacher.history}}

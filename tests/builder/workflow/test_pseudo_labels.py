@@ -7,11 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from train_fixtures import tiny_recipe
 
 from builder.data.demo import make_demo
 from builder.recipe import validate_text
 from builder.workflow.pseudo_labels import select_confident
+from tests.builder.workflow.train_fixtures import tiny_recipe
 
 _BASE = """cellwright: 1
 name: t
@@ -70,11 +70,12 @@ def _run(tmp_path: Path, threshold: float) -> tuple[dict, list[dict]]:
 
 
 def test_a_threshold_every_image_reaches_adds_them_all_and_trains_again(tmp_path: Path):
-    record, events = _run(tmp_path, threshold=0.5)  # two classes: the top probability is always >= 0.5
+    record, events = _run(tmp_path, threshold=0.3)  # three classes: the top probability is always >= 1/3
     n_unlabelled = len([p for p in (tmp_path / "unlabelled").rglob("*") if p.is_file() and p.suffix == ".tif"])
     assert record["n_unlabelled"] == n_unlabelled > 0
     assert record["n_used"] == n_unlabelled
-    assert all(row["probability"] >= 0.5 for row in record["used"])
+    assert all(row["probability"] >= 1 / 3 for row in record["used"])
+    assert record["images"] == str(tmp_path / "unlabelled")
     assert sum(1 for e in events if e["event"] == "start") == 2  # round 1 (teacher) and round 2
     assert record["teacher"]["epochs_completed"] == 1
 
