@@ -157,6 +157,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("/tmp/pretrain_bccd"))
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0, help="Start at this seed (to add seeds to a run).")
     parser.add_argument("--labels", type=float, default=0.10)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--pretrain-epochs", type=int, default=30)
@@ -179,7 +180,7 @@ def main() -> None:
         print("pretrain record:", (out / "encoder.pretrain.json").read_text())
     home, real = imagenet_home(out) if "imagenet" in args.arms else (None, False)
     results: dict[str, list[float]] = {arm: [] for arm in args.arms.split(",")}
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         labelled, _ = stratified(pool, args.labels, seed=seed)
         validation, train = stratified(labelled, 0.25, seed=seed)
         root = out / f"seed{seed}"
@@ -189,7 +190,7 @@ def main() -> None:
         link_split(root, "validation", validation)
         link_split(root, "test", test)
         for arm in results:
-            if arm == "imagenet" and args.imagenet_seeds is not None and seed >= args.imagenet_seeds:
+            if arm == "imagenet" and args.imagenet_seeds is not None and seed >= args.first_seed + args.imagenet_seeds:
                 continue
             env = {"KERAS_HOME": str(home)} if arm == "imagenet" else None
             runs = root / "runs" / arm
