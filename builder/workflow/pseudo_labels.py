@@ -101,8 +101,10 @@ def _add_to_train(dataset: Any, chosen: list[dict[str, Any]]) -> None:
 
 
 def fit_with_pseudo_labels(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | None = None,
-                           resume: bool = False) -> Any:
+                           resume: bool = False, init_from: Any = None) -> Any:
     """Train a teacher, add its confident pseudo-labels to ``dataset``'s training split, train the final model.
+
+    ``init_from`` (``train --init-from``) starts both rounds from that model's weights.
 
     Returns the :class:`~builder.workflow.fit_job.Fitted` of round 2 (of round 1 if no image was confident).
     """
@@ -113,8 +115,8 @@ def fit_with_pseudo_labels(recipe: Recipe, dataset: Any, run: Any, *, events: Ev
     if resume and record_file.is_file():  # round 1 had finished
         record = json.loads(record_file.read_text(encoding="utf-8"))
         _add_to_train(dataset, record["used"])
-        return fit_recipe(recipe, dataset, run, events=events, resume=run.state_path.is_file())
-    teacher = fit_recipe(recipe, dataset, run, events=events, resume=resume)
+        return fit_recipe(recipe, dataset, run, events=events, resume=run.state_path.is_file(), init_from=init_from)
+    teacher = fit_recipe(recipe, dataset, run, events=events, resume=resume, init_from=init_from)
     folder, paths = _images(recipe)
     classes = list(teacher.info.get("classes") or [])
     probabilities = predict_probabilities(teacher.model, recipe, paths, teacher.normalization, events)
@@ -139,4 +141,4 @@ def fit_with_pseudo_labels(recipe: Recipe, dataset: Any, run: Any, *, events: Ev
         return teacher
     _add_to_train(dataset, record["used"])
     run.state_path.unlink(missing_ok=True)  # round 2 starts fresh; a crash before its first epoch restarts it
-    return fit_recipe(recipe, dataset, run, events=events, resume=False)
+    return fit_recipe(recipe, dataset, run, events=events, resume=False, init_from=init_from)

@@ -161,7 +161,8 @@ def train_recipe(
     elif recipe.train.pseudo_labels is not None:
         from builder.workflow.pseudo_labels import fit_with_pseudo_labels
 
-        fitted = fit_with_pseudo_labels(recipe, dataset, run, events=events, resume=resume is not None)
+        fitted = fit_with_pseudo_labels(recipe, dataset, run, events=events, resume=resume is not None,
+                                        init_from=init_from)
     else:
         fitted = fit_recipe(recipe, dataset, run, events=events, resume=resume is not None, init_from=init_from)
     outcome = TrainOutcome(run_dir=run.path, epochs_completed=fitted.epochs_completed)
