@@ -65,6 +65,17 @@ def _segmenter_only_for_tracking(recipe: Recipe) -> list[Problem]:
                      "Leave model.from out (a backbone from a shared model is model.params.backbone.from).")]
 
 
+@register_check("pseudo_labels_task")
+def _pseudo_labels_need_classes(recipe: Recipe) -> list[Problem]:
+    """``train.pseudo_labels`` needs a task whose targets are class labels (classification)."""
+    from builder.tasks import get_task
+
+    if recipe.train.pseudo_labels is None or get_task(recipe.task).uses_labels:
+        return []
+    return [_problem("train.pseudo_labels", f"Pseudo-labels are for classification. Received: task={recipe.task!r}.",
+                     "Remove train.pseudo_labels, or use task: classification.")]
+
+
 @register_check("patch_divisible")
 def _patch_divisible_by_downsampling(recipe: Recipe) -> list[Problem]:
     factor = recipe.model.downsampling_factor()

@@ -119,6 +119,11 @@ def methods_text(run: RunData) -> tuple[str, list[str]]:
         arch += f" whose encoder is {backbone['name']}{' ' + cite(key) if key else ''}"
         if str(backbone.get("weights", "")).lower() == "imagenet":
             arch += f" initialised with ImageNet weights {cite('imagenet')}"
+    from builder.report.unlabelled import encoder_phrase, pseudo_label_sentence
+
+    shared = encoder_phrase(run)
+    if shared:
+        arch += f" {shared}"
     total = (run.model_summary or {}).get("total_params")
     parts.append(f"We trained {arch}{f' ({fmt(total)} parameters)' if total else ''} for "
                  f"{_task_phrase(task, run)}.")
@@ -145,6 +150,9 @@ def methods_text(run: RunData) -> tuple[str, list[str]]:
     parts.append(f"Images were {norm}{', ' + size if size else ''}, and augmented with "
                  f"{_augment_text(run.get('augment', {}) or {})}.")
     parts.append(_training_sentence(run, cite))
+    pseudo = pseudo_label_sentence(run)
+    if pseudo:
+        parts.append(pseudo)
     extra = task.methods_extra(run, cite)
     if extra:
         parts.append(extra)

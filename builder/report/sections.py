@@ -100,9 +100,15 @@ def model_section(run: RunData) -> Section:
         total, trainable = summary.get("total_params"), summary.get("trainable_params")
         items.append(f"Parameters: {fmt(total)} in total, {fmt(trainable)} trainable.")
         backbone = summary.get("backbone") or params.get("backbone")
+        from builder.report.unlabelled import encoder_phrase
+
+        shared = encoder_phrase(run)
         if isinstance(backbone, dict) and backbone.get("name"):
             items.append(f"Pretrained encoder (backbone): {backbone['name']} with {backbone.get('weights', '?')} "
                          f"weights; {fmt(summary.get('frozen_layers', 0))} layers frozen.")
+        elif shared:
+            items.append(f"Pretrained encoder: a network {shared}; "
+                         f"{fmt(summary.get('frozen_layers', 0))} layers frozen.")
         else:
             items.append("No pretrained encoder: all weights were learned from these images.")
     else:

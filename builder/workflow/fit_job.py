@@ -245,11 +245,26 @@ def _write_model_summary(recipe: Recipe, input_shape: tuple[int, ...], n_classes
         "nodes": nodes, "total_params": int(model.count_params()), "trainable_params": trainable,
         "frozen_layers": sum(1 for layer in model.layers if not layer.trainable and layer.weights),
         "backbone": backbone, "template": recipe.model.template,
+        "backbone_pretraining": _pretraining_record(recipe, backbone),
         "downsampling_factor": int(report.factor),
     })
     # The diagram is an illustration: a drawing problem must not stop training.
     with contextlib.suppress(Exception):
         draw_graph(report, run.model_png_path, title=recipe.name, params=params)
+
+
+def _pretraining_record(recipe: Recipe, backbone: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The ``cellwright pretrain`` record of a ``backbone: {from: FILE}`` encoder (None for other backbones)."""
+    source = (backbone or {}).get("from") or (backbone or {}).get("from_")
+    if not source:
+        return None
+    from builder.backbones.shared import resolve_shared_path
+    from builder.workflow.pretrain_job import read_record
+
+    try:
+        return read_record(resolve_shared_path(str(source), recipe.base_dir))
+    except Exception:  # the report's note is a courtesy: never stop training over it
+        return None
 
 
 def _find_backbone(model_section: dict[str, Any]) -> dict[str, Any] | None:

@@ -177,6 +177,11 @@ def train_recipe(
     if finished_state is not None:
         _emit(events, "log", message=f"Training had finished; resuming with: {', '.join(pending)}")
         fitted = load_fitted(recipe, run, finished_state)
+    elif recipe.train.pseudo_labels is not None:
+        from builder.workflow.pseudo_labels import fit_with_pseudo_labels
+
+        fitted = fit_with_pseudo_labels(recipe, dataset, run, events=events, resume=resume is not None,
+                                        init_from=init_from)
     else:
         fitted = fit_recipe(recipe, dataset, run, events=events, resume=resume is not None, init_from=init_from)
     outcome = TrainOutcome(run_dir=run.path, epochs_completed=fitted.epochs_completed, test_held_out=no_test)

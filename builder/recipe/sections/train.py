@@ -60,6 +60,15 @@ class EarlyStopping(Section):
         "epoch; 'val_loss' watches the validation loss; or any logged quantity such as 'val_accuracy'.")
 
 
+class PseudoLabels(Section):
+    """Confident predictions on unlabelled images join training (self-training, classification)."""
+
+    images: str = field(..., widget="path", common=True,
+                        help="Folder of unlabelled images (relative to the recipe's folder; sub-folders included).")
+    threshold: float = field(0.9, gt=0.0, lt=1.0, common=True, suggested=[0.8, 0.9, 0.95],
+                             help="Only images whose top class probability is at least this join training.")
+
+
 Loss = Literal[
     "auto", "cross_entropy", "dice", "focal", "cross_entropy+dice", "focal+dice", "mae", "mse", "ssim+mae", "star"
 ]
@@ -107,6 +116,9 @@ class TrainSection(Section):
         False, help="Noise2Void-style blind-spot training from noisy images only (image-to-image)."
     )
     early_stopping: EarlyStopping = field(default_factory=EarlyStopping, help="Stop when validation stops improving.")
+    pseudo_labels: PseudoLabels | None = field(
+        None, help="Self-training (classification): after training, the model labels these unlabelled images; "
+        "those above the threshold join the training set and the model trains a second round.")
     precision: Literal["auto", "float32", "mixed_float16", "mixed_bfloat16"] = field(
         "auto", help="'auto' uses mixed precision on a GPU and float32 on a CPU."
     )

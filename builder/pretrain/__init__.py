@@ -1,0 +1,1 @@
+"""Self-supervised pre-training of an encoder on unlabelled images (``cellwright pretrain``)."""

@@ -1,0 +1,147 @@
+"""Self-training with pseudo-labels (``train.pseudo_labels: {images: FOLDER, threshold: 0.9}``).
+
+Round 1 trains on the labelled images as usual (the teacher). The teacher then classifies every unlabelled
+image; those whose top class probability reaches the threshold join the training set with that class, and the
+model is trained again from a fresh start on labelled + pseudo-labelled images (round 2, the model that is
+evaluated, reported and exported). ``pseudo_labels.json`` in the run folder lists every image used, its class
+and probability, and the teacher's training history; the report's Methods cites it. A run interrupted in
+round 2 resumes there (the record says round 1 finished).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from builder.events import EventSink, make_event
+from builder.recipe import Recipe
+
+#: File in the run folder recording the pseudo-labels.
+RECORD = "pseudo_labels.json"
+
+
+@dataclass(frozen=True)
+class PseudoLabel:
+    """One unlabelled image that joins training: its file, the class given to it, and the model's confidence."""
+
+    path: str
+    label: str
+    probability: float
+
+
+def select_confident(paths: list[Path], probabilities: np.ndarray, classes: list[str],
+                     threshold: float) -> list[PseudoLabel]:
+    """The images whose top class probability is at least ``threshold``, with that class.
+
+    Parameters
+    ----------
+    paths : list of Path
+        The unlabelled images, in the order of ``probabilities``.
+    probabilities : (N, K) ndarray
+        Class probabilities from the model, K = ``len(classes)``.
+    classes : list of str
+        Class names in model output order.
+    threshold : float
+        Lowest top-class probability kept, in (0, 1).
+
+    Returns
+    -------
+    list of PseudoLabel
+        In the order of ``paths``.
+
+    Examples
+    --------
+    >>> select_confident([Path("a.tif"), Path("b.tif")], np.array([[0.95, 0.05], [0.6, 0.4]]), ["x", "y"], 0.9)
+    [PseudoLabel(path='a.tif', label='x', probability=0.95)]
+    """
+    p = np.asarray(probabilities, dtype=np.float64)
+    if p.ndim != 2 or p.shape != (len(paths), len(classes)):
+        raise ValueError(f"`probabilities` must have shape (n_images, n_classes) = ({len(paths)}, {len(classes)}). "
+                         f"Received: probabilities.shape={p.shape}")
+    best = p.argmax(axis=1)
+    top = p[np.arange(len(p)), best]
+    return [PseudoLabel(str(path), classes[int(k)], round(float(v), 6))
+            for path, k, v in zip(paths, best, top, strict=True) if v >= threshold]
+
+
+def predict_probabilities(model: Any, recipe: Recipe, paths: list[Path], norm_stats: Any,
+                          events: EventSink | None = None) -> np.ndarray:
+    """(N, K) class probabilities of the images at ``paths``, prepared exactly as evaluation prepares them."""
+    from builder.data.readers import read_image
+    from builder.workflow.inference import predict_image
+
+    rows = []
+    for i, path in enumerate(paths):
+        image = read_image(path, channels=recipe.data.channels).array
+        rows.append(np.asarray(predict_image(model, image, recipe, norm_stats=norm_stats)["output"]).reshape(-1))
+        if events is not None:
+            events(make_event("batch", phase="pseudo_labels", step=i + 1, total=len(paths)))
+    return np.stack(rows) if rows else np.zeros((0, 0), np.float32)
+
+
+def _images(recipe: Recipe) -> tuple[Path, list[Path]]:
+    """The folder ``train.pseudo_labels.images`` (relative to the recipe) and its image files."""
+    from builder.pretrain.images import find_images
+
+    settings = recipe.train.pseudo_labels
+    assert settings is not None  # only called for recipes that set it
+    folder = Path(settings.images).expanduser()
+    folder = folder if folder.is_absolute() else Path(recipe.base_dir or ".") / folder
+    return folder, find_images(folder)
+
+
+def _add_to_train(dataset: Any, chosen: list[dict[str, Any]]) -> None:
+    from builder.data.layouts import Sample
+
+    for row in chosen:
+        path = Path(row["path"])
+        dataset.splits["train"].append(Sample(path, label=row["label"], group=f"pseudo/{path.name}"))
+
+
+def fit_with_pseudo_labels(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | None = None,
+                           resume: bool = False, init_from: Any = None) -> Any:
+    """Train a teacher, add its confident pseudo-labels to ``dataset``'s training split, train the final model.
+
+    ``init_from`` (``train --init-from``) starts both rounds from that model's weights.
+
+    Returns the :class:`~builder.workflow.fit_job.Fitted` of round 2 (of round 1 if no image was confident).
+    """
+    from builder.workflow.fit_job import fit_recipe
+
+    settings = recipe.train.pseudo_labels
+    assert settings is not None  # the caller checked
+    record_file = Path(run.path) / RECORD
+    if resume and record_file.is_file():  # round 1 had finished
+        record = json.loads(record_file.read_text(encoding="utf-8"))
+        _add_to_train(dataset, record["used"])
+        return fit_recipe(recipe, dataset, run, events=events, resume=run.state_path.is_file(), init_from=init_from)
+    teacher = fit_recipe(recipe, dataset, run, events=events, resume=resume, init_from=init_from)
+    folder, paths = _images(recipe)
+    classes = list(teacher.info.get("classes") or [])
+    probabilities = predict_probabilities(teacher.model, recipe, paths, teacher.normalization, events)
+    chosen = select_confident(paths, probabilities, classes, settings.threshold)
+    counts = {name: sum(1 for c in chosen if c.label == name) for name in classes}
+    record = {"images": str(folder), "threshold": settings.threshold,
+              "n_unlabelled": len(paths), "n_used": len(chosen), "per_class": counts,
+              "n_labelled_train": len(dataset.splits["train"]), "used": [asdict(c) for c in chosen],
+              "teacher": {"epochs_completed": teacher.epochs_completed, "history": teacher.history}}
+    tmp = record_file.with_suffix(".json.partial")
+    tmp.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    tmp.replace(record_file)
+    if events is not None:
+        events(make_event("log", message=f"Pseudo-labels: {len(chosen)} of {len(paths)} unlabelled image(s) "
+                          f"reached probability {settings.threshold} and join training ({counts})."))
+    if not chosen:
+        what = f"No unlabelled image reached train.pseudo_labels.threshold = {settings.threshold}."
+        if events is not None:
+            events(make_event("warning", where="train.pseudo_labels.threshold", what=what, message=what,
+                              fix="Lower the threshold (e.g. 0.8) or label more images; the model of round 1 "
+                              "is kept."))
+        return teacher
+    _add_to_train(dataset, record["used"])
+    run.state_path.unlink(missing_ok=True)  # round 2 starts fresh; a crash before its first epoch restarts it
+    return fit_recipe(recipe, dataset, run, events=events, resume=False, init_from=init_from)
