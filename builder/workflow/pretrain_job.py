@@ -86,7 +86,9 @@ def pretrain(settings: PretrainSettings, *, recipe: Any = None, base_dir: Path |
         out = out.with_suffix(".keras")
     fit = settings.fit
     if fit == "auto":
-        fit = "resize" if recipe is not None and recipe.task == "classification" else "crop"
+        from builder.tasks import get_task
+
+        fit = "resize" if recipe is not None and get_task(recipe.task).whole_image_input else "crop"
     rng = np.random.default_rng(settings.seed)
     paths = find_images(folder)
     images = load_unlabelled(paths, size=settings.size, resize=fit == "resize",
