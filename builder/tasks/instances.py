@@ -28,25 +28,10 @@ from scipy import ndimage as ndi
 
 from builder.errors import DataError
 from builder.tasks.classical import classical_instances  # noqa: F401  (re-exported)
+from builder.tasks.label_arrays import labels_2d as _labels_2d
 
 #: Distance (pixels) at which the outer-distance target reaches 1.
 OUTER_CAP = 2.0
-
-
-def _labels_2d(labels: Any, name: str = "labels") -> tuple[np.ndarray, bool]:
-    a = np.asarray(labels)
-    had_channel = a.ndim == 3 and a.shape[-1] == 1
-    if had_channel:
-        a = a[..., 0]
-    if a.ndim != 2:
-        raise DataError("instance target", f"`{name}` must be (Y, X) or (Y, X, 1); received shape {a.shape}.",
-                        "Pass one 2D instance label image (0 background, 1, 2, ... objects).")
-    if not np.issubdtype(a.dtype, np.integer):
-        if a.size and not np.all(np.mod(a, 1) == 0):
-            raise DataError("instance target", f"`{name}` holds non-integer values (dtype {a.dtype}).",
-                            "Instance masks must be integer labels; check data.masks points at the label images.")
-        a = a.astype(np.int64)
-    return a, had_channel
 
 
 #: Class index of pixels without a class (negative mask values): the losses give them no weight.

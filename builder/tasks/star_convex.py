@@ -117,9 +117,9 @@ def star_convex_target(labels: Any, n_rays: int = N_RAYS) -> np.ndarray:
     """
     from scipy import ndimage as ndi
 
-    from builder.tasks.instances import _labels_2d
+    from builder.tasks.label_arrays import labels_2d
 
-    lab, _ = _labels_2d(labels)
+    lab, _ = labels_2d(labels)
     rays = ray_distances(lab, n_rays)
     near = rays.min(axis=-1)  # distance to the object's edge (the shortest ray)
     prob = np.zeros(lab.shape, np.float32)

@@ -89,7 +89,8 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
     if recipe.model.from_:
         from builder.workflow.segmenter import adopt_segmenter
 
-        return adopt_segmenter(recipe, run, events=events)
+        model, info, normalization = adopt_segmenter(recipe, run, events=events)
+        return Fitted(model=model, info=info, normalization=normalization, epochs_completed=0)
     from builder.compile import compile_recipe_model
     from builder.data.object_scale import resolve_for_training
     from builder.data.pipeline import make_training_datasets

@@ -22,6 +22,7 @@ from builder.data.normalize import NormStats
 from builder.data.preprocess import normalise_input, preprocess_image, resize_yx
 from builder.errors import DataError
 from builder.tasks import get_task
+from builder.workflow.receptive_field import network_reach
 from builder.workflow.tiling import TilePlan, _fixed_input_size, plan_tiles
 
 if TYPE_CHECKING:
@@ -329,3 +330,30 @@ def predict_image(
 
         result["restored_intensity"] = _denormalise(result["restored"], output_stats(norm_stats, used))
     return {"task": recipe.task, "output": output, "input": x, "postprocess": params, **result}
+
+
+def overlap_warning(model: Any, recipe: Recipe) -> dict[str, str] | None:
+    """A warning (``where``, ``what``, ``fix``) when tiles cannot equal whole-image prediction: the network looks
+    at the whole image (group normalisation, global pooling) or has a fixed input size smaller than its field."""
+    from builder.workflow.tiling import memory_side
+
+    if not get_task(recipe.task).pixel_output:
+        return None
+    plan = tiling(model, (1 << 20, 1 << 20), recipe)
+    if plan.exact:
+        return None
+    reach = network_reach(model)
+    if not reach.local:
+        return {"where": "model",
+                "what": "The network uses statistics of the whole image (group normalisation or global pooling), "
+                        f"so images larger than about {memory_side(model)} px, which are predicted in tiles, may "
+                        "show seams at tile edges.",
+                "fix": "Use batch normalisation (model params norm: batch) for images this large, or predict "
+                       "smaller crops."}
+    if plan.overlap >= reach.field:
+        return None
+    return {"where": "preprocess.tile.overlap",
+            "what": f"Tiles overlap by {plan.overlap} px but the network sees {reach.field} px around each pixel "
+                    "(its receptive field); results of large images may show seams at tile edges.",
+            "fix": "The model has a fixed input size: rebuild it with a free input size (so tiles can overlap "
+                   "more), or predict images of its input size."}

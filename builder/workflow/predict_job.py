@@ -158,8 +158,8 @@ def predict_paths(
         ``task``, ``model``, ``out_dir``, ``n_images`` (predicted), ``images`` (one row per image: file, outputs,
         class / objects ...), ``files`` (every file written), ``skipped`` (file, what, fix per input left out).
     """
+    from builder.workflow.inference import overlap_warning
     from builder.workflow.model_source import ModelSource, open_model_source
-    from builder.workflow.receptive_field import overlap_warning
 
     if project is not None and project not in PROJECTIONS:
         raise CellwrightError("--project", f"Expected one of {', '.join(PROJECTIONS)}. Received: project={project!r}",

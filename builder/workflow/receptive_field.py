@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from builder.recipe import Recipe
+    pass
 
 
 def _first(value: Any) -> int:
@@ -170,32 +170,3 @@ def receptive_field(model: Any) -> int:
         if not name.startswith("Global"):
             field, jump = _step(layer, name, field, jump)
     return int(math.ceil(field))
-
-
-def overlap_warning(model: Any, recipe: Recipe) -> dict[str, str] | None:
-    """A warning (``where``, ``what``, ``fix``) when tiles cannot equal whole-image prediction: the network looks
-    at the whole image (group normalisation, global pooling) or has a fixed input size smaller than its field."""
-    from builder.tasks import get_task
-    from builder.workflow.inference import tiling
-    from builder.workflow.tiling import memory_side
-
-    if not get_task(recipe.task).pixel_output:
-        return None
-    plan = tiling(model, (1 << 20, 1 << 20), recipe)
-    if plan.exact:
-        return None
-    reach = network_reach(model)
-    if not reach.local:
-        return {"where": "model",
-                "what": "The network uses statistics of the whole image (group normalisation or global pooling), "
-                        f"so images larger than about {memory_side(model)} px, which are predicted in tiles, may "
-                        "show seams at tile edges.",
-                "fix": "Use batch normalisation (model params norm: batch) for images this large, or predict "
-                       "smaller crops."}
-    if plan.overlap >= reach.field:
-        return None
-    return {"where": "preprocess.tile.overlap",
-            "what": f"Tiles overlap by {plan.overlap} px but the network sees {reach.field} px around each pixel "
-                    "(its receptive field); results of large images may show seams at tile edges.",
-            "fix": "The model has a fixed input size: rebuild it with a free input size (so tiles can overlap "
-                   "more), or predict images of its input size."}

@@ -18,7 +18,6 @@ from builder.errors import CellwrightError
 
 if TYPE_CHECKING:
     from builder.recipe import Recipe
-    from builder.workflow.fit_job import Fitted
 
 def segmenter_path(recipe: Recipe) -> Path | None:
     """The segmenter ``model.from`` names (relative to the recipe's folder), or None."""
@@ -71,11 +70,13 @@ def with_segmenter(recipe: Recipe) -> Recipe:
     return out
 
 
-def adopt_segmenter(recipe: Recipe, run: Any, *, events: Any = None) -> Fitted:
-    """Stand-in for training: the segmenter's model and normalisation become the run's (no epoch is trained)."""
+def adopt_segmenter(recipe: Recipe, run: Any, *, events: Any = None) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """Stand-in for training: the segmenter's model and normalisation become the run's (no epoch is trained).
+
+    Returns (model, data info, normalisation) for the caller's ``Fitted`` (zero epochs trained).
+    """
     from builder.events import make_event
     from builder.run_folder import NormalizationRecord
-    from builder.workflow.fit_job import Fitted
 
     source = open_segmenter(recipe)
     run.checkpoints_dir.mkdir(parents=True, exist_ok=True)
@@ -92,4 +93,4 @@ def adopt_segmenter(recipe: Recipe, run: Any, *, events: Any = None) -> Fitted:
     if events is not None:
         events(make_event("log", message=f"Segmenter: {info['segmenter']} (not trained again; only linking is "
                                          "fitted)"))
-    return Fitted(model=source.model, info=info, normalization=normalization, epochs_completed=0)
+    return source.model, info, normalization

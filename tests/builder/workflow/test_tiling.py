@@ -74,7 +74,7 @@ def test_tiled_equals_whole_image_within_1e4(case):
 
 def test_group_normalisation_is_not_local_and_warns_before_tiling():
     from builder.compile import compile_recipe_model
-    from builder.workflow.receptive_field import overlap_warning
+    from builder.workflow.inference import overlap_warning
 
     recipe = _recipe("segmentation", "unet", {"depth": 2, "base_filters": 4, "norm": "group", "groups": 2}, 32,
                      whole_image=True)
