@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+#: Numbers in a run's history that are bookkeeping, not training curves (the epoch's wall time, the learning rate).
+NOT_CURVES = frozenset({"learning_rate", "lr", "time_s", "epoch_time_s"})
 
 class Curves(QWidget):
     """Two panels: losses (training and validation) and the other metrics, per epoch."""
@@ -49,9 +51,11 @@ class Curves(QWidget):
 
     def add_epoch(self, epoch: float, metrics: dict[str, float]) -> None:
         for name, value in metrics.items():
-            if name in ("learning_rate", "lr") or value is None:
+            if name in NOT_CURVES or value is None:
                 continue
-            self.series.setdefault(name, []).append((float(epoch), float(value)))
+            points = self.series.setdefault(name, [])
+            points[:] = [p for p in points if p[0] != float(epoch)]  # an epoch trained again after a resume
+            points.append((float(epoch), float(value)))
         self._timer.start()
 
     def redraw(self) -> None:

@@ -195,7 +195,8 @@ class TrainingPage(QWidget):
         if resume_dir:  # the curve keeps the epochs before the stop
             earlier = self.curves.load_history(_read_history(Path(resume_dir)))
             if earlier:
-                self.log.appendPlainText(f"Resuming after epoch {earlier}; the curves show the earlier epochs.")
+                self.log.appendPlainText(f"Resuming: the curves show the {earlier} epoch(s) recorded before the stop "
+                                         "(an epoch cut short is trained again).")
         self._follow(log_path)
         self.status.setText(("Resuming " + Path(resume_dir).name if resume_dir else "Starting")
                             + "… (loading TensorFlow and the data takes a few seconds)")

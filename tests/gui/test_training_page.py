@@ -89,7 +89,7 @@ def test_refuses_unsaved_untitled_recipe(qtbot, doc):
 def test_resume_keeps_the_earlier_epochs_and_the_bar_moves_by_steps(qtbot, doc, tmp_path):
     import json
 
-    page, run_dir = _page(qtbot, doc, tmp_path)
+    page, run_dir = _page(qtbot, doc, tmp_path, "--from", "2")  # the worker continues after epoch 2
     run_dir.mkdir(parents=True)
     (run_dir / "history.json").write_text(json.dumps([{"epoch": 1, "loss": 0.9, "val_loss": 1.0},
                                                       {"epoch": 2, "loss": 0.7, "val_loss": 0.8}]))
@@ -114,6 +114,19 @@ def test_metrics_panel_does_not_wait_once_epochs_arrived(qtbot):
     curves.redraw()
     texts = [t.get_text() for t in curves.metric_ax.texts]
     assert texts and "waiting" not in texts[0]
+
+
+def test_a_resumed_runs_history_plots_metrics_not_epoch_times(qtbot):
+    from gui.pages.curves import Curves
+
+    curves = Curves()
+    qtbot.addWidget(curves)
+    shown = curves.load_history([{"epoch": 1, "loss": 0.9, "val_ap@0.5": 0.1, "learning_rate": 0.001, "time_s": 7.0},
+                                 {"epoch": 2, "loss": 0.7, "val_ap@0.5": 0.2, "learning_rate": 0.0009, "time_s": 0.3}])
+    assert shown == 2
+    assert sorted(curves.series) == ["loss", "val_ap@0.5"]
+    curves.add_epoch(2, {"loss": 0.65})  # epoch 2 trained again after the resume: replaced, not doubled
+    assert curves.series["loss"] == [(1.0, 0.9), (2.0, 0.65)]
 
 
 def test_evaluation_after_training_shows_image_i_of_n(qtbot, doc, tmp_path):
