@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +31,10 @@ def encoder_phrase(run: RunData) -> str | None:
 
 def read_pseudo_labels(run: RunData) -> dict[str, Any] | None:
     """The run's ``pseudo_labels.json`` (see :mod:`builder.workflow.pseudo_labels`), or None."""
-    path = Path(run.path) / "pseudo_labels.json"
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
+    from builder.run_folder import RunFolder, files
+
+    record, _note = RunFolder(Path(run.path)).read_json_or_note(files.PSEUDO_LABELS)
+    return record
 
 
 def pseudo_label_sentence(run: RunData) -> str | None:

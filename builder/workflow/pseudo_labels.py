@@ -10,7 +10,6 @@ round 2 resumes there (the record says round 1 finished).
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,7 @@ import numpy as np
 
 from builder.events import EventSink, make_event
 from builder.recipe import Recipe
-
-#: File in the run folder recording the pseudo-labels.
-RECORD = "pseudo_labels.json"
+from builder.run_folder import RunFolder, files
 
 
 @dataclass(frozen=True)
@@ -114,9 +111,9 @@ def fit_with_pseudo_labels(recipe: Recipe, dataset: Any, run: Any, *, events: Ev
 
     settings = recipe.train.pseudo_labels
     assert settings is not None  # the caller checked
-    record_file = Path(run.path) / RECORD
-    if resume and record_file.is_file():  # round 1 had finished
-        record = json.loads(record_file.read_text(encoding="utf-8"))
+    folder_of_run = RunFolder(Path(run.path))
+    record = folder_of_run.read_json(files.PSEUDO_LABELS) if resume else None
+    if record is not None:  # round 1 had finished
         _add_to_train(dataset, record["used"])
         return fit_recipe(recipe, dataset, run, events=events, resume=run.state_path.is_file(), init_from=init_from)
     teacher = fit_recipe(recipe, dataset, run, events=events, resume=resume, init_from=init_from)
@@ -129,9 +126,7 @@ def fit_with_pseudo_labels(recipe: Recipe, dataset: Any, run: Any, *, events: Ev
               "n_unlabelled": len(paths), "n_used": len(chosen), "per_class": counts,
               "n_labelled_train": len(dataset.splits["train"]), "used": [asdict(c) for c in chosen],
               "teacher": {"epochs_completed": teacher.epochs_completed, "history": teacher.history}}
-    tmp = record_file.with_suffix(".json.partial")
-    tmp.write_text(json.dumps(record, indent=2), encoding="utf-8")
-    tmp.replace(record_file)
+    folder_of_run.write_json(files.PSEUDO_LABELS, record)
     if events is not None:
         events(make_event("log", message=f"Pseudo-labels: {len(chosen)} of {len(paths)} unlabelled image(s) "
                           f"reached probability {settings.threshold} and join training ({counts})."))
