@@ -210,7 +210,8 @@ class InstanceSegmentation(Task):
         written.append(write_objects_csv(objects, out_dir / f"{stem}_objects.csv"))
         return {"objects": len(objects)}, written, objects
 
-    def write_summary(self, out_dir: Any, rows: list, objects: list, recipe: Any = None) -> list:
+    def write_summary(self, out_dir: Any, rows: list, objects: list, recipe: Any = None,
+                      companions: Any = None) -> list:
         from builder.data.writers import write_rows_csv
 
         return [write_rows_csv(out_dir / "objects.csv", objects)]

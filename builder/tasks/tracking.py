@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from builder.errors import CellwrightError
 from builder.tasks.base import flat_numbers, register_task, require_targets
 from builder.tasks.instance_segmentation import InstanceSegmentation
 
@@ -59,29 +60,71 @@ def link_settings(recipe: Recipe | None) -> Any:
     return LinkSettings(max_gap=cfg.max_gap, divisions=cfg.divisions, radius=cfg.search_radius)
 
 
-#: Most training frames the learned link scorer is trained on (the last ones before the test frames).
+#: Most frames per sequence the learned link scorer is trained on (the last ones before the test frames).
 SCORER_FRAMES = 30
 
 
-def learned_scorer(samples: Sequence[Any]) -> Any:
-    """A link scorer trained on the TRA markers of the frames before the first of ``samples`` (test frames)."""
+def uses_learned_scorer(recipe: Recipe | None) -> bool:
+    """Whether the recipe links with the learned scorer (``evaluate.tracking.link_scorer: learned``)."""
+    return recipe is not None and recipe.evaluate.tracking.link_scorer == "learned"
+
+
+def scorer_sequences(samples: Sequence[Any]) -> list[tuple[np.ndarray, np.ndarray, list[Any]]]:
+    """(TRA markers, raw frames, lineage rows) of the frames the learned scorer is trained on.
+
+    ``samples``: the frames that are not test frames. Per sequence, the last unbroken run of them, at most
+    :data:`SCORER_FRAMES` long (the frames right before the test frames when the split is by time).
+    """
     from builder.data.timelapse import sequence_truth
-    from builder.tracking.learned import scorer_from_tracks
     from builder.tracking.reference import crop_tracks
 
-    start = _frame_number(samples[0])
-    truth = sequence_truth(samples[0])
-    numbers = list(range(max(0, start - SCORER_FRAMES), start))
-    masks, images = [], []
-    for n in numbers:
-        marker, frame = truth.markers(n), truth.raw(n)
-        if marker is None or frame is None:
-            return None
-        masks.append(marker)
-        images.append(frame)
-    if len(masks) < 2:
+    by_sequence: dict[str, list[Any]] = {}
+    for sample in samples:
+        by_sequence.setdefault(str(sample.group or sample.image_path), []).append(sample)
+    out = []
+    for _, group in sorted(by_sequence.items()):
+        numbers = sorted({_frame_number(s) for s in group})
+        run = [numbers[-1]]
+        while len(run) < SCORER_FRAMES and run[0] - 1 in numbers:
+            run.insert(0, run[0] - 1)
+        truth = sequence_truth(group[0])
+        masks: list[np.ndarray] = []
+        images: list[np.ndarray] = []
+        for number in reversed(run):  # the unbroken frames with markers, back from the last one
+            marker, frame = truth.markers(number), truth.raw(number)
+            if marker is None or frame is None:
+                break
+            masks.insert(0, marker)
+            images.insert(0, frame)
+        if len(masks) < 2:
+            continue
+        first = run[-1] - len(masks) + 1
+        out.append((np.stack(masks), np.stack(images), crop_tracks(truth.tracks, first, run[-1] + 1)))
+    return out
+
+
+def link_scorer(recipe: Recipe | None, companions: Mapping[str, Any] | None) -> Any:
+    """The learned :data:`~builder.tracking.linker.LinkScorer` saved with the model, when the recipe asks for it.
+
+    Raises
+    ------
+    CellwrightError
+        When the recipe asks for the learned scorer and the run or bundle has none.
+    """
+    if not uses_learned_scorer(recipe):
         return None
-    return scorer_from_tracks(np.stack(masks), np.stack(images), crop_tracks(truth.tracks, numbers[0], start))
+    from builder.run_folder import files
+    from builder.tracking.learned import keras_scorer
+
+    model = (companions or {}).get(files.LINK_SCORER.name)
+    if model is None:
+        raise CellwrightError(
+            "evaluate.tracking.link_scorer", "Expected the learned link scorer saved with the model "
+            f"({files.LINK_SCORER.name} in the run folder or bundle). Received: link_scorer=learned and a model "
+            "without one (trained before the scorer was saved, or the file was removed).",
+            "Train the recipe again (the scorer is trained on the training frames' ground-truth tracks and saved "
+            "with the run), or set evaluate.tracking.link_scorer: rules in the run's recipe.yaml.")
+    return keras_scorer(model)
 
 
 def track_frames(labels: Sequence[np.ndarray], images: Sequence[np.ndarray] | None = None,
@@ -200,6 +243,48 @@ class Tracking(InstanceSegmentation):
                 "min_size": tuned["min_size"], "tuned_on": len(outputs), "score": tuned["score"],
                 "start_score": tuned["start_score"], "score_name": "mean of DET and SEG (validation frames)"}
 
+    def companion_files(self, recipe: Recipe) -> tuple[str, ...]:
+        """The learned link scorer, when the recipe links with it."""
+        from builder.run_folder import files
+
+        return (files.LINK_SCORER.name,) if uses_learned_scorer(recipe) else ()
+
+    def fit_companions(self, recipe: Recipe, dataset: Any, run_dir: Path, events: Any = None) -> list[Path]:
+        """Train the learned link scorer on the ground-truth tracks of the frames that are not test frames and
+        save it in the run folder (kept when it is there already: a resumed run)."""
+        if not uses_learned_scorer(recipe):
+            return []
+        from builder.run_folder import files
+        from builder.tracking.learned import scorer_model
+
+        path = Path(run_dir) / files.LINK_SCORER.name
+        if path.is_file():
+            return [path]
+        samples = [s for split in ("train", "validation") for s in dataset.splits.get(split) or []]
+        sequences = scorer_sequences(samples)
+        if not sequences:
+            raise CellwrightError(
+                "evaluate.tracking.link_scorer", "Expected training frames with ground-truth tracks (TRA markers "
+                "in two or more consecutive frames) to train the learned link scorer. Received: none.",
+                "Add the CTC tracking ground truth (NN_GT/TRA) of the training frames, or set "
+                "evaluate.tracking.link_scorer: rules.")
+        if events is not None:
+            from builder.events import make_event
+
+            n_frames = sum(len(masks) for masks, _, _ in sequences)
+            events(make_event("log", message=f"Training the learned link scorer on {n_frames} frame(s) of "
+                                             "ground-truth tracks..."))
+        try:
+            model = scorer_model(sequences)
+        except ValueError as err:
+            raise CellwrightError("evaluate.tracking.link_scorer", f"Could not train the learned link scorer: {err}.",
+                                  "Use more training frames with moving cells, or set "
+                                  "evaluate.tracking.link_scorer: rules.") from None
+        from builder.io_utils import atomic_save_keras
+
+        atomic_save_keras(model, path)
+        return [path]
+
     def new_recipe_data(self, root: str) -> dict[str, Any]:
         return {"layout": "ctc", "root": root, "split": {"mode": "random", "validation": 0.15, "test": 0.3}}
 
@@ -218,8 +303,7 @@ class Tracking(InstanceSegmentation):
         for name, idx in sorted(by_sequence.items()):
             idx = sorted(idx, key=lambda i: _frame_number(loaded.samples[i]))
             rows, seg, first = _reference([loaded.samples[i] for i in idx])
-            learned = ctx.recipe.evaluate.tracking.link_scorer == "learned"
-            scorer = learned_scorer([loaded.samples[i] for i in idx]) if learned else None
+            scorer = link_scorer(ctx.recipe, ctx.companions)
             interiors = [outs[i][..., 2] for i in idx] if np.ndim(outs[idx[0]]) == 3 and \
                 np.shape(outs[idx[0]])[-1] == 3 else None  # three-class: the cell-interior probability
             lineage, masks = track_frames([preds[i] for i in idx], [loaded.images[i] for i in idx],
@@ -252,21 +336,24 @@ class Tracking(InstanceSegmentation):
     def baseline(self, recipe: Recipe, images: Sequence[np.ndarray], truths: Sequence[Any]) -> dict[str, Any] | None:
         return None
 
-    def write_summary(self, out_dir: Any, rows: list, objects: list, recipe: Any = None) -> list:
+    def write_summary(self, out_dir: Any, rows: list, objects: list, recipe: Any = None,
+                      companions: Mapping[str, Any] | None = None) -> list:
         """Objects table, then per time-lapse: linking, CTC result files, the tracks table and the lineage.
 
         Rows of one multi-page file form one sequence (``<name>/tracks/`` when there are several); separate
         frame files given together form one sequence in file order. Cells are linked with the recipe's
-        ``evaluate.tracking`` settings (the ones the run was scored with).
+        ``evaluate.tracking`` settings (the ones the run was scored with), with the learned link scorer saved
+        with the model when the recipe asks for it.
         """
         written = super().write_summary(out_dir, rows, objects)
+        scorer = link_scorer(recipe, companions) if sequences_in(rows) else None
         sequences: dict[str, list[dict]] = {}
         for row in rows:
             if any(str(p).endswith("_labels.tif") for p in row.get("outputs", [])):
                 sequences.setdefault(str(row.get("sequence", "")), []).append(row)
         for name, seq_rows in sequences.items():
             folder = Path(out_dir) if len(sequences) == 1 else Path(out_dir) / name
-            written += _write_tracks(folder, seq_rows, link_settings(recipe))
+            written += _write_tracks(folder, seq_rows, link_settings(recipe), scorer)
         return written
 
     def report_figures(self, run: Any) -> list[tuple[str, bytes | None, str]]:
@@ -303,7 +390,12 @@ class Tracking(InstanceSegmentation):
                 "sequence, which were not used for training.").strip()
 
 
-def _write_tracks(folder: Path, rows: list[dict[str, Any]], settings: Any = None) -> list[Path]:
+def sequences_in(rows: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether prediction rows hold any labelled frame to link."""
+    return any(str(p).endswith("_labels.tif") for row in rows for p in row.get("outputs", []))
+
+
+def _write_tracks(folder: Path, rows: list[dict[str, Any]], settings: Any = None, scorer: Any = None) -> list[Path]:
     """Link the frames of one sequence (their ``_labels.tif`` files); write ``tracks/``, ``tracks.csv``, the
     lineage, overlay and kymograph figures and the list of the frames' files (for the GUI's player)."""
     from builder.data.readers import read_image
@@ -320,7 +412,7 @@ def _write_tracks(folder: Path, rows: list[dict[str, Any]], settings: Any = None
             cache[row["file"]] = read_image(row["file"]).array
         raw = cache[row["file"]]
         images.append(raw[row["frame"]] if row.get("frame") is not None else raw)
-    lineage, masks = track_frames(labels, images, settings)
+    lineage, masks = track_frames(labels, images, settings, scorer)
     written = write_ctc_result(folder / "tracks", masks, lineage.tracks)
     written.append(write_rows_csv(folder / "tracks.csv", tracks_table(masks, lineage, images)))
     sources = folder / SOURCE_FILE
