@@ -37,6 +37,10 @@ OUTER_CAP = 2.0
 #: Class index of pixels without a class (negative mask values): the losses give them no weight.
 NO_CLASS = 3
 
+#: Value of the regression targets (distance maps, star-convex probability) at pixels without a target (negative
+#: mask values: cells nobody outlined); the distance and star-convex losses skip those pixels.
+NO_TARGET = -1.0
+
 
 def three_class_target(labels: Any) -> np.ndarray:
     """Background (0) / boundary (1) / interior (2) classes from instance labels; negative labels -> NO_CLASS.
@@ -93,14 +97,19 @@ def distance_targets(labels: Any) -> np.ndarray:
     -------
     (Y, X, 2) ndarray of float32
         Channel 0: inner distance in [0, 1] (1 at each object's centre); channel 1: outer distance in [0, 1].
+        Pixels with a negative label (cells nobody outlined) are :data:`NO_TARGET` in both channels.
     """
     lab, _ = _labels_2d(labels)
+    ignored = lab < 0
+    lab = np.where(ignored, 0, lab)
     dist = _per_object_edt(lab)
     peak = ndi.maximum(dist, lab, index=np.arange(lab.max() + 1)) if lab.max() > 0 else np.zeros(1)
     peak = np.asarray(peak, dtype=np.float64)
     inner = np.where(lab > 0, dist / np.maximum(peak[lab], 1e-9), 0.0)
     outer = np.minimum(dist, OUTER_CAP) / OUTER_CAP
-    return np.stack([inner, outer], axis=-1).astype(np.float32)
+    out = np.stack([inner, outer], axis=-1).astype(np.float32)
+    out[ignored] = NO_TARGET
+    return out
 
 
 def _seeded_watershed(height: np.ndarray, seed_map: np.ndarray, foreground: np.ndarray, min_size: int) -> np.ndarray:
