@@ -28,6 +28,7 @@ from scipy import ndimage as ndi
 
 from builder.errors import DataError
 from builder.tasks.classical import classical_instances  # noqa: F401  (re-exported)
+from builder.tasks.label_arrays import NO_TARGET
 from builder.tasks.label_arrays import labels_2d as _labels_2d
 
 #: Distance (pixels) at which the outer-distance target reaches 1.
@@ -36,10 +37,6 @@ OUTER_CAP = 2.0
 
 #: Class index of pixels without a class (negative mask values): the losses give them no weight.
 NO_CLASS = 3
-
-#: Value of the regression targets (distance maps, star-convex probability) at pixels without a target (negative
-#: mask values: cells nobody outlined); the distance and star-convex losses skip those pixels.
-NO_TARGET = -1.0
 
 
 def three_class_target(labels: Any) -> np.ndarray:

@@ -115,12 +115,11 @@ def star_convex_target(labels: Any, n_rays: int = N_RAYS) -> np.ndarray:
     -------
     (Y, X, 1 + n_rays) ndarray of float32
         Pixels with a negative label (cells nobody outlined) have probability
-        :data:`~builder.tasks.instances.NO_TARGET` (the loss skips them) and no rays.
+        :data:`~builder.tasks.label_arrays.NO_TARGET` (the loss skips them) and no rays.
     """
     from scipy import ndimage as ndi
 
-    from builder.tasks.instances import NO_TARGET
-    from builder.tasks.label_arrays import labels_2d
+    from builder.tasks.label_arrays import NO_TARGET, labels_2d
 
     lab, _ = labels_2d(labels)
     ignored = lab < 0
