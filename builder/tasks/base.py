@@ -307,11 +307,12 @@ class Task:
         return False
 
     def tune_postprocess(self, outputs: list[np.ndarray], truths: list[np.ndarray], recipe: Recipe,
-                         start: Mapping[str, Any], progress: Callable[[int, int], None] | None = None
-                         ) -> dict[str, Any]:
+                         start: Mapping[str, Any], progress: Callable[[int, int], None] | None = None,
+                         loaded: Any = None) -> dict[str, Any]:
         """Post-processing parameters that score best on validation outputs (``tuned_on``, ``score``...).
 
-        ``progress(done, total)`` is called after each setting tried (the evaluation's progress bar)."""
+        ``progress(done, total)`` is called after each setting tried (the evaluation's progress bar); ``loaded``:
+        the validation split itself (samples, images), for tasks that score more than the masks."""
         raise NotImplementedError
 
     # -- evaluation --------------------------------------------------------------------------------------------

@@ -163,8 +163,8 @@ class InstanceSegmentation(Task):
         return bool(recipe.evaluate.postprocess.tune)
 
     def tune_postprocess(self, outputs: list[np.ndarray], truths: list[np.ndarray], recipe: Recipe,
-                         start: Mapping[str, Any], progress: Callable[[int, int], None] | None = None
-                         ) -> dict[str, Any]:
+                         start: Mapping[str, Any], progress: Callable[[int, int], None] | None = None,
+                         loaded: Any = None) -> dict[str, Any]:
         from builder.tasks.instances import POSTPROCESS_PARAMS, tune_postprocess
 
         target = recipe.train.instance_target

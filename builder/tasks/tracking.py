@@ -230,18 +230,36 @@ class Tracking(InstanceSegmentation):
     )
 
     def tune_postprocess(self, outputs: list[np.ndarray], truths: list[np.ndarray], recipe: Recipe,
-                         start: Mapping[str, Any], progress: Callable[[int, int], None] | None = None
-                         ) -> dict[str, Any]:
+                         start: Mapping[str, Any], progress: Callable[[int, int], None] | None = None,
+                         loaded: Any = None) -> dict[str, Any]:
         """Thresholds that give the best CTC detection and segmentation (:func:`detection_score`) on the
-        validation frames: what tracking is scored on, where the average precision would favour merges."""
+        validation frames: what tracking is scored on, where the average precision would favour merges.
+
+        Settings within :data:`TUNING_MARGIN` of the best are told apart by the division F1 of the validation
+        frames tracked with them (when ``loaded`` holds the frames with their ground-truth tracks): the margin
+        keeps the recipe's thresholds where the detection score cannot tell, but must not trade divisions away.
+        """
         from builder.tasks.instances import tune_postprocess
+
+        tie_break = None
+        if loaded is not None and getattr(loaded, "samples", None) and len(loaded.samples) == len(outputs):
+            def tie_break(preds: list[np.ndarray]) -> float:  # linked by the rules: the scorer may not exist yet
+                per_sequence = [s for _, _, s, _, _ in _track_sequences(loaded, outputs, preds, recipe, None)]
+                return float(np.mean([s.get(f"BC({DIVISION_TOLERANCE})") or 0.0 for s in per_sequence]))
 
         tuned = tune_postprocess(outputs, truths, target=recipe.train.instance_target, start=dict(start),
                                  min_size=start["min_size"], score_fn=detection_score, margin=TUNING_MARGIN,
-                                 progress=progress)
-        return {"threshold": tuned["threshold"], "seed_threshold": tuned["seed_threshold"],
-                "min_size": tuned["min_size"], "tuned_on": len(outputs), "score": tuned["score"],
-                "start_score": tuned["start_score"], "score_name": "mean of DET and SEG (validation frames)"}
+                                 progress=progress, tie_break=tie_break)
+        chosen = next(r for r in tuned["tried"] if all(r[k] == tuned[k] for k in ("threshold", "seed_threshold",
+                                                                                   "min_size")))
+        out = {"threshold": tuned["threshold"], "seed_threshold": tuned["seed_threshold"],
+               "min_size": tuned["min_size"], "tuned_on": len(outputs), "score": tuned["score"],
+               "start_score": tuned["start_score"], "score_name": "mean of DET and SEG (validation frames)"}
+        if "tie_break" in chosen:
+            out["division_f1"] = chosen["tie_break"]
+            out["division_f1_name"] = (f"division F1 (±{DIVISION_TOLERANCE} frames) of the validation frames, "
+                                       f"deciding between settings within {TUNING_MARGIN} of the best score")
+        return out
 
     def companion_files(self, recipe: Recipe) -> tuple[str, ...]:
         """The learned link scorer, when the recipe links with it."""
@@ -289,28 +307,16 @@ class Tracking(InstanceSegmentation):
         return {"layout": "ctc", "root": root, "split": {"mode": "random", "validation": 0.15, "test": 0.3}}
 
     def score(self, loaded: Any, xs: list, outs: list, results: list, ctx: Any) -> tuple[dict, list, list, list]:
-        from builder.tracking.metrics import ctc_scores
 
         require_targets(loaded, "test frames")
         truths = [t[..., 0].astype(np.int32) for t in loaded.targets]
         preds = [r["prediction"] for r in results]
-        by_sequence: dict[str, list[int]] = {}
-        for i, sample in enumerate(loaded.samples):
-            by_sequence.setdefault(sample.group or "01", []).append(i)
         per_sequence: list[dict[str, Any]] = []
         tracked: list[np.ndarray] = [np.zeros(0, np.int32)] * len(preds)
         tracks: list[dict[str, Any]] = []
-        for name, idx in sorted(by_sequence.items()):
-            idx = sorted(idx, key=lambda i: _frame_number(loaded.samples[i]))
-            rows, seg, first = _reference([loaded.samples[i] for i in idx])
-            scorer = link_scorer(ctx.recipe, ctx.companions)
-            interiors = [outs[i][..., 2] for i in idx] if np.ndim(outs[idx[0]]) == 3 and \
-                np.shape(outs[idx[0]])[-1] == 3 else None  # three-class: the cell-interior probability
-            lineage, masks = track_frames([preds[i] for i in idx], [loaded.images[i] for i in idx],
-                                          link_settings(ctx.recipe), scorer, interiors)
-            scores = ctc_scores(np.stack([truths[i] for i in idx]), rows, masks, lineage.tracks, seg)
-            scores["divisions_true"] = sum(1 for p in {r.parent for r in rows if r.parent}
-                                           if sum(r.parent == p for r in rows) > 1)
+        scorer = link_scorer(ctx.recipe, ctx.companions)
+        for name, idx, scores, lineage, masks in _track_sequences(loaded, outs, preds, ctx.recipe, scorer):
+            first = _frame_number(loaded.samples[idx[0]])
             per_sequence.append(scores)
             for k, i in enumerate(idx):
                 tracked[i] = masks[k]
@@ -388,6 +394,32 @@ class Tracking(InstanceSegmentation):
                 "gaps of up to two frames and detection of divisions; tracking was scored with the Cell "
                 "Tracking Challenge measures (TRA, DET, SEG, LNK; Matula et al. 2015) on the last frames of each "
                 "sequence, which were not used for training.").strip()
+
+
+def _track_sequences(loaded: Any, outs: Sequence[np.ndarray], preds: Sequence[np.ndarray], recipe: Recipe,
+                     scorer: Any) -> list[tuple[str, list[int], dict[str, Any], Any, Any]]:
+    """Track each sequence of a loaded split (frames in time order; ``scorer``: a learned link scorer or None)
+    and score it against its TRA markers: (sequence name, frame indices, CTC scores with ``divisions_true``,
+    lineage, track-labelled masks) each."""
+    from builder.tracking.metrics import ctc_scores
+
+    truths = [t[..., 0].astype(np.int32) for t in loaded.targets]
+    by_sequence: dict[str, list[int]] = {}
+    for i, sample in enumerate(loaded.samples):
+        by_sequence.setdefault(sample.group or "01", []).append(i)
+    out = []
+    for name, idx in sorted(by_sequence.items()):
+        idx = sorted(idx, key=lambda i: _frame_number(loaded.samples[i]))
+        rows, seg, _first = _reference([loaded.samples[i] for i in idx])
+        interiors = [outs[i][..., 2] for i in idx] if np.ndim(outs[idx[0]]) == 3 and \
+            np.shape(outs[idx[0]])[-1] == 3 else None  # three-class: the cell-interior probability
+        lineage, masks = track_frames([preds[i] for i in idx], [loaded.images[i] for i in idx],
+                                      link_settings(recipe), scorer, interiors)
+        scores = ctc_scores(np.stack([truths[i] for i in idx]), rows, masks, lineage.tracks, seg)
+        scores["divisions_true"] = sum(1 for p in {r.parent for r in rows if r.parent}
+                                       if sum(r.parent == p for r in rows) > 1)
+        out.append((name, idx, scores, lineage, masks))
+    return out
 
 
 def sequences_in(rows: Sequence[Mapping[str, Any]]) -> bool:

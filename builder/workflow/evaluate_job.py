@@ -152,7 +152,7 @@ def tune_postprocess(model: Any, recipe: Recipe, samples: Sequence[Any], *, norm
     truths = [np.maximum(t[..., 0], 0) for t in loaded.targets]  # cells nobody outlined (-1): not scored
     return get_task(recipe.task).tune_postprocess(
         outs, truths, recipe, params,
-        progress=lambda done, total: _progress(events, "tune", done, total, "setting"))
+        progress=lambda done, total: _progress(events, "tune", done, total, "setting"), loaded=loaded)
 
 
 def _add_conditions(per_image: list[dict[str, Any]], samples: list[Any]) -> None:
