@@ -39,6 +39,7 @@ class ExportRequest:
     test_input: Any
     tolerance: float
     report: Path | None = None
+    companions: dict[str, Path] = field(default_factory=dict)  # models the network needs beside it, by file name
 
 
 @dataclass

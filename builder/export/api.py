@@ -85,6 +85,7 @@ def export_model(
     *,
     tolerance: float = DEFAULT_TOLERANCE,
     report: Path | None = None,
+    companions: dict[str, Path] | None = None,
 ) -> list[dict[str, Any]]:
     """Write every requested format into ``out_dir``; each is checked right after it is written.
 
@@ -115,7 +116,7 @@ def export_model(
     for fmt in formats:
         spec = registered[fmt]
         path = spec.target(out_dir, stem)
-        written = spec.write(ExportRequest(model, metadata, path, x, tolerance, report))
+        written = spec.write(ExportRequest(model, metadata, path, x, tolerance, report, dict(companions or {})))
         if not written.checks:
             raise ExportError(str(path), f"The {fmt} writer returned no check, so the export was not re-run and "
                               "compared with the Keras model.", "Report this as a bug in the export format.")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import shutil
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,7 @@ def write_bundle(
     *,
     report: Path | None = None,
     tolerance: float = DEFAULT_TOLERANCE,
+    companions: Mapping[str, Path] | None = None,
 ) -> Check:
     """Write a Cellwright bundle ``.zip`` and check that its model reproduces the Keras output.
 
@@ -98,6 +100,9 @@ def write_bundle(
         Training report (``.html`` or ``.pdf``) to include.
     tolerance : float
         Largest allowed max absolute difference between the reloaded and the original model.
+    companions : dict, optional
+        ``.keras`` models the network needs beside it (e.g. a learned link scorer), by file name in the bundle;
+        listed in metadata.json as ``companions``.
 
     Returns
     -------
@@ -122,6 +127,11 @@ def write_bundle(
             (folder / "README.md").write_text(metadata.documentation, encoding="utf-8")
         if report is not None:
             shutil.copyfile(report, folder / f"report{Path(report).suffix.lower()}")
+        for name, source in (companions or {}).items():
+            if not Path(source).is_file():
+                raise ExportError(str(source), "A model the network needs beside it is missing.",
+                                  "Train the run again, or export a run that finished.")
+            shutil.copyfile(source, folder / name)
         (folder / "LICENSE.txt").write_text(
             f"SPDX-License-Identifier: {metadata.license}\nhttps://spdx.org/licenses/{metadata.license}.html\n",
             encoding="utf-8",
@@ -137,6 +147,7 @@ def write_bundle(
             "output_shape": list(model.outputs[0].shape),
             "environment": _environment(),
             "checks": [check.to_dict() | {"path": BUNDLE.model}],
+            "companions": sorted(companions or {}),
         }
         (folder / BUNDLE.metadata).write_text(json.dumps(info, indent=2), encoding="utf-8")
         _write_manifest(folder)

@@ -44,6 +44,7 @@ class OpenedBundle:
     test_input: np.ndarray
     test_output: np.ndarray
     checks: list[Check] = field(default_factory=list)
+    companions: dict[str, Any] = field(default_factory=dict)  # metadata ``companions``: Keras models by file name
 
 
 
@@ -75,4 +76,16 @@ def open_bundle(path: Path, dest: Path, *, run_test: bool = True, tolerance: flo
     checks = []
     if run_test:
         checks.append(compare("bundle (.keras)", path, y.astype(np.float32), keras_reference(model, x), tolerance))
-    return OpenedBundle(model, metadata, recipe, folder, x, y, checks)
+    return OpenedBundle(model, metadata, recipe, folder, x, y, checks, _companions(folder, metadata, str(path)))
+
+
+def _companions(folder: Path, metadata: dict[str, Any], where: str) -> dict[str, Any]:
+    """The Keras models metadata.json lists as ``companions`` (checked by the manifest like every file)."""
+    out = {}
+    for name in metadata.get("companions") or []:
+        file = folder / str(name)
+        if Path(str(name)).name != str(name) or not str(name).endswith(".keras") or not file.is_file():
+            raise ExportError(where, f"metadata.json lists the companion model {name!r}, which is not a .keras "
+                              "file at the top of the bundle.", "Export the model again with 'cellwright export'.")
+        out[str(name)] = load_keras_safely(file)
+    return out

@@ -31,6 +31,7 @@ class SharedModel:
     folder: Path
     recipe: dict[str, Any] = field(default_factory=dict)
     checks: list[Check] = field(default_factory=list)
+    companions: dict[str, Any] = field(default_factory=dict)  # models beside the network, by file name
 
     def summary(self) -> dict[str, Any]:
         return {"kind": self.kind, "name": self.metadata.get("name"), "task": self.metadata.get("task"),
@@ -167,7 +168,8 @@ def open_shared(path: Path, dest: Path, *, run_test: bool = True, tolerance: flo
     kind = detect_kind(folder)
     if kind == "bundle":
         opened = open_bundle(folder, folder, run_test=run_test, tolerance=tolerance)
-        return SharedModel("bundle", opened.model, opened.metadata, folder, opened.recipe, opened.checks)
+        return SharedModel("bundle", opened.model, opened.metadata, folder, opened.recipe, opened.checks,
+                           opened.companions)
     return _open_zoo(folder, str(path), run_test, tolerance)
 
 

@@ -63,6 +63,8 @@ REPORT_PDF = RunFile("report.pdf", "the report (PDF)")
 ANNOTATIONS = RunFile("annotations.json", "the annotations the model was trained on (count, names, checksum)", dict)
 MODEL_VERSION = RunFile("model_version.json", "the model version: its parent and the guard-set comparison", dict)
 PSEUDO_LABELS = RunFile("pseudo_labels.json", "the pseudo-labelled images training added", dict)
+LINK_SCORER = RunFile("link_scorer.keras", "the small network that scores links between cells of consecutive "
+                      "frames (evaluate.tracking.link_scorer: learned)")
 
 #: Report files by format, in the order a report is looked for.
 REPORTS = {"html": REPORT_HTML, "pdf": REPORT_PDF}
@@ -71,4 +73,4 @@ REPORTS = {"html": REPORT_HTML, "pdf": REPORT_PDF}
 ALL = (RECIPE, SPLIT, ENVIRONMENT, EVENTS, HISTORY_JSON, HISTORY_CSV, STATE, STAGES, METRICS, NORMALIZATION, ORIGIN,
        DATA_INFO, MODEL_SUMMARY, DATA_CHECK, POSTPROCESS, TEST_INPUT, MODEL_PNG, CHECKPOINTS, BEST_CHECKPOINT,
        LAST_CHECKPOINT, EXPORTS, EVALUATION, EVALUATIONS, PREDICTIONS, REPORT_HTML, REPORT_PDF, ANNOTATIONS,
-       MODEL_VERSION, PSEUDO_LABELS)
+       MODEL_VERSION, PSEUDO_LABELS, LINK_SCORER)

@@ -122,11 +122,13 @@ class ImageLoss(keras.losses.Loss):
 
     With ``masked=True`` (Noise2Void) ``y_true`` is (B, Y, X, 2C): the target in the first C channels and the 0/1
     mask in the last C; only masked pixels count (sum of errors / number of masked pixels, per sample).
+    With ``ignore_negative=True`` (distance maps, whose values are never negative) target values below 0 mark
+    pixels without a target (cells nobody outlined): only the other values count.
     Returns one value per sample.
     """
 
     def __init__(self, kind="mae", masked=False, ssim_window=7, name="image_loss", reduction="sum_over_batch_size",
-                 dtype=None):
+                 dtype=None, ignore_negative=False):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         if kind not in ("mae", "mse", "ssim+mae"):
             raise ValueError(f"Invalid value received for argument `kind`. Expected mae, mse or ssim+mae. "
@@ -136,6 +138,10 @@ class ImageLoss(keras.losses.Loss):
         self.kind = kind
         self.masked = bool(masked)
         self.ssim_window = int(ssim_window)
+        if ignore_negative and (masked or kind == "ssim+mae"):
+            raise ValueError("Invalid value received for argument `ignore_negative`. Expected it only with "
+                             f"kind='mae' or 'mse' and masked=False. Received: kind={kind}, masked={masked}")
+        self.ignore_negative = bool(ignore_negative)
 
     def call(self, y_true, y_pred):
         y_pred = ops.cast(y_pred, "float32")
@@ -146,6 +152,9 @@ class ImageLoss(keras.losses.Loss):
             target, mask = y_true[..., :c], y_true[..., c:]
         else:
             target, mask = y_true, None
+        if self.ignore_negative:
+            mask = ops.cast(target >= 0.0, "float32")
+            target = ops.maximum(target, 0.0)
         err = ops.abs(y_pred - target) if self.kind in ("mae", "ssim+mae") else ops.square(y_pred - target)
         if mask is not None:
             return ops.sum(err * mask, axis=axes) / ops.maximum(ops.sum(mask, axis=axes), 1.0)
@@ -156,7 +165,8 @@ class ImageLoss(keras.losses.Loss):
         return loss
 
     def get_config(self):
-        return {**super().get_config(), "kind": self.kind, "masked": self.masked, "ssim_window": self.ssim_window}
+        return {**super().get_config(), "kind": self.kind, "masked": self.masked, "ssim_window": self.ssim_window,
+                "ignore_negative": self.ignore_negative}
 
 
 @keras.saving.register_keras_serializable("cellwright")
@@ -166,7 +176,8 @@ class StarLoss(keras.losses.Loss):
     ``y_true`` and ``y_pred`` are (B, Y, X, 1 + K): channel 0 the object probability (target in [0, 1], 1 at
     object centres), channels 1..K the distances to the object's edge along K rays in pixels. The distance
     error of each pixel (mean absolute error over its rays) is weighted by the target probability, so the
-    central pixels, whose polygons are kept at prediction, count most and the background not at all.
+    central pixels, whose polygons are kept at prediction, count most and the background not at all. A negative
+    target probability marks a pixel without a target (a cell nobody outlined): it counts in neither term.
 
     Args:
         distance_weight: factor of the distance term (pixels) against the cross-entropy.
@@ -186,7 +197,10 @@ class StarLoss(keras.losses.Loss):
         y_true = ops.cast(y_true, "float32")
         axes = tuple(range(1, len(y_pred.shape) - 1))
         t, p = y_true[..., 0], ops.clip(y_pred[..., 0], _EPS, 1.0 - _EPS)
-        bce = -ops.mean(t * ops.log(p) + (1.0 - t) * ops.log(1.0 - p), axis=axes)
+        valid = ops.cast(t >= 0.0, "float32")
+        t = ops.maximum(t, 0.0)
+        bce = -ops.sum(valid * (t * ops.log(p) + (1.0 - t) * ops.log(1.0 - p)), axis=axes) / ops.maximum(
+            ops.sum(valid, axis=axes), 1.0)
         err = ops.mean(ops.abs(y_pred[..., 1:] - y_true[..., 1:]), axis=-1)
         mae = ops.sum(t * err, axis=axes) / ops.maximum(ops.sum(t, axis=axes), _EPS)
         return bce + self.distance_weight * mae

@@ -307,11 +307,12 @@ class Task:
         return False
 
     def tune_postprocess(self, outputs: list[np.ndarray], truths: list[np.ndarray], recipe: Recipe,
-                         start: Mapping[str, Any], progress: Callable[[int, int], None] | None = None
-                         ) -> dict[str, Any]:
+                         start: Mapping[str, Any], progress: Callable[[int, int], None] | None = None,
+                         loaded: Any = None) -> dict[str, Any]:
         """Post-processing parameters that score best on validation outputs (``tuned_on``, ``score``...).
 
-        ``progress(done, total)`` is called after each setting tried (the evaluation's progress bar)."""
+        ``progress(done, total)`` is called after each setting tried (the evaluation's progress bar); ``loaded``:
+        the validation split itself (samples, images), for tasks that score more than the masks."""
         raise NotImplementedError
 
     # -- evaluation --------------------------------------------------------------------------------------------
@@ -355,9 +356,20 @@ class Task:
         """Add what one band's :meth:`prediction_planes` tell to a streamed prediction's summary row."""
 
     def write_summary(self, out_dir: Path, rows: list[dict[str, Any]], objects: list[dict[str, Any]],
-                      recipe: Recipe | None = None) -> list[Path]:
+                      recipe: Recipe | None = None, companions: Mapping[str, Any] | None = None) -> list[Path]:
         """Write the files written once per ``predict`` call (e.g. a table of every image); ``recipe``: the
-        model's recipe (settings such as tracking's ``evaluate.tracking``)."""
+        model's recipe (settings such as tracking's ``evaluate.tracking``); ``companions``: the models saved
+        with the network (:meth:`companion_files`, loaded)."""
+        return []
+
+    def companion_files(self, recipe: Recipe) -> tuple[str, ...]:
+        """Files of the run folder, besides the network, that the trained model needs at evaluation and
+        prediction (Keras models written by :meth:`fit_companions`); they travel with the model in bundles."""
+        return ()
+
+    def fit_companions(self, recipe: Recipe, dataset: Any, run_dir: Path, events: Any = None) -> list[Path]:
+        """Fit what the model needs besides the network (:meth:`companion_files`) after training; returns the
+        files written. Nothing by default."""
         return []
 
     def output_at_zoom(self, output: np.ndarray, recipe: Recipe, zoom: float) -> np.ndarray:

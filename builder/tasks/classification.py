@@ -168,7 +168,8 @@ class Classification(Task):
         row.update({f"p_{n}": float(p) for n, p in zip(names, probs, strict=True)})
         return row, [], []
 
-    def write_summary(self, out_dir: Any, rows: list, objects: list, recipe: Any = None) -> list:
+    def write_summary(self, out_dir: Any, rows: list, objects: list, recipe: Any = None,
+                      companions: Any = None) -> list:
         from builder.data.writers import write_rows_csv
 
         return [write_rows_csv(out_dir / "predictions.csv", rows)]

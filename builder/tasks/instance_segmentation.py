@@ -163,8 +163,8 @@ class InstanceSegmentation(Task):
         return bool(recipe.evaluate.postprocess.tune)
 
     def tune_postprocess(self, outputs: list[np.ndarray], truths: list[np.ndarray], recipe: Recipe,
-                         start: Mapping[str, Any], progress: Callable[[int, int], None] | None = None
-                         ) -> dict[str, Any]:
+                         start: Mapping[str, Any], progress: Callable[[int, int], None] | None = None,
+                         loaded: Any = None) -> dict[str, Any]:
         from builder.tasks.instances import POSTPROCESS_PARAMS, tune_postprocess
 
         target = recipe.train.instance_target
@@ -210,7 +210,8 @@ class InstanceSegmentation(Task):
         written.append(write_objects_csv(objects, out_dir / f"{stem}_objects.csv"))
         return {"objects": len(objects)}, written, objects
 
-    def write_summary(self, out_dir: Any, rows: list, objects: list, recipe: Any = None) -> list:
+    def write_summary(self, out_dir: Any, rows: list, objects: list, recipe: Any = None,
+                      companions: Any = None) -> list:
         from builder.data.writers import write_rows_csv
 
         return [write_rows_csv(out_dir / "objects.csv", objects)]

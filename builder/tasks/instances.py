@@ -28,6 +28,7 @@ from scipy import ndimage as ndi
 
 from builder.errors import DataError
 from builder.tasks.classical import classical_instances  # noqa: F401  (re-exported)
+from builder.tasks.label_arrays import NO_TARGET
 from builder.tasks.label_arrays import labels_2d as _labels_2d
 
 #: Distance (pixels) at which the outer-distance target reaches 1.
@@ -93,14 +94,19 @@ def distance_targets(labels: Any) -> np.ndarray:
     -------
     (Y, X, 2) ndarray of float32
         Channel 0: inner distance in [0, 1] (1 at each object's centre); channel 1: outer distance in [0, 1].
+        Pixels with a negative label (cells nobody outlined) are :data:`NO_TARGET` in both channels.
     """
     lab, _ = _labels_2d(labels)
+    ignored = lab < 0
+    lab = np.where(ignored, 0, lab)
     dist = _per_object_edt(lab)
     peak = ndi.maximum(dist, lab, index=np.arange(lab.max() + 1)) if lab.max() > 0 else np.zeros(1)
     peak = np.asarray(peak, dtype=np.float64)
     inner = np.where(lab > 0, dist / np.maximum(peak[lab], 1e-9), 0.0)
     outer = np.minimum(dist, OUTER_CAP) / OUTER_CAP
-    return np.stack([inner, outer], axis=-1).astype(np.float32)
+    out = np.stack([inner, outer], axis=-1).astype(np.float32)
+    out[ignored] = NO_TARGET
+    return out
 
 
 def _seeded_watershed(height: np.ndarray, seed_map: np.ndarray, foreground: np.ndarray, min_size: int) -> np.ndarray:
@@ -245,6 +251,27 @@ def _better(current: dict[str, Any], challenger: dict[str, Any], margin: float) 
     return challenger if challenger["score"] > current["score"] + margin else current
 
 
+def _choose(rows: list[dict[str, Any]], margin: float, tie_break: Callable[[dict[str, Any]], float] | None
+            ) -> dict[str, Any]:
+    """The row to keep of ``rows`` (the first is the starting point).
+
+    Without ``tie_break``: the best score when it beats the first by more than ``margin``, else the first. With
+    it: of the rows within ``margin`` of the best score, those with the highest ``tie_break`` value; of these the
+    first when it is one of them, else the highest score. A second measure decides where the score cannot tell
+    the settings apart, and the starting point stays where neither can.
+    """
+    best = max(rows, key=lambda r: r["score"])  # on ties the first (start) wins
+    if tie_break is None:
+        return _better(rows[0], best, margin)
+    near = [r for r in rows if r["score"] >= best["score"] - margin]
+    for row in near:
+        if "tie_break" not in row:
+            row["tie_break"] = float(tie_break(row))
+    top = max(r["tie_break"] for r in near)
+    kept = [r for r in near if r["tie_break"] == top]
+    return rows[0] if rows[0] in kept else max(kept, key=lambda r: r["score"])
+
+
 def tune_postprocess(
     predictions: Sequence[Any],
     labels: Sequence[Any],
@@ -258,6 +285,7 @@ def tune_postprocess(
     progress: Callable[[int, int], None] | None = None,
     score_fn: Callable[[list[Any], list[np.ndarray]], float] | None = None,
     margin: float = 0.0,
+    tie_break: Callable[[list[np.ndarray]], float] | None = None,
 ) -> dict[str, Any]:
     """Choose the thresholds and ``min_size`` that score best on validation images.
 
@@ -293,6 +321,10 @@ def tune_postprocess(
         A candidate replaces the starting point (and a ``min_size`` the best pair's) only when it scores more
         than ``margin`` higher: differences smaller than what a few validation images can tell apart do not move
         the thresholds away from the recipe's.
+    tie_break : callable, optional
+        ``(predicted labels) -> value`` (higher is better), asked only of the settings within ``margin`` of the
+        best score: the one with the highest value is kept (then the highest score), e.g. the tracking task's
+        division F1 on the validation frames, so that the margin does not trade divisions away.
 
     Returns
     -------
@@ -316,6 +348,12 @@ def tune_postprocess(
         candidates.insert(0, {k: float(start[k]) for k in names})
     tried: list[dict[str, Any]] = []
 
+    def labelled(row: dict[str, Any]) -> list[np.ndarray]:
+        params = {k: row[k] for k in names}
+        return [postprocess_instances(p, target, **params, min_size=int(row["min_size"])) for p in predictions]
+
+    second = None if tie_break is None else (lambda row: tie_break(labelled(row)))
+
     def score(params: dict[str, float], size: int) -> None:
         pred_labels = [postprocess_instances(p, target, **params, min_size=size) for p in predictions]
         value = score_fn(labels, pred_labels) if score_fn is not None else \
@@ -332,13 +370,13 @@ def tune_postprocess(
 
     for candidate in candidates:
         scored(candidate, int(min_size))
-    best = _better(tried[0], max(tried, key=lambda r: r["score"]), margin)  # on ties the first (start) wins
+    best = _choose(tried, margin, second)
     if sizes:
         chosen = {k: best[k] for k in names}
         for size in sizes:
             scored(chosen, size)
-        same = [r for r in tried if all(r[k] == chosen[k] for k in names)]
-        best = _better(best, max(same, key=lambda r: r["score"]), margin)
+        same = [best] + [r for r in tried if all(r[k] == chosen[k] for k in names) and r is not best]
+        best = _choose(same, margin, second)
     return {
         **{k: best[k] for k in names},
         "min_size": int(best["min_size"]),

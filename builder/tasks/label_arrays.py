@@ -8,6 +8,10 @@ import numpy as np
 
 from builder.errors import DataError
 
+#: Value of the regression targets (distance maps, star-convex probability) at pixels without a target (negative
+#: mask values: cells nobody outlined); the distance and star-convex losses skip those pixels.
+NO_TARGET = -1.0
+
 
 def labels_2d(labels: Any, name: str = "labels") -> tuple[np.ndarray, bool]:
     """(2D integer instance labels, whether the input had a trailing channel axis); a located error otherwise."""

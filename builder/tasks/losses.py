@@ -96,7 +96,8 @@ def build_loss(
     if resolved == "star":
         return kl.StarLoss(name=label)
     if resolved in IMAGE_LOSSES:
-        return kl.ImageLoss(kind=resolved, masked=masked, name=("masked_" if masked else "") + label)
+        return kl.ImageLoss(kind=resolved, masked=masked, name=("masked_" if masked else "") + label,
+                            ignore_negative=task_output == "instance_maps")  # distance maps: -1 = no target
     if task_output == "instance_maps":
         n_classes = 3
     if n_classes is None or n_classes < 2:

@@ -114,12 +114,16 @@ def star_convex_target(labels: Any, n_rays: int = N_RAYS) -> np.ndarray:
     Returns
     -------
     (Y, X, 1 + n_rays) ndarray of float32
+        Pixels with a negative label (cells nobody outlined) have probability
+        :data:`~builder.tasks.label_arrays.NO_TARGET` (the loss skips them) and no rays.
     """
     from scipy import ndimage as ndi
 
-    from builder.tasks.label_arrays import labels_2d
+    from builder.tasks.label_arrays import NO_TARGET, labels_2d
 
     lab, _ = labels_2d(labels)
+    ignored = lab < 0
+    lab = np.where(ignored, 0, lab)
     rays = ray_distances(lab, n_rays)
     near = rays.min(axis=-1)  # distance to the object's edge (the shortest ray)
     prob = np.zeros(lab.shape, np.float32)
@@ -127,6 +131,7 @@ def star_convex_target(labels: Any, n_rays: int = N_RAYS) -> np.ndarray:
         peak = np.asarray(ndi.maximum(near, lab, index=np.arange(lab.max() + 1)), np.float32)
         inside = lab > 0
         prob[inside] = near[inside] / np.maximum(peak[lab[inside]], 1e-6)
+    prob[ignored] = NO_TARGET
     return np.concatenate([prob[..., None], rays], axis=-1)
 
 

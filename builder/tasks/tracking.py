@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from builder.errors import CellwrightError
 from builder.tasks.base import flat_numbers, register_task, require_targets
 from builder.tasks.instance_segmentation import InstanceSegmentation
 
@@ -59,29 +60,71 @@ def link_settings(recipe: Recipe | None) -> Any:
     return LinkSettings(max_gap=cfg.max_gap, divisions=cfg.divisions, radius=cfg.search_radius)
 
 
-#: Most training frames the learned link scorer is trained on (the last ones before the test frames).
+#: Most frames per sequence the learned link scorer is trained on (the last ones before the test frames).
 SCORER_FRAMES = 30
 
 
-def learned_scorer(samples: Sequence[Any]) -> Any:
-    """A link scorer trained on the TRA markers of the frames before the first of ``samples`` (test frames)."""
+def uses_learned_scorer(recipe: Recipe | None) -> bool:
+    """Whether the recipe links with the learned scorer (``evaluate.tracking.link_scorer: learned``)."""
+    return recipe is not None and recipe.evaluate.tracking.link_scorer == "learned"
+
+
+def scorer_sequences(samples: Sequence[Any]) -> list[tuple[np.ndarray, np.ndarray, list[Any]]]:
+    """(TRA markers, raw frames, lineage rows) of the frames the learned scorer is trained on.
+
+    ``samples``: the frames that are not test frames. Per sequence, the last unbroken run of them, at most
+    :data:`SCORER_FRAMES` long (the frames right before the test frames when the split is by time).
+    """
     from builder.data.timelapse import sequence_truth
-    from builder.tracking.learned import scorer_from_tracks
     from builder.tracking.reference import crop_tracks
 
-    start = _frame_number(samples[0])
-    truth = sequence_truth(samples[0])
-    numbers = list(range(max(0, start - SCORER_FRAMES), start))
-    masks, images = [], []
-    for n in numbers:
-        marker, frame = truth.markers(n), truth.raw(n)
-        if marker is None or frame is None:
-            return None
-        masks.append(marker)
-        images.append(frame)
-    if len(masks) < 2:
+    by_sequence: dict[str, list[Any]] = {}
+    for sample in samples:
+        by_sequence.setdefault(str(sample.group or sample.image_path), []).append(sample)
+    out = []
+    for _, group in sorted(by_sequence.items()):
+        numbers = sorted({_frame_number(s) for s in group})
+        run = [numbers[-1]]
+        while len(run) < SCORER_FRAMES and run[0] - 1 in numbers:
+            run.insert(0, run[0] - 1)
+        truth = sequence_truth(group[0])
+        masks: list[np.ndarray] = []
+        images: list[np.ndarray] = []
+        for number in reversed(run):  # the unbroken frames with markers, back from the last one
+            marker, frame = truth.markers(number), truth.raw(number)
+            if marker is None or frame is None:
+                break
+            masks.insert(0, marker)
+            images.insert(0, frame)
+        if len(masks) < 2:
+            continue
+        first = run[-1] - len(masks) + 1
+        out.append((np.stack(masks), np.stack(images), crop_tracks(truth.tracks, first, run[-1] + 1)))
+    return out
+
+
+def link_scorer(recipe: Recipe | None, companions: Mapping[str, Any] | None) -> Any:
+    """The learned :data:`~builder.tracking.linker.LinkScorer` saved with the model, when the recipe asks for it.
+
+    Raises
+    ------
+    CellwrightError
+        When the recipe asks for the learned scorer and the run or bundle has none.
+    """
+    if not uses_learned_scorer(recipe):
         return None
-    return scorer_from_tracks(np.stack(masks), np.stack(images), crop_tracks(truth.tracks, numbers[0], start))
+    from builder.run_folder import files
+    from builder.tracking.learned import keras_scorer
+
+    model = (companions or {}).get(files.LINK_SCORER.name)
+    if model is None:
+        raise CellwrightError(
+            "evaluate.tracking.link_scorer", "Expected the learned link scorer saved with the model "
+            f"({files.LINK_SCORER.name} in the run folder or bundle). Received: link_scorer=learned and a model "
+            "without one (trained before the scorer was saved, or the file was removed).",
+            "Train the recipe again (the scorer is trained on the training frames' ground-truth tracks and saved "
+            "with the run), or set evaluate.tracking.link_scorer: rules in the run's recipe.yaml.")
+    return keras_scorer(model)
 
 
 def track_frames(labels: Sequence[np.ndarray], images: Sequence[np.ndarray] | None = None,
@@ -187,46 +230,93 @@ class Tracking(InstanceSegmentation):
     )
 
     def tune_postprocess(self, outputs: list[np.ndarray], truths: list[np.ndarray], recipe: Recipe,
-                         start: Mapping[str, Any], progress: Callable[[int, int], None] | None = None
-                         ) -> dict[str, Any]:
+                         start: Mapping[str, Any], progress: Callable[[int, int], None] | None = None,
+                         loaded: Any = None) -> dict[str, Any]:
         """Thresholds that give the best CTC detection and segmentation (:func:`detection_score`) on the
-        validation frames: what tracking is scored on, where the average precision would favour merges."""
+        validation frames: what tracking is scored on, where the average precision would favour merges.
+
+        Settings within :data:`TUNING_MARGIN` of the best are told apart by the division F1 of the validation
+        frames tracked with them (when ``loaded`` holds the frames with their ground-truth tracks): the margin
+        keeps the recipe's thresholds where the detection score cannot tell, but must not trade divisions away.
+        """
         from builder.tasks.instances import tune_postprocess
+
+        tie_break = None
+        if loaded is not None and getattr(loaded, "samples", None) and len(loaded.samples) == len(outputs):
+            def tie_break(preds: list[np.ndarray]) -> float:  # linked by the rules: the scorer may not exist yet
+                per_sequence = [s for _, _, s, _, _ in _track_sequences(loaded, outputs, preds, recipe, None)]
+                return float(np.mean([s.get(f"BC({DIVISION_TOLERANCE})") or 0.0 for s in per_sequence]))
 
         tuned = tune_postprocess(outputs, truths, target=recipe.train.instance_target, start=dict(start),
                                  min_size=start["min_size"], score_fn=detection_score, margin=TUNING_MARGIN,
-                                 progress=progress)
-        return {"threshold": tuned["threshold"], "seed_threshold": tuned["seed_threshold"],
-                "min_size": tuned["min_size"], "tuned_on": len(outputs), "score": tuned["score"],
-                "start_score": tuned["start_score"], "score_name": "mean of DET and SEG (validation frames)"}
+                                 progress=progress, tie_break=tie_break)
+        chosen = next(r for r in tuned["tried"] if all(r[k] == tuned[k] for k in ("threshold", "seed_threshold",
+                                                                                   "min_size")))
+        out = {"threshold": tuned["threshold"], "seed_threshold": tuned["seed_threshold"],
+               "min_size": tuned["min_size"], "tuned_on": len(outputs), "score": tuned["score"],
+               "start_score": tuned["start_score"], "score_name": "mean of DET and SEG (validation frames)"}
+        if "tie_break" in chosen:
+            out["division_f1"] = chosen["tie_break"]
+            out["division_f1_name"] = (f"division F1 (±{DIVISION_TOLERANCE} frames) of the validation frames, "
+                                       f"deciding between settings within {TUNING_MARGIN} of the best score")
+        return out
+
+    def companion_files(self, recipe: Recipe) -> tuple[str, ...]:
+        """The learned link scorer, when the recipe links with it."""
+        from builder.run_folder import files
+
+        return (files.LINK_SCORER.name,) if uses_learned_scorer(recipe) else ()
+
+    def fit_companions(self, recipe: Recipe, dataset: Any, run_dir: Path, events: Any = None) -> list[Path]:
+        """Train the learned link scorer on the ground-truth tracks of the frames that are not test frames and
+        save it in the run folder (kept when it is there already: a resumed run)."""
+        if not uses_learned_scorer(recipe):
+            return []
+        from builder.run_folder import files
+        from builder.tracking.learned import scorer_model
+
+        path = Path(run_dir) / files.LINK_SCORER.name
+        if path.is_file():
+            return [path]
+        samples = [s for split in ("train", "validation") for s in dataset.splits.get(split) or []]
+        sequences = scorer_sequences(samples)
+        if not sequences:
+            raise CellwrightError(
+                "evaluate.tracking.link_scorer", "Expected training frames with ground-truth tracks (TRA markers "
+                "in two or more consecutive frames) to train the learned link scorer. Received: none.",
+                "Add the CTC tracking ground truth (NN_GT/TRA) of the training frames, or set "
+                "evaluate.tracking.link_scorer: rules.")
+        if events is not None:
+            from builder.events import make_event
+
+            n_frames = sum(len(masks) for masks, _, _ in sequences)
+            events(make_event("log", message=f"Training the learned link scorer on {n_frames} frame(s) of "
+                                             "ground-truth tracks..."))
+        try:
+            model = scorer_model(sequences)
+        except ValueError as err:
+            raise CellwrightError("evaluate.tracking.link_scorer", f"Could not train the learned link scorer: {err}.",
+                                  "Use more training frames with moving cells, or set "
+                                  "evaluate.tracking.link_scorer: rules.") from None
+        from builder.io_utils import atomic_save_keras
+
+        atomic_save_keras(model, path)
+        return [path]
 
     def new_recipe_data(self, root: str) -> dict[str, Any]:
         return {"layout": "ctc", "root": root, "split": {"mode": "random", "validation": 0.15, "test": 0.3}}
 
     def score(self, loaded: Any, xs: list, outs: list, results: list, ctx: Any) -> tuple[dict, list, list, list]:
-        from builder.tracking.metrics import ctc_scores
 
         require_targets(loaded, "test frames")
         truths = [t[..., 0].astype(np.int32) for t in loaded.targets]
         preds = [r["prediction"] for r in results]
-        by_sequence: dict[str, list[int]] = {}
-        for i, sample in enumerate(loaded.samples):
-            by_sequence.setdefault(sample.group or "01", []).append(i)
         per_sequence: list[dict[str, Any]] = []
         tracked: list[np.ndarray] = [np.zeros(0, np.int32)] * len(preds)
         tracks: list[dict[str, Any]] = []
-        for name, idx in sorted(by_sequence.items()):
-            idx = sorted(idx, key=lambda i: _frame_number(loaded.samples[i]))
-            rows, seg, first = _reference([loaded.samples[i] for i in idx])
-            learned = ctx.recipe.evaluate.tracking.link_scorer == "learned"
-            scorer = learned_scorer([loaded.samples[i] for i in idx]) if learned else None
-            interiors = [outs[i][..., 2] for i in idx] if np.ndim(outs[idx[0]]) == 3 and \
-                np.shape(outs[idx[0]])[-1] == 3 else None  # three-class: the cell-interior probability
-            lineage, masks = track_frames([preds[i] for i in idx], [loaded.images[i] for i in idx],
-                                          link_settings(ctx.recipe), scorer, interiors)
-            scores = ctc_scores(np.stack([truths[i] for i in idx]), rows, masks, lineage.tracks, seg)
-            scores["divisions_true"] = sum(1 for p in {r.parent for r in rows if r.parent}
-                                           if sum(r.parent == p for r in rows) > 1)
+        scorer = link_scorer(ctx.recipe, ctx.companions)
+        for name, idx, scores, lineage, masks in _track_sequences(loaded, outs, preds, ctx.recipe, scorer):
+            first = _frame_number(loaded.samples[idx[0]])
             per_sequence.append(scores)
             for k, i in enumerate(idx):
                 tracked[i] = masks[k]
@@ -252,21 +342,24 @@ class Tracking(InstanceSegmentation):
     def baseline(self, recipe: Recipe, images: Sequence[np.ndarray], truths: Sequence[Any]) -> dict[str, Any] | None:
         return None
 
-    def write_summary(self, out_dir: Any, rows: list, objects: list, recipe: Any = None) -> list:
+    def write_summary(self, out_dir: Any, rows: list, objects: list, recipe: Any = None,
+                      companions: Mapping[str, Any] | None = None) -> list:
         """Objects table, then per time-lapse: linking, CTC result files, the tracks table and the lineage.
 
         Rows of one multi-page file form one sequence (``<name>/tracks/`` when there are several); separate
         frame files given together form one sequence in file order. Cells are linked with the recipe's
-        ``evaluate.tracking`` settings (the ones the run was scored with).
+        ``evaluate.tracking`` settings (the ones the run was scored with), with the learned link scorer saved
+        with the model when the recipe asks for it.
         """
         written = super().write_summary(out_dir, rows, objects)
+        scorer = link_scorer(recipe, companions) if sequences_in(rows) else None
         sequences: dict[str, list[dict]] = {}
         for row in rows:
             if any(str(p).endswith("_labels.tif") for p in row.get("outputs", [])):
                 sequences.setdefault(str(row.get("sequence", "")), []).append(row)
         for name, seq_rows in sequences.items():
             folder = Path(out_dir) if len(sequences) == 1 else Path(out_dir) / name
-            written += _write_tracks(folder, seq_rows, link_settings(recipe))
+            written += _write_tracks(folder, seq_rows, link_settings(recipe), scorer)
         return written
 
     def report_figures(self, run: Any) -> list[tuple[str, bytes | None, str]]:
@@ -303,7 +396,38 @@ class Tracking(InstanceSegmentation):
                 "sequence, which were not used for training.").strip()
 
 
-def _write_tracks(folder: Path, rows: list[dict[str, Any]], settings: Any = None) -> list[Path]:
+def _track_sequences(loaded: Any, outs: Sequence[np.ndarray], preds: Sequence[np.ndarray], recipe: Recipe,
+                     scorer: Any) -> list[tuple[str, list[int], dict[str, Any], Any, Any]]:
+    """Track each sequence of a loaded split (frames in time order; ``scorer``: a learned link scorer or None)
+    and score it against its TRA markers: (sequence name, frame indices, CTC scores with ``divisions_true``,
+    lineage, track-labelled masks) each."""
+    from builder.tracking.metrics import ctc_scores
+
+    truths = [t[..., 0].astype(np.int32) for t in loaded.targets]
+    by_sequence: dict[str, list[int]] = {}
+    for i, sample in enumerate(loaded.samples):
+        by_sequence.setdefault(sample.group or "01", []).append(i)
+    out = []
+    for name, idx in sorted(by_sequence.items()):
+        idx = sorted(idx, key=lambda i: _frame_number(loaded.samples[i]))
+        rows, seg, _first = _reference([loaded.samples[i] for i in idx])
+        interiors = [outs[i][..., 2] for i in idx] if np.ndim(outs[idx[0]]) == 3 and \
+            np.shape(outs[idx[0]])[-1] == 3 else None  # three-class: the cell-interior probability
+        lineage, masks = track_frames([preds[i] for i in idx], [loaded.images[i] for i in idx],
+                                      link_settings(recipe), scorer, interiors)
+        scores = ctc_scores(np.stack([truths[i] for i in idx]), rows, masks, lineage.tracks, seg)
+        scores["divisions_true"] = sum(1 for p in {r.parent for r in rows if r.parent}
+                                       if sum(r.parent == p for r in rows) > 1)
+        out.append((name, idx, scores, lineage, masks))
+    return out
+
+
+def sequences_in(rows: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether prediction rows hold any labelled frame to link."""
+    return any(str(p).endswith("_labels.tif") for row in rows for p in row.get("outputs", []))
+
+
+def _write_tracks(folder: Path, rows: list[dict[str, Any]], settings: Any = None, scorer: Any = None) -> list[Path]:
     """Link the frames of one sequence (their ``_labels.tif`` files); write ``tracks/``, ``tracks.csv``, the
     lineage, overlay and kymograph figures and the list of the frames' files (for the GUI's player)."""
     from builder.data.readers import read_image
@@ -320,7 +444,7 @@ def _write_tracks(folder: Path, rows: list[dict[str, Any]], settings: Any = None
             cache[row["file"]] = read_image(row["file"]).array
         raw = cache[row["file"]]
         images.append(raw[row["frame"]] if row.get("frame") is not None else raw)
-    lineage, masks = track_frames(labels, images, settings)
+    lineage, masks = track_frames(labels, images, settings, scorer)
     written = write_ctc_result(folder / "tracks", masks, lineage.tracks)
     written.append(write_rows_csv(folder / "tracks.csv", tracks_table(masks, lineage, images)))
     sources = folder / SOURCE_FILE

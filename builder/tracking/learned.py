@@ -80,7 +80,29 @@ def keras_scorer(model: Any) -> LinkScorer:
 def scorer_from_tracks(masks: np.ndarray, images: np.ndarray | None, tracks: Sequence[Any], *, epochs: int = 40
                        ) -> LinkScorer:
     """Train a scorer on track-labelled masks and their lineage (rows with label, begin, parent)."""
-    parents = {int(r.label): int(r.parent) for r in tracks}
-    begins = {int(r.label): int(r.begin) for r in tracks}
-    x, y, _ = training_pairs(np.asarray(masks), images, parents, begins)
-    return keras_scorer(train_link_scorer(x, y, epochs=epochs))
+    return keras_scorer(scorer_model([(masks, images, tracks)], epochs=epochs))
+
+
+def scorer_model(sequences: Sequence[tuple[np.ndarray, np.ndarray | None, Sequence[Any]]], *, epochs: int = 40,
+                 seed: int = 0) -> Any:
+    """The trained network (a Keras model, to save with a run) of several sequences' candidate links.
+
+    Parameters
+    ----------
+    sequences : list of (masks, images, tracks)
+        Track-labelled masks ``(T, Y, X)``, their raw frames ``(T, Y, X)`` or None, and the lineage rows (label,
+        begin, parent) of those frames (frame numbers counted from the first of ``masks``).
+    """
+    xs, ys = [], []
+    for masks, images, tracks in sequences:
+        parents = {int(r.label): int(r.parent) for r in tracks}
+        begins = {int(r.label): int(r.begin) for r in tracks}
+        x, y, _ = training_pairs(np.asarray(masks), images, parents, begins)
+        xs.append(x)
+        ys.append(y)
+    x, y = (np.concatenate(xs), np.concatenate(ys)) if xs else (np.zeros((0, N_FEATURES), np.float32),
+                                                              np.zeros(0, np.float32))
+    if not len(y) or y.min() == y.max():
+        raise ValueError(f"`sequences` must hold both true and false candidate links. Received: {len(y)} candidates, "
+                         f"{int(y.sum())} true")
+    return train_link_scorer(x, y, epochs=epochs, seed=seed)

@@ -8,6 +8,7 @@ Centroids are measured per frame on first use and kept, so playing a long 1024²
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -183,12 +184,29 @@ def movie_from_arrays(frames: Sequence[np.ndarray], labels: Sequence[np.ndarray]
     return TrackMovie(stack, np.stack([np.asarray(x, np.int32) for x in labels]), list(tracks), "arrays")
 
 
-def movie_from_run(run_dir: str | Path) -> tuple[TrackMovie | None, list[dict[str, int]], int]:
-    """The tracked test frames of a training run: (movie or None, tracks of its first sequence, first frame).
+def run_sequences(run_dir: str | Path) -> list[str]:
+    """Names of the sequences a tracking run's ``metrics.json`` has tracks of, in their order there."""
+    from builder.report.run_data import load_run
 
-    Tracks are those of ``metrics.json`` (frames counted from the start of the sequence); the movie holds the
-    evaluated test frames (``evaluation/*.npz``: image and tracked prediction), its frames counted from 0, so
-    frame ``f`` of a track is movie frame ``f - first``. The movie is None when the run saved no frames.
+    tracks = (load_run(run_dir, max_samples=0).metrics or {}).get("tracks") or []
+    return list(dict.fromkeys(str(t.get("sequence") or "") for t in tracks if isinstance(t, dict)))
+
+
+def _frame_of(name: str) -> int | None:
+    """Frame number of an evaluation sample's name (``t045``, ``01_t045``, ``t045-2``), or None."""
+    found = re.search(r"t(\d+)(?:-\d+)?$", name)
+    return int(found.group(1)) if found else None
+
+
+def movie_from_run(run_dir: str | Path, sequence: str | None = None
+                   ) -> tuple[TrackMovie | None, list[dict[str, int]], int]:
+    """The tracked test frames of a training run: (movie or None, tracks of ``sequence``, first frame).
+
+    ``sequence``: one of :func:`run_sequences` (default: the first). Tracks are those of ``metrics.json``
+    (frames counted from the start of the sequence); the movie holds the sequence's evaluated test frames
+    (``evaluation/*.npz``: image and tracked prediction; ``per_image`` names each frame's sequence when there are
+    several), its frames counted from 0, so frame ``f`` of a track is movie frame ``f - first``. The movie is
+    None when the run saved no frames.
     """
     from builder.report.run_data import load_run
 
@@ -197,16 +215,25 @@ def movie_from_run(run_dir: str | Path) -> tuple[TrackMovie | None, list[dict[st
     if not tracks:
         raise DataError(str(run_dir), "this run has no tracks (it is not a tracking run, or it was not evaluated).",
                         "Choose a finished tracking run.")
-    sequence = tracks[0].get("sequence")
+    names = list(dict.fromkeys(str(t.get("sequence") or "") for t in tracks))
+    if sequence is None:
+        sequence = names[0]
+    elif str(sequence) not in names:
+        raise DataError(str(run_dir), f"Expected one of the run's sequences {names}. Received: {sequence!r}.",
+                        "Choose a sequence from the list.")
     tracks = [{k: int(t.get(k) or 0) for k in ("label", "begin", "end", "parent")} for t in tracks
-              if t.get("sequence") == sequence]
+              if str(t.get("sequence") or "") == str(sequence)]
+    per_image = [r for r in (run.metrics or {}).get("per_image") or [] if isinstance(r, dict)]
+    grouped = {str(r.get("name")) for r in per_image if str(r.get("group", "")) == str(sequence)}
     samples = sorted(load_run(run_dir, max_samples=10_000).evaluation, key=lambda s: s.name)
-    digits = "".join(ch for ch in (samples[0].name if samples else "") if ch.isdigit())
-    first = int(digits) if digits else min(t["begin"] for t in tracks)
+    if len(names) > 1 and grouped:  # several sequences: the frames per_image names as this one's
+        samples = [s for s in samples if s.name in grouped]
+    numbers = [n for s in samples[:1] if (n := _frame_of(s.name)) is not None]
+    first = numbers[0] if numbers else min(t["begin"] for t in tracks)
     samples = samples[: max(t["end"] for t in tracks) - first + 1]
     if not samples or any("prediction" not in s.arrays or "image" not in s.arrays for s in samples):
         return None, tracks, first
     rows = [TrackRow(t["label"], t["begin"] - first, t["end"] - first, t["parent"]) for t in tracks]
     movie = movie_from_arrays([s.arrays["image"] for s in samples], [s.arrays["prediction"] for s in samples], rows)
-    movie.source = str(run_dir)
+    movie.source = str(run_dir) if len(names) == 1 else f"{run_dir} ({sequence})"
     return movie, tracks, first

@@ -134,6 +134,7 @@ class ScoringContext:
     classes: list[str]
     target_stats: Any
     normalization: Any = None  # the run's normalization.json contents (None: per-image normalisation)
+    companions: Mapping[str, Any] | None = None  # models saved with the network (Task.companion_files), loaded
 
 
 def tune_postprocess(model: Any, recipe: Recipe, samples: Sequence[Any], *, norm_stats: Any = None,
@@ -151,7 +152,7 @@ def tune_postprocess(model: Any, recipe: Recipe, samples: Sequence[Any], *, norm
     truths = [np.maximum(t[..., 0], 0) for t in loaded.targets]  # cells nobody outlined (-1): not scored
     return get_task(recipe.task).tune_postprocess(
         outs, truths, recipe, params,
-        progress=lambda done, total: _progress(events, "tune", done, total, "setting"))
+        progress=lambda done, total: _progress(events, "tune", done, total, "setting"), loaded=loaded)
 
 
 def _add_conditions(per_image: list[dict[str, Any]], samples: list[Any]) -> None:
@@ -207,6 +208,7 @@ def evaluate_model(
     split: str = "test",
     events: EventSink | None = None,
     extra: Mapping[str, Any] | None = None,
+    companions: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Score ``model`` on ``samples`` with every metric of the recipe's task.
 
@@ -233,6 +235,8 @@ def evaluate_model(
         and per threshold setting while tuning, per test image while scoring; ``metric`` with the score at the end.
     extra : dict, optional
         More keys for ``metrics.json`` (e.g. the evaluated folder).
+    companions : dict, optional
+        The models saved with the network (``Task.companion_files``, loaded), e.g. a learned link scorer.
 
     Returns
     -------
@@ -258,7 +262,7 @@ def evaluate_model(
     xs, outs, results = _outputs(model, recipe, loaded, in_stats, events, "evaluate",
                                  after=lambda output: interpret_output(output, recipe, params), norm_record=norm_stats)
     m, truths, preds, rows = task.score(loaded, xs, outs, results, ScoringContext(recipe, classes, target_stats,
-                                                                                  norm_stats))
+                                                                                  norm_stats, companions))
     names = _unique([sample_name(s.image_path) + ("" if s.frame is None else f"_t{s.frame:03d}")
                      for s in loaded.samples])
     record = dict(params)
@@ -361,7 +365,8 @@ def evaluate_run(run_dir: str | Path, *, data: str | Path | None = None, events:
         tune_on = validation if source.postprocess is None else None
     metrics = evaluate_model(source.model, recipe, samples, norm_stats=source.normalization,
                              postprocess=source.postprocess, out_dir=evaluation_dir(run_dir, data), tune_on=tune_on,
-                             class_names=source.class_names, split=split, events=events, extra=extra)
+                             class_names=source.class_names, split=split, events=events, extra=extra,
+                             companions=source.companions)
     if data is None and split == "test":
         from builder.workflow.stages import mark_finished
 

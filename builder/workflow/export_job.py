@@ -47,8 +47,12 @@ def export_run(run_dir: str | Path, *, formats: list[str], model: Any = None, ou
     else:
         overrides["test_input"] = run.read_test_input()
     metadata = metadata_from_recipe(recipe, **overrides)
+    from builder.tasks import get_task
+
+    task = get_task(str(recipe.get("task")))
+    companions = {name: run.path / name for name in task.companion_files(run.read_recipe())}
     return export_model(model, metadata, out_dir or run.exports_dir, formats, report=run.existing_report(),
-                        tolerance=recipe_tolerance(recipe, tolerance))
+                        tolerance=recipe_tolerance(recipe, tolerance), companions=companions)
 
 
 def _with_measured_diameter(run: RunFolder, recipe: dict[str, Any]) -> dict[str, Any]:

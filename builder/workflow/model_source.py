@@ -39,6 +39,9 @@ class ModelSource:
         What was opened.
     run_dir : Path or None
         The run folder, when the model belongs to one.
+    companions : dict
+        Models saved with the network that evaluation and prediction need (the task's ``companion_files``, e.g.
+        a learned link scorer), loaded, by file name.
     """
 
     model: Any
@@ -49,6 +52,7 @@ class ModelSource:
     kind: str = "run"
     path: Path = field(default_factory=Path)
     run_dir: Path | None = None
+    companions: dict[str, Any] = field(default_factory=dict)
 
 
 def _class_names(recipe: Recipe, run: RunFolder | None) -> list[str] | None:
@@ -69,8 +73,18 @@ def _open_run(run_dir: Path, model_path: Path | None = None) -> ModelSource:
         model=load_keras_safely(model_path), recipe=recipe,
         normalization=normalization.to_dict() if normalization is not None else None,
         postprocess=run.read_postprocess(), class_names=_class_names(recipe, run),
-        kind="run", path=model_path, run_dir=run_dir,
+        kind="run", path=model_path, run_dir=run_dir, companions=run_companions(run_dir, recipe),
     )
+
+
+def run_companions(run_dir: Path, recipe: Recipe) -> dict[str, Any]:
+    """The companion models (``Task.companion_files``) a run folder holds, loaded; missing ones are left out
+    (the task says what it needs when it uses them)."""
+    from builder.model_files.safe_import import load_keras_safely
+    from builder.tasks import get_task
+
+    names = get_task(recipe.task).companion_files(recipe)
+    return {name: load_keras_safely(Path(run_dir) / name) for name in names if (Path(run_dir) / name).is_file()}
 
 
 def _stats_from_metadata(norm: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -103,6 +117,7 @@ def _open_bundle(path: Path) -> ModelSource:
         model=shared.model, recipe=recipe, normalization={"normalize": stats, "target_normalize": None},
         postprocess=meta.get("postprocess") or None, class_names=list(meta.get("class_names") or []) or
         (list(recipe.data.classes) if recipe.data.classes else None), kind="bundle", path=path,
+        companions=dict(shared.companions),
     )
 
 

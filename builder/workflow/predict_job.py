@@ -212,7 +212,7 @@ def predict_paths(
             for p in written:
                 _emit(events, "artifact", kind="prediction", path=str(p))
         _emit(events, "batch", job="predict", step=i + 1, total=len(paths), file=str(path))
-    files += get_task(task).write_summary(out, rows, all_objects, recipe=source.recipe)
+    files += get_task(task).write_summary(out, rows, all_objects, recipe=source.recipe, companions=source.companions)
     summary = {"task": task, "model": str(source.path), "out_dir": str(out), "n_images": len(rows),
                "images": rows, "files": [str(p) for p in files], "skipped": [s.to_dict() for s in skipped],
                "warnings": warnings}

@@ -184,6 +184,7 @@ def train_recipe(
                                         init_from=init_from)
     else:
         fitted = fit_recipe(recipe, dataset, run, events=events, resume=resume is not None, init_from=init_from)
+    task.fit_companions(recipe, dataset, run.path, events)  # e.g. a learned link scorer, saved with the run
     outcome = TrainOutcome(run_dir=run.path, epochs_completed=fitted.epochs_completed, test_held_out=no_test)
     if "evaluate" in pending:
         outcome.metrics = _evaluate(recipe, dataset, run.path, fitted, events, held_out=no_test)
@@ -224,11 +225,13 @@ def _evaluate(recipe: Recipe, dataset: Any, run_dir: Path, fitted: Any, events: 
         _emit(events, "warning", where="data.split.test", what=what, message=what,
               fix="Set data.split.test to a fraction such as 0.15, or add a test/ folder.")
         return {}
+    from builder.workflow.model_source import run_companions
+
     _emit(events, "log", message=f"Evaluating on {len(test)} test image(s)...")
     return evaluate_model(  # its progress (tuning, then image i of n) and the test score go to ``events``
         fitted.model, recipe, test, norm_stats=fitted.normalization, out_dir=run_dir,
         tune_on=dataset.splits.get("validation") or None, class_names=fitted.info.get("classes") or None,
-        events=events,
+        events=events, companions=run_companions(run_dir, recipe),
     )
 
 

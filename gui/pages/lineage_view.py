@@ -146,15 +146,20 @@ class LineagePane(QWidget):
     """The results page's lineage tab: the tree over the player of the run's tracked test frames.
 
     Clicking a track in the tree selects it in the player and shows the frame clicked; the tree marks the
-    player's current frame.
+    player's current frame. A run scored on several sequences shows one at a time, chosen in :attr:`sequences`.
     """
 
     def __init__(self, parent=None) -> None:
-        from PySide6.QtWidgets import QLabel, QScrollArea, QSplitter, QVBoxLayout
+        from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QScrollArea, QSplitter, QVBoxLayout
 
         from gui.pages.track_player import TrackPlayer
 
         super().__init__(parent)
+        self.run: Any = None
+        self.sequences = QComboBox()
+        self.sequences.setToolTip("The test sequence whose lineage and frames are shown")
+        self.sequence_label = QLabel("Sequence")
+        self.sequences.currentTextChanged.connect(self._sequence_chosen)
         self.view = LineageView()
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
@@ -168,18 +173,48 @@ class LineagePane(QWidget):
         split.addWidget(self.player)
         split.setSizes([260, 440])
         column = QVBoxLayout(self)
-        column.addWidget(self.note)
+        top = QHBoxLayout()
+        top.addWidget(self.sequence_label)
+        top.addWidget(self.sequences)
+        top.addWidget(self.note, 1)
+        column.addLayout(top)
         column.addWidget(split, 1)
         self.offset = 0
         self.view.track_clicked.connect(self._clicked)
         self.player.frame_changed.connect(lambda t: self.view.show_frame(t + self.offset))
 
     def set_run(self, run: Any) -> bool:
-        """Show the lineage (and test frames) of a tracking run folder; False when it has no tracks."""
+        """Show the lineage (and test frames) of a tracking run folder, its first sequence first; False when it
+        has no tracks."""
+        from builder.tracking.movie import run_sequences
+
+        self.run = run
+        try:
+            names = run_sequences(run)
+        except Exception:  # an older or damaged run: show_sequence says why
+            names = []
+        self.sequences.blockSignals(True)
+        self.sequences.clear()
+        self.sequences.addItems(names)
+        self.sequences.blockSignals(False)
+        for widget in (self.sequences, self.sequence_label):
+            widget.setVisible(len(names) > 1)
+        return self.show_sequence(names[0] if names else None)
+
+    def _sequence_chosen(self, name: str) -> None:
+        if self.run is not None and name:
+            self.show_sequence(name)
+
+    def show_sequence(self, sequence: str | None) -> bool:
+        """Show the lineage and test frames of one sequence of the run (None: its first); False when none."""
         from builder.tracking.movie import movie_from_run
 
+        if sequence is not None and self.sequences.currentText() != sequence:
+            self.sequences.blockSignals(True)
+            self.sequences.setCurrentText(sequence)
+            self.sequences.blockSignals(False)
         try:
-            movie, tracks, offset = movie_from_run(run)
+            movie, tracks, offset = movie_from_run(self.run, sequence)
         except Exception as error:  # an older or damaged run: the tab says why instead of failing the page
             self.view.set_tracks([])
             self.player.set_movie(None, f"Cannot show this run's tracks: {error}")
@@ -190,7 +225,8 @@ class LineagePane(QWidget):
         self.player.set_movie(movie, "The run's evaluated test frames are not in its folder.")
         divisions = sum(1 for p in {t["parent"] for t in tracks if t.get("parent")}
                         if sum(t.get("parent") == p for t in tracks) > 1)
-        self.note.setText(f"{len(tracks)} tracks and {divisions} divisions found in the test frames (frames "
+        where = f"sequence {sequence}, " if self.sequences.count() > 1 else ""
+        self.note.setText(f"{len(tracks)} tracks and {divisions} divisions found in the test frames ({where}frames "
                           f"{offset} to {offset + (movie.n_frames - 1 if movie else 0)} of the sequence). Click a "
                           "track to see it in the frames below.")
         if movie is not None:

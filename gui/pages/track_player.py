@@ -9,10 +9,13 @@ and the track id labels. The track data comes from :mod:`builder.tracking.movie`
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -366,12 +369,56 @@ def ctc_sequence_of(image: Path) -> tuple[Path, str] | None:
     return None
 
 
+class MovieLoader(QObject):
+    """Reads a :class:`TrackMovie` in a worker thread and hands it to the GUI thread (:attr:`done`).
+
+    Reading a whole sequence takes seconds (65 SIM+ frames: about 6 s); the window keeps painting and answering
+    meanwhile. Only the latest request counts: a movie that finishes after a newer request was made is dropped.
+    """
+
+    done = Signal(int, object, str, str)  # request number, movie (None on failure), error text, caption
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.request = 0
+        self.threads: list[threading.Thread] = []
+
+    def load(self, make: Callable[[], TrackMovie], caption: str) -> int:
+        """Start reading ``make()`` in a worker thread; returns the request number :attr:`done` will carry."""
+        self.request += 1
+        number = self.request
+        thread = threading.Thread(target=self._work, args=(number, make, caption), daemon=True,
+                                  name=f"timelapse-loader-{number}")
+        self.threads = [t for t in self.threads if t.is_alive()] + [thread]
+        thread.start()
+        return number
+
+    def busy(self) -> bool:
+        return any(t.is_alive() for t in self.threads)
+
+    def _work(self, number: int, make: Callable[[], TrackMovie], caption: str) -> None:
+        from builder.errors import CellwrightError
+
+        movie, message = None, ""
+        try:
+            movie = make()
+        except CellwrightError as error:
+            message = error.format()
+        except (OSError, ValueError, MemoryError) as error:
+            message = f"{type(error).__name__}: {error}"
+        with contextlib.suppress(RuntimeError):  # the pane was closed while reading
+            self.done.emit(number, movie, message, caption)  # queued to the GUI thread
+
+
 class TimelapsePane(QWidget):
     """The data page's time-lapse tab: plays the CTC sequence of the chosen frame, or an opened tracking result.
 
     Loading waits until the tab is shown (:meth:`follow` only remembers the sequence), so browsing single frames
-    does not read whole sequences.
+    does not read whole sequences. Sequences are read in a worker thread (:class:`MovieLoader`) while the player
+    says what is being read; :attr:`loaded` tells when a movie is shown (True) or could not be read (False).
     """
+
+    loaded = Signal(bool)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -383,8 +430,11 @@ class TimelapsePane(QWidget):
         self.source = QLabel("")
         self.source.setObjectName("hint")
         self.wanted: tuple[Path, str] | None = None
-        self.loaded: tuple[Path, str] | None = None
+        self.loaded_sequence: tuple[Path, str] | None = None
         self.wanted_frame = 0
+        self.loader = MovieLoader(self)
+        self.loader.done.connect(self._arrived)
+        self._pending = 0  # request number of the movie being read (0: none)
         row = QHBoxLayout()
         row.addWidget(self.open_button)
         row.addWidget(self.source, 1)
@@ -392,6 +442,10 @@ class TimelapsePane(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(row)
         column.addWidget(self.player, 1)
+
+    def loading(self) -> bool:
+        """Whether a movie is being read."""
+        return bool(self._pending)
 
     def follow(self, image: Path, frame: int | None = None) -> bool:
         """Remember the sequence of ``image`` (a CTC frame) to play; True when it is one."""
@@ -408,38 +462,45 @@ class TimelapsePane(QWidget):
         return True
 
     def load_wanted(self) -> None:
-        """Load the remembered sequence (once) and show its remembered frame."""
+        """Load the remembered sequence (once, in a worker thread) and show its remembered frame."""
         if self.wanted is None:
             return
-        if self.wanted != self.loaded:
+        if self.wanted != self.loaded_sequence:
             from builder.tracking.movie import movie_from_ctc
 
             root, name = self.wanted
-            self.loaded = self.wanted
+            self.loaded_sequence = self.wanted
             self._show(lambda: movie_from_ctc(root, name), f"Training data: {root / name} (ground-truth tracks)")
-        if self.player.movie is not None:
+        elif self.player.movie is not None and not self.loading():
             self.player.set_frame(self.wanted_frame)
 
-    def open_result(self, folder: Path, frames: Path | None = None) -> bool:
-        """Play a tracking result folder (``res_track.txt`` + masks) over its frames; True when it loaded."""
+    def open_result(self, folder: Path, frames: Path | None = None) -> None:
+        """Play a tracking result folder (``res_track.txt`` + masks) over its frames, read in a worker thread;
+        :attr:`loaded` says whether it could be read."""
         from builder.tracking.movie import movie_from_result
 
-        self.loaded = self.wanted = None
-        return self._show(lambda: movie_from_result(folder, frames), f"Tracking result: {folder}")
+        self.loaded_sequence = self.wanted = None
+        self._show(lambda: movie_from_result(folder, frames), f"Tracking result: {folder}")
 
-    def _show(self, make, text: str) -> bool:
-        from builder.errors import CellwrightError
+    def _show(self, make: Callable[[], TrackMovie], text: str) -> None:
+        self.player.set_movie(None, f"Reading the time-lapse…\n{text}")
+        self.source.setText(f"Reading… {text}")
+        self._pending = self.loader.load(make, text)
 
-        try:
-            movie = make()
-        except (CellwrightError, OSError, ValueError) as error:
-            message = error.format() if isinstance(error, CellwrightError) else str(error)
+    def _arrived(self, number: int, movie: TrackMovie | None, message: str, text: str) -> None:
+        if number != self._pending:  # a newer request was made meanwhile
+            return
+        self._pending = 0
+        if movie is None:
             self.player.set_movie(None, f"Cannot play this time-lapse:\n{message}")
             self.source.setText("")
-            return False
+            self.loaded.emit(False)
+            return
         self.player.set_movie(movie)
         self.source.setText(text)
-        return True
+        if self.wanted is not None and self.wanted == self.loaded_sequence:
+            self.player.set_frame(self.wanted_frame)
+        self.loaded.emit(True)
 
     def _choose_result(self) -> None:
         from PySide6.QtWidgets import QFileDialog

@@ -37,6 +37,7 @@ def _data_page(qtbot, root: Path):
     page.resize(1100, 700)
     page.show()
     page.load_from_recipe()
+    qtbot.waitUntil(lambda: page.timelapse.player.movie is not None, timeout=20000)  # read in a worker thread
     return page
 
 
@@ -112,7 +113,9 @@ def test_a_tracking_result_plays_over_its_frames(qtbot, ctc, tmp_path):
     qtbot.addWidget(pane)
     pane.resize(800, 600)
     pane.show()
-    assert pane.open_result(tmp_path / "pred" / "tracks")
+    with qtbot.waitSignal(pane.loaded, timeout=20000) as done:
+        pane.open_result(tmp_path / "pred" / "tracks")
+    assert done.args == [True]
     movie = pane.player.movie
     assert movie.n_frames == 12 and np.array_equal(movie.frames[..., 0], frames)  # the predicted time-lapse
     assert [t.label for t in movie.tracks] == [t.label for t in lineage.tracks]
@@ -121,7 +124,9 @@ def test_a_tracking_result_plays_over_its_frames(qtbot, ctc, tmp_path):
     assert movie.n_divisions() == sum(1 for kids in movie.daughters().values() if len(kids) == 2) >= 1
 
     # a folder that is not a result: the error is shown in plain words, not raised
-    assert not pane.open_result(tmp_path)
+    with qtbot.waitSignal(pane.loaded, timeout=20000) as done:
+        pane.open_result(tmp_path)
+    assert done.args == [False]
     assert pane.player.movie is None and "res_track.txt" in pane.player.viewer.message
 
 
@@ -141,3 +146,81 @@ def test_clicking_a_cell_reports_its_track(qtbot, ctc):
     with qtbot.waitSignal(player.viewer.track_clicked) as signal:
         qtbot.mouseClick(player.viewer, Qt.MouseButton.LeftButton, pos=point)
     assert signal.args == [label]
+
+
+def test_a_sequence_is_read_in_a_worker_while_the_window_keeps_running(qtbot, ctc):
+    """The GUI thread's event loop runs while a sequence is read: a timer of the GUI thread fires during the
+    reading (the reader waits for it), and the player says what it is reading meanwhile."""
+    import threading
+
+    from PySide6.QtCore import QTimer
+
+    from builder.tracking.movie import movie_from_ctc
+    from gui.pages.track_player import TimelapsePane
+
+    root, rows = ctc
+    pane = TimelapsePane()
+    qtbot.addWidget(pane)
+    pane.resize(800, 600)
+    pane.show()
+    ticked = threading.Event()
+    reader_saw_tick: list[bool] = []
+
+    def read():
+        reader_saw_tick.append(ticked.wait(10))  # a GUI-thread read would block the timer: this would time out
+        return movie_from_ctc(root, "01")
+
+    timer = QTimer()
+    timer.setSingleShot(True)
+    timer.timeout.connect(ticked.set)
+    with qtbot.waitSignal(pane.loaded, timeout=30000) as done:
+        pane._show(read, "probe")
+        assert pane.loading() and "Reading the time-lapse" in pane.player.viewer.message
+        assert pane.player.movie is None
+        timer.start(50)
+    assert done.args == [True] and reader_saw_tick == [True]
+    assert pane.player.movie.n_frames == 12 and len(pane.player.movie.tracks) == len(rows)
+    assert not pane.loading()
+
+
+def test_following_a_frame_reads_its_sequence_once_and_shows_that_frame(qtbot, ctc):
+    from gui.pages.track_player import TimelapsePane
+
+    root, _rows = ctc
+    pane = TimelapsePane()
+    qtbot.addWidget(pane)
+    pane.resize(800, 600)
+    pane.show()
+    with qtbot.waitSignal(pane.loaded, timeout=30000):
+        assert pane.follow(root / "01" / "t007.tif")
+    assert pane.player.viewer.frame == 7
+    movie = pane.player.movie
+    with qtbot.assertNotEmitted(pane.loaded, wait=200):
+        pane.follow(root / "01" / "t002.tif")  # same sequence: not read again
+    assert pane.player.movie is movie and pane.player.viewer.frame == 2
+
+
+def test_a_newer_request_wins_over_a_slower_older_one(qtbot, ctc, tmp_path):
+    import threading
+
+    from builder.tracking.movie import movie_from_ctc
+    from gui.pages.track_player import TimelapsePane
+
+    root, _rows = ctc
+    pane = TimelapsePane()
+    qtbot.addWidget(pane)
+    pane.show()
+    release = threading.Event()
+
+    def slow():
+        release.wait(10)
+        return movie_from_ctc(root, "01")
+
+    pane._show(slow, "older")
+    with qtbot.waitSignal(pane.loaded, timeout=30000) as done:
+        pane.open_result(tmp_path)  # not a result: fails fast
+    assert done.args == [False]
+    release.set()
+    qtbot.waitUntil(lambda: not pane.loader.busy(), timeout=30000)
+    qtbot.wait(100)
+    assert pane.player.movie is None  # the older, slower movie arrived last and was dropped

@@ -74,3 +74,39 @@ def test_a_segmenter_that_does_not_separate_cells_or_does_not_exist_is_refused(t
     with pytest.raises(RecipeError) as refused:
         load_recipe(_tracking_recipe(tmp_path, "x", task="instance_segmentation"))
     assert any(p.key == "model.from" and "task tracking" in p.what for p in refused.value.problems)
+
+
+@pytest.mark.slow
+def test_a_bundle_zip_as_segmenter_tracks_like_the_bundle_itself(tmp_path: Path):
+    import tifffile
+
+    seg_recipe = tiny_recipe(tmp_path, "tracking", epochs=1)
+    data = yaml.safe_load(seg_recipe.read_text())
+    data["export"] = {"formats": ["bundle"]}
+    seg_recipe.write_text(yaml.safe_dump(data))
+    seg_run = train_recipe(seg_recipe, runs_dir=tmp_path / "runs").run_dir
+    bundle = next((seg_run / "exports").glob("*.zip"))
+    (tmp_path / "models").mkdir()
+    shipped = tmp_path / "models" / bundle.name
+    bundle.replace(shipped)  # the bundle alone: no run folder beside it
+    outcome = train_recipe(_tracking_recipe(tmp_path, f"models/{shipped.name}"), runs_dir=tmp_path / "runs2",
+                           export=False)
+    run = outcome.run_dir
+    assert outcome.epochs_completed == 0 and not (run / "history.csv").exists()  # nothing trained
+    theirs, ours = open_model_source(shipped), open_model_source(run)
+    assert theirs.kind == "bundle" and Path(ours.recipe.model.from_) == shipped.resolve()
+    for a, b in zip(theirs.model.get_weights(), ours.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert ours.recipe.preprocess.normalize == theirs.recipe.preprocess.normalize
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert 0.0 <= metrics["metrics"]["TRA"] <= 1.0 and len(metrics["per_image"]) == 4 and metrics["tracks"]
+
+    frames, _ = moving_cells(n_frames=3, shape=(32, 32))
+    write_ome_tiff(tmp_path / "new.ome.tif", frames)
+    predict_paths(run, [tmp_path / "new.ome.tif"], tmp_path / "ours")
+    predict_paths(shipped, [tmp_path / "new.ome.tif"], tmp_path / "theirs")
+    for t in range(3):  # the bundle's model, normalisation and thresholds: the same labels
+        name = next(p.name for p in (tmp_path / "ours").iterdir() if p.name.endswith(f"{t:03d}_labels.tif"))
+        np.testing.assert_array_equal(tifffile.imread(tmp_path / "ours" / name),
+                                      tifffile.imread(tmp_path / "theirs" / name))
+    assert (tmp_path / "ours" / "tracks" / "res_track.txt").is_file()
