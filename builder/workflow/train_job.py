@@ -145,6 +145,10 @@ def train_recipe(
     wanted = [name for name, on in (("evaluate", evaluate), ("report", report and recipe.report.enabled),
                                     ("export", export and bool(recipe.export.formats))) if on]
     finished_state = state if training_finished(state, recipe.train.epochs) else None
+    if finished_state is not None and recipe.train.pseudo_labels is not None:
+        from builder.workflow.pseudo_labels import final_round_state
+
+        finished_state = finished_state if final_round_state(run.path) else None  # else: the teacher's state
     fit_done = finished_state is not None
     pending = [name for name in wanted if name not in finished_stages(run.path)] if fit_done else wanted
     if finished_state is not None and not pending:
