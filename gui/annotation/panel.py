@@ -9,7 +9,9 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
+from builder.annotation.history import HistoryShelf
 from builder.annotation.store import label_path_for
+from builder.data.readers import read_pixel_size
 from gui.annotation.class_items import crop_items, folder_items, manifest_items
 from gui.annotation.classify import ClassifyPanel
 from gui.annotation.session import LabelSession
@@ -37,6 +39,8 @@ class AnnotatePanel(QWidget):
         self.settings = settings  # () -> ("classes" | "masks" | "images", data section dict, data root or None)
         self.every_strokes, self.every_seconds = 5, 30.0
         self.session: LabelSession | None = None
+        #: Undo histories of the images left, so coming back can still undo (bounded memory).
+        self.histories = HistoryShelf()
         self.classify: ClassifyPanel | None = None
         self.image_path: Path | None = None
         self._mask_path: Path | None = None
@@ -96,6 +100,7 @@ class AnnotatePanel(QWidget):
         """Save pending edits and leave painting / classifying (another image, or Annotate off)."""
         if self.session is not None:
             self.session.close()
+            self.histories.put(str(self.session.path), self.session.history, self.session.committed)
             self.session.deleteLater()
             self.session = None
             self.bar.set_session(None)
@@ -134,7 +139,8 @@ class AnnotatePanel(QWidget):
             layer = self.viewer.add_labels("mask", np.zeros(shape, np.int32))
         target = label_path_for(Path(path), mask_path, masks=str(data.get("masks") or "masks"))
         self.session = LabelSession(self.viewer, layer, target, every_strokes=self.every_strokes,
-                                    every_seconds=self.every_seconds, parent=self)
+                                    every_seconds=self.every_seconds, pixel_size=read_pixel_size(path),
+                                    history=self.histories.take(str(target), layer.labels), parent=self)
         self.bar.set_session(self.session)
         self.note.setText("Left button: the tool · right button: pick an object · middle button: pan. "
                           f"Saved to {target} every {self.every_strokes} edits and after "
