@@ -14,6 +14,7 @@ from builder.annotation.store import label_path_for
 from builder.data.readers import read_pixel_size
 from gui.annotation.class_items import crop_items, folder_items, manifest_items
 from gui.annotation.classify import ClassifyPanel
+from gui.annotation.loop import LoopBar
 from gui.annotation.session import LabelSession
 from gui.annotation.toolbar import AnnotationBar
 from gui.viewer import ImageViewer
@@ -59,6 +60,7 @@ class AnnotatePanel(QWidget):
         self.note.setObjectName("hint")
         self.note.setWordWrap(True)
         self.bar = AnnotationBar()
+        self.loop = LoopBar(lambda: self.image_path, lambda: self.settings()[2], self.save_pending)
         self.holder = QVBoxLayout()
         self.holder.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
@@ -69,6 +71,7 @@ class AnnotatePanel(QWidget):
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(row)
+        column.addWidget(self.loop)
         column.addWidget(self.note)
         column.addWidget(self.bar)
         column.addLayout(self.holder)
@@ -79,6 +82,8 @@ class AnnotatePanel(QWidget):
         kind, data, _root = self.settings()
         uses_labels = kind == "classes"
         self.bar.setVisible(on and kind == "masks")
+        self.loop.setVisible(on and kind in ("masks", "classes"))
+        self.loop.set_kind(kind)
         self.cells.setVisible(on and kind == "masks")
         self.class_names.setVisible(on)
         if not self.class_names.text():
@@ -109,6 +114,11 @@ class AnnotatePanel(QWidget):
             self.classify.setParent(None)
             self.classify.deleteLater()
             self.classify = None
+
+    def save_pending(self) -> None:
+        """Write the edits not yet saved (before a model job reads the masks, or the image is marked checked)."""
+        if self.session is not None and self.session.unsaved:
+            self.session.save()
 
     def hideEvent(self, event) -> None:
         """Leaving the page (or closing the window) writes the edits not yet saved."""
