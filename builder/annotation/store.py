@@ -70,10 +70,11 @@ def write_labels(path: Path, labels: np.ndarray, pixel_size: float | None = None
     from builder.data.readers import read_pixel_size
 
     size = pixel_size if pixel_size else read_pixel_size(path)
-    scale = {"resolution": (1e4 / size, 1e4 / size), "resolutionunit": "CENTIMETER"} if size else {}
+    resolution = (1e4 / size, 1e4 / size) if size else None  # pixels per centimetre
     data = labels.astype(np.uint16 if top < 65536 else np.uint32)
-    return atomic_write_with(path, lambda tmp: tifffile.imwrite(tmp, data, photometric="minisblack",
-                                                                 compression="zlib", **scale), suffix=".tif")
+    return atomic_write_with(path, lambda tmp: tifffile.imwrite(
+        tmp, data, photometric="minisblack", compression="zlib", resolution=resolution,
+        resolutionunit="CENTIMETER" if size else None), suffix=".tif")
 
 
 def read_labels(path: Path) -> np.ndarray:
