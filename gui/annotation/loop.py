@@ -95,6 +95,7 @@ class LoopBar(QWidget):
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(row)
         column.addWidget(self.status)
+        self.status.hide()  # shown with the first message
 
     # ----------------------------------------------------------------- choosing the model
     def set_kind(self, kind: str) -> None:
@@ -202,10 +203,12 @@ class LoopBar(QWidget):
             return False
         self._say(f"{image.name} is marked checked; retraining will use its annotation.")
         self.status_changed.emit()
+        self.reload_requested.emit(image.name)  # a proposed image joins its split in the list
         return True
 
     def _say(self, text: str) -> None:
         self.status.setText(text)
+        self.status.setVisible(bool(text))
         self.message.emit(text)
 
 
@@ -214,13 +217,16 @@ STATUS_MARKS = {"proposed": ("#e8912d", "P"), "checked": ("#2f9e44", "C"), "guar
 
 
 def status_icon(status: str) -> Any:
-    """A small coloured square with the status's letter (P proposed, C checked, G guard) for the file list."""
+    """A small coloured square with the status's letter (P proposed, C checked, G guard) for the file list;
+    an empty one of the same size for an image without status (the names stay aligned)."""
     from PySide6.QtCore import QRect, Qt
     from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
-    colour, letter = STATUS_MARKS[status]
     pixmap = QPixmap(16, 16)
     pixmap.fill(Qt.GlobalColor.transparent)
+    if status not in STATUS_MARKS:
+        return QIcon(pixmap)
+    colour, letter = STATUS_MARKS[status]
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setBrush(QColor(colour))

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from builder.annotation.history import HistoryShelf
 from builder.annotation.store import label_path_for
@@ -36,6 +36,8 @@ class AnnotatePanel(QWidget):
     def __init__(self, viewer: ImageViewer, settings: Any, parent=None) -> None:
         super().__init__(parent)
         self.setStyleSheet(CHECKED_STYLE)
+        # the tools keep their height; the viewer below gives way
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.viewer = viewer
         self.settings = settings  # () -> ("classes" | "masks" | "images", data section dict, data root or None)
         self.every_strokes, self.every_seconds = 5, 30.0
@@ -60,7 +62,7 @@ class AnnotatePanel(QWidget):
         self.note.setObjectName("hint")
         self.note.setWordWrap(True)
         self.bar = AnnotationBar()
-        self.loop = LoopBar(lambda: self.image_path, lambda: self.settings()[2], self.save_pending)
+        self.loop = LoopBar(self.shown_image, lambda: self.settings()[2], self.save_pending)
         self.holder = QVBoxLayout()
         self.holder.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
@@ -114,6 +116,13 @@ class AnnotatePanel(QWidget):
             self.classify.setParent(None)
             self.classify.deleteLater()
             self.classify = None
+
+    def shown_image(self) -> Path | None:
+        """The image on screen: the one being classified (it may have moved to a class folder), else the page's."""
+        if self.classify is not None and self.classify.items:
+            item = self.classify.items[self.classify.index]
+            return Path(item.path) if hasattr(item, "path") else None  # a cell crop has no status of its own
+        return self.image_path
 
     def save_pending(self) -> None:
         """Write the edits not yet saved (before a model job reads the masks, or the image is marked checked)."""

@@ -240,7 +240,7 @@ class DataPage(QWidget):
             item = self.files.item(i)
             path = self.listed_path(item.text())
             row = rows.get(path.name) if path is not None else None
-            item.setIcon(status_icon(row.status) if row is not None else QIcon())
+            item.setIcon(status_icon(row.status if row is not None else "") if rows else QIcon())
             item.setToolTip(f"{row.status} (by {row.by or 'unknown'}, {row.updated})" if row is not None else "")
             if row is not None:
                 marked[item.text()] = row.status
