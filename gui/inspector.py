@@ -94,6 +94,10 @@ class Inspector(QScrollArea):
             layout = self._page(dict(STAGES).get(name, name).replace("&&", "&"), prop.get("description", ""))
             self.form = SchemaForm(prop, self.doc.data.get(name), self._set_root, schema, prefix=(name,))
         layout.addWidget(self.form)
+        if name == "train":  # pre-training runs as the first step of training: set on the same page
+            only = {"type": "object", "properties": {"pretrain": schema["properties"]["pretrain"]}}
+            self.pretrain_form = SchemaForm(only, self.doc.data, self._set_root, schema)
+            layout.addWidget(self.pretrain_form)
 
     def _show_outputs(self, schema: dict[str, Any]) -> None:
         """The report and export sections on one page (the Outputs stage of the pipeline)."""

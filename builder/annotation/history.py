@@ -56,6 +56,18 @@ class EditHistory:
         """Name of the edit :meth:`undo` would revert ("" when none)."""
         return self._undo[-1].what if self._undo else ""
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of pixels the undo and redo stacks hold."""
+        return sum(c.before.nbytes + c.after.nbytes for c in (*self._undo, *self._redo))
+
+    def shrink_to(self, max_bytes: int) -> None:
+        """Drop the redo stack, then the oldest edits, until at most ``max_bytes`` are held."""
+        if self.nbytes > max_bytes:
+            self._redo.clear()
+        while self._undo and self.nbytes > max_bytes:
+            del self._undo[0]
+
     def clear(self) -> None:
         self._undo.clear()
         self._redo.clear()
@@ -92,3 +104,61 @@ class EditHistory:
         out = labels.copy()
         out[change.rows, change.cols] = change.after
         return out
+
+
+def labels_digest(labels: np.ndarray) -> str:
+    """A short fingerprint of a label image (shape, type and pixels)."""
+    import hashlib
+
+    array = np.ascontiguousarray(labels)
+    digest = hashlib.blake2b(str((array.shape, array.dtype.str)).encode(), digest_size=16)
+    digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+class HistoryShelf:
+    """Undo histories of the images left while annotating, so coming back to one can still undo its edits.
+
+    A history is only handed back for the very labels it was put away with (a fingerprint is kept): a mask
+    changed on disk in between (e.g. a new proposal) starts with an empty history. Memory stays bounded:
+    at most ``max_images`` histories and ``max_bytes`` of stored pixels; the least recently left go first.
+
+    Parameters
+    ----------
+    max_images : int
+        Most images whose history is kept.
+    max_bytes : int
+        Most bytes of undo/redo pixels kept over all images.
+    """
+
+    def __init__(self, max_images: int = 20, max_bytes: int = 256 * 2**20) -> None:
+        if max_images < 1 or max_bytes < 1:
+            raise ValueError(f"Invalid value received for `max_images`/`max_bytes`. Expected integers >= 1. "
+                             f"Received: max_images={max_images}, max_bytes={max_bytes}")
+        self.max_images, self.max_bytes = max_images, max_bytes
+        self._shelf: dict[str, tuple[EditHistory, str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._shelf)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(history.nbytes for history, _digest in self._shelf.values())
+
+    def put(self, key: str, history: EditHistory, labels: np.ndarray) -> None:
+        """Keep ``history`` of the image ``key`` whose labels are now ``labels``; drop the oldest beyond the bounds."""
+        self._shelf.pop(key, None)
+        if not history.can_undo and not history.can_redo:
+            return
+        self._shelf[key] = (history, labels_digest(labels))
+        while len(self._shelf) > self.max_images or (len(self._shelf) > 1 and self.nbytes > self.max_bytes):
+            del self._shelf[next(iter(self._shelf))]
+        if self.nbytes > self.max_bytes:  # one history alone too big: keep its newest edits that fit
+            history.shrink_to(self.max_bytes)
+
+    def take(self, key: str, labels: np.ndarray) -> EditHistory | None:
+        """The history put away for ``key`` if ``labels`` are still the labels it ends at, else None."""
+        kept = self._shelf.pop(key, None)
+        if kept is None or kept[1] != labels_digest(labels):
+            return None
+        return kept[0]

@@ -49,7 +49,8 @@ def unlabelled_images(recipe: Any, dataset: Any) -> list[Path]:
     return []
 
 
-def _write_mask(result: dict[str, Any], image_path: Path, root: Path, recipe: Any) -> Path:
+def _write_mask(result: dict[str, Any], image_path: Path, root: Path, recipe: Any,
+                pixel_size: float | None = None) -> Path:
     """The prediction as ``masks/<image name>.tif`` (uint16 labels, the file the annotation tools write)."""
     images_dir, masks_dir = root / recipe.data.images, root / (recipe.data.masks or "masks")
     masks_dir.mkdir(parents=True, exist_ok=True)
@@ -57,7 +58,7 @@ def _write_mask(result: dict[str, Any], image_path: Path, root: Path, recipe: An
         images_dir.mkdir(parents=True, exist_ok=True)
         shutil.copy2(image_path, images_dir / image_path.name)
     labels = np.asarray(result.get("labels", result.get("mask")))
-    return write_labels(masks_dir / f"{image_stem(image_path)}.tif", labels)
+    return write_labels(masks_dir / f"{image_stem(image_path)}.tif", labels, pixel_size=pixel_size)
 
 
 def _manifest_row(manifest: Path, root: Path, image_path: Path, label: str) -> Path:
@@ -195,7 +196,7 @@ def propose_annotations(model: Any, images: Iterable[str | Path] | None = None, 
             row["annotation"] = str(_manifest_row(root / str(recipe.data.manifest), root, path, label)
                                     if dataset.layout == "manifest" else _class_folder(root, path, label))
         else:
-            row["annotation"] = str(_write_mask(result, path, root, recipe))
+            row["annotation"] = str(_write_mask(result, path, root, recipe, pixel_size=image.pixel_size))
             labels = np.asarray(result.get("labels", result.get("mask")))
             row["objects" if "labels" in result else "foreground_pixels"] = (
                 int(len(np.unique(labels[labels > 0]))) if "labels" in result else int((labels > 0).sum()))

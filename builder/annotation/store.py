@@ -37,8 +37,12 @@ def label_path_for(image: Path, existing: Path | None = None, masks: str = "mask
     return Path(image).parent.parent / masks / f"{image_stem(Path(image))}.tif"
 
 
-def write_labels(path: Path, labels: np.ndarray) -> Path:
+def write_labels(path: Path, labels: np.ndarray, pixel_size: float | None = None) -> Path:
     """Write a label image (Y, X) atomically: uint16 TIFF (uint32 above 65535 objects), or 16-bit PNG.
+
+    A TIFF records ``pixel_size`` (µm, the image's) as resolution tags that Fiji and the engine read; without
+    it, rewriting a TIFF keeps the pixel size the old file recorded (resolution tags or OME metadata), so
+    correcting a mask never loses its scale.
 
     Raises
     ------
@@ -63,9 +67,14 @@ def write_labels(path: Path, labels: np.ndarray) -> Path:
         return atomic_write_with(path, lambda tmp: Image.fromarray(data).save(tmp, format="PNG"), suffix=".png")
     import tifffile
 
+    from builder.data.readers import read_pixel_size
+
+    size = pixel_size if pixel_size else read_pixel_size(path)
+    resolution = (1e4 / size, 1e4 / size) if size else None  # pixels per centimetre
     data = labels.astype(np.uint16 if top < 65536 else np.uint32)
-    return atomic_write_with(path, lambda tmp: tifffile.imwrite(tmp, data, photometric="minisblack",
-                                                                 compression="zlib"), suffix=".tif")
+    return atomic_write_with(path, lambda tmp: tifffile.imwrite(
+        tmp, data, photometric="minisblack", compression="zlib", resolution=resolution,
+        resolutionunit="CENTIMETER" if size else None), suffix=".tif")
 
 
 def read_labels(path: Path) -> np.ndarray:

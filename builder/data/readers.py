@@ -202,6 +202,22 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, str, float | None, list[str]]:
     return array, axes, pixel_size, names
 
 
+def read_pixel_size(path: str | Path) -> float | None:
+    """The pixel size (µm) a TIFF / OME-TIFF file records (OME metadata, else resolution tags), without reading
+    its pixels; None for other formats, unreadable files or files that record none."""
+    path = Path(path)
+    if path.suffix.lower() not in (".tif", ".tiff") or not path.is_file():
+        return None
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            pixel_size = _ome_xml_info(tif.ome_metadata)[0] if tif.ome_metadata else None
+            return pixel_size if pixel_size is not None else _tiff_resolution(tif)
+    except (OSError, ValueError, tifffile.TiffFileError):
+        return None
+
+
 def _ome_xml_info(xml: str) -> tuple[float | None, list[str]]:
     try:
         root = ET.fromstring(xml)

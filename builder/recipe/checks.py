@@ -183,3 +183,41 @@ def _all_templates() -> dict[str, Any]:
     from builder.templates import all_templates
 
     return all_templates()
+
+
+@register_check("init_from")
+def _init_from_model(recipe: Recipe) -> list[Problem]:
+    """``train.init_from`` names a model that exists and fits the recipe's model (see ``builder.recipe.init_from``)."""
+    from builder.recipe.init_from import init_from_problems
+
+    return init_from_problems(recipe)
+
+
+def _backbone_sources(model_section: dict[str, Any]) -> list[str]:
+    """The ``from:`` files of the backbones in a model section (a template's ``backbone:`` or graph nodes)."""
+    params = model_section.get("params") or {}
+    backbones = [params.get("backbone")] + [(node.get("params") or {}) for node in model_section.get("graph") or []
+                                            if isinstance(node, dict) and node.get("block") == "backbone"]
+    return [str(b.get("from") or b.get("from_")) for b in backbones if isinstance(b, dict)
+            and (b.get("from") or b.get("from_"))]
+
+
+@register_check("pretrain_used")
+def _pretrained_encoder_is_used(recipe: Recipe) -> list[Problem]:
+    """A ``pretrain:`` section makes an encoder file; the model must start from it (``backbone: {from: OUT}``)."""
+    if recipe.pretrain is None:
+        return []
+    from pathlib import Path
+
+    from builder.pretrain.paths import encoder_path
+
+    out = encoder_path(recipe.pretrain.out, recipe.base_dir)
+    sources = _backbone_sources(recipe.model.model_dump(by_alias=True))
+    if any(encoder_path(source, recipe.base_dir) == out for source in sources):
+        return []
+    shown = Path(recipe.pretrain.out).with_suffix(".keras").as_posix()
+    return [Problem("pretrain.out", "The model does not start from the encoder that pretrain: makes.",
+                    f"Set the model's backbone to start from it: model.params.backbone: {{from: {shown}}} (or a "
+                    "backbone node's from:), or remove the pretrain: section.", key="pretrain.out",
+                    expected=f"a backbone with from: {shown}",
+                    received=", ".join(sources) if sources else "no backbone with from:")]

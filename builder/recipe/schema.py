@@ -13,6 +13,7 @@ from builder.recipe.sections.data import DataSection
 from builder.recipe.sections.evaluate import EvaluateSection, ExportSection, ReportSection
 from builder.recipe.sections.model import ModelSection
 from builder.recipe.sections.preprocess import PreprocessSection
+from builder.recipe.sections.pretrain import PretrainSection
 from builder.recipe.sections.train import TrainSection
 from builder.tasks import task_names
 
@@ -46,6 +47,9 @@ class Recipe(Section):
     )
     augment: AugmentSection = field(default_factory=AugmentSection, help="Random changes for training.")
     model: ModelSection = field(default_factory=ModelSection, help="The network architecture.")
+    pretrain: PretrainSection | None = field(
+        None, help="Self-supervised pre-training on unlabelled images, run by `cellwright train` first when its "
+        "encoder file is missing or outdated; the model starts from it with backbone: {from: <pretrain.out>}.")
     train: TrainSection = field(default_factory=TrainSection, help="How the model learns.")
     evaluate: EvaluateSection = field(default_factory=EvaluateSection, help="How the model is scored.")
     report: ReportSection = field(default_factory=ReportSection, help="The report written after training.")

@@ -119,7 +119,7 @@ def methods_text(run: RunData) -> tuple[str, list[str]]:
         arch += f" whose encoder is {backbone['name']}{' ' + cite(key) if key else ''}"
         if str(backbone.get("weights", "")).lower() == "imagenet":
             arch += f" initialised with ImageNet weights {cite('imagenet')}"
-    from builder.report.unlabelled import encoder_phrase, pseudo_label_sentence
+    from builder.report.unlabelled import encoder_phrase, init_from_name, pseudo_label_sentence
 
     shared = encoder_phrase(run)
     if shared:
@@ -127,6 +127,9 @@ def methods_text(run: RunData) -> tuple[str, list[str]]:
     total = (run.model_summary or {}).get("total_params")
     parts.append(f"We trained {arch}{f' ({fmt(total)} parameters)' if total else ''} for "
                  f"{_task_phrase(task, run)}.")
+    if init_from_name(run):
+        parts.append(f"The network was fine-tuned from {init_from_name(run)}: its trained weights were the starting "
+                     "point.")
     counts = split_counts(run)
     if counts:
         parts.append(f"{_split_how(run)} into {counts.get('train', '?')} training, "

@@ -111,6 +111,10 @@ def model_section(run: RunData) -> Section:
                          f"{fmt(summary.get('frozen_layers', 0))} layers frozen.")
         else:
             items.append("No pretrained encoder: all weights were learned from these images.")
+        from builder.report.unlabelled import init_from_name
+
+        if init_from_name(run):
+            items.append(f"Starting weights: fine-tuned from {init_from_name(run)}, not a random start.")
     else:
         items.append(run.notes.get(run_files.MODEL_SUMMARY.name, "No model summary was written."))
     section.add("bullets", items=items)

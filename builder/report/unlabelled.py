@@ -37,6 +37,24 @@ def read_pseudo_labels(run: RunData) -> dict[str, Any] | None:
     return record
 
 
+def init_from_name(run: RunData) -> str | None:
+    """The model a fine-tuned run started from (``train.init_from``), as a reader knows it: the run's name with
+    its checkpoint file (``cells-20261127 (best.keras)``) or the file / bundle name; None for a random start."""
+    value = run.get("train.init_from")
+    if not value:
+        return None
+    path = Path(str(value))
+    if path.parent.name == "checkpoints":
+        return f"{path.parent.parent.name} ({path.name})"
+    return path.name
+
+
+def start_phrase(run: RunData) -> str:
+    """How the weights started: ``from a random start`` or ``fine-tuned from NAME``."""
+    name = init_from_name(run)
+    return f"fine-tuned from {name}" if name else "from a random start"
+
+
 def pseudo_label_sentence(run: RunData) -> str | None:
     """One sentence on the pseudo-labels the final model was trained with; None when none were asked for."""
     record = read_pseudo_labels(run)
@@ -49,4 +67,4 @@ def pseudo_label_sentence(run: RunData) -> str | None:
     return (f"After a first round of training, that model classified {record.get('n_unlabelled', '?')} unlabelled "
             f"images; the {record['n_used']} whose top class probability was at least {record.get('threshold')} "
             f"({counts}) joined the {record.get('n_labelled_train', '?')} labelled training images with that class "
-            f"as label (pseudo-labels), and the final model was trained again from a random start on both.")
+            f"as label (pseudo-labels), and the final model was trained again {start_phrase(run)} on both.")

@@ -58,7 +58,7 @@ def _emit(events: EventSink | None, name: str, /, **payload: Any) -> None:
 
 
 def pretrain(settings: PretrainSettings, *, recipe: Any = None, base_dir: Path | None = None,
-             events: EventSink | None = None) -> PretrainOutcome:
+             events: EventSink | None = None, time_budget_s: float | None = None) -> PretrainOutcome:
     """Pre-train an encoder on ``settings.images`` and save it to ``settings.out``.
 
     Parameters
@@ -70,6 +70,8 @@ def pretrain(settings: PretrainSettings, *, recipe: Any = None, base_dir: Path |
         Folder relative paths in ``settings`` start from (the recipe's folder, else the current one).
     events : callable, optional
         Receives ``start``, ``epoch``, ``artifact`` and ``done`` events (JSON-able dicts).
+    time_budget_s : float, optional
+        Stop after the epoch that reaches this many seconds (``pretrain.time_budget`` of a recipe).
     """
     import keras
 
@@ -103,8 +105,13 @@ def pretrain(settings: PretrainSettings, *, recipe: Any = None, base_dir: Path |
     steps = -(-len(images) // settings.batch_size)
     _emit(events, "start", stage="pretrain", images=len(paths), inputs=len(images), epochs=settings.epochs,
           steps_per_epoch=steps, objective=OBJECTIVE, parameters=int(encoder.count_params()))
-    started, loss = time.monotonic(), float("nan")
+    started, loss, done = time.monotonic(), float("nan"), 0
     for epoch in range(settings.epochs):
+        if time_budget_s is not None and epoch and time.monotonic() - started >= time_budget_s:
+            _emit(events, "log", message=f"Pre-training stopped after {epoch} epoch(s): the time budget "
+                  f"({time_budget_s:g} s) is used up.")
+            break
+        done = epoch + 1
         clean = random_flips(images, rng)
         masks = patch_masks(len(clean), clean.shape[1:3], patch=settings.mask_patch, ratio=settings.mask_ratio,
                             rng=rng)
@@ -120,9 +127,60 @@ def pretrain(settings: PretrainSettings, *, recipe: Any = None, base_dir: Path |
         "objective": OBJECTIVE, "images_folder": str(folder), "n_images": len(paths), "n_inputs": len(images),
         "input_size": settings.size, "fit": fit, "channels": channels, "final_loss": loss,
         "settings": settings.model_dump(), "seconds": round(time.monotonic() - started, 1),
+        "epochs_completed": done, "image_files": _fingerprint(paths),
     }
     record_file = record_path(out)
     record_file.write_text(json.dumps(record, indent=2), encoding="utf-8")
     _emit(events, "artifact", kind="encoder", path=str(out), record=str(record_file))
     _emit(events, "done", stage="pretrain", path=str(out), loss=loss, images=len(paths))
     return PretrainOutcome(encoder=out, record=record_file, loss=loss, n_images=len(paths))
+
+
+def _fingerprint(paths: list[Path]) -> dict[str, Any]:
+    """How many images there were and when the newest changed: a later change makes the encoder outdated."""
+    return {"count": len(paths), "newest_mtime": max((p.stat().st_mtime for p in paths), default=0.0)}
+
+
+def encoder_outdated(section: Any, recipe: Any) -> str | None:
+    """Why the encoder of a recipe's ``pretrain:`` section must be (re)made, or None when it is up to date.
+
+    Outdated: no file, no record, other settings than the recipe's, or images added, removed or changed.
+    """
+    from builder.pretrain.images import find_images
+    from builder.pretrain.paths import encoder_path
+
+    out = encoder_path(section.out, recipe.base_dir)
+    record = read_record(out) if out.is_file() else None
+    if record is None:
+        return f"{out.name} does not exist yet" if not out.is_file() else f"{out.name} has no pre-training record"
+    made = record.get("settings") or {}
+    changed = sorted(k for k, v in section.model_dump().items()
+                     if k in PretrainSettings.model_fields and k != "out" and made.get(k) != v)
+    if changed:
+        return f"the pretrain: settings changed ({', '.join(changed)})"
+    folder = Path(section.images).expanduser()
+    folder = folder if folder.is_absolute() else Path(recipe.base_dir) / folder
+    if record.get("image_files") != _fingerprint(find_images(folder)):
+        return f"the images in {folder} changed since {out.name} was made"
+    return None
+
+
+def ensure_encoder(recipe: Any, events: EventSink | None = None) -> Path | None:
+    """Run the recipe's ``pretrain:`` section when its encoder file is missing or outdated; returns the file
+    (None when the recipe has no ``pretrain:``)."""
+    from builder.pretrain.paths import encoder_path
+
+    section = recipe.pretrain
+    if section is None:
+        return None
+    out = encoder_path(section.out, recipe.base_dir)
+    why = encoder_outdated(section, recipe)
+    if why is None:
+        _emit(events, "log", message=f"Pre-trained encoder {out.name} is up to date; training starts from it.")
+        return out
+    _emit(events, "log", message=f"Pre-training the encoder first ({why}).")
+    settings = PretrainSettings(**{k: v for k, v in section.model_dump().items()
+                                   if k in PretrainSettings.model_fields})
+    pretrain(settings.model_copy(update={"out": str(out)}), recipe=recipe, base_dir=recipe.base_dir, events=events,
+             time_budget_s=section.budget_seconds())
+    return out

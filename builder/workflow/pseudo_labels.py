@@ -4,8 +4,13 @@ Round 1 trains on the labelled images as usual (the teacher). The teacher then c
 image; those whose top class probability reaches the threshold join the training set with that class, and the
 model is trained again from a fresh start on labelled + pseudo-labelled images (round 2, the model that is
 evaluated, reported and exported). ``pseudo_labels.json`` in the run folder lists every image used, its class
-and probability, and the teacher's training history; the report's Methods cites it. A run interrupted in
-round 2 resumes there (the record says round 1 finished).
+and probability, and the teacher's training history; the report's Methods cites it.
+
+Resuming: ``state.json`` is the fit loop's record of *one* round, so the record's ``round_2`` says whose it is:
+``pending`` (written with the pseudo-labels, before round 2 began: a ``state.json`` there is the teacher's, and
+round 2 starts fresh), ``started`` (round 2 has begun: ``state.json`` is round 2's and resumes it) or
+``not_needed`` (no image was confident: the teacher is the final model). A run killed anywhere between the
+rounds therefore never mistakes the finished teacher for the final model.
 """
 
 from __future__ import annotations
@@ -99,6 +104,29 @@ def _add_to_train(dataset: Any, chosen: list[dict[str, Any]]) -> None:
         dataset.splits["train"].append(Sample(path, label=row["label"], group=f"pseudo/{path.name}"))
 
 
+#: ``round_2`` values of the record (see the module docstring).
+ROUND_2_PENDING, ROUND_2_STARTED, ROUND_2_NOT_NEEDED = "pending", "started", "not_needed"
+
+
+def final_round_state(run_dir: str | Path) -> bool:
+    """True when the run folder's ``state.json`` belongs to the model that is kept (round 2, or a teacher that
+    no image was confident enough to improve on); False while it can only be the teacher's (round 1)."""
+    record = RunFolder(Path(run_dir)).read_json(files.PSEUDO_LABELS)
+    if record is None:
+        return False
+    return record.get("round_2", ROUND_2_STARTED) in (ROUND_2_STARTED, ROUND_2_NOT_NEEDED)
+
+
+def _start_round_2(recipe: Recipe, dataset: Any, run: Any, record: dict[str, Any], *,
+                   events: EventSink | None, init_from: Any) -> Any:
+    """Drop the teacher's fit state, note that round 2 began, and train round 2 from a fresh start."""
+    from builder.workflow.fit_job import fit_recipe
+
+    run.state_path.unlink(missing_ok=True)  # the teacher's: round 2 must not resume from it
+    RunFolder(Path(run.path)).write_json(files.PSEUDO_LABELS, {**record, "round_2": ROUND_2_STARTED})
+    return fit_recipe(recipe, dataset, run, events=events, resume=False, init_from=init_from)
+
+
 def fit_with_pseudo_labels(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | None = None,
                            resume: bool = False, init_from: Any = None) -> Any:
     """Train a teacher, add its confident pseudo-labels to ``dataset``'s training split, train the final model.
@@ -114,7 +142,15 @@ def fit_with_pseudo_labels(recipe: Recipe, dataset: Any, run: Any, *, events: Ev
     folder_of_run = RunFolder(Path(run.path))
     record = folder_of_run.read_json(files.PSEUDO_LABELS) if resume else None
     if record is not None:  # round 1 had finished
+        stage = record.get("round_2", ROUND_2_STARTED)  # records written before the field existed: started
+        if stage == ROUND_2_NOT_NEEDED:
+            return fit_recipe(recipe, dataset, run, events=events, resume=run.state_path.is_file(),
+                              init_from=init_from)
         _add_to_train(dataset, record["used"])
+        if stage == ROUND_2_PENDING:
+            if events is not None:
+                events(make_event("log", message="Resuming between the two pseudo-label rounds: round 2 starts now."))
+            return _start_round_2(recipe, dataset, run, record, events=events, init_from=init_from)
         return fit_recipe(recipe, dataset, run, events=events, resume=run.state_path.is_file(), init_from=init_from)
     teacher = fit_recipe(recipe, dataset, run, events=events, resume=resume, init_from=init_from)
     folder, paths = _images(recipe)
@@ -125,7 +161,8 @@ def fit_with_pseudo_labels(recipe: Recipe, dataset: Any, run: Any, *, events: Ev
     record = {"images": str(folder), "threshold": settings.threshold,
               "n_unlabelled": len(paths), "n_used": len(chosen), "per_class": counts,
               "n_labelled_train": len(dataset.splits["train"]), "used": [asdict(c) for c in chosen],
-              "teacher": {"epochs_completed": teacher.epochs_completed, "history": teacher.history}}
+              "teacher": {"epochs_completed": teacher.epochs_completed, "history": teacher.history},
+              "round_2": ROUND_2_PENDING if chosen else ROUND_2_NOT_NEEDED}
     folder_of_run.write_json(files.PSEUDO_LABELS, record)
     if events is not None:
         events(make_event("log", message=f"Pseudo-labels: {len(chosen)} of {len(paths)} unlabelled image(s) "
@@ -138,5 +175,4 @@ def fit_with_pseudo_labels(recipe: Recipe, dataset: Any, run: Any, *, events: Ev
                               "is kept."))
         return teacher
     _add_to_train(dataset, record["used"])
-    run.state_path.unlink(missing_ok=True)  # round 2 starts fresh; a crash before its first epoch restarts it
-    return fit_recipe(recipe, dataset, run, events=events, resume=False, init_from=init_from)
+    return _start_round_2(recipe, dataset, run, record, events=events, init_from=init_from)

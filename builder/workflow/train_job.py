@@ -138,6 +138,9 @@ def train_recipe(
         no_test = no_test or test_held_out(run.path)
     elif not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
+    if resume is None and init_from is not None:  # `train --init-from` / retrain: recorded like the recipe key
+        recipe = _with_init_from(recipe, init_from)
+    init_from = _init_from_model(recipe, init_from)
     if resume is None and recipe.model.from_:
         from builder.workflow.segmenter import with_segmenter
 
@@ -145,6 +148,10 @@ def train_recipe(
     wanted = [name for name, on in (("evaluate", evaluate), ("report", report and recipe.report.enabled),
                                     ("export", export and bool(recipe.export.formats))) if on]
     finished_state = state if training_finished(state, recipe.train.epochs) else None
+    if finished_state is not None and recipe.train.pseudo_labels is not None:
+        from builder.workflow.pseudo_labels import final_round_state
+
+        finished_state = finished_state if final_round_state(run.path) else None  # else: the teacher's state
     fit_done = finished_state is not None
     pending = [name for name in wanted if name not in finished_stages(run.path)] if fit_done else wanted
     if finished_state is not None and not pending:
@@ -157,6 +164,10 @@ def train_recipe(
             "recipe.yaml to train longer.")
     task = get_task(recipe.task)
     task.check_trainable()
+    if resume is None and recipe.pretrain is not None:
+        from builder.workflow.pretrain_job import ensure_encoder
+
+        ensure_encoder(recipe, events)  # before the model is built: its backbone starts from this file
     dataset = discover(recipe, recipe.base_dir)
     if resume is None:
         parent = Path(runs_dir) if runs_dir else Path.cwd() / "runs"
@@ -200,6 +211,26 @@ def train_recipe(
     _emit(events, "done", stage="job", run=str(run.path), metrics=outcome.metrics.get("headline"),
           reports=[str(p) for p in outcome.reports], exports=outcome.exports)
     return outcome
+
+
+def _with_init_from(recipe: Recipe, init_from: str | Path) -> Recipe:
+    """``recipe`` with ``train.init_from`` set to ``init_from`` (absolute), so the run's recipe.yaml and its
+    report say which model the weights came from."""
+    path = Path(init_from).expanduser()
+    path = path if path.is_absolute() else Path.cwd() / path
+    train = recipe.train.model_copy(update={"init_from": str(path.resolve())})
+    updated = recipe.model_copy(update={"train": train})
+    updated._source_path, updated._raw = recipe._source_path, recipe._raw
+    return updated
+
+
+def _init_from_model(recipe: Recipe, given: str | Path | None) -> Any:
+    """What ``fit_recipe`` starts from: the ``.keras`` file (or opened bundle model) of ``train.init_from``."""
+    if not recipe.train.init_from:
+        return given
+    from builder.workflow.init_weights import open_init_from
+
+    return open_init_from(recipe.train.init_from, recipe.base_dir)[0]
 
 
 def _write_annotation_record(run_dir: Path, dataset: Any) -> None:

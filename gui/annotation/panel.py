@@ -7,11 +7,14 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
+from builder.annotation.history import HistoryShelf
 from builder.annotation.store import label_path_for
+from builder.data.readers import read_pixel_size
 from gui.annotation.class_items import crop_items, folder_items, manifest_items
 from gui.annotation.classify import ClassifyPanel
+from gui.annotation.loop import LoopBar
 from gui.annotation.session import LabelSession
 from gui.annotation.toolbar import AnnotationBar
 from gui.viewer import ImageViewer
@@ -33,10 +36,14 @@ class AnnotatePanel(QWidget):
     def __init__(self, viewer: ImageViewer, settings: Any, parent=None) -> None:
         super().__init__(parent)
         self.setStyleSheet(CHECKED_STYLE)
+        # the tools keep their height; the viewer below gives way
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.viewer = viewer
         self.settings = settings  # () -> ("classes" | "masks" | "images", data section dict, data root or None)
         self.every_strokes, self.every_seconds = 5, 30.0
         self.session: LabelSession | None = None
+        #: Undo histories of the images left, so coming back can still undo (bounded memory).
+        self.histories = HistoryShelf()
         self.classify: ClassifyPanel | None = None
         self.image_path: Path | None = None
         self._mask_path: Path | None = None
@@ -55,6 +62,7 @@ class AnnotatePanel(QWidget):
         self.note.setObjectName("hint")
         self.note.setWordWrap(True)
         self.bar = AnnotationBar()
+        self.loop = LoopBar(self.shown_image, lambda: self.settings()[2], self.save_pending)
         self.holder = QVBoxLayout()
         self.holder.setContentsMargins(0, 0, 0, 0)
         row = QHBoxLayout()
@@ -65,6 +73,7 @@ class AnnotatePanel(QWidget):
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(row)
+        column.addWidget(self.loop)
         column.addWidget(self.note)
         column.addWidget(self.bar)
         column.addLayout(self.holder)
@@ -75,6 +84,8 @@ class AnnotatePanel(QWidget):
         kind, data, _root = self.settings()
         uses_labels = kind == "classes"
         self.bar.setVisible(on and kind == "masks")
+        self.loop.setVisible(on and kind in ("masks", "classes"))
+        self.loop.set_kind(kind)
         self.cells.setVisible(on and kind == "masks")
         self.class_names.setVisible(on)
         if not self.class_names.text():
@@ -96,6 +107,7 @@ class AnnotatePanel(QWidget):
         """Save pending edits and leave painting / classifying (another image, or Annotate off)."""
         if self.session is not None:
             self.session.close()
+            self.histories.put(str(self.session.path), self.session.history, self.session.committed)
             self.session.deleteLater()
             self.session = None
             self.bar.set_session(None)
@@ -104,6 +116,18 @@ class AnnotatePanel(QWidget):
             self.classify.setParent(None)
             self.classify.deleteLater()
             self.classify = None
+
+    def shown_image(self) -> Path | None:
+        """The image on screen: the one being classified (it may have moved to a class folder), else the page's."""
+        if self.classify is not None and self.classify.items:
+            item = self.classify.items[self.classify.index]
+            return Path(item.path) if hasattr(item, "path") else None  # a cell crop has no status of its own
+        return self.image_path
+
+    def save_pending(self) -> None:
+        """Write the edits not yet saved (before a model job reads the masks, or the image is marked checked)."""
+        if self.session is not None and self.session.unsaved:
+            self.session.save()
 
     def hideEvent(self, event) -> None:
         """Leaving the page (or closing the window) writes the edits not yet saved."""
@@ -134,7 +158,8 @@ class AnnotatePanel(QWidget):
             layer = self.viewer.add_labels("mask", np.zeros(shape, np.int32))
         target = label_path_for(Path(path), mask_path, masks=str(data.get("masks") or "masks"))
         self.session = LabelSession(self.viewer, layer, target, every_strokes=self.every_strokes,
-                                    every_seconds=self.every_seconds, parent=self)
+                                    every_seconds=self.every_seconds, pixel_size=read_pixel_size(path),
+                                    history=self.histories.take(str(target), layer.labels), parent=self)
         self.bar.set_session(self.session)
         self.note.setText("Left button: the tool · right button: pick an object · middle button: pan. "
                           f"Saved to {target} every {self.every_strokes} edits and after "

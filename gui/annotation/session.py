@@ -30,10 +30,12 @@ class LabelSession(QObject):
     message = Signal(str)  # what an edit did, as text
 
     def __init__(self, viewer: ImageViewer, layer: LabelLayer, path: Path, *, every_strokes: int = 5,
-                 every_seconds: float = 30.0, parent: QObject | None = None) -> None:
+                 every_seconds: float = 30.0, pixel_size: float | None = None,
+                 history: EditHistory | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.viewer, self.layer, self.path = viewer, layer, Path(path)
-        self.history = EditHistory()
+        self.pixel_size = pixel_size  # µm, the image's: written into the mask TIFF
+        self.history = history if history is not None else EditHistory()
         self.policy = AutosavePolicy(every_strokes, every_seconds)
         self.active_id = 0
         self.saves = 0
@@ -135,7 +137,7 @@ class LabelSession(QObject):
         Returns the path, or None when it could not be written.
         """
         try:
-            path = write_labels(self.path, self.committed)
+            path = write_labels(self.path, self.committed, pixel_size=self.pixel_size)
         except (CellwrightError, OSError) as error:
             self.problem.emit(f"Could not save {self.path}: {error}")
             return None

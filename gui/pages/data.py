@@ -89,6 +89,9 @@ class DataPage(QWidget):
         self.annotate = AnnotatePanel(self.viewer, self._annotation_settings)
         self.annotate.toggle.toggled.connect(self._annotate_toggled)
         self.annotate.item_shown.connect(self._follow_classified_item)
+        self.annotate.loop.reload_requested.connect(self.reload_showing)
+        self.annotate.loop.status_changed.connect(self.show_status)
+        self.annotate.loop.ranking_ready.connect(self.order_by_ranking)
         viewer_column.addWidget(self.annotate)
         viewer_column.addWidget(self.viewer, 1)
         viewer_column.addWidget(self.hover)
@@ -199,6 +202,7 @@ class DataPage(QWidget):
         self.files.clear()
         self.files.addItems(names)
         self.files.blockSignals(False)
+        self.show_status()
         self.counts.setText(counts)
         self.update_class_counts()
         self.array = self.mask = None
@@ -209,6 +213,77 @@ class DataPage(QWidget):
         else:
             self.viewer.clear(counts or "No images.")
         return len(names)
+
+    # ----------------------------------------------------------------- annotation status and order
+    def listed_path(self, text: str) -> Path | None:
+        """The image file of a line of the file list."""
+        if text in self.samples:
+            return self.samples[text][0]
+        return self.folder / text if self.folder is not None else None
+
+    def show_status(self) -> dict[str, str]:
+        """Mark each listed image with its annotation status (P proposed, C checked, G guard; tooltip says who
+        and when). Returns {list text: status} of the marked ones."""
+        from PySide6.QtGui import QIcon
+
+        from builder.annotation.checked import read_status
+        from builder.errors import CellwrightError
+        from gui.annotation.loop import status_icon
+
+        try:
+            rows = read_status(self.folder) if self.folder is not None else {}
+        except CellwrightError as error:
+            self.info.setText(error.format())
+            rows = {}
+        marked: dict[str, str] = {}
+        for i in range(self.files.count()):
+            item = self.files.item(i)
+            path = self.listed_path(item.text())
+            row = rows.get(path.name) if path is not None else None
+            item.setIcon(status_icon(row.status if row is not None else "") if rows else QIcon())
+            item.setToolTip(f"{row.status} (by {row.by or 'unknown'}, {row.updated})" if row is not None else "")
+            if row is not None:
+                marked[item.text()] = row.status
+        return marked
+
+    def reload_showing(self, name: str) -> int:
+        """List the images again (new proposals appear) and show the one called ``name`` (else the first)."""
+        count = self.load_from_recipe()
+        for row in range(self.files.count()):
+            if name and Path(self.files.item(row).text()).name == name:
+                if self.files.currentRow() != row:
+                    self.files.setCurrentRow(row)
+                break
+        return count
+
+    def order_by_ranking(self, rows: list[dict[str, Any]]) -> list[str]:
+        """Put the ranked images first, most uncertain first, and show the first; returns the new order."""
+        rank = {}
+        for row in rows:
+            rank.setdefault(Path(str(row["image"])).resolve(), row)
+        texts = [self.files.item(i).text() for i in range(self.files.count())]
+
+        def key(item: tuple[int, str]) -> tuple[float, int]:
+            path = self.listed_path(item[1])
+            found = rank.get(path.resolve()) if path is not None else None
+            return (float(found["rank"]) if found is not None else float("inf"), item[0])
+
+        order = [text for _i, text in sorted(enumerate(texts), key=key)]
+        self.files.blockSignals(True)
+        self.files.clear()
+        self.files.addItems(order)
+        self.files.blockSignals(False)
+        self.show_status()
+        for i, text in enumerate(order):
+            path = self.listed_path(text)
+            found = rank.get(path.resolve()) if path is not None else None
+            if found is not None:
+                item = self.files.item(i)
+                item.setToolTip(f"annotate next #{found['rank']}: uncertainty {float(found['score']):.3f}"
+                                + (f" · {item.toolTip()}" if item.toolTip() else ""))
+        if order:
+            self.files.setCurrentRow(0)
+        return order
 
     def _choose(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Choose the data folder")

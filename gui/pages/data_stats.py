@@ -53,14 +53,41 @@ def recipe_samples(data: dict[str, Any], recipe_path: Path | None) -> tuple[list
     Returns ``(samples, root, note)``: samples are (split, image, mask or None); ``note`` says why none were
     found (the recipe has errors, the folder is missing, ...).
     """
-    _, dataset, error = _discover(data, recipe_path)
+    recipe, dataset, error = _discover(data, recipe_path)
     if dataset is None:
         return [], None, error
     samples = [(split, s.image_path, s.mask_path or s.target_path) for split, s in dataset.samples()]
     # images the engine leaves out for want of a mask: listed too, so they can be annotated on the data page
     samples += [("unlabelled", Path(p.where), None) for p in dataset.problems
                 if p.what.startswith("image without a mask") and Path(p.where).is_file()]
+    samples += _proposed(recipe, dataset, {Path(s[1]).name for s in samples})
     return samples, Path(dataset.root), "" if samples else f"No images found in {dataset.root}."
+
+
+def _proposed(recipe: Any, dataset: Any, listed: set[str]) -> list[tuple[str, Path, Path | None]]:
+    """Images whose annotation a model proposed and nobody checked yet (training leaves them out): listed as
+    ``proposed`` so they can be corrected and marked checked on the data page."""
+    from builder.annotation.checked import read_status
+    from builder.annotation.store import label_path_for
+    from builder.data.layouts import list_images
+    from builder.errors import CellwrightError
+
+    try:
+        names = {n for n, row in read_status(dataset.root).items() if row.status == "proposed"} - listed
+    except CellwrightError:
+        return []
+    if not names:
+        return []
+    root = Path(dataset.root)
+    folders = dataset.layout == "folders"
+    found = []
+    where = [root / recipe.data.images] if folders else [root, *sorted(d for d in root.iterdir() if d.is_dir())]
+    for image in (path for folder in where for path in list_images(folder)):
+        if image.name in names:
+            mask = label_path_for(image, None, masks=str(recipe.data.masks or "masks")) if folders else None
+            found.append(("proposed", image, mask if mask is not None and mask.is_file() else None))
+            names.discard(image.name)
+    return found
 
 
 def class_counts(data: dict[str, Any], recipe_path: Path | None) -> tuple[list[str], list[list[str]], str]:

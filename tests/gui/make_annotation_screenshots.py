@@ -158,6 +158,47 @@ def classification_shot(app, work: Path) -> None:
     window.close()
 
 
+def loop_shot(app, work: Path) -> None:
+    """The model buttons and the status marks: crops of the DSB image, one proposed, one guard, one marked
+    checked with the button (no model is run: the buttons' jobs are tested with real workers in pytest)."""
+    import tifffile
+
+    from builder.annotation.checked import mark
+    from gui.main_window import MainWindow
+
+    data = work / "loop" / "data"
+    (data / "images").mkdir(parents=True)
+    (data / "masks").mkdir()
+    image = tifffile.imread(REAL / "dsb2018_one_image" / "img2d.tif")
+    mask = tifffile.imread(REAL / "dsb2018_one_image" / "mask2d.tif")
+    h, w = image.shape[:2]
+    for name, (rows, cols) in {"top": (slice(0, h // 2), slice(None)), "bottom": (slice(h // 2, None), slice(None)),
+                               "left": (slice(None), slice(0, w // 2)), "right": (slice(None), slice(w // 2, None))
+                               }.items():
+        tifffile.imwrite(data / "images" / f"dsb_{name}.tif", image[rows, cols])
+        tifffile.imwrite(data / "masks" / f"dsb_{name}.tif", mask[rows, cols].astype(np.uint16))
+    mark(data, ["dsb_bottom.tif", "dsb_top.tif"], "proposed", by="nuclei-20261127-1530")
+    mark(data, ["dsb_left.tif"], "guard")
+    recipe = work / "loop" / "nuclei.yaml"
+    recipe.write_text("cellwright: 1\nname: nuclei\ntask: instance_segmentation\n"
+                      "data: {layout: folders, root: data, images: images, masks: masks}\n"
+                      "model: {template: unet, params: {depth: 2, base_filters: 4}}\n")
+    window = MainWindow()
+    window.resize(1500, 950)
+    window.show()
+    window.open_recipe(str(recipe))
+    window.show_page(2)
+    page = window.data_page
+    page.annotate.toggle.setChecked(True)
+    page.annotate.loop.set_run(work / "loop" / "runs" / "nuclei-20261127-1530")
+    names = [page.files.item(i).text() for i in range(page.files.count())]
+    page.files.setCurrentRow(names.index("proposed: images/dsb_top.tif"))
+    page.annotate.loop.check.click()
+    settle(app)
+    window.grab().save(str(OUT / "annotate-6-model-buttons.png"))
+    window.close()
+
+
 def main() -> None:
     from gui.theme import apply_theme
 
@@ -167,6 +208,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="cw-annotate-shots-"))
     segmentation_shots(app, work)
     classification_shot(app, work)
+    loop_shot(app, work)
     print(f"screenshots in {OUT}; data in {work}")
 
 

@@ -301,3 +301,43 @@ def test_a_stroke_apart_from_the_active_object_becomes_an_object_of_its_own(qtbo
     assert set(np.unique(painted)) == {0, 1, 2}
     assert (painted[2, 2:11] == 1).all() and (painted[15, 2:6] == 2).all()
     assert "2 objects" in page.annotate.bar.count.text()
+
+
+def test_switching_images_keeps_each_ones_undo_and_the_mask_keeps_the_pixel_size(qtbot, tmp_path):
+    """Paint a.tif, go to b.tif and back: Ctrl+Z still undoes a.tif's stroke. The mask written records the
+    image's pixel size (0.5 µm), so Fiji and the engine see the same scale."""
+    from builder.data.readers import read_pixel_size
+    from gui.document import RecipeDocument
+    from gui.pages.data import DataPage
+
+    (tmp_path / "data" / "images").mkdir(parents=True)
+    for name in ("a.tif", "b.tif"):
+        tifffile.imwrite(tmp_path / "data" / "images" / name, np.zeros((20, 20), np.uint8), imagej=True,
+                         resolution=(2.0, 2.0), metadata={"unit": "um", "axes": "YX"})
+    (tmp_path / "r.yaml").write_text(RECIPE)
+    doc = RecipeDocument()
+    doc.load(tmp_path / "r.yaml")
+    page = DataPage(doc)
+    qtbot.addWidget(page)
+    page.annotate.every_strokes, page.annotate.every_seconds = 100, 0
+    page.resize(900, 700)
+    page.show()
+    qtbot.waitExposed(page)
+    page.load_from_recipe()
+    names = [page.files.item(i).text() for i in range(page.files.count())]
+    page.annotate.toggle.setChecked(True)
+    page.files.setCurrentRow(next(i for i, n in enumerate(names) if n.endswith("a.tif")))
+    page.viewer.set_zoom(10)
+    page.viewer.setFocus()
+    drag(qtbot, page.viewer, [(5, 5), (9, 5)])
+    painted = labels(page).copy()
+    assert painted.any()
+    page.files.setCurrentRow(next(i for i, n in enumerate(names) if n.endswith("b.tif")))  # saves a's mask
+    mask = tmp_path / "data" / "masks" / "a.tif"
+    assert read_pixel_size(mask) == pytest.approx(0.5)
+    assert not page.annotate.session.history.can_undo  # b has its own (empty) history
+    page.files.setCurrentRow(next(i for i, n in enumerate(names) if n.endswith("a.tif")))
+    np.testing.assert_array_equal(labels(page), painted)
+    page.viewer.setFocus()
+    qtbot.keyClick(page.viewer, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not labels(page).any()  # a's stroke undone after coming back

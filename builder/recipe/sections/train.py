@@ -116,6 +116,10 @@ class TrainSection(Section):
         False, help="Noise2Void-style blind-spot training from noisy images only (image-to-image)."
     )
     early_stopping: EarlyStopping = field(default_factory=EarlyStopping, help="Stop when validation stops improving.")
+    init_from: str | None = field(
+        None, widget="path", common=True,
+        help="Fine-tune: start from the weights of a trained model (a run folder, its .keras file or a bundle "
+        ".zip) instead of random ones. It must have this recipe's model, task and channels. Empty: random start.")
     pseudo_labels: PseudoLabels | None = field(
         None, help="Self-training (classification): after training, the model labels these unlabelled images; "
         "those above the threshold join the training set and the model trains a second round.")

@@ -85,3 +85,44 @@ def test_a_threshold_no_image_reaches_keeps_the_first_model(tmp_path: Path):
     assert record["n_used"] == 0 and record["used"] == []
     assert any(e["event"] == "warning" and e["where"] == "train.pseudo_labels.threshold" for e in events)
     assert sum(1 for e in events if e["event"] == "start") == 1
+
+
+def test_a_kill_between_the_two_rounds_resumes_with_round_2(tmp_path: Path):
+    """SIGKILL after the pseudo-labels are written, before round 2: the resumed run trains round 2 (it used to
+    take the finished teacher's state for the final model and skip round 2)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from builder.workflow.train_job import train_recipe
+
+    make_demo("cells", tmp_path / "unlabelled", n_images=6, size=32, seed=9)
+    recipe = tiny_recipe(tmp_path, "classification", epochs=1,
+                         extra_train={"pseudo_labels": {"images": "unlabelled", "threshold": 0.3}})
+    child = Path(__file__).with_name("pseudo_kill_child.py")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[3]),
+                                                         os.environ.get("PYTHONPATH", "")])}
+    process = subprocess.Popen([sys.executable, str(child), str(recipe), str(tmp_path / "runs")],
+                               stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        line = ""
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("BETWEEN-ROUNDS"):
+                break
+        assert line.startswith("BETWEEN-ROUNDS"), "the child ended before the pseudo-labels were written"
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=60)
+    run_dir = Path(line.split(" ", 1)[1].strip())
+    record = json.loads((run_dir / "pseudo_labels.json").read_text())
+    assert record["n_used"] > 0
+    assert json.loads((run_dir / "state.json").read_text())["epoch"] == 1  # the finished teacher's state
+
+    events: list[dict] = []
+    outcome = train_recipe(recipe, resume=run_dir, events=events.append, report=False, export=False)
+    assert [e for e in events if e["event"] == "start"], "round 2 was skipped: no training started on resume"
+    assert not any("Training had finished" in str(e.get("message", "")) for e in events)
+    assert outcome.epochs_completed == 1
+    assert json.loads((run_dir / "pseudo_labels.json").read_text())["round_2"] == "started"
