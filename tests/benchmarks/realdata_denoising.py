@@ -250,18 +250,22 @@ def train_and_score(out: Path, method: str, budget: str, overrides: list[str]) -
     # self-supervised runs have no targets in their data: evaluate them on the paired test folder
     extra = [] if method == "supervised" else ["--data", str(out / "paired" / "test")]
     metrics = json.loads(cellwright("evaluate", str(run), "--json", *extra))
+    # the validation bands, for choosing settings (never the test bands): clean targets for both methods
+    validation = json.loads(cellwright("evaluate", str(run), "--json", "--data", str(out / "paired" / "validation")))
     pred_dir = out / "predictions" / method
     shutil.rmtree(pred_dir, ignore_errors=True)
     cellwright("predict", str(run), str(out / "paired" / "test" / "images"), "--out", str(pred_dir))
-    restored = [(c, tifffile.imread(pred_dir / f"{name}_restored.tif")) for name, _, c in pairs(out / "paired" / "test")]
+    restored = [(c, tifffile.imread(pred_dir / f"{name}_restored.tif"))
+                for name, _, c in pairs(out / "paired" / "test")]
     history = json.loads((run / "history.json").read_text()) if (run / "history.json").exists() else []
     state = json.loads((run / "state.json").read_text()) if (run / "state.json").exists() else {}
     m = metrics.get("metrics", metrics)
     val_psnr = [h["val_psnr"] for h in history if isinstance(h.get("val_psnr"), (int, float))]
     return {"run": str(run), "train_wall_s": round(train_s, 1), "epochs": len(history),
             "budget_state": state.get("time_budget"),
-            "evaluate": {"psnr": m.get("psnr"), "ssim": m.get("ssim"), "data_range": metrics.get("data_range") or m.get("data_range")},
+            "evaluate": {"psnr": m.get("psnr"), "ssim": m.get("ssim"), "data_range": metrics.get("data_range")},
             "skimage": mean_scores(restored),
+            "validation": {k: validation["metrics"].get(k) for k in ("psnr", "ssim")},
             "val_psnr_per_epoch": [round(v, 3) for v in val_psnr],
             "val_loss_per_epoch": [round(float(h["val_loss"]), 5) for h in history if "val_loss" in h]}
 
@@ -305,7 +309,8 @@ def main() -> None:
         details[method] = r
         rows[f"cellwright {method} ({args.budget})"] = {
             **r["skimage"], "evaluate": r["evaluate"],
-            "note": f"{r['epochs']} epochs, train {r['train_wall_s']:.0f} s wall"}
+            "note": f"{r['epochs']} epochs, train {r['train_wall_s']:.0f} s wall, "
+                    f"validation {r['validation']['psnr']:.2f} dB"}
     print(json.dumps({"noise": {"peak_photons": args.peak, "background_photons": args.background,
                                 "read_noise_e": args.read_noise}, "images": counts, "overrides": args.set,
                       "runs": details, "load_average": os.getloadavg()}, indent=2, default=float))
