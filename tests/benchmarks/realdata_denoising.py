@@ -303,7 +303,7 @@ def main() -> None:
         for name, r in baselines(args.out / "paired").items():
             note = f"{name.split('(')[1].rstrip(')')} = {r['setting']} (val)" if "setting" in r else ""
             rows[name.split(" (")[0]] = {**r, "note": note}
-    details = {}
+    details, baseline_rows = {}, dict(rows)
     for method in args.methods:
         r = train_and_score(args.out, method, args.budget, args.set)
         details[method] = r
@@ -313,6 +313,7 @@ def main() -> None:
                     f"validation {r['validation']['psnr']:.2f} dB"}
     print(json.dumps({"noise": {"peak_photons": args.peak, "background_photons": args.background,
                                 "read_noise_e": args.read_noise}, "images": counts, "overrides": args.set,
+                      "baselines": baseline_rows,
                       "runs": details, "load_average": os.getloadavg()}, indent=2, default=float))
     print("Test bands, skimage PSNR/SSIM on the photon scale (data range = clean image's max - min):")
     print(table(rows))
