@@ -315,6 +315,21 @@ def evaluation_dir(run_dir: str | Path, data: str | Path | None = None) -> Path:
     return RunFolder(run_dir).evaluations_dir / name
 
 
+def with_clean_targets(data_section: Any, folder: Path) -> Any:
+    """The ``data`` section that reads ``folder``'s clean targets when a noisy-only (Noise2Void) run is scored.
+
+    A model trained on noisy images only is otherwise scored against its noisy input; a folder laid out like
+    ``folders`` (``images/`` plus ``targets/``, or the sub-folder ``data.targets`` names, same file names) gives
+    clean targets to score it against. Any other data section is returned as it is.
+    """
+    if data_section.layout != "noisy_only":
+        return data_section
+    targets = data_section.targets or "targets"
+    if not (folder / data_section.images).is_dir() or not (folder / targets).is_dir():
+        return data_section
+    return data_section.model_copy(update={"layout": "folders", "targets": targets})
+
+
 def evaluate_run(run_dir: str | Path, *, data: str | Path | None = None, events: EventSink | None = None
                  ) -> dict[str, Any]:
     """Evaluate a run's best checkpoint on its test split, or on every image of another dataset folder.
@@ -347,7 +362,7 @@ def evaluate_run(run_dir: str | Path, *, data: str | Path | None = None, events:
         if not folder.is_dir():
             raise DataError(str(data), "The dataset folder does not exist.", "Give a folder laid out like the "
                             "training data (same sub-folders as the recipe's data section).")
-        data_section = recipe.data.model_copy(update={"root": str(folder)})
+        data_section = with_clean_targets(recipe.data.model_copy(update={"root": str(folder)}), folder)
         if data_section.split.mode == "folders" and not (folder / data_section.split.train_folder).is_dir():
             data_section = data_section.model_copy(update={"split": Split(mode="random", validation=0.0, test=0.0)})
         recipe = recipe.model_copy(update={"data": data_section})

@@ -14,7 +14,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         NAME, help="Score a trained model on the test images (or another dataset) with every task metric.",
         description="Loads RUN_DIR/checkpoints/best.keras with the run's recipe and normalisation, scores the test "
         "split and writes RUN_DIR/metrics.json and RUN_DIR/evaluation/. With --data, every image of that folder "
-        "(laid out like the training data) is scored and the results go to RUN_DIR/evaluations/<folder>/.",
+        "(laid out like the training data) is scored and the results go to RUN_DIR/evaluations/<folder>/. A model "
+        "trained on noisy images only is scored against clean images when the folder has images/ and targets/.",
     )
     parser.add_argument("run_dir", type=Path, help="Run folder written by 'cellwright train'.")
     parser.add_argument("--data", type=Path, default=None,

@@ -192,3 +192,39 @@ def test_image_to_image_is_scored_on_the_8bit_scale_like_scikit_image(tmp_path):
     half = evaluate_model(identity_model(scale=0.5), recipe, samples,
                           norm_stats={"normalize": {"offset": [0.0], "scale": [255.0]}, "target_normalize": None})
     assert half["metrics"]["psnr"] < expected - 5
+
+
+def test_noisy_only_run_is_scored_against_clean_targets_of_another_folder(tmp_path, capsys):
+    from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+    from builder.recipe import recipe_from_dict
+
+    recipe = recipe_from_dict({
+        "name": "n2v", "task": "image_to_image",
+        "data": {"layout": "noisy_only", "root": str(tmp_path / "none"), "split": {"mode": "folders"}},
+        "preprocess": {"normalize": {"method": "minmax"}, "tile": {"size": 32, "overlap": 12}, "patch": {"size": 32}},
+        "model": {"template": "restoration", "params": {"depth": 2, "base_filters": 4}},
+        "train": {"self_supervised": True},
+    })
+    run = write_run(tmp_path / "run", identity_model(), recipe)
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[:40, :48]
+    clean = (20 + 15 * np.sin(yy / 5.0) * np.cos(xx / 7.0)).astype(np.float32)
+    noisy = (rng.poisson(clean) + rng.normal(0, 2.0, clean.shape)).astype(np.float32)
+    write_tiff(tmp_path / "other" / "images" / "a.tif", noisy)
+    write_tiff(tmp_path / "other" / "targets" / "a.tif", clean)
+
+    assert main(["evaluate", str(run), "--data", str(tmp_path / "other"), "--json"]) == 0
+    m = json.loads(capsys.readouterr().out)
+    data_range = float(clean.max() - clean.min())
+    # the identity model returns the noisy image: scored against the clean target, not against itself
+    assert m["metrics"]["psnr"] == pytest.approx(peak_signal_noise_ratio(clean, noisy, data_range=data_range),
+                                                 abs=1e-4)
+    assert m["metrics"]["ssim"] == pytest.approx(structural_similarity(clean, noisy, data_range=data_range),
+                                                 abs=1e-5)
+    assert "note" not in m
+
+    write_tiff(tmp_path / "noisy" / "images" / "a.tif", noisy)  # no targets/: scored against the noisy input
+    assert main(["evaluate", str(run), "--data", str(tmp_path / "noisy"), "--json"]) == 0
+    m = json.loads(capsys.readouterr().out)
+    assert m["note"].startswith("No clean target images")
