@@ -1,4 +1,5 @@
-"""Prediction on new images: runs ``cellwright predict RUN IMAGES --out DIR`` and shows the overlays."""
+"""Prediction on new images: sends them to the app's prediction worker (``cellwright serve``, kept alive with the
+run's model loaded) and shows the overlays."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from builder.run_folder import RunFolder
-from gui import workers
 from gui.pages.data import IMAGE_SUFFIXES, read_array
+from gui.predict_worker import PredictWorker
 from gui.viewer import ImageViewer
 from gui.viewer.controls import ViewerControls
 from gui.worker_messages import failure_text
@@ -174,8 +175,9 @@ class PredictPanel(QWidget):
         layout.setContentsMargins(0, 6, 0, 0)
         layout.addLayout(row)
         layout.addWidget(split, 1)
-        self.worker = workers.WorkerProcess(self)
+        self.worker = PredictWorker(self)
         self.worker.event.connect(self._on_event)
+        self.worker.line.connect(self._on_note)
         self.worker.finished.connect(self._finished)
         self.choose_button.clicked.connect(self._choose)
         self.open_button.clicked.connect(
@@ -187,6 +189,8 @@ class PredictPanel(QWidget):
 
         Showing the same run again (the results list refreshed) keeps the last prediction's message."""
         same = run_dir is not None and run_dir == self.run_dir
+        if not same and not self.worker.running():
+            self.worker.stop()  # frees the old run's model; the next prediction starts a worker for this one
         self.run_dir = run_dir
         reason = untuned_reason(run_dir) if run_dir is not None else ""
         self.choose_button.setEnabled(run_dir is not None and not reason and not self.worker.running())
@@ -203,8 +207,8 @@ class PredictPanel(QWidget):
             self.predict([Path(f) for f in files])
 
     def predict(self, images: list[Path], out_dir: Path | None = None) -> bool:
-        """Start ``cellwright predict`` for ``images``; results go to ``out_dir`` (default: the run's
-        ``predictions/<time>/``)."""
+        """Send ``images`` to the prediction worker (started, with the run's model, on the first prediction);
+        results go to ``out_dir`` (default: the run's ``predictions/<time>/``)."""
         if self.run_dir is None or self.worker.running() or not images:
             return False
         self.images = list(images)
@@ -214,11 +218,22 @@ class PredictPanel(QWidget):
         self.viewer.clear("Predicting…")
         self.caption.clear()
         self.choose_button.setEnabled(False)
-        self.status.setText(f"Predicting {len(images)} image(s)… (loading the model takes a few seconds)")
-        self.worker.start(workers.cellwright_argv("predict", str(self.run_dir), *map(str, self.images), "--out",
-                                                  str(self.out_dir), "--force", "--events", *self.options()),
-                          cwd=self.run_dir)
-        return True
+        loading = "" if self.worker.alive() else " (loading the model takes a few seconds)"
+        self.status.setText(f"Predicting {len(images)} image(s)…{loading}")
+        return self.worker.submit(self.run_dir, self.request()) is not None
+
+    def request(self) -> dict:
+        """The worker request for :attr:`images` into :attr:`out_dir`, with the panel's channel and z-stack
+        choices (the same settings as :meth:`options`)."""
+        channels = [c.strip() for c in self.channel.text().split(",") if c.strip()]
+        projection = PROJECTIONS[max(0, self.project.currentIndex())][1]
+        return {"images": [str(p) for p in self.images], "out": str(self.out_dir), "force": True,
+                **({"channels": channels} if channels else {}), **({"project": projection} if projection else {})}
+
+    def _on_note(self, text: str) -> None:
+        """Worker notes (restarted, model loaded) go into the status line while a prediction waits for them."""
+        if self.worker.running() and text.startswith("The prediction worker"):
+            self.status.setText(f"{self.status.text()} {text}")
 
     def options(self) -> list[str]:
         """``--channel`` / ``--project`` arguments from the panel's controls."""
