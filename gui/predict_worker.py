@@ -67,6 +67,10 @@ class PredictWorker(QObject):
         """True while a request is being answered."""
         return self.current is not None
 
+    def died(self) -> bool:
+        """True when the last worker stopped without being asked to (the next request starts a new one)."""
+        return not self.alive() and self._last_exit is not None
+
     def pid(self) -> int | None:
         return int(self.process.processId()) if self.alive() and self.process is not None else None
 

@@ -135,27 +135,28 @@ def predict_files(source: Any, jobs: Sequence[tuple[Path, str]], out_dir: Path, 
     post = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cellwright-post")
     waiting: list[FileJob] = []  # files in input order, until their results are yielded
     group: list[tuple[FileJob, Frame]] = []
-    in_post: list[Future] = []
+    in_post: list[list[Future]] = []  # the post-processing of the last groups sent, oldest first
 
     def flush() -> None:
         """Send the grouped frames through the network together; their post-processing goes to ``post``.
 
-        The previous group's post-processing must be finished first (it ran during this group's reading):
-        at most two groups of outputs are held in memory."""
-        nonlocal in_post
+        The previous group is post-processed while this one is in the network; the one before it must be
+        finished first, so at most two groups of outputs wait in memory."""
         if not group:
             return
-        wait(in_post)
+        while len(in_post) > 1:
+            wait(in_post.pop(0))
         try:
             outputs = network_outputs(source.model, [item.x for _, item in group], source.recipe)
         except DataError as error:  # one shape: every image of the group fails alike
             for job, _ in group:
                 job.error = error
             outputs = []
-        in_post = [post.submit(_finish, source, item, output, out_dir, options)
+        futures = [post.submit(_finish, source, item, output, out_dir, options)
                    for (_, item), output in zip(group, outputs, strict=False)]
-        for (job, _), future in zip(group, in_post, strict=False):
+        for (job, _), future in zip(group, futures, strict=False):
             job.results.append(future)
+        in_post.append(futures)
         group.clear()
 
     reader.start()

@@ -32,6 +32,8 @@ from gui.worker_messages import failure_text
 
 #: Output files of ``cellwright predict`` per input stem, in the order they are preferred for the overlay.
 OVERLAY_SUFFIXES = ("_labels.tif", "_mask.tif")
+#: Said when a prediction starts a new worker because the last one stopped (crashed or killed).
+RESTARTED = "the prediction worker had stopped and was started again"
 #: Z-stack choices of the panel: label and the ``--project`` value.
 PROJECTIONS = (("Z-stacks: refuse", None), ("Z-stacks: max projection", "max"), ("Z-stacks: mean projection", "mean"))
 
@@ -123,6 +125,7 @@ class PredictPanel(QWidget):
         self.images: list[Path] = []
         self.skipped: list[dict] = []
         self.out_dir: Path | None = None
+        self.restarted = False
         self.choose_button = QPushButton("Choose images…")
         self.choose_button.setObjectName("primary")
         self.choose_button.setToolTip("Pick image files to segment with the selected run's model")
@@ -177,7 +180,6 @@ class PredictPanel(QWidget):
         layout.addWidget(split, 1)
         self.worker = PredictWorker(self)
         self.worker.event.connect(self._on_event)
-        self.worker.line.connect(self._on_note)
         self.worker.finished.connect(self._finished)
         self.choose_button.clicked.connect(self._choose)
         self.open_button.clicked.connect(
@@ -218,7 +220,10 @@ class PredictPanel(QWidget):
         self.viewer.clear("Predicting…")
         self.caption.clear()
         self.choose_button.setEnabled(False)
+        self.restarted = self.worker.died()
         loading = "" if self.worker.alive() else " (loading the model takes a few seconds)"
+        if self.restarted:
+            loading = f" ({RESTARTED}; loading the model takes a few seconds)"
         self.status.setText(f"Predicting {len(images)} image(s)…{loading}")
         return self.worker.submit(self.run_dir, self.request()) is not None
 
@@ -229,11 +234,6 @@ class PredictPanel(QWidget):
         projection = PROJECTIONS[max(0, self.project.currentIndex())][1]
         return {"images": [str(p) for p in self.images], "out": str(self.out_dir), "force": True,
                 **({"channels": channels} if channels else {}), **({"project": projection} if projection else {})}
-
-    def _on_note(self, text: str) -> None:
-        """Worker notes (restarted, model loaded) go into the status line while a prediction waits for them."""
-        if self.worker.running() and text.startswith("The prediction worker"):
-            self.status.setText(f"{self.status.text()} {text}")
 
     def options(self) -> list[str]:
         """``--channel`` / ``--project`` arguments from the panel's controls."""
@@ -261,6 +261,8 @@ class PredictPanel(QWidget):
         left_out = {Path(e["file"]).resolve() for e in self.skipped}
         self.images = [image for image in self.images if image.resolve() not in left_out]
         text = f"{len(self.images)} image(s) predicted into {self.out_dir}"
+        if self.restarted:
+            text = f"{RESTARTED.capitalize()}. {text}"
         if self.skipped:
             text += f"; {len(self.skipped)} skipped: " + "; ".join(
                 f"{Path(e['file']).name} {str(e.get('message', '')).removeprefix('skipped: ')} "

@@ -121,7 +121,26 @@ def profile(source, image_path: str, out: str) -> dict[str, float]:
     times["write_csv"], _ = _median_time(lambda: write_objects_csv(objects, folder / "a_objects.csv"))
     times["objects"] = float(len(objects))
     assert get_task(recipe.task).pixel_output
+    # the untrained network finds few objects: post-process and measure a nuclei-like output as well (the
+    # three-class target of the real mask, mirrored to size like the image)
+    truth = nuclei_output(raw.shape[:2])
+    times["postprocess_nuclei"], result = _median_time(lambda: interpret_output(truth, recipe, params))
+    times["measure_nuclei"], objects = _median_time(lambda: measure_objects(result["labels"], raw, shape=False))
+    times["nuclei"] = float(len(objects))
     return times
+
+
+def nuclei_output(shape: tuple[int, int]) -> np.ndarray:
+    """(Y, X, 3) one-hot background/boundary/interior of the real DSB mask mirrored to ``shape``."""
+    import tifffile
+
+    from builder.tasks.instances import three_class_target
+
+    mask = tifffile.imread(REALDATA / "mask2d.tif")
+    reps = (-(-shape[0] // mask.shape[0]), -(-shape[1] // mask.shape[1]))
+    tiled = np.block([[mask[:, ::1 - 2 * (j % 2)][::1 - 2 * (i % 2)] for j in range(reps[1])]
+                      for i in range(reps[0])])[: shape[0], : shape[1]]
+    return np.eye(3, dtype=np.float32)[three_class_target(tiled.astype(np.int64))]
 
 
 def child(run: str, images: list[str], out: str, do_profile: bool = False) -> None:
@@ -214,8 +233,8 @@ def main() -> None:
               f"per image after start-up {r['per_image_s']:.2f} s", flush=True)
         if "profile" in r:
             stages = r["profile"]
-            n = int(stages.pop("objects"))
-            print(f"one image ({n} objects), seconds per stage: "
+            n, nuclei = int(stages.pop("objects")), int(stages.pop("nuclei"))
+            print(f"one image ({n} objects; nuclei-like output: {nuclei} objects), seconds per stage: "
                   + ", ".join(f"{k} {v:.3f}" for k, v in stages.items()), flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -53,8 +53,10 @@ def test_worker_is_reused_restarted_after_sigkill_and_stopped_on_run_change(qtbo
     qtbot.waitUntil(lambda: not panel.worker.alive(), timeout=30000)
     assert any("stopped unexpectedly" in note for note in panel.worker.log), panel.worker.log
     assert panel.predict([image], tmp_path / "out3")
+    assert "had stopped and was started again" in panel.status.text()
     _wait_request(qtbot, panel)
     assert "1 image(s) predicted" in panel.status.text(), panel.status.text()
+    assert "had stopped and was started again" in panel.status.text()
     assert panel.worker.starts == 2 and panel.worker.pid() not in (None, pid)
     assert any("had stopped" in note and "starting a new one" in note for note in panel.worker.log)
     assert tifffile.imread(tmp_path / "out3" / "a_labels.tif").max() == len(DISKS)
