@@ -191,7 +191,7 @@ class PredictPanel(QWidget):
 
         Showing the same run again (the results list refreshed) keeps the last prediction's message."""
         same = run_dir is not None and run_dir == self.run_dir
-        if not same and not self.worker.running():
+        if run_dir != self.run_dir and not self.worker.running():
             self.worker.stop()  # frees the old run's model; the next prediction starts a worker for this one
         self.run_dir = run_dir
         reason = untuned_reason(run_dir) if run_dir is not None else ""

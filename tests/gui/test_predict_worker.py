@@ -91,3 +91,24 @@ def test_a_request_that_fails_is_reported_and_the_worker_goes_on(qtbot, tmp_path
     assert panel.worker.pid() == pid and panel.worker.model_loads == 1
     panel.worker.stop()
     assert not panel.worker.alive()
+
+
+def test_closing_the_window_stops_the_prediction_worker(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    monkeypatch.setenv("CELLWRIGHT_SETTINGS_FILE", str(tmp_path / "settings.ini"))
+    from gui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.unsaved_answer = lambda: QMessageBox.StandardButton.Discard
+    worker = window.results.predict.worker
+    # a model that is not there: the worker says so for the request (no TensorFlow needed) and keeps running
+    assert worker.submit(tmp_path / "no_run", {"images": ["a.tif"], "out": str(tmp_path / "out")})
+    qtbot.waitUntil(lambda: not worker.running(), timeout=120000)
+    assert worker.alive() and worker.errors and "Not found" in worker.errors[-1]["what"], worker.errors
+    pid = worker.pid()
+    assert window.close()
+    assert not worker.alive()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
