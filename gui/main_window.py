@@ -289,6 +289,7 @@ class MainWindow(QMainWindow):
             return
         if self.training.running():
             self.training.log.appendPlainText("The window closed; training goes on in the background.")
+        self.results.predict.worker.stop()  # the prediction worker (and its loaded model) ends with the window
         event.accept()
 
     # ----------------------------------------------------------------- status

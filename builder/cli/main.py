@@ -27,8 +27,8 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USER_ERROR, EXIT_BUG = 0, 1, 2, 3
 #: Order in which commands are listed in --help (others follow alphabetically).
 _ORDER = [
     "new", "validate", "explain", "schema", "doctor", "demo", "blocks", "templates", "build", "expand", "weights",
-    "demo-data", "check", "preview-augment", "pretrain", "train", "evaluate", "predict", "propose", "annotations",
-    "suggest", "retrain", "report", "compare", "export",
+    "demo-data", "check", "preview-augment", "pretrain", "train", "evaluate", "predict", "serve", "propose",
+    "annotations", "suggest", "retrain", "report", "compare", "export",
     "import", "bench", "gui",
 ]
 

@@ -185,6 +185,20 @@ def _pad_index(n: int, size: int, mode: str) -> np.ndarray:
     return np.minimum(idx, n - 1)
 
 
+def _pad_mode(shape: tuple[int, int], size: tuple[int, int]) -> str:
+    """How an image of ``shape`` is padded to ``size`` for the network: mirrored, or its edge repeated when the
+    padding is as large as the image."""
+    return "reflect" if size[0] - shape[0] < shape[0] and size[1] - shape[1] < shape[1] else "edge"
+
+
+def pad_whole(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``image`` (Y, X, C) padded at its end to ``size`` (the aligned image size) exactly as
+    :func:`iter_tiled_bands` pads an image that goes through the network in one tile."""
+    height, width = image.shape[:2]
+    mode = _pad_mode((height, width), size)
+    return image[_pad_index(height, size[0], mode)[:, None], _pad_index(width, size[1], mode)[None, :]]
+
+
 def _weights(starts: list[int], tile: int, overlap: int, size: int, margin: float | None) -> np.ndarray:
     """Sum of the 1D blending windows of all tiles along one axis (the 2D weights are an outer product)."""
     total = np.zeros(size, np.float32)
@@ -229,7 +243,7 @@ def iter_tiled_bands(
     height, width = image.shape[:2]
     (ty, tx), ys, xs = tile_plan((height, width), tile, overlap, align)
     size_y, size_x = max(ty, -(-height // align) * align), max(tx, -(-width // align) * align)
-    mode = "reflect" if size_y - height < height and size_x - width < width else "edge"
+    mode = _pad_mode((height, width), (size_y, size_x))
     rows_of, cols_of = _pad_index(height, size_y, mode), _pad_index(width, size_x, mode)
     wy, wx = _weights(ys, ty, overlap, size_y, margin), _weights(xs, tx, overlap, size_x, margin)
     acc: np.ndarray | None = None

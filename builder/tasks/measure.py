@@ -11,8 +11,6 @@ import numpy as np
 
 from builder.errors import DataError
 
-_SHAPE_PROPS = ("label", "area", "centroid", "bbox", "eccentricity", "solidity", "perimeter",
-                "axis_major_length", "axis_minor_length")
 #: Descriptors that trace outlines or convex hulls (about a third of the measuring time on large images).
 EXPENSIVE_PROPS = ("solidity", "perimeter")
 _RENAME = {"centroid-0": "centroid_y", "centroid-1": "centroid_x", "bbox-0": "bbox_min_y", "bbox-1": "bbox_min_x",
@@ -48,7 +46,7 @@ def measure_objects(
     list of dict
         Pixel units for lengths and areas (y, x order for coordinates); sorted by label.
     """
-    from skimage.measure import regionprops_table
+    from builder.tasks.label_stats import label_table
 
     lab = np.asarray(labels)
     if lab.ndim == 3 and lab.shape[-1] == 1:
@@ -56,7 +54,6 @@ def measure_objects(
     if lab.ndim != 2 or not np.issubdtype(lab.dtype, np.integer):
         raise DataError("measure", f"`labels` must be a (Y, X) integer label image; received {lab.shape} {lab.dtype}.",
                         "Pass instance labels (0 background).")
-    props = [p for p in _SHAPE_PROPS if shape or p not in EXPENSIVE_PROPS]
     intensity = None
     if image is not None:
         intensity = np.asarray(image, dtype=np.float64)
@@ -65,23 +62,23 @@ def measure_objects(
         if intensity.shape[:2] != lab.shape:
             raise DataError("measure", f"image {intensity.shape} and labels {lab.shape} differ in size.",
                             "Measure a label image on the image it was predicted from.")
-        props += ["intensity_mean", "intensity_min", "intensity_max"]
     n_ch = intensity.shape[-1] if intensity is not None else 0
     names = list(channel_names) if channel_names is not None else [f"ch{i}" for i in range(n_ch)]
     if len(names) != n_ch:
         raise DataError("measure", f"{len(names)} channel names for {n_ch} channels.", "Give one name per channel.")
-    table = regionprops_table(lab, intensity_image=intensity, properties=props)
+    table = label_table(lab, intensity)  # whole-image sums: the per-object loop of regionprops is the slow part
+    if shape:
+        table = _with_outline_props(table, lab)
     rename = dict(_RENAME)
     for stat in ("mean", "min", "max"):
         for i, nm in enumerate(names):
             rename[f"intensity_{stat}-{i}"] = f"{stat}_intensity_{nm}"
+    columns = {rename.get(key, key): (np.asarray(values).astype(int) if key in ("label", "area")
+                                      or key.startswith("bbox") else np.asarray(values, np.float64)).tolist()
+               for key, values in table.items()}
     rows: list[dict[str, Any]] = []
-    n = len(table["label"])
-    for r in range(n):
-        row: dict[str, Any] = {}
-        for key, values in table.items():
-            v = values[r]
-            row[rename.get(key, key)] = int(v) if key in ("label", "area") or key.startswith("bbox") else float(v)
+    for r in range(len(columns["label"])):
+        row: dict[str, Any] = {key: values[r] for key, values in columns.items()}
         if pixel_size is not None:
             row["area_um2"] = row["area"] * pixel_size**2
             for key in ("perimeter", "major_axis_length", "minor_axis_length"):
@@ -89,6 +86,19 @@ def measure_objects(
                     row[f"{key}_um"] = row[key] * pixel_size
         rows.append(row)
     return rows
+
+
+def _with_outline_props(table: dict[str, Any], lab: np.ndarray) -> dict[str, Any]:
+    """``table`` with regionprops' :data:`EXPENSIVE_PROPS` inserted after ``eccentricity`` (their usual place)."""
+    from skimage.measure import regionprops_table
+
+    outline = regionprops_table(np.where(lab > 0, lab, 0), properties=("label", *EXPENSIVE_PROPS))
+    out: dict[str, Any] = {}
+    for key, values in table.items():
+        out[key] = values
+        if key == "eccentricity":
+            out.update({p: outline[p] for p in EXPENSIVE_PROPS})
+    return out
 
 
 def write_objects_csv(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:

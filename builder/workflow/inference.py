@@ -11,9 +11,10 @@ masking only exists during training).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -145,8 +146,26 @@ def model_size_multiple(model: Any) -> int:
         return 1
 
 
+#: Network calls made per model (see :func:`network_calls`).
+_CALLS: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+
+
+def network_calls(model: Any) -> int:
+    """How many network calls (batches of tiles or images) prediction has made with ``model`` so far."""
+    try:
+        return _CALLS.get(model, 0)
+    except TypeError:
+        return 0
+
+
+def _count_call(model: Any) -> None:
+    with contextlib.suppress(TypeError):  # a model that cannot be weakly referenced is not counted
+        _CALLS[model] = _CALLS.get(model, 0) + 1
+
+
 def _predict_batch(model: Any):
     def call(batch: np.ndarray) -> np.ndarray:
+        _count_call(model)
         try:
             out = _call(model, np.asarray(batch, np.float32))
         except Exception as error:  # TF and Keras raise several types for an input size the network cannot take
@@ -233,6 +252,47 @@ def network_output(model: Any, x: np.ndarray, recipe: Recipe) -> np.ndarray:
                          margin=plan.margin)
 
 
+def network_outputs(model: Any, xs: Sequence[np.ndarray], recipe: Recipe) -> list[np.ndarray]:
+    """:func:`network_output` of several normalised images, with fewer network calls.
+
+    Images of one shape that go through the network whole (see :func:`builder.workflow.tiling.images_per_call`)
+    are stacked into one call of up to as many images as the memory estimate allows, each padded exactly as
+    alone; others (different shapes, tiled images) go one by one. Outputs equal one-at-a-time prediction.
+    """
+    from builder.data.patches import pad_whole
+
+    xs = [as_yxc(x).astype(np.float32) for x in xs]
+    if not xs:
+        return []
+    per_call = images_per_call(model, xs[0].shape[:2], recipe)
+    if len(xs) == 1 or per_call <= 1 or len({x.shape for x in xs}) != 1:
+        return [network_output(model, x, recipe) for x in xs]
+    predict = _predict_batch(model)
+    pixel = get_task(recipe.task).pixel_output
+    size = tiling(model, xs[0].shape[:2], recipe).tile if pixel else None
+    outputs: list[np.ndarray] = []
+    for start in range(0, len(xs), per_call):
+        chunk = xs[start:start + per_call]
+        if size is None:
+            outputs += [p.reshape(-1) for p in predict(np.stack(chunk))]
+            continue
+        height, width = chunk[0].shape[:2]
+        outputs += [p[:height, :width] for p in predict(np.stack([pad_whole(x, size) for x in chunk]))]
+    return outputs
+
+
+def images_per_call(model: Any, shape: tuple[int, int], recipe: Recipe) -> int:
+    """How many images of ``shape`` (Y, X; network grid) one network call may take: classifiers
+    :data:`~builder.workflow.tiling.MAX_IMAGES_PER_CALL`, images predicted whole as many as the memory estimate
+    of tiling allows (at most that many), tiled images 1 (their tiles are batched instead)."""
+    from builder.workflow.tiling import MAX_IMAGES_PER_CALL, images_in_memory
+
+    if not get_task(recipe.task).pixel_output:
+        return MAX_IMAGES_PER_CALL
+    plan = tiling(model, shape, recipe)
+    return images_in_memory(model, plan) if plan.whole else 1
+
+
 def interpret_output(output: np.ndarray, recipe: Recipe, params: Mapping[str, Any]) -> dict[str, Any]:
     """The task result for one network output (see :func:`predict_image` for the keys)."""
     return get_task(recipe.task).interpret(output, recipe, params)
@@ -264,12 +324,44 @@ def full_resolution_output(model: Any, raw: np.ndarray, recipe: Recipe, *, stats
         The normalisation statistics used.
     """
     x, used = prepare(raw, recipe, model=model, stats=stats, pixel_size=pixel_size, diameter=diameter)
-    output = network_output(model, x, recipe)
-    if get_task(recipe.task).pixel_output and x.shape[:2] != raw.shape[:2]:
-        output = resize_yx(output, raw.shape[:2], order=1)
-        zoom = float(np.mean(np.divide(raw.shape[:2], x.shape[:2])))
-        output = get_task(recipe.task).output_at_zoom(output, recipe, zoom)  # e.g. distances in pixels
-    return output, x, used
+    return to_image_grid(network_output(model, x, recipe), raw.shape[:2], x.shape[:2], recipe), x, used
+
+
+def to_image_grid(output: np.ndarray, shape: tuple[int, ...], grid: tuple[int, ...], recipe: Recipe) -> np.ndarray:
+    """Network output on the network's ``grid`` (Y', X') interpolated linearly to the image's ``shape`` (Y, X)."""
+    if not get_task(recipe.task).pixel_output or tuple(grid) == tuple(shape):
+        return output
+    output = resize_yx(output, (int(shape[0]), int(shape[1])), order=1)
+    zoom = float(np.mean(np.divide(shape, grid)))
+    return get_task(recipe.task).output_at_zoom(output, recipe, zoom)  # e.g. distances in pixels
+
+
+def prepare_image(model: Any, image: Any, recipe: Recipe, *, norm_stats: Any = None,
+                  pixel_size: float | None = None, diameter: float | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, NormStats]:
+    """The first half of :func:`predict_image` (same arguments): ``(raw (Y, X, C), network input, stats used)``."""
+    from builder.data.object_scale import training_diameter
+
+    raw = as_yxc(image)
+    in_stats, _ = resolve_norm_stats(norm_stats)
+    if diameter is None and recipe.preprocess.object_diameter is not None:
+        diameter = training_diameter(recipe.preprocess, norm_stats)
+    x, used = prepare(raw, recipe, model=model, stats=in_stats, pixel_size=pixel_size, diameter=diameter)
+    return raw, x, used
+
+
+def finish_prediction(output: np.ndarray, raw: np.ndarray, x: np.ndarray, used: NormStats, recipe: Recipe, *,
+                      norm_stats: Any = None, postprocess: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The second half of :func:`predict_image`: the network ``output`` for input ``x`` of image ``raw`` brought
+    to the image's grid and turned into the task's result (the same dict as :func:`predict_image`)."""
+    params = postprocess_settings(recipe, postprocess)
+    output = to_image_grid(output, raw.shape[:2], x.shape[:2], recipe)
+    result = interpret_output(output, recipe, params)
+    if get_task(recipe.task).image_target:
+        from builder.data.normalize import output_stats
+
+        result["restored_intensity"] = _denormalise(result["restored"], output_stats(norm_stats, used))
+    return {"task": recipe.task, "output": output, "input": x, "postprocess": params, **result}
 
 
 def predict_image(
@@ -314,22 +406,10 @@ def predict_image(
         image_to_image: ``restored`` ``(Y, X, C)`` (normalised units) and ``restored_intensity`` (mapped back
         to intensities with :func:`builder.data.normalize.output_stats`; None if the channel counts do not allow it).
     """
-    from builder.data.object_scale import training_diameter
-
-    raw = as_yxc(image)
-    in_stats, _ = resolve_norm_stats(norm_stats)
-    if diameter is None and recipe.preprocess.object_diameter is not None:
-        diameter = training_diameter(recipe.preprocess, norm_stats)
-    params = postprocess_settings(recipe, postprocess)
-    output, x, used = full_resolution_output(model, raw, recipe, stats=in_stats, pixel_size=pixel_size,
-                                             diameter=diameter)
-    result = interpret_output(output, recipe, params)
-    task = get_task(recipe.task)
-    if task.image_target:
-        from builder.data.normalize import output_stats
-
-        result["restored_intensity"] = _denormalise(result["restored"], output_stats(norm_stats, used))
-    return {"task": recipe.task, "output": output, "input": x, "postprocess": params, **result}
+    raw, x, used = prepare_image(model, image, recipe, norm_stats=norm_stats, pixel_size=pixel_size,
+                                 diameter=diameter)
+    return finish_prediction(network_output(model, x, recipe), raw, x, used, recipe, norm_stats=norm_stats,
+                             postprocess=postprocess)
 
 
 def overlap_warning(model: Any, recipe: Recipe) -> dict[str, str] | None:

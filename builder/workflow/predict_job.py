@@ -48,31 +48,6 @@ def _frames(image: Any, stem: str) -> list[tuple[int | None, str, Any]]:
             for t in range(len(image.array))]
 
 
-def _predict_one(source: Any, image: Any, stem: str, out_dir: Path, diameter: float | None = None,
-                 options: dict[str, bool] | None = None) -> tuple[dict[str, Any], list[Path], list]:
-    """Predict one image and write its files; returns (summary row, written paths, object rows)."""
-    from builder.data.object_scale import training_diameter
-    from builder.workflow.inference import predict_image
-    from builder.workflow.stream_predict import can_stream, stream_predict
-
-    recipe = source.recipe
-    if diameter is None and recipe.preprocess.object_diameter is not None:
-        diameter = training_diameter(recipe.preprocess, source.normalization)
-    if can_stream(recipe, image.pixel_size, diameter):  # memory bounded by a few tile rows, whatever the size
-        return stream_predict(source, image, stem, out_dir, options)
-    result = predict_image(source.model, image.array, recipe, norm_stats=source.normalization,
-                           postprocess=source.postprocess, pixel_size=image.pixel_size or recipe.data.pixel_size,
-                           diameter=diameter)
-    result.update(options or {})
-    px = image.pixel_size or recipe.data.pixel_size
-    task_row, written, objects = get_task(recipe.task).write_prediction(
-        result, image, stem, out_dir, pixel_size=px, class_names=list(source.class_names or []))
-    row: dict[str, Any] = {"file": str(image.path), **task_row}
-    if written:
-        row["outputs"] = [str(p) for p in written]
-    return row, written, objects
-
-
 def _read_for_model(path: Path, source: Any, *, channels: list[str] | None, project: str | None) -> Any:
     """Read one image and fit its channels to the model's input (raises DataError saying what to do)."""
     from builder.data.readers import read_image
@@ -156,9 +131,12 @@ def predict_paths(
     -------
     dict
         ``task``, ``model``, ``out_dir``, ``n_images`` (predicted), ``images`` (one row per image: file, outputs,
-        class / objects ...), ``files`` (every file written), ``skipped`` (file, what, fix per input left out).
+        class / objects ...), ``files`` (every file written), ``skipped`` (file, what, fix per input left out),
+        ``network_calls`` (images of one shape share calls: see :mod:`builder.workflow.batch_predict`).
     """
-    from builder.workflow.inference import overlap_warning
+    from builder.data.object_scale import training_diameter
+    from builder.workflow.batch_predict import predict_files
+    from builder.workflow.inference import network_calls, overlap_warning
     from builder.workflow.model_source import ModelSource, open_model_source
 
     if project is not None and project not in PROJECTIONS:
@@ -191,20 +169,25 @@ def predict_paths(
 
     options = {WRITE_PROBABILITIES: probabilities, MEASURE_SHAPE: shape_measurements}
     rows, files, all_objects = [], [], []
-    for i, (path, stem) in enumerate(zip(paths, stems, strict=True)):
-        try:
-            frames = _read_frames(path, source, stem, channels=channels, project=project)
-            predicted = [(frame, *_predict_one(source, image, frame_stem, out, diameter, options))
-                         for frame, frame_stem, image in frames]
-        except DataError as error:
-            entry = Skipped(str(path), error.what, _predict_fix(error.fix))
+    calls_before = network_calls(source.model)
+    if diameter is None and source.recipe.preprocess.object_diameter is not None:
+        diameter = training_diameter(source.recipe.preprocess, source.normalization)
+
+    def read_frames(path: Path, stem: str) -> list:
+        return _read_frames(path, source, stem, channels=channels, project=project)
+
+    for job, predicted in predict_files(source, list(zip(paths, stems, strict=True)), out, read_frames=read_frames,
+                                        diameter=diameter, options=options):
+        path, i = job.path, job.index
+        if job.error is not None:
+            entry = Skipped(str(path), job.error.what, _predict_fix(job.error.fix))
             skipped.append(entry)
             _emit(events, "warning", job="predict", file=entry.file, message=f"skipped: {entry.what}", fix=entry.fix)
             _emit(events, "batch", job="predict", step=i + 1, total=len(paths), file=str(path))
             continue
         for frame, row, written, objects in predicted:
             if frame is not None:
-                row.update(frame=frame, sequence=stem)
+                row.update(frame=frame, sequence=stems[i])
             rows.append(row)
             files += written
             all_objects += [{"file": path.name, **({"frame": frame} if frame is not None else {}), **o}
@@ -215,6 +198,7 @@ def predict_paths(
     files += get_task(task).write_summary(out, rows, all_objects, recipe=source.recipe, companions=source.companions)
     summary = {"task": task, "model": str(source.path), "out_dir": str(out), "n_images": len(rows),
                "images": rows, "files": [str(p) for p in files], "skipped": [s.to_dict() for s in skipped],
-               "warnings": warnings}
-    _emit(events, "done", job="predict", out_dir=str(out), n_images=len(rows), n_skipped=len(skipped))
+               "warnings": warnings, "network_calls": network_calls(source.model) - calls_before}
+    _emit(events, "done", job="predict", out_dir=str(out), n_images=len(rows), n_skipped=len(skipped),
+          network_calls=summary["network_calls"])
     return summary

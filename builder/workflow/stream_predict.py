@@ -112,7 +112,7 @@ def output_bands(source: Any, raw: np.ndarray) -> tuple[Iterator[tuple[int, np.n
 def stream_predict(source: Any, image: Any, stem: str, out_dir: Path, options: dict[str, bool] | None = None
                    ) -> tuple[dict[str, Any], list[Path], list]:
     """Predict one image into its per-image TIFFs (``Task.prediction_planes``) without holding the output in
-    memory; returns ``(summary row, written paths, [])`` like ``predict_job._predict_one``. ``options``: the
+    memory; returns ``(summary row, written paths, [])`` like ``batch_predict._finish``. ``options``: the
     opt-in outputs (see ``Task.write_prediction``)."""
     from builder.data.normalize import output_stats
     from builder.tasks import get_task

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 #: Largest estimated activation memory (bytes) of one network call (the estimate keeps every layer's output, so
 #: the real peak is well below it).
 WHOLE_IMAGE_BYTES = 4e9
+#: Most images stacked into one network call (more gains nothing on a CPU and delays the first result).
+MAX_IMAGES_PER_CALL = 8
 #: Pixels of smooth blending between two tiles, besides the receptive-field margins.
 BLEND_RAMP = 8
 
@@ -120,3 +122,10 @@ def plan_tiles(model: Any, shape: tuple[int, int], recipe: Recipe, *, factor: in
 def memory_side(model: Any) -> int:
     """The side of the largest square image predicted in one call (for messages)."""
     return int(math.sqrt(WHOLE_IMAGE_BYTES / reach_of(model).bytes_per_pixel))
+
+
+def images_in_memory(model: Any, plan: TilePlan) -> int:
+    """How many images of ``plan``'s (whole-image) tile one network call may take within :data:`WHOLE_IMAGE_BYTES`
+    (the same activation estimate that chose whole-image prediction), between 1 and :data:`MAX_IMAGES_PER_CALL`."""
+    per_image = plan.tile[0] * plan.tile[1] * reach_of(model).bytes_per_pixel
+    return max(1, min(MAX_IMAGES_PER_CALL, int(WHOLE_IMAGE_BYTES // max(per_image, 1))))

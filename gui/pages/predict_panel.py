@@ -1,4 +1,5 @@
-"""Prediction on new images: runs ``cellwright predict RUN IMAGES --out DIR`` and shows the overlays."""
+"""Prediction on new images: sends them to the app's prediction worker (``cellwright serve``, kept alive with the
+run's model loaded) and shows the overlays."""
 
 from __future__ import annotations
 
@@ -23,14 +24,16 @@ from PySide6.QtWidgets import (
 )
 
 from builder.run_folder import RunFolder
-from gui import workers
 from gui.pages.data import IMAGE_SUFFIXES, read_array
+from gui.predict_worker import PredictWorker
 from gui.viewer import ImageViewer
 from gui.viewer.controls import ViewerControls
 from gui.worker_messages import failure_text
 
 #: Output files of ``cellwright predict`` per input stem, in the order they are preferred for the overlay.
 OVERLAY_SUFFIXES = ("_labels.tif", "_mask.tif")
+#: Said when a prediction starts a new worker because the last one stopped (crashed or killed).
+RESTARTED = "the prediction worker had stopped and was started again"
 #: Z-stack choices of the panel: label and the ``--project`` value.
 PROJECTIONS = (("Z-stacks: refuse", None), ("Z-stacks: max projection", "max"), ("Z-stacks: mean projection", "mean"))
 
@@ -122,6 +125,7 @@ class PredictPanel(QWidget):
         self.images: list[Path] = []
         self.skipped: list[dict] = []
         self.out_dir: Path | None = None
+        self.restarted = False
         self.choose_button = QPushButton("Choose images…")
         self.choose_button.setObjectName("primary")
         self.choose_button.setToolTip("Pick image files to segment with the selected run's model")
@@ -174,7 +178,7 @@ class PredictPanel(QWidget):
         layout.setContentsMargins(0, 6, 0, 0)
         layout.addLayout(row)
         layout.addWidget(split, 1)
-        self.worker = workers.WorkerProcess(self)
+        self.worker = PredictWorker(self)
         self.worker.event.connect(self._on_event)
         self.worker.finished.connect(self._finished)
         self.choose_button.clicked.connect(self._choose)
@@ -187,6 +191,8 @@ class PredictPanel(QWidget):
 
         Showing the same run again (the results list refreshed) keeps the last prediction's message."""
         same = run_dir is not None and run_dir == self.run_dir
+        if run_dir != self.run_dir and not self.worker.running():
+            self.worker.stop()  # frees the old run's model; the next prediction starts a worker for this one
         self.run_dir = run_dir
         reason = untuned_reason(run_dir) if run_dir is not None else ""
         self.choose_button.setEnabled(run_dir is not None and not reason and not self.worker.running())
@@ -203,8 +209,8 @@ class PredictPanel(QWidget):
             self.predict([Path(f) for f in files])
 
     def predict(self, images: list[Path], out_dir: Path | None = None) -> bool:
-        """Start ``cellwright predict`` for ``images``; results go to ``out_dir`` (default: the run's
-        ``predictions/<time>/``)."""
+        """Send ``images`` to the prediction worker (started, with the run's model, on the first prediction);
+        results go to ``out_dir`` (default: the run's ``predictions/<time>/``)."""
         if self.run_dir is None or self.worker.running() or not images:
             return False
         self.images = list(images)
@@ -214,11 +220,20 @@ class PredictPanel(QWidget):
         self.viewer.clear("Predicting…")
         self.caption.clear()
         self.choose_button.setEnabled(False)
-        self.status.setText(f"Predicting {len(images)} image(s)… (loading the model takes a few seconds)")
-        self.worker.start(workers.cellwright_argv("predict", str(self.run_dir), *map(str, self.images), "--out",
-                                                  str(self.out_dir), "--force", "--events", *self.options()),
-                          cwd=self.run_dir)
-        return True
+        self.restarted = self.worker.died()
+        loading = "" if self.worker.alive() else " (loading the model takes a few seconds)"
+        if self.restarted:
+            loading = f" ({RESTARTED}; loading the model takes a few seconds)"
+        self.status.setText(f"Predicting {len(images)} image(s)…{loading}")
+        return self.worker.submit(self.run_dir, self.request()) is not None
+
+    def request(self) -> dict:
+        """The worker request for :attr:`images` into :attr:`out_dir`, with the panel's channel and z-stack
+        choices (the same settings as :meth:`options`)."""
+        channels = [c.strip() for c in self.channel.text().split(",") if c.strip()]
+        projection = PROJECTIONS[max(0, self.project.currentIndex())][1]
+        return {"images": [str(p) for p in self.images], "out": str(self.out_dir), "force": True,
+                **({"channels": channels} if channels else {}), **({"project": projection} if projection else {})}
 
     def options(self) -> list[str]:
         """``--channel`` / ``--project`` arguments from the panel's controls."""
@@ -246,6 +261,8 @@ class PredictPanel(QWidget):
         left_out = {Path(e["file"]).resolve() for e in self.skipped}
         self.images = [image for image in self.images if image.resolve() not in left_out]
         text = f"{len(self.images)} image(s) predicted into {self.out_dir}"
+        if self.restarted:
+            text = f"{RESTARTED.capitalize()}. {text}"
         if self.skipped:
             text += f"; {len(self.skipped)} skipped: " + "; ".join(
                 f"{Path(e['file']).name} {str(e.get('message', '')).removeprefix('skipped: ')} "

@@ -1,6 +1,7 @@
 """Prediction speed per 1024 x 1344 nuclei image after start-up, and the start-up itself (run by hand).
 
     PYTHONPATH=$PWD .venv/bin/python tests/benchmarks/bench_predict_speed.py [--images 6] [--diameter 0] [--target 30]
+        [--profile] [--serve]
 
 The DSB2018 image in ../shared/realdata/dsb2018_one_image (512 x 512) is tiled up (mirrored) to 1024 x 1344 and
 saved as ``--images`` copies with different noise. A run folder holds the nuclei example's network (U-Net, depth 3,
@@ -10,6 +11,12 @@ the example's recipe. A fresh Python process then:
 * start-up: imports Cellwright and TensorFlow and opens the model (what every ``cellwright predict`` pays once);
 * first image: ``predict_paths`` on one image (includes TensorFlow's first-call tracing);
 * per image: ``predict_paths`` on all images, divided by their number (the steady state of a running worker).
+
+``--profile`` also times the stages of one image after warm-up (median of 3: read, normalise, network, back to
+full size, post-processing, measurements, TIFF and CSV writing). ``--serve`` measures the app's worker instead:
+``cellwright serve RUN`` is started, its start-up is the time until the model is loaded, then one request predicts
+the first image (first-call tracing) and one request all images (per image after start-up). Per image, the CPU
+seconds of the predicting process are printed too: on a busy machine they vary less than the wall-clock time.
 
 ``--diameter D`` sets ``preprocess.object_diameter: D`` in the run's recipe (the nuclei in this image have a
 median diameter of 23.7 px) and ``--target T`` its ``target_diameter``: the network then runs at ``T / D`` of the
@@ -75,7 +82,69 @@ def write_run(run: Path, diameter: float, target: float) -> None:
     (run / "normalization.json").write_text(json.dumps({"normalize": None, "target_normalize": None}))
 
 
-def child(run: str, images: list[str], out: str) -> None:
+def _median_time(fn, repeats: int = 3) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times)), out
+
+
+def profile(source, image_path: str, out: str) -> dict[str, float]:
+    """Seconds per stage of one image (median of 3), after a warm-up prediction."""
+    from builder.data.preprocess import resize_yx
+    from builder.data.writers import label_dtype, write_tiff
+    from builder.tasks import get_task
+    from builder.tasks.measure import measure_objects, write_objects_csv
+    from builder.workflow.inference import interpret_output, network_output, postprocess_settings, prepare
+    from builder.workflow.predict_job import _read_for_model
+
+    recipe = source.recipe
+    folder = Path(out) / "profile"
+    folder.mkdir(parents=True, exist_ok=True)
+    times: dict[str, float] = {}
+    times["read"], image = _median_time(lambda: _read_for_model(Path(image_path), source, channels=None,
+                                                                project=None))
+    raw = image.array
+    times["normalise"], (x, _used) = _median_time(lambda: prepare(raw, recipe, model=source.model))
+    network_output(source.model, x, recipe)  # warm-up (tracing)
+    times["network"], output = _median_time(lambda: network_output(source.model, x, recipe))
+    times["to_full_size"] = 0.0
+    if x.shape[:2] != raw.shape[:2]:
+        times["to_full_size"], output = _median_time(lambda: resize_yx(output, raw.shape[:2], order=1))
+    params = postprocess_settings(recipe, source.postprocess)
+    times["postprocess"], result = _median_time(lambda: interpret_output(output, recipe, params))
+    labels = result["labels"]
+    times["measure"], objects = _median_time(lambda: measure_objects(labels, raw, pixel_size=None, shape=False))
+    times["write_tiff"], _ = _median_time(lambda: write_tiff(folder / "a_labels.tif",
+                                                             labels.astype(label_dtype(labels)), None))
+    times["write_csv"], _ = _median_time(lambda: write_objects_csv(objects, folder / "a_objects.csv"))
+    times["objects"] = float(len(objects))
+    assert get_task(recipe.task).pixel_output
+    # the untrained network finds few objects: post-process and measure a nuclei-like output as well (the
+    # three-class target of the real mask, mirrored to size like the image)
+    truth = nuclei_output(raw.shape[:2])
+    times["postprocess_nuclei"], result = _median_time(lambda: interpret_output(truth, recipe, params))
+    times["measure_nuclei"], objects = _median_time(lambda: measure_objects(result["labels"], raw, shape=False))
+    times["nuclei"] = float(len(objects))
+    return times
+
+
+def nuclei_output(shape: tuple[int, int]) -> np.ndarray:
+    """(Y, X, 3) one-hot background/boundary/interior of the real DSB mask mirrored to ``shape``."""
+    import tifffile
+
+    from builder.tasks.instances import three_class_target
+
+    mask = tifffile.imread(REALDATA / "mask2d.tif")
+    reps = (-(-shape[0] // mask.shape[0]), -(-shape[1] // mask.shape[1]))
+    tiled = np.block([[mask[:, ::1 - 2 * (j % 2)][::1 - 2 * (i % 2)] for j in range(reps[1])]
+                      for i in range(reps[0])])[: shape[0], : shape[1]]
+    return np.eye(3, dtype=np.float32)[three_class_target(tiled.astype(np.int64))]
+
+
+def child(run: str, images: list[str], out: str, do_profile: bool = False) -> None:
     """In a fresh process: time start-up, the first image, then all images; print JSON."""
     t0 = time.perf_counter()
     from builder.workflow.model_source import open_model_source
@@ -86,11 +155,54 @@ def child(run: str, images: list[str], out: str) -> None:
     t1 = time.perf_counter()
     predict_paths(source, images[:1], out + "/first", force=True)
     first = time.perf_counter() - t1
-    t2 = time.perf_counter()
+    t2, cpu = time.perf_counter(), time.process_time()
     predict_paths(source, images, out + "/all", force=True)
     total = time.perf_counter() - t2
-    print(json.dumps({"startup_s": startup, "first_image_s": first, "per_image_s": total / len(images),
-                      "n_images": len(images)}))
+    result = {"startup_s": startup, "first_image_s": first, "per_image_s": total / len(images),
+              "cpu_per_image_s": (time.process_time() - cpu) / len(images), "n_images": len(images)}
+    if do_profile:
+        result["profile"] = profile(source, images[0], out)
+    print(json.dumps(result))
+
+
+def served(run: Path, images: list[Path], out: Path, env: dict[str, str]) -> dict[str, float]:
+    """``cellwright serve``: seconds to the model loaded, the first request (one image), then all images."""
+    import psutil
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "builder.cli.main", "serve", str(run)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, env=env, bufsize=1)
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def wait_for(predicate) -> dict:
+        for line in proc.stdout:
+            if line.startswith("{"):
+                event = json.loads(line)
+                if event.get("event") == "error":
+                    sys.exit(f"serve failed: {event}")
+                if predicate(event):
+                    return event
+        sys.exit(f"serve ended early (exit code {proc.wait()})")
+
+    def ask(rid: str, paths: list[Path]) -> float:
+        t = time.perf_counter()
+        proc.stdin.write(json.dumps({"id": rid, "images": [str(p) for p in paths], "out": str(out / rid),
+                                     "force": True}) + "\n")
+        proc.stdin.flush()
+        done = wait_for(lambda e: e.get("event") == "done" and e.get("request") == rid)
+        assert done["code"] == 0 and done["loads"] == 1, done
+        return time.perf_counter() - t
+
+    wait_for(lambda e: e.get("kind") == "model_loaded")
+    startup = time.perf_counter() - t0
+    first = ask("first", images[:1])
+    cpu = sum(psutil.Process(proc.pid).cpu_times()[:2])
+    total = ask("all", images)
+    cpu = sum(psutil.Process(proc.pid).cpu_times()[:2]) - cpu
+    proc.stdin.close()
+    proc.wait(timeout=60)
+    return {"startup_s": startup, "first_image_s": first, "per_image_s": total / len(images),
+            "cpu_per_image_s": cpu / len(images), "n_images": len(images)}
 
 
 def main() -> None:
@@ -98,25 +210,37 @@ def main() -> None:
     parser.add_argument("--images", type=int, default=6)
     parser.add_argument("--diameter", type=float, default=0.0, help="preprocess.object_diameter (0: not set)")
     parser.add_argument("--target", type=float, default=30.0, help="preprocess.target_diameter (with --diameter)")
+    parser.add_argument("--profile", action="store_true", help="also time the stages of one image")
+    parser.add_argument("--serve", action="store_true", help="measure the app's worker (cellwright serve)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], args.child[2:], args.child[1])
+        child(args.child[0], args.child[2:], args.child[1], do_profile=args.profile)
         return
     root = Path(tempfile.mkdtemp(prefix="cw-bench-speed-"))
     try:
         write_run(root / "run", args.diameter, args.target)
         images = write_images(root / "images", args.images)
         env = {**os.environ, "PYTHONPATH": os.getcwd(), "TF_CPP_MIN_LOG_LEVEL": "2"}
-        proc = subprocess.run([sys.executable, __file__, "--child", str(root / "run"), str(root / "out"),
-                               *map(str, images)], capture_output=True, text=True, env=env)
-        if proc.returncode != 0:
-            sys.exit(f"predict failed:\n{proc.stderr[-3000:]}")
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        if args.serve:
+            r = served(root / "run", images, root / "out", env)
+        else:
+            proc = subprocess.run([sys.executable, __file__, *(["--profile"] if args.profile else []), "--child",
+                                   str(root / "run"), str(root / "out"), *map(str, images)],
+                                  capture_output=True, text=True, env=env)
+            if proc.returncode != 0:
+                sys.exit(f"predict failed:\n{proc.stderr[-3000:]}")
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
         print(f"{SHAPE[0]}x{SHAPE[1]}, {r['n_images']} images, object_diameter={args.diameter or 'not set'}"
-              f"{f' target_diameter={args.target:g}' if args.diameter else ''}: "
+              f"{f' target_diameter={args.target:g}' if args.diameter else ''}"
+              f"{', served worker (cellwright serve)' if args.serve else ''}: "
               f"start-up {r['startup_s']:.2f} s, first image {r['first_image_s']:.2f} s, "
-              f"per image after start-up {r['per_image_s']:.2f} s", flush=True)
+              f"per image after start-up {r['per_image_s']:.2f} s ({r['cpu_per_image_s']:.2f} CPU s)", flush=True)
+        if "profile" in r:
+            stages = r["profile"]
+            n, nuclei = int(stages.pop("objects")), int(stages.pop("nuclei"))
+            print(f"one image ({n} objects; nuclei-like output: {nuclei} objects), seconds per stage: "
+                  + ", ".join(f"{k} {v:.3f}" for k, v in stages.items()), flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
