@@ -147,3 +147,42 @@ def write_suggestions(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
     for row in rows:
         writer.writerow([f"{row[c]:.4f}" if isinstance(row[c], float) else row[c] for c in columns])
     return atomic_write_text(Path(path), buffer.getvalue())
+
+
+def balanced_order(rows: Sequence[dict[str, Any]], predicted: Sequence[Any]) -> list[dict[str, Any]]:
+    """Re-order ranked ``rows`` so the predicted classes take turns, most uncertain first within each class.
+
+    Uncertainty alone tends to pick many look-alikes of one confusing class; taking turns between the classes the
+    model predicts keeps every class represented in each batch of suggestions (rare classes included).
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        Rows from :func:`rank_outputs` (most uncertain first).
+    predicted : sequence
+        The predicted class of each row, in the same order.
+
+    Returns
+    -------
+    list of dict
+        The same rows, interleaved by predicted class, with ``rank`` renumbered from 1.
+
+    Examples
+    --------
+    >>> rows = [{"image": n} for n in "abcd"]
+    >>> [r["image"] for r in balanced_order(rows, [0, 0, 0, 1])]
+    ['a', 'd', 'b', 'c']
+    """
+    if len(rows) != len(predicted):
+        raise ValueError(f"Invalid value received for argument `predicted`. Expected one class per row "
+                         f"({len(rows)}). Received: {len(predicted)} classes")
+    queues: dict[Any, list[dict[str, Any]]] = {}
+    for row, cls in zip(rows, predicted, strict=True):
+        queues.setdefault(cls, []).append(row)
+    out: list[dict[str, Any]] = []
+    while queues:
+        for cls in list(queues):
+            out.append(queues[cls].pop(0))
+            if not queues[cls]:
+                del queues[cls]
+    return [{**row, "rank": r + 1} for r, row in enumerate(out)]
