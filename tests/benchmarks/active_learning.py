@@ -1,10 +1,10 @@
 """Benchmark (not a test): does active learning reach random's score with fewer labels, on real images?
 
 Two real data sets; labels are added in rounds in the order active learning chooses (the product's ranking,
-:mod:`builder.active_learning`: entropy plus test-time-augmentation disagreement, optionally with the class-balanced
-pick ``--strategy balanced``) and in random order, for several seeds. After every round the model is **retrained
-from scratch** (same seed, same number of gradient steps) on all labels so far and scored on a fixed test set that
-is never labelled; round 0 (the start) is shared by both orders.
+:mod:`builder.active_learning`: entropy plus test-time-augmentation disagreement, most uncertain first) and in
+random order, for several seeds. After every round the model is **retrained from scratch** (same seed, same number
+of gradient steps) on all labels so far and scored on a fixed test set that is never labelled; round 0 (the start)
+is shared by both orders.
 
 - BCCD (``../shared/realdata/bccd``): cell crops cut from the Pascal VOC boxes (RBC, WBC, Platelets), resized to
   64x64 and normalised as the product does (percentile per image). Model: the ``classifier`` template as the
@@ -19,7 +19,8 @@ is never labelled; round 0 (the start) is shared by both orders.
 The headline is the number of labels each order needs to reach random order's final mean score. Run by hand,
 under nice (CPU only):
 
-    nice -n 10 python tests/benchmarks/active_learning.py [--seeds 5] [--only bccd|dsb] [--strategy balanced]
+    nice -n 10 python tests/benchmarks/active_learning.py [--seeds 5] [--first-seed 0] [--only bccd|dsb]
+    python tests/benchmarks/active_learning.py --summarise LOG [LOG ...]   # seeds run as separate processes
 """
 
 from __future__ import annotations
@@ -186,9 +187,9 @@ def train(task: dict, x: np.ndarray, y: np.ndarray, seed: int):
 
 
 # -- ordering ---------------------------------------------------------------------------------------------------
-def active_order(task: dict, model, x_pool: np.ndarray, strategy: str) -> np.ndarray:
-    """Pool indices in the order the product's ranking suggests them (see ``--strategy``)."""
-    from builder.active_learning.ranking import PIXEL_TOP_FRACTION, balanced_order, rank_outputs
+def active_order(task: dict, model, x_pool: np.ndarray) -> np.ndarray:
+    """Pool indices in the order the product's ranking suggests them (most uncertain first)."""
+    from builder.active_learning.ranking import PIXEL_TOP_FRACTION, rank_outputs
     from builder.active_learning.uncertainty import _VIEWS
 
     views = []
@@ -199,14 +200,10 @@ def active_order(task: dict, model, x_pool: np.ndarray, strategy: str) -> np.nda
     per_image = [[v[i] for v in views] for i in range(len(x_pool))]
     rows = rank_outputs([str(i) for i in range(len(x_pool))], per_image,
                         top_fraction=PIXEL_TOP_FRACTION if task["pixel"] else 1.0)
-    if strategy == "balanced" and not task["pixel"]:
-        predicted = {str(i): int(np.argmax(np.mean(per_image[i], axis=0))) for i in range(len(x_pool))}
-        rows = balanced_order(rows, [predicted[r["image"]] for r in rows])
     return np.array([int(r["image"]) for r in rows])
 
 
-def run_order(task: dict, seed: int, chooser: str, log: Callable[[str], None], start: tuple,
-              strategy: str) -> dict:
+def run_order(task: dict, seed: int, chooser: str, log: Callable[[str], None], start: tuple) -> dict:
     """Scores after the start and after every round, and the classes of what was picked each round.
 
     ``start`` = (model, scores) trained on the starting labels with this seed (the same for both orders).
@@ -229,7 +226,7 @@ def run_order(task: dict, seed: int, chooser: str, log: Callable[[str], None], s
         if chooser == "random":
             picks = rng.permutation(left)[: task["per_round"]]
         else:
-            order = active_order(task, model, xp[left], strategy)
+            order = active_order(task, model, xp[left])
             picks = left[order[: task["per_round"]]]
         if not task["pixel"]:
             picked.append(np.bincount(yp[picks], minlength=len(CLASSES)).tolist())
@@ -303,8 +300,6 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--only", choices=("bccd", "dsb"))
-    parser.add_argument("--strategy", choices=("uncertainty", "balanced"), default="uncertainty",
-                        help="Active order: most uncertain first, or the class-balanced pick of the product.")
     parser.add_argument("--steps", type=int, help="Gradient steps per training (default: 150).")
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--per-round", type=int)
@@ -331,14 +326,13 @@ def main() -> None:
             f"{c} {int(n)}" for c, n in zip(CLASSES, np.bincount(task["pool"][1], minlength=3), strict=True)) + ")"
         print(f"{task['name']}: start {len(task['start'][1])} labelled, pool {len(task['pool'][1])}{counts}, test "
               f"{len(task['test'][1])}; {task['rounds']} rounds of {task['per_round']}; retrained from scratch "
-              f"every round, {task['steps']} steps; active strategy {args.strategy}", flush=True)
+              f"every round, {task['steps']} steps", flush=True)
         runs: dict[str, list] = {"active": [], "random": []}
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             model = train(task, *task["start"], seed)
             first = (model, task["score"](model, *task["test"]))
             for chooser in runs:
-                runs[chooser].append(run_order(task, seed, chooser, lambda m: print(m, flush=True), first,
-                                               args.strategy))
+                runs[chooser].append(run_order(task, seed, chooser, lambda m: print(m, flush=True), first))
         results[task["name"]] = {"summary": summarise(task, runs, args.seeds), "runs": runs}
         print(f"  ({time.time() - began:.0f} s)", flush=True)
     if args.json:
