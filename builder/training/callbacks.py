@@ -20,6 +20,7 @@ from builder.errors import TrainingError
 from builder.events import EventSink, make_event
 from builder.io_utils import atomic_save_keras, atomic_write_json, atomic_write_text, replace_with_link
 from builder.recipe.sections.train import Schedule
+from builder.training.improvement import improves, tie_value
 from builder.training.run_folder import RunFolder
 from builder.training.schedules import PlateauState, learning_rate_at, monitor_mode
 
@@ -167,6 +168,7 @@ class ResumableEarlyStopping(keras.callbacks.Callback):
         self.mode = monitor_mode(monitor)
         state = state or {}
         self.best: float | None = state.get("best")
+        self.best_tie: float | None = state.get("best_tie")
         self.wait: int = int(state.get("wait", 0))
         self.stopped_epoch: int | None = state.get("stopped_epoch")
 
@@ -174,10 +176,9 @@ class ResumableEarlyStopping(keras.callbacks.Callback):
         value = to_float((logs or {}).get(self.monitor))
         if not self.enabled or value is None or not math.isfinite(value):
             return
-        better = self.best is None or (
-            value < self.best - self.min_delta if self.mode == "min" else value > self.best + self.min_delta)
-        if better:
-            self.best, self.wait = value, 0
+        tie = tie_value(logs or {}, self.monitor)
+        if improves(value, self.best, mode=self.mode, tie=tie, best_tie=self.best_tie, min_delta=self.min_delta):
+            self.best, self.best_tie, self.wait = value, tie, 0
             return
         self.wait += 1
         if self.wait >= self.patience:
@@ -185,7 +186,7 @@ class ResumableEarlyStopping(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def state(self) -> dict[str, Any]:
-        return {"best": self.best, "wait": self.wait, "stopped_epoch": self.stopped_epoch}
+        return {"best": self.best, "best_tie": self.best_tie, "wait": self.wait, "stopped_epoch": self.stopped_epoch}
 
 
 def _history_csv(history: list[dict[str, Any]]) -> str:
@@ -214,7 +215,7 @@ class RunRecorder(keras.callbacks.Callback):
                  history: list[dict[str, Any]] | None = None, best: float | None = None, best_epoch: int | None = None,
                  best_file: str | None = None, state_parts: dict[str, Callable[[], Any]] | None = None,
                  static_state: dict[str, Any] | None = None,
-                 write_files: bool = True) -> None:
+                 write_files: bool = True, best_tie: float | None = None) -> None:
         super().__init__()
         self.run = run
         self.monitor, self.mode = monitor, monitor_mode(monitor)
@@ -222,6 +223,7 @@ class RunRecorder(keras.callbacks.Callback):
         self.checkpoint_every = max(int(checkpoint_every), 1)
         self.history = list(history or [])
         self.best, self.best_epoch = best, best_epoch
+        self.best_tie = best_tie  # the tie-breaker (validation loss) at the best epoch
         self.best_file = best_file
         self.state_parts = state_parts or {}
         self.static_state = static_state or {}
@@ -241,10 +243,9 @@ class RunRecorder(keras.callbacks.Callback):
         entry["time_s"] = round(time.time() - self._epoch_start, 3)
         self.history.append(entry)
         value = entry.get(self.monitor, entry.get("loss"))
-        improved = value is not None and math.isfinite(value) and (
-            self.best is None or (value < self.best if self.mode == "min" else value > self.best))
-        if improved:
-            self.best, self.best_epoch = value, epoch + 1
+        tie = tie_value(entry, self.monitor)
+        if value is not None and improves(value, self.best, mode=self.mode, tie=tie, best_tie=self.best_tie):
+            self.best, self.best_epoch, self.best_tie = value, epoch + 1, tie
             if self.write_files:  # a candidate: best.keras points at it once state.json names it
                 self.best_file = f"best-epoch-{epoch + 1:04d}.keras"
                 atomic_save_keras(self.model, self.run.checkpoints_dir / self.best_file)
@@ -275,6 +276,7 @@ class RunRecorder(keras.callbacks.Callback):
             "mode": self.mode,
             "best": self.best,
             "best_epoch": self.best_epoch,
+            "best_tie": self.best_tie,
             "best_checkpoint": self.best_file,
             "optimizer_step": int(np.asarray(keras.ops.convert_to_numpy(self.model.optimizer.iterations))),
             "learning_rate": current_learning_rate(self.model),

@@ -224,7 +224,7 @@ def fit(
     recorder = cb.RunRecorder(
         run, monitor=monitor, total_epochs=settings.epochs, checkpoint_every=settings.checkpoint_every,
         history=history, best=(state or {}).get("best"), best_epoch=(state or {}).get("best_epoch"),
-        best_file=(state or {}).get("best_checkpoint"),
+        best_file=(state or {}).get("best_checkpoint"), best_tie=(state or {}).get("best_tie"),
         state_parts={"schedule": scheduler.state, "early_stopping": stopper.state},
         static_state={"seed": settings.seed, "steps_per_epoch": steps_per_epoch, "batch_size": batch_size,
                       "runtime": runtime.describe()},

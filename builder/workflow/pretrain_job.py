@@ -5,7 +5,9 @@ back from the rest, so its encoder learns what cells look like without a single 
 it trains well on a CPU in minutes with small batches, needs no negatives (contrastive learning needs large
 batches and long schedules to work) and no choice of augmentations that could destroy what the classes
 differ by (colour, size). Only the encoder is saved (a ``.keras`` file any recipe can start from with
-``backbone: {from: FILE}``), with a ``FILE.pretrain.json`` record that the run report's Methods cites.
+``backbone: {from: FILE}``), with a ``FILE.pretrain.json`` record that the run report's Methods cites. Before
+saving, the encoder's batch-norm statistics are measured again on the clean images
+(:mod:`builder.pretrain.batchnorm`): training only showed it masked ones.
 """
 
 from __future__ import annotations
@@ -121,6 +123,9 @@ def pretrain(settings: PretrainSettings, *, recipe: Any = None, base_dir: Path |
         loss = float(history.history["loss"][-1])
         _emit(events, "epoch", stage="pretrain", epoch=epoch + 1, epochs=settings.epochs, loss=loss,
               seconds=round(time.monotonic() - started, 1))
+    from builder.pretrain.batchnorm import recalibrate_batchnorm
+
+    recalibrated = recalibrate_batchnorm(encoder, images, batch_size=settings.batch_size, rng=rng)
     out.parent.mkdir(parents=True, exist_ok=True)
     encoder.save(out)
     record = {
@@ -128,6 +133,7 @@ def pretrain(settings: PretrainSettings, *, recipe: Any = None, base_dir: Path |
         "input_size": settings.size, "fit": fit, "channels": channels, "final_loss": loss,
         "settings": settings.model_dump(), "seconds": round(time.monotonic() - started, 1),
         "epochs_completed": done, "image_files": _fingerprint(paths),
+        "batchnorm_recalibrated_on_clean_images": len(recalibrated),
     }
     record_file = record_path(out)
     record_file.write_text(json.dumps(record, indent=2), encoding="utf-8")

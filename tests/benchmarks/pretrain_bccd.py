@@ -8,6 +8,8 @@ validation); the rest are unlabelled. Arms, all the same recipe apart from the m
 * ``scratch``: the classifier template's small CNN, random start.
 * ``pretrained``: the same CNN whose encoder comes from ``cellwright pretrain`` on every non-test crop (labels
   ignored), via ``backbone: {from: encoder.keras}``.
+* ``pretrained_frozen`` / ``pretrained_warmup`` (extra arms, ``--arms``): the same encoder kept frozen
+  (``freeze: all``: only the head learns) or frozen for the first 5 epochs (``freeze: {until_epoch: 5}``).
 * ``imagenet``: ``mobilenet_v2`` with ``weights: imagenet``. This machine is offline: unless the real file is in
   ``~/.keras/models``, a RANDOM-INIT file is written under the exact Keras cache name in a private
   ``$KERAS_HOME`` only to exercise the loading path; its score is then NOT an ImageNet result.
@@ -34,6 +36,9 @@ REPO = Path(__file__).resolve().parents[2]
 BCCD = REPO.parent / "shared" / "realdata" / "bccd" / "BCCD"
 CLASSES = ("Platelets", "RBC", "WBC")
 MOBILENET_FILE = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"
+#: Pre-trained arms and the encoder's freeze policy in each (the recipe default is "none").
+FREEZE: dict[str, object] = {"pretrained": "none", "pretrained_frozen": "all",
+                             "pretrained_warmup": {"until_epoch": 5}}
 
 
 def write_crops(out: Path, max_rbc: int, seed: int = 0) -> dict[str, list[Path]]:
@@ -96,8 +101,8 @@ def recipe(root: Path, arm: str, encoder: Path, epochs: int, size: int, seed: in
     import yaml
 
     model: dict = {"template": "classifier", "params": {"depth": 3, "base_filters": 16}}
-    if arm == "pretrained":
-        model["params"]["backbone"] = {"from": str(encoder)}
+    if arm.startswith("pretrained"):
+        model["params"]["backbone"] = {"from": str(encoder), "freeze": FREEZE[arm]}
     elif arm == "imagenet":
         model = {"template": "classifier", "params": {"backbone": {"name": "mobilenet_v2", "weights": "imagenet"}}}
     text = {
@@ -174,7 +179,7 @@ def main() -> None:
     unlabelled = out / "unlabelled"
     link_split(unlabelled, "crops", pool)
     encoder = out / "encoder.keras"
-    if "pretrained" in args.arms and not encoder.is_file():
+    if "pretrained" in args.arms and not encoder.is_file():  # any pre-trained arm
         cellwright("pretrain", str(unlabelled), "--out", str(encoder), "--size", str(args.size), "--fit", "resize",
                    "--epochs", str(args.pretrain_epochs))
         print("pretrain record:", (out / "encoder.pretrain.json").read_text())

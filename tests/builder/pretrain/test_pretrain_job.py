@@ -51,6 +51,27 @@ def test_record_says_how_the_encoder_was_made(encoder: Path):
     assert record["settings"]["epochs"] == 2
 
 
+def test_batchnorm_statistics_describe_the_clean_images(encoder: Path):
+    """Pre-training only shows masked images; the saved encoder's batch-norm statistics are those of clean ones."""
+    import keras
+
+    from builder.pretrain.images import find_images, load_unlabelled
+
+    model = keras.saving.load_model(encoder)
+    images = load_unlabelled(find_images(encoder.parent / "unlabelled"), size=32, resize=True)
+    layers = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(layers) == 4  # depth 2, two per level
+    for layer in layers:
+        inputs = keras.Model(model.inputs, layer.input).predict(images, verbose=0).astype(np.float64)
+        scale = inputs.std()
+        np.testing.assert_allclose(layer.moving_mean.numpy(), inputs.mean(axis=(0, 1, 2)), atol=1e-3 * scale,
+                                   err_msg=layer.name)
+        np.testing.assert_allclose(layer.moving_variance.numpy(), inputs.var(axis=(0, 1, 2)), rtol=1e-3,
+                                   err_msg=layer.name)
+    record = json.loads(encoder.with_name("enc.pretrain.json").read_text())
+    assert record["batchnorm_recalibrated_on_clean_images"] == 4
+
+
 def test_recipe_starts_from_the_pretrained_encoder_and_fine_tunes_it(encoder: Path, tmp_path: Path):
     import keras
 

@@ -206,3 +206,23 @@ def test_kill_while_writing_a_checkpoint_leaves_a_consistent_run(tmp_path: Path,
                     weights(keras.models.load_model(straight.run.best_checkpoint)), strict=True):
         np.testing.assert_array_equal(a, b)
     assert json.loads(run.state_path.read_text())["best_epoch"] == straight.best_epoch
+
+
+def test_a_tied_score_keeps_the_epoch_with_the_lower_validation_loss(tmp_path: Path) -> None:
+    """Validation accuracy saturates at 1.0 on easy data; among the epochs that reach it, the best checkpoint is
+    the one that fits the validation images best (lowest val_loss), not the first one, and early stopping does
+    not stop while the tied score's validation loss keeps falling."""
+    x, y = arrays()
+    x = x + 3.0 * y[:, None, None, None]  # classes far apart: accuracy reaches 1 early, the loss keeps falling
+    run = create_run_folder(tmp_path / "runs", "ties", environment=False)
+    train = settings(epochs=8, early_stopping={"monitor": "val_accuracy", "patience": 2})
+    result = fit(tiny_model, make_epoch_fn(x, y), val_dataset(x, y), settings=train, run=run, loss=LOSS,
+                 metrics=["accuracy"])
+    history = json.loads(run.history_json.read_text())
+    top = max(row["val_accuracy"] for row in history)
+    tied = [row for row in history if row["val_accuracy"] == top]
+    assert len(tied) >= 2 and tied[0]["epoch"] < min(tied, key=lambda r: r["val_loss"])["epoch"]  # a real tie
+    assert result.best_epoch == min(tied, key=lambda r: r["val_loss"])["epoch"]
+    state = json.loads(run.state_path.read_text())
+    assert state["best_tie"] == pytest.approx(min(r["val_loss"] for r in tied))
+    assert state["best_checkpoint"] == f"best-epoch-{result.best_epoch:04d}.keras"
