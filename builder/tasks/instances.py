@@ -27,8 +27,8 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from builder.errors import DataError
-from builder.tasks.extent_tuning import EXTENT_PARAM
 from builder.tasks.classical import classical_instances  # noqa: F401  (re-exported)
+from builder.tasks.extent_tuning import EXTENT_PARAM
 from builder.tasks.label_arrays import NO_TARGET
 from builder.tasks.label_arrays import labels_2d as _labels_2d
 
