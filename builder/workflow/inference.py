@@ -239,14 +239,25 @@ def network_output(model: Any, x: np.ndarray, recipe: Recipe) -> np.ndarray:
 
     The image goes through the network in one call when it fits in memory, else in tiles of
     ``preprocess.tile.size`` that overlap by the network's receptive field (see
-    :func:`builder.workflow.tiling.plan_tiles`), padded to multiples of the downsampling factor.
+    :func:`builder.workflow.tiling.plan_tiles`), padded to multiples of the downsampling factor. With
+    ``evaluate.postprocess.tta`` the output is the mean over the image's eight flips and quarter turns
+    (:func:`builder.workflow.tta.dihedral_mean`), each tiled the same way.
     """
-    from builder.data.patches import predict_tiled
-
     x = as_yxc(x).astype(np.float32)
     predict = _predict_batch(model)
     if not get_task(recipe.task).pixel_output:
         return predict(x[None])[0].reshape(-1)
+    if recipe.evaluate.postprocess.tta:
+        from builder.workflow.tta import dihedral_mean
+
+        return dihedral_mean(lambda image: _tiled_output(model, predict, image, recipe), x)
+    return _tiled_output(model, predict, x, recipe)
+
+
+def _tiled_output(model: Any, predict: Any, x: np.ndarray, recipe: Recipe) -> np.ndarray:
+    """The pixel output of one normalised image, in one call or in tiles (see :func:`network_output`)."""
+    from builder.data.patches import predict_tiled
+
     plan = tiling(model, x.shape[:2], recipe)
     return predict_tiled(predict, x, tile=plan.tile, overlap=plan.overlap, align=plan.align, batch_size=TILE_BATCH,
                          margin=plan.margin)
