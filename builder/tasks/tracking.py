@@ -264,8 +264,9 @@ class Tracking(InstanceSegmentation):
         same_seeds = [r for r in tuned["tried"] if r["seed_threshold"] == tuned["seed_threshold"]
                       and r["min_size"] == tuned["min_size"]]
         # the threshold may have been moved by the outline stage: the first stage's row then holds the division F1
-        chosen = next((r for r in same_seeds if r["threshold"] == tuned["threshold"] and "tie_break" in r),
-                      next((r for r in same_seeds if "tie_break" in r), {}))
+        first_stage = [r for r in same_seeds if "tie_break" in r]
+        chosen: dict[str, Any] = next((r for r in first_stage if r["threshold"] == tuned["threshold"]),
+                                      first_stage[0] if first_stage else {})
         out = {"threshold": tuned["threshold"], "seed_threshold": tuned["seed_threshold"],
                "min_size": tuned["min_size"], "tuned_on": len(outputs), "score": tuned["score"],
                "start_score": tuned["start_score"], "score_name": "mean of DET and SEG (validation frames)"}
