@@ -27,7 +27,7 @@ def _outputs(source: Any, samples: list[Any], cache: Path, recipe: Any, key: str
     from builder.workflow.inference import resolve_norm_stats
 
     loaded = load_split(samples, recipe.data, original_grid(recipe))
-    path = cache.with_suffix(f".{key}.npz")
+    path = Path(f"{cache}.{key}.npz")
     if path.is_file():
         stored = np.load(path)
         return loaded, [stored[f"o{i}"] for i in range(len(samples))], None
