@@ -248,7 +248,8 @@ class Tracking(InstanceSegmentation):
         frames tracked with them (when ``loaded`` holds the frames with their ground-truth tracks): the margin
         keeps the recipe's thresholds where the detection score cannot tell, but must not trade divisions away.
         Then the foreground threshold, which sets the outlines, is moved on a finer grid to the value with the
-        best SEG (:func:`segmentation_score`) that keeps the detection score within the margin.
+        best SEG (:func:`segmentation_score`) that keeps the detection score within the margin, when its SEG is
+        more than the margin higher.
         """
         from builder.tasks.instances import tune_postprocess
 
@@ -273,8 +274,8 @@ class Tracking(InstanceSegmentation):
         if "extent_score" in tuned:
             out["seg"] = tuned["extent_score"]
             out["start_seg"] = tuned["start_extent_score"]
-            out["seg_name"] = (f"SEG of the validation frames, choosing the foreground threshold within "
-                               f"{TUNING_MARGIN} of the best score")
+            out["seg_name"] = (f"SEG of the validation frames, choosing the foreground threshold (kept unless "
+                               f"{TUNING_MARGIN} better, detection within {TUNING_MARGIN})")
         if "tie_break" in chosen:
             out["division_f1"] = chosen["tie_break"]
             out["division_f1_name"] = (f"division F1 (±{DIVISION_TOLERANCE} frames) of the validation frames, "

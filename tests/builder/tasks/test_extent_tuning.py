@@ -63,3 +63,20 @@ def test_threshold_stays_when_detection_would_drop() -> None:
                              extent_fn=segmentation_score)
     assert tuned["threshold"] == 0.5
     assert len(tuned["extent_tried"]) == len(extent_candidates(0.5))
+
+
+def test_a_gain_within_the_margin_does_not_move_the_threshold() -> None:
+    truth, prob = _blurred_cells()
+    seg = {t: segmentation_score([truth], [instances_from_three_class(prob, threshold=t, min_size=10)])
+           for t in extent_candidates(0.5)}
+    gain = max(seg.values()) - seg[0.5]
+    assert gain > 0.01
+
+    def tuned(margin: float) -> float:
+        return tune_postprocess([prob], [truth], start={"threshold": 0.5, "seed_threshold": 0.5},
+                                grid={"threshold": (0.5,), "seed_threshold": (0.5,)}, min_size=10,
+                                tune_min_size=False, score_fn=lambda t, p: 1.0, margin=margin,
+                                extent_fn=segmentation_score)["threshold"]
+
+    assert tuned(gain + 1e-3) == 0.5
+    assert tuned(gain - 1e-3) == max(seg, key=seg.get)
