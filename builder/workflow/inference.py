@@ -268,7 +268,8 @@ def network_outputs(model: Any, xs: Sequence[np.ndarray], recipe: Recipe) -> lis
 
     Images of one shape that go through the network whole (see :func:`builder.workflow.tiling.images_per_call`)
     are stacked into one call of up to as many images as the memory estimate allows, each padded exactly as
-    alone; others (different shapes, tiled images) go one by one. Outputs equal one-at-a-time prediction.
+    alone; others (different shapes, tiled images, ``evaluate.postprocess.tta``) go one by one. Outputs equal
+    one-at-a-time prediction.
     """
     from builder.data.patches import pad_whole
 
@@ -276,7 +277,7 @@ def network_outputs(model: Any, xs: Sequence[np.ndarray], recipe: Recipe) -> lis
     if not xs:
         return []
     per_call = images_per_call(model, xs[0].shape[:2], recipe)
-    if len(xs) == 1 or per_call <= 1 or len({x.shape for x in xs}) != 1:
+    if len(xs) == 1 or per_call <= 1 or len({x.shape for x in xs}) != 1 or recipe.evaluate.postprocess.tta:
         return [network_output(model, x, recipe) for x in xs]
     predict = _predict_batch(model)
     pixel = get_task(recipe.task).pixel_output

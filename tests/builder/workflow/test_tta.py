@@ -87,3 +87,20 @@ def test_tta_is_refused_for_star_convex_rays():
     assert "evaluate.postprocess.tta" in text and "Received: tta=true" in text
     assert "instance_target=star_convex" in text and "Set evaluate.postprocess.tta: false" in text
     assert _recipe(False, target="star_convex").evaluate.postprocess.tta is False
+
+
+def test_batched_and_streamed_prediction_keep_tta():
+    from builder.workflow.inference import network_outputs
+    from builder.workflow.stream_predict import can_stream
+
+    model = _model()
+    xs = [np.random.default_rng(i).random((32, 40, 1)).astype(np.float32) for i in range(3)]  # one shape
+    recipe = _recipe(True, whole_image=True)
+    batched = network_outputs(model, xs, recipe)
+    for x, out in zip(xs, batched, strict=True):
+        assert np.abs(out - _by_hand(model, x)).max() < 1e-4
+    seg = recipe_from_dict({"name": "tta", "task": "segmentation", "data": {"root": ".", "masks": "masks",
+                            "split": {"mode": "folders"}}, "evaluate": {"postprocess": {"tta": True}}})
+    assert not can_stream(seg, None)
+    assert can_stream(seg.model_copy(update={"evaluate": seg.evaluate.model_copy(update={
+        "postprocess": seg.evaluate.postprocess.model_copy(update={"tta": False})})}), None)
