@@ -48,6 +48,27 @@ def _task_rules(recipe: Recipe) -> list[Problem]:
     return get_task(recipe.task).check_recipe(recipe)
 
 
+@register_check("tta_orientation_free")
+def _tta_needs_orientation_free_output(recipe: Recipe) -> list[Problem]:
+    """``evaluate.postprocess.tta`` averages outputs of turned images: only outputs without directions."""
+    from builder.errors import CellwrightError
+    from builder.tasks import get_task
+
+    if not recipe.evaluate.postprocess.tta:
+        return []
+    try:
+        task = get_task(recipe.task)
+    except (CellwrightError, KeyError, ValueError):
+        return []  # an unknown task is reported by its own check
+    if task.orientation_free_output(recipe):
+        return []
+    return [_problem("evaluate.postprocess.tta",
+                     "Expected a network output that means the same whichever way the image is turned (per-pixel "
+                     f"maps). Received: tta=true with task={recipe.task}, instance_target="
+                     f"{recipe.train.instance_target} (its outputs hold directions or one value per image).",
+                     "Set evaluate.postprocess.tta: false (or use the three_class or distance instance target).")]
+
+
 @register_check("segmenter_for_tracking")
 def _segmenter_only_for_tracking(recipe: Recipe) -> list[Problem]:
     """``model.from`` (a trained segmenter used instead of training) belongs to tracking recipes."""

@@ -216,6 +216,12 @@ class Task:
         """True when the network predicts a map with the image's Y, X axes (tiled prediction)."""
         return self.output != "class_vector"
 
+    def orientation_free_output(self, recipe: Recipe) -> bool:
+        """True when each output channel means the same whichever way the image is turned (probabilities,
+        distances to the edge, intensities), so outputs of flipped images may be averaged
+        (``evaluate.postprocess.tta``): pixel outputs by default."""
+        return self.pixel_output
+
     @property
     def image_target(self) -> bool:
         """True when the training target is an image (normalised like the input)."""

@@ -136,6 +136,10 @@ class InstanceSegmentation(Task):
         labels = postprocess_instances(output, recipe.train.instance_target, **params)
         return {"labels": labels, "prediction": labels}
 
+    def orientation_free_output(self, recipe: Recipe) -> bool:
+        """Star-convex rays point in fixed directions: a flipped image's rays are other rays."""
+        return recipe.train.instance_target != "star_convex"
+
     def output_at_zoom(self, output: np.ndarray, recipe: Recipe, zoom: float) -> np.ndarray:
         if recipe.train.instance_target != "star_convex":
             return output

@@ -28,6 +28,7 @@ from scipy import ndimage as ndi
 
 from builder.errors import DataError
 from builder.tasks.classical import classical_instances  # noqa: F401  (re-exported)
+from builder.tasks.extent_tuning import EXTENT_PARAM
 from builder.tasks.label_arrays import NO_TARGET
 from builder.tasks.label_arrays import labels_2d as _labels_2d
 
@@ -286,6 +287,7 @@ def tune_postprocess(
     score_fn: Callable[[list[Any], list[np.ndarray]], float] | None = None,
     margin: float = 0.0,
     tie_break: Callable[[list[np.ndarray]], float] | None = None,
+    extent_fn: Callable[[list[Any], list[np.ndarray]], float] | None = None,
 ) -> dict[str, Any]:
     """Choose the thresholds and ``min_size`` that score best on validation images.
 
@@ -377,10 +379,20 @@ def tune_postprocess(
             scored(chosen, size)
         same = [best] + [r for r in tried if all(r[k] == chosen[k] for k in names) and r is not best]
         best = _choose(same, margin, second)
+    extent: dict[str, Any] = {}
+    if extent_fn is not None and target in EXTENT_PARAM:
+        from builder.tasks.extent_tuning import refine_extent
+
+        refined = refine_extent(labelled, labels, best, param=EXTENT_PARAM[target], extent_fn=extent_fn,
+                                score_fn=score_fn or (lambda t, p: instance_metrics(t, p, iou_thresholds)["ap_mean"]),
+                                margin=margin)
+        best = {**best, EXTENT_PARAM[target]: refined[EXTENT_PARAM[target]], "score": refined["score"]}
+        extent = {k: refined[k] for k in ("extent_score", "start_extent_score", "extent_tried")}
     return {
         **{k: best[k] for k in names},
         "min_size": int(best["min_size"]),
         "score": best["score"],
         "start_score": tried[0]["score"] if start is not None else None,
         "tried": tried,
+        **extent,
     }

@@ -194,6 +194,15 @@ def detection_score(truths: Sequence[np.ndarray], preds: Sequence[np.ndarray]) -
     return 0.5 * (float(scores["DET"] or 0.0) + float(scores["SEG"] or 0.0))
 
 
+def segmentation_score(truths: Sequence[np.ndarray], preds: Sequence[np.ndarray]) -> float:
+    """The CTC SEG measure of per-frame objects: mean IoU of each true cell with the cell found there (0 when
+    none covers more than half of it). Cells nobody outlined (negative labels) are not scored."""
+    from builder.tracking.metrics import match_frame, seg_measure
+
+    return seg_measure([match_frame(np.maximum(np.asarray(t, np.int64), 0), np.asarray(p, np.int64))
+                        for t, p in zip(truths, preds, strict=True)])
+
+
 @register_task
 class Tracking(InstanceSegmentation):
     """Follow cells through a time-lapse: per-frame instance segmentation, then linking into lineages."""
@@ -238,6 +247,9 @@ class Tracking(InstanceSegmentation):
         Settings within :data:`TUNING_MARGIN` of the best are told apart by the division F1 of the validation
         frames tracked with them (when ``loaded`` holds the frames with their ground-truth tracks): the margin
         keeps the recipe's thresholds where the detection score cannot tell, but must not trade divisions away.
+        Then the foreground threshold, which sets the outlines, is moved on a finer grid to the value with the
+        best SEG (:func:`segmentation_score`) that keeps the detection score within the margin, when its SEG is
+        more than the margin higher.
         """
         from builder.tasks.instances import tune_postprocess
 
@@ -249,12 +261,21 @@ class Tracking(InstanceSegmentation):
 
         tuned = tune_postprocess(outputs, truths, target=recipe.train.instance_target, start=dict(start),
                                  min_size=start["min_size"], score_fn=detection_score, margin=TUNING_MARGIN,
-                                 progress=progress, tie_break=tie_break)
-        chosen = next(r for r in tuned["tried"] if all(r[k] == tuned[k] for k in ("threshold", "seed_threshold",
-                                                                                   "min_size")))
+                                 progress=progress, tie_break=tie_break, extent_fn=segmentation_score)
+        same_seeds = [r for r in tuned["tried"] if r["seed_threshold"] == tuned["seed_threshold"]
+                      and r["min_size"] == tuned["min_size"]]
+        # the threshold may have been moved by the outline stage: the first stage's row then holds the division F1
+        first_stage = [r for r in same_seeds if "tie_break" in r]
+        chosen: dict[str, Any] = next((r for r in first_stage if r["threshold"] == tuned["threshold"]),
+                                      first_stage[0] if first_stage else {})
         out = {"threshold": tuned["threshold"], "seed_threshold": tuned["seed_threshold"],
                "min_size": tuned["min_size"], "tuned_on": len(outputs), "score": tuned["score"],
                "start_score": tuned["start_score"], "score_name": "mean of DET and SEG (validation frames)"}
+        if "extent_score" in tuned:
+            out["seg"] = tuned["extent_score"]
+            out["start_seg"] = tuned["start_extent_score"]
+            out["seg_name"] = (f"SEG of the validation frames, choosing the foreground threshold (kept unless "
+                               f"{TUNING_MARGIN} better, detection within {TUNING_MARGIN})")
         if "tie_break" in chosen:
             out["division_f1"] = chosen["tie_break"]
             out["division_f1_name"] = (f"division F1 (±{DIVISION_TOLERANCE} frames) of the validation frames, "

@@ -239,14 +239,25 @@ def network_output(model: Any, x: np.ndarray, recipe: Recipe) -> np.ndarray:
 
     The image goes through the network in one call when it fits in memory, else in tiles of
     ``preprocess.tile.size`` that overlap by the network's receptive field (see
-    :func:`builder.workflow.tiling.plan_tiles`), padded to multiples of the downsampling factor.
+    :func:`builder.workflow.tiling.plan_tiles`), padded to multiples of the downsampling factor. With
+    ``evaluate.postprocess.tta`` the output is the mean over the image's eight flips and quarter turns
+    (:func:`builder.workflow.tta.dihedral_mean`), each tiled the same way.
     """
-    from builder.data.patches import predict_tiled
-
     x = as_yxc(x).astype(np.float32)
     predict = _predict_batch(model)
     if not get_task(recipe.task).pixel_output:
         return predict(x[None])[0].reshape(-1)
+    if recipe.evaluate.postprocess.tta:
+        from builder.workflow.tta import dihedral_mean
+
+        return dihedral_mean(lambda image: _tiled_output(model, predict, image, recipe), x)
+    return _tiled_output(model, predict, x, recipe)
+
+
+def _tiled_output(model: Any, predict: Any, x: np.ndarray, recipe: Recipe) -> np.ndarray:
+    """The pixel output of one normalised image, in one call or in tiles (see :func:`network_output`)."""
+    from builder.data.patches import predict_tiled
+
     plan = tiling(model, x.shape[:2], recipe)
     return predict_tiled(predict, x, tile=plan.tile, overlap=plan.overlap, align=plan.align, batch_size=TILE_BATCH,
                          margin=plan.margin)
@@ -257,7 +268,8 @@ def network_outputs(model: Any, xs: Sequence[np.ndarray], recipe: Recipe) -> lis
 
     Images of one shape that go through the network whole (see :func:`builder.workflow.tiling.images_per_call`)
     are stacked into one call of up to as many images as the memory estimate allows, each padded exactly as
-    alone; others (different shapes, tiled images) go one by one. Outputs equal one-at-a-time prediction.
+    alone; others (different shapes, tiled images, ``evaluate.postprocess.tta``) go one by one. Outputs equal
+    one-at-a-time prediction.
     """
     from builder.data.patches import pad_whole
 
@@ -265,7 +277,7 @@ def network_outputs(model: Any, xs: Sequence[np.ndarray], recipe: Recipe) -> lis
     if not xs:
         return []
     per_call = images_per_call(model, xs[0].shape[:2], recipe)
-    if len(xs) == 1 or per_call <= 1 or len({x.shape for x in xs}) != 1:
+    if len(xs) == 1 or per_call <= 1 or len({x.shape for x in xs}) != 1 or recipe.evaluate.postprocess.tta:
         return [network_output(model, x, recipe) for x in xs]
     predict = _predict_batch(model)
     pixel = get_task(recipe.task).pixel_output

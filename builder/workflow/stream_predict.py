@@ -27,14 +27,14 @@ STRIP_BYTES = 1 << 18
 
 
 def can_stream(recipe: Recipe, pixel_size: float | None, diameter: float | None = None) -> bool:
-    """True if ``predict`` can stream this image: a pixel-wise task and no rescaling (to another pixel size or
-    object diameter; ``diameter`` is the image's object diameter in px)."""
+    """True if ``predict`` can stream this image: a pixel-wise task, no rescaling (to another pixel size or
+    object diameter; ``diameter`` is the image's object diameter in px) and no ``evaluate.postprocess.tta``."""
     from builder.data.preprocess import grid_factor
     from builder.errors import DataError
     from builder.tasks import get_task
 
-    if not get_task(recipe.task).streams_prediction:
-        return False
+    if not get_task(recipe.task).streams_prediction or recipe.evaluate.postprocess.tta:
+        return False  # test-time augmentation turns whole images: predicted in memory
     try:
         factor = grid_factor(recipe.preprocess, pixel_size=pixel_size or recipe.data.pixel_size, diameter=diameter)
     except DataError:

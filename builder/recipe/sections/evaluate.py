@@ -22,6 +22,8 @@ class PostProcess(Section):
                           "preprocess.resample_to) are removed; tuned on the validation images with the thresholds.",
                           ge=0, le=1_000_000, unit="px")
     tune: bool = field(True, help="Tune the thresholds on the validation images after training.", common=True)
+    tta: bool = field(False, help="Average the network's output over the eight flips and quarter turns of each "
+                      "image (smoother outlines; prediction takes eight times as long). Not for star_convex.")
 
 
 class TrackingSettings(Section):
