@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from builder.errors import Problem
+from builder.run_folder import files
 
 KEY = "train.init_from"
 #: Files a bundle folder has (see builder.workflow.model_source).
@@ -32,9 +33,10 @@ def model_file(path: Path) -> Path | None:
     if path.is_file() and path.suffix.lower() in (".keras", ".h5"):
         return path
     if path.is_dir():
-        for name in ("best.keras", "last.keras"):
-            if (path / "checkpoints" / name).is_file():
-                return path / "checkpoints" / name
+        for checkpoint in (files.BEST_CHECKPOINT, files.LAST_CHECKPOINT):
+            candidate = path / files.CHECKPOINTS.name / checkpoint.name
+            if candidate.is_file():
+                return candidate
     return None
 
 
@@ -49,7 +51,7 @@ def _source_recipe(path: Path) -> dict[str, Any] | None:
 
     folders = [path] if path.is_dir() else [path.parent, path.parent.parent]
     for folder in folders:
-        recipe = folder / "recipe.yaml"
+        recipe = folder / files.RECIPE.name
         if recipe.is_file():
             try:
                 data = yaml.safe_load(recipe.read_text(encoding="utf-8"))

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from builder.report.run_data import RunData
+from builder.run_folder import files
 
 
 def _backbone(run: RunData) -> dict[str, Any]:
@@ -44,7 +45,7 @@ def init_from_name(run: RunData) -> str | None:
     if not value:
         return None
     path = Path(str(value))
-    if path.parent.name == "checkpoints":
+    if path.parent.name == files.CHECKPOINTS.name:
         return f"{path.parent.parent.name} ({path.name})"
     return path.name
 
