@@ -19,7 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QProcess, Signal
 
 from builder.events import parse_event_line
-from gui.worker_messages import LogCleaner
+from gui.worker_messages import LogCleaner, OutputLines
 from gui.workers import cellwright_argv
 
 
@@ -53,7 +53,7 @@ class PredictWorker(QObject):
         self.model_loads = 0
         self.log: list[str] = []
         self._count = 0
-        self._partial = {"out": b"", "err": b""}
+        self._output = OutputLines()
         self._stopping = False
         self._last_exit: int | None = None
         self.cleaner = LogCleaner()
@@ -127,7 +127,7 @@ class PredictWorker(QObject):
             self._note(f"The prediction worker had stopped (exit code {self._last_exit}); starting a new one, "
                        "which loads the model again.")
         self._stopping, self._last_exit = False, None
-        self._partial = {"out": b"", "err": b""}
+        self._output = OutputLines()
         self.cleaner = LogCleaner()
         process = QProcess(self)
         process.readyReadStandardOutput.connect(self._read_stdout)
@@ -143,18 +143,10 @@ class PredictWorker(QObject):
         process.start(argv[0], argv[1:])
         self.starts += 1
 
-    def _lines(self, channel: str, data: bytes, final: bool = False) -> list[str]:
-        data = self._partial[channel] + data
-        *lines, self._partial[channel] = data.split(b"\n")
-        if final and self._partial[channel]:
-            lines.append(self._partial[channel])
-            self._partial[channel] = b""
-        return [raw.decode("utf-8", errors="replace").rstrip("\r") for raw in lines]
-
     def _read_stdout(self, final: bool = False) -> None:
         if self.process is None:
             return
-        for text in self._lines("out", bytes(self.process.readAllStandardOutput()), final):
+        for text in self._output.feed("out", bytes(self.process.readAllStandardOutput()), final):
             parsed = parse_event_line(text)
             if parsed is None:
                 self.stdout_text += text + "\n"
@@ -179,7 +171,7 @@ class PredictWorker(QObject):
     def _read_stderr(self, final: bool = False) -> None:
         if self.process is None:
             return
-        for text in self._lines("err", bytes(self.process.readAllStandardError()), final):
+        for text in self._output.feed("err", bytes(self.process.readAllStandardError()), final):
             self.stderr_text += text + "\n"
             if (shown := self.cleaner.feed(text)) is not None:
                 self.line.emit(shown)

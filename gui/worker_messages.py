@@ -81,3 +81,26 @@ class LogCleaner:
             target = f"the log file {self.log_path}" if self.log_path else "the log file"
             return stripped.replace("the text above", target)
         return stripped if stripped else None
+
+
+class OutputLines:
+    """A worker's stdout and stderr cut into whole text lines as bytes arrive in pieces.
+
+    Examples
+    --------
+    >>> lines = OutputLines()
+    >>> lines.feed("out", b'{"event": "ep'), lines.feed("out", b'och"}\\nhalf'), lines.feed("out", b"", final=True)
+    ([], ['{"event": "epoch"}'], ['half'])
+    """
+
+    def __init__(self) -> None:
+        self._partial = {"out": b"", "err": b""}
+
+    def feed(self, channel: str, data: bytes, final: bool = False) -> list[str]:
+        """The whole lines that ``data`` completes on ``channel`` (``out`` or ``err``); ``final``: also the rest."""
+        data = self._partial[channel] + data
+        *lines, self._partial[channel] = data.split(b"\n")
+        if final and self._partial[channel]:
+            lines.append(self._partial[channel])
+            self._partial[channel] = b""
+        return [raw.decode("utf-8", errors="replace").rstrip("\r") for raw in lines]

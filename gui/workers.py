@@ -19,7 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal
 
 from builder.events import parse_event_line
-from gui.worker_messages import LogCleaner
+from gui.worker_messages import LogCleaner, OutputLines
 
 
 def cellwright_argv(*args: str) -> list[str]:
@@ -190,14 +190,14 @@ class WorkerProcess(QObject):
         self.process.readyReadStandardError.connect(self._read_stderr)
         self.process.finished.connect(self._done)
         self.process.errorOccurred.connect(self._error)
-        self._partial = {"out": b"", "err": b""}
+        self._output = OutputLines()
         self.stdout_text = ""
         self.stderr_text = ""
         self.errors: list[dict[str, Any]] = []
         self.cleaner = LogCleaner()
 
     def start(self, argv: list[str], cwd: str | os.PathLike[str] | None = None) -> None:
-        self._partial = {"out": b"", "err": b""}
+        self._output = OutputLines()
         self.stdout_text, self.stderr_text, self.errors = "", "", []
         self.cleaner = LogCleaner()
         if cwd:
@@ -231,16 +231,8 @@ class WorkerProcess(QObject):
         path.write_text(self.stdout_text + self.stderr_text, encoding="utf-8")
         return path
 
-    def _lines(self, channel: str, data: bytes, final: bool = False) -> list[str]:
-        data = self._partial[channel] + data
-        *lines, self._partial[channel] = data.split(b"\n")
-        if final and self._partial[channel]:
-            lines.append(self._partial[channel])
-            self._partial[channel] = b""
-        return [raw.decode("utf-8", errors="replace").rstrip("\r") for raw in lines]
-
     def _read_stdout(self, final: bool = False) -> None:
-        for text in self._lines("out", bytes(self.process.readAllStandardOutput()), final):
+        for text in self._output.feed("out", bytes(self.process.readAllStandardOutput()), final):
             parsed = parse_event_line(text)
             if parsed is None:
                 self.stdout_text += text + "\n"
@@ -250,7 +242,7 @@ class WorkerProcess(QObject):
             self.event.emit(parsed)
 
     def _read_stderr(self, final: bool = False) -> None:
-        for text in self._lines("err", bytes(self.process.readAllStandardError()), final):
+        for text in self._output.feed("err", bytes(self.process.readAllStandardError()), final):
             self.stderr_text += text + "\n"
             if (shown := self.cleaner.feed(text)) is not None:
                 self.line.emit(shown)

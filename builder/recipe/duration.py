@@ -50,3 +50,21 @@ def parse_duration(text: str) -> float:
         raise ValueError(f"expected a duration between {MIN_SECONDS:g} s and 30 days, received {text!r} "
                          f"({total:g} s); give the training time, at least a few minutes for real data")
     return total
+
+
+def readable_duration(value: object) -> str | None:
+    """A recipe's time budget as written, checked: a bare number is seconds; empty or None means no budget.
+
+    Raises
+    ------
+    ValueError
+        When ``value`` is not a duration (see :func:`parse_duration`).
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = f"{value}s"
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"expected a duration such as {EXAMPLES}, received {value!r}{FIX}")
+    parse_duration(value)
+    return value.strip()

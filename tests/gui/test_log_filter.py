@@ -26,3 +26,15 @@ def test_tensorflow_chatter_is_hidden_and_real_messages_are_kept():
     for line in ("epoch 3/50: loss 0.41, val_loss 0.52", "Reading 73 images from /data/nuclei",
                  "warning: the validation set is empty"):
         assert cleaner.feed(line) == line
+
+
+def test_output_lines_join_pieces_and_keep_channels_apart():
+    from gui.worker_messages import OutputLines
+
+    lines = OutputLines()
+    assert lines.feed("out", b'{"event": "ep') == []
+    assert lines.feed("err", b"Traceback\r\n  File") == ["Traceback"]
+    assert lines.feed("out", 'och", "name": "é"}\nnext'.encode()) == ['{"event": "epoch", "name": "é"}']
+    assert lines.feed("out", b"", final=True) == ["next"]
+    assert lines.feed("err", b"", final=True) == ["  File"]
+    assert lines.feed("out", b"", final=True) == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pydantic import field_validator
 
 from builder.pretrain.settings import PretrainSettings
-from builder.recipe.duration import EXAMPLES, FIX, parse_duration
+from builder.recipe.duration import EXAMPLES, parse_duration, readable_duration
 from builder.recipe.fields import field
 
 
@@ -24,14 +24,7 @@ class PretrainSection(PretrainSettings):
     @field_validator("time_budget", mode="before")
     @classmethod
     def _readable_budget(cls, value: object) -> str | None:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = f"{value}s"  # a bare number is seconds
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        if not isinstance(value, str):
-            raise ValueError(f"expected a duration such as {EXAMPLES}, received {value!r}{FIX}")
-        parse_duration(value)
-        return value.strip()
+        return readable_duration(value)
 
     def budget_seconds(self) -> float | None:
         """``time_budget`` in seconds (None: no budget)."""

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from builder.recipe.duration import EXAMPLES, FIX, parse_duration
+from builder.recipe.duration import EXAMPLES, parse_duration, readable_duration
 from builder.recipe.fields import MAX_SEED, Section, field
 
 #: Most epochs (and epoch counts such as patience) a recipe may ask for.
@@ -145,14 +145,7 @@ class TrainSection(Section):
     @field_validator("time_budget", mode="before")
     @classmethod
     def _readable_budget(cls, value: object) -> str | None:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            value = f"{value}s"  # a bare number is seconds
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        if not isinstance(value, str):
-            raise ValueError(f"expected a duration such as {EXAMPLES}, received {value!r}{FIX}")
-        parse_duration(value)
-        return value.strip()
+        return readable_duration(value)
 
     def budget_seconds(self) -> float | None:
         """``time_budget`` in seconds (None: no budget)."""
