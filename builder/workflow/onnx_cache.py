@@ -107,6 +107,9 @@ def open_copy(run_dir: Path, checkpoint: Path, recipe: Recipe) -> CopyState:
         first = (str(error).strip().splitlines() or [""])[0][:200]
         return CopyState(DAMAGED, f"{path.name} could not be read ({type(error).__name__}: {first})")
     record = network.record
+    made_from = (record.get("checkpoint") or {}).get("name") if isinstance(record.get("checkpoint"), dict) else None
+    if made_from and made_from != checkpoint.name:
+        return CopyState(STALE, f"{path.name} is a copy of {made_from}, not of {checkpoint.name}")
     if record.get("version") != RECORD_VERSION or not same_checkpoint(record.get("checkpoint"), checkpoint):
         return CopyState(STALE, f"{path.name} was made from another version of {checkpoint.name} (the checkpoint "
                          "changed since)")
@@ -204,6 +207,9 @@ def refresh_after_keras(source: Any, events: EventSink | None = None) -> CopySta
     nothing to do (``--engine keras``, ONNX used, a bundle, a network that cannot be converted)."""
     if source.engine != "keras" or source.onnx_copy not in REWRITE or source.run_dir is None:
         return None
+    own = RunFolder(Path(source.run_dir)).model_checkpoint()
+    if own is None or Path(source.path).resolve() != own.resolve():
+        return None  # another checkpoint of the run (e.g. last.keras) given by hand: keep the copy of the best
     state = ensure_copy(source.run_dir, source.model, recipe=source.recipe, checkpoint=source.path, events=events)
     source.onnx_copy = state.status  # a long-lived worker does this once per model
     return state

@@ -105,6 +105,8 @@ def open_onnx_network(path: str) -> OnnxNetwork:
 
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only: a stale or damaged copy is reported by the caller, once
+    # no busy-waiting between operators: reading and post-processing threads share the CPU with the network
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = onnxruntime.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
     props = session.get_modelmeta().custom_metadata_map
     if RECORD_KEY not in props:

@@ -288,3 +288,15 @@ def test_a_network_without_a_faithful_copy_is_said_once_and_predicted_with_keras
     line = next(e for e in events if e.get("kind") == "engine")
     assert "cannot be converted to ONNX" in line["message"]
     assert refresh_after_keras(open_model_source(run, engine="auto")) is None  # no retry after a prediction
+
+
+def test_another_checkpoint_given_by_hand_uses_keras_and_keeps_the_copy_of_the_best(tmp_path):
+    best = branchy_threshold_model(seed=0)
+    run = write_run(tmp_path / "run", best, make_recipe("instance_segmentation"))
+    assert ensure_copy(run, best).status == FRESH
+    last = RunFolder(run).last_checkpoint
+    branchy_threshold_model(seed=3).save(last)
+    source = open_model_source(last, engine="auto")
+    assert source.engine == "keras" and "a copy of best.keras, not of last.keras" in source.engine_reason
+    assert refresh_after_keras(source) is None
+    assert open_model_source(run, engine="auto").engine == "onnx"
