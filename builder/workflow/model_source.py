@@ -93,7 +93,7 @@ def _run_network(run: RunFolder, model_path: Path, recipe: Recipe, engine: str) 
     """``(network, engine, why, state of the ONNX copy)``: the run's fresh ONNX copy unless ``engine`` is keras,
     else the Keras checkpoint (``--engine onnx`` without a fresh copy is a CellwrightError saying how to make one)."""
     from builder.model_files.safe_import import load_keras_safely
-    from builder.workflow.onnx_cache import FRESH, open_copy
+    from builder.workflow.onnx_cache import FRESH, IMPOSSIBLE, UNSUPPORTED, open_copy
 
     if engine == ENGINE_KERAS:
         return load_keras_safely(model_path), ENGINE_KERAS, "asked for (--engine keras)", None
@@ -101,11 +101,13 @@ def _run_network(run: RunFolder, model_path: Path, recipe: Recipe, engine: str) 
     if state.status == FRESH and state.network is not None:
         return state.network, ENGINE_ONNX, state.reason, state.status
     if engine == ENGINE_ONNX:
+        fix = (f"Make one with 'cellwright export {run.path} --format onnx' (any export writes it), or predict once "
+               "with --engine auto (it writes one after predicting with Keras); or use --engine auto, which uses "
+               "the copy when there is a fresh one.")
+        if state.status in (IMPOSSIBLE, UNSUPPORTED):
+            fix = "Use --engine auto or --engine keras: this model runs with Keras."
         raise CellwrightError(str(run.file(files.ONNX_COPY)), f"--engine onnx needs an ONNX copy of the checkpoint "
-                              f"{model_path.name}, but {state.reason}.",
-                              f"Make one with 'cellwright export {run.path} --format onnx' (any export writes it), or "
-                              "predict once with --engine auto (it writes one after predicting with Keras); or use "
-                              "--engine auto, which uses the copy when there is a fresh one.")
+                              f"{model_path.name}, but {state.reason}.", fix)
     return load_keras_safely(model_path), ENGINE_KERAS, state.reason, state.status
 
 
