@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from builder.run_folder import RunFolder
+from builder.run_folder import RunFolder, files
 
 
 def export_run(run_dir: str | Path, *, formats: list[str], model: Any = None, out_dir: Path | None = None,
@@ -30,6 +30,7 @@ def export_run(run_dir: str | Path, *, formats: list[str], model: Any = None, ou
     if model is None:
         model = load_keras_safely(run.require_model_checkpoint())
         _write_onnx_copy(run, model)
+    onnx_copy = _fresh_onnx_copy(run)
     overrides: dict[str, Any] = {}
     stats = _dataset_statistics(run, recipe)
     if stats:
@@ -54,7 +55,8 @@ def export_run(run_dir: str | Path, *, formats: list[str], model: Any = None, ou
     task = get_task(str(recipe.get("task")))
     companions = {name: run.path / name for name in task.companion_files(run.read_recipe())}
     return export_model(model, metadata, out_dir or run.exports_dir, formats, report=run.existing_report(),
-                        tolerance=recipe_tolerance(recipe, tolerance), companions=companions)
+                        tolerance=recipe_tolerance(recipe, tolerance), companions=companions,
+                        onnx_copy=onnx_copy)
 
 
 def _write_onnx_copy(run: RunFolder, model: Any) -> None:
@@ -63,6 +65,17 @@ def _write_onnx_copy(run: RunFolder, model: Any) -> None:
     from builder.workflow.onnx_cache import ensure_copy
 
     ensure_copy(run.path, model)
+
+
+def _fresh_onnx_copy(run: RunFolder) -> Path | None:
+    """The run's ONNX copy when it was made from the checkpoint as it is now (bundles carry it), else None."""
+    from builder.workflow.onnx_cache import FRESH, open_copy
+
+    checkpoint = run.model_checkpoint()
+    if checkpoint is None:
+        return None
+    state = open_copy(run.path, checkpoint, run.read_recipe())
+    return run.file(files.ONNX_COPY) if state.status == FRESH else None
 
 
 def _with_measured_diameter(run: RunFolder, recipe: dict[str, Any]) -> dict[str, Any]:

@@ -142,35 +142,79 @@ def _stats_from_metadata(norm: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _bundle_with(path: Path, engine: str) -> ModelSource:
-    """A bundle, opened with Keras (``--engine onnx`` is refused: bundles carry no ONNX copy of a run)."""
-    if engine == ENGINE_ONNX:
-        raise CellwrightError(str(path), "--engine onnx runs a run folder's ONNX copy; a shared model (bundle) is "
-                              "run with Keras.", "Use --engine auto or keras for bundles, or predict with the run "
-                              "folder the model was trained in.")
+    """A shared model: a Cellwright bundle's ONNX copy (``model.onnx``, checked on the bundle's test input) unless
+    ``engine`` is keras, else its Keras model (``--engine onnx`` without a usable copy is a CellwrightError)."""
+    reason = "asked for (--engine keras)"
+    if engine != ENGINE_KERAS:
+        source, reason = _open_bundle_onnx(path)
+        if source is not None:
+            return source
+        if engine == ENGINE_ONNX:
+            raise CellwrightError(str(path), f"--engine onnx needs the bundle's ONNX copy, but {reason}.",
+                                  "Use --engine auto or keras for this model, or export the run again with "
+                                  "'cellwright export RUN' (bundles then carry the copy).")
     source = _open_bundle(path)
-    source.engine_reason = "shared models (bundles) run with Keras"
+    source.engine_reason = reason
     return source
+
+
+def _open_bundle_onnx(path: Path) -> tuple[ModelSource | None, str]:
+    """``(source, why)``: a Cellwright bundle opened with its ONNX copy, when it carries one that reproduces the
+    bundle's test output; else ``(None, why not)``. Never imports TensorFlow."""
+    from builder.errors import ExportError
+    from builder.model_files.bundle_reader import BUNDLE, read_bundle_parts
+    from builder.model_files.safe_import import safe_extract
+    from builder.model_files.shared import detect_kind
+    from builder.model_files.verify import DEFAULT_TOLERANCE, compare
+    from builder.workflow.onnx_network import open_onnx_network
+
+    with tempfile.TemporaryDirectory(prefix="cellwright-predict-") as tmp:
+        try:
+            folder = path if path.is_dir() else safe_extract(path, Path(tmp) / "model")
+            if detect_kind(folder) != "bundle":
+                return None, "bioimage.io packages run with Keras"
+            folder, meta, recipe_data, x, y = read_bundle_parts(folder, folder)
+        except ExportError as error:  # said again, in full, when the Keras path opens it
+            return None, f"the bundle could not be read ({error.what})"
+        copy = folder / BUNDLE.onnx
+        if not copy.is_file() or meta.get("companions"):
+            return None, f"this bundle carries no ONNX copy ({BUNDLE.onnx})"
+        try:
+            network = open_onnx_network(str(copy))
+            compare("bundle (.onnx)", path, y.astype("float32"), network.predict_on_batch(x), DEFAULT_TOLERANCE)
+        except Exception as error:  # onnxruntime raises several types; any of them means "use Keras"
+            first = (str(error).strip().splitlines() or [""])[0][:200]
+            return None, f"the bundle's {BUNDLE.onnx} could not be used ({type(error).__name__}: {first})"
+    source = _bundle_source(network, meta, recipe_data, {}, path)
+    source.engine, source.engine_reason = ENGINE_ONNX, f"{BUNDLE.onnx} of the bundle"
+    return source, source.engine_reason
 
 
 def _open_bundle(path: Path) -> ModelSource:
     from builder.model_files.shared import open_shared
-    from builder.recipe import recipe_from_dict
 
     with tempfile.TemporaryDirectory(prefix="cellwright-predict-") as tmp:
         shared = open_shared(path, Path(tmp) / "model", run_test=True)
-    meta = shared.metadata or {}
-    data = dict(shared.recipe or {}) or _prediction_recipe(meta, path)
+    return _bundle_source(shared.model, shared.metadata or {}, shared.recipe or {}, dict(shared.companions), path)
+
+
+def _bundle_source(model: Any, meta: dict[str, Any], recipe_data: dict[str, Any], companions: dict[str, Any],
+                   path: Path) -> ModelSource:
+    """The :class:`ModelSource` of a shared model from its network, metadata and recipe."""
+    from builder.recipe import recipe_from_dict
+
+    data = dict(recipe_data or {}) or _prediction_recipe(meta, path)
     recipe = recipe_from_dict(data, source=f"{path} (recipe)")
     stats = _stats_from_metadata(meta.get("normalization"))
     if meta.get("size_multiple"):
         from builder.workflow.inference import SIZE_MULTIPLE_ATTR
 
-        setattr(shared.model, SIZE_MULTIPLE_ATTR, int(meta["size_multiple"]))
+        setattr(model, SIZE_MULTIPLE_ATTR, int(meta["size_multiple"]))
     return ModelSource(
-        model=shared.model, recipe=recipe, normalization={"normalize": stats, "target_normalize": None},
+        model=model, recipe=recipe, normalization={"normalize": stats, "target_normalize": None},
         postprocess=meta.get("postprocess") or None, class_names=list(meta.get("class_names") or []) or
         (list(recipe.data.classes) if recipe.data.classes else None), kind="bundle", path=path,
-        companions=dict(shared.companions),
+        companions=companions,
     )
 
 

@@ -28,6 +28,7 @@ from tests.builder.workflow.predict_helpers import (
     brightness_classifier,
     disk_image,
     disk_labels,
+    imported_modules,
     make_recipe,
     write_run,
     write_tiff,
@@ -96,12 +97,6 @@ def _labels(out: Path) -> np.ndarray:
     return tifffile.imread(out / "a_labels.tif")
 
 
-def _child_modules(stderr: str) -> set[str]:
-    """Top-level modules a ``python -X importtime`` child imported."""
-    return {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in stderr.splitlines()
-            if line.startswith("import time:") and "|" in line}
-
-
 def test_fresh_copy_predicts_in_a_new_process_without_tensorflow_and_equals_keras(instance_run, tmp_path):
     run, model, image = instance_run
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -109,7 +104,7 @@ def test_fresh_copy_predicts_in_a_new_process_without_tensorflow_and_equals_kera
                            str(image), "--out", str(tmp_path / "onnx"), "--events"],
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    imported = _child_modules(proc.stderr)
+    imported = imported_modules(proc.stderr)
     assert "builder" in imported and "onnxruntime" in imported  # the scan sees the child's imports
     assert not imported & {"tensorflow", "keras", "tf2onnx"}, sorted(imported & {"tensorflow", "keras"})
     events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -132,7 +127,7 @@ def test_the_served_worker_loads_the_copy_without_tensorflow(instance_run, tmp_p
     proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "builder.cli.main", "serve", str(run)],
                           input=request + "\n", capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert not _child_modules(proc.stderr) & {"tensorflow", "keras"}
+    assert not imported_modules(proc.stderr) & {"tensorflow", "keras"}
     events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     loaded = next(e for e in events if e.get("kind") == "model_loaded")
     assert loaded["engine"] == "onnx" and "ONNX Runtime" in loaded["message"]
