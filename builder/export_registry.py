@@ -40,6 +40,7 @@ class ExportRequest:
     tolerance: float
     report: Path | None = None
     companions: dict[str, Path] = field(default_factory=dict)  # models the network needs beside it, by file name
+    onnx_copy: Path | None = None  # the run's ONNX copy of this model (prediction without TensorFlow), if fresh
 
 
 @dataclass

@@ -1,12 +1,13 @@
 """The app's prediction worker: one ``cellwright serve`` process kept alive between predictions.
 
-TensorFlow start-up and the model load are paid by the first prediction only; later ones send a JSON request
-line to the same process. :class:`PredictWorker` looks like :class:`gui.workers.WorkerProcess` to the panel
-(``event``/``line``/``finished`` signals, :meth:`running`, :attr:`errors`, :meth:`save_log`), but ``running``
-and ``finished`` are about the current request, not the process. The process is started on the first request,
-started again (and the log says so) when it died, restarted when a request names another model, and stopped by
-:meth:`stop` (the app calls it on quit and when the selected run changes). The GUI itself never imports
-TensorFlow.
+The model load is paid by the first prediction only (from the run's ONNX copy when it is fresh, so the first
+prediction does not wait for TensorFlow either: see :mod:`builder.workflow.onnx_cache`; the log's "Model loaded"
+line names the engine); later ones send a JSON request line to the same process. :class:`PredictWorker` looks
+like :class:`gui.workers.WorkerProcess` to the panel (``event``/``line``/``finished`` signals, :meth:`running`,
+:attr:`errors`, :meth:`save_log`), but ``running`` and ``finished`` are about the current request, not the
+process. The process is started on the first request, started again (and the log says so) when it died,
+restarted when a request names another model, and stopped by :meth:`stop` (the app calls it on quit and when
+the selected run changes). The GUI itself never imports TensorFlow.
 """
 
 from __future__ import annotations

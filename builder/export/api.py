@@ -86,8 +86,12 @@ def export_model(
     tolerance: float = DEFAULT_TOLERANCE,
     report: Path | None = None,
     companions: dict[str, Path] | None = None,
+    onnx_copy: Path | None = None,
 ) -> list[dict[str, Any]]:
     """Write every requested format into ``out_dir``; each is checked right after it is written.
+
+    ``onnx_copy``: the run's ONNX copy of ``model`` (see :mod:`builder.workflow.onnx_cache`); bundles carry it, so
+    ``predict BUNDLE`` starts without TensorFlow.
 
     Returns
     -------
@@ -116,7 +120,8 @@ def export_model(
     for fmt in formats:
         spec = registered[fmt]
         path = spec.target(out_dir, stem)
-        written = spec.write(ExportRequest(model, metadata, path, x, tolerance, report, dict(companions or {})))
+        written = spec.write(ExportRequest(model, metadata, path, x, tolerance, report, dict(companions or {}),
+                                           onnx_copy))
         if not written.checks:
             raise ExportError(str(path), f"The {fmt} writer returned no check, so the export was not re-run and "
                               "compared with the Keras model.", "Report this as a bug in the export format.")

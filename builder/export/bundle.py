@@ -3,6 +3,7 @@
 Contents::
 
     model.keras         the network (Keras 3 native format)
+    model.onnx          the run's ONNX copy of it, when there is one (``predict`` then needs no TensorFlow)
     recipe.yaml         the resolved recipe it was trained with
     metadata.json       name, task, axes, channel/class names, pixel size, normalisation, post-processing
     test_input.npy      a normalised test input (B,Y,X,C float32) ...
@@ -77,6 +78,18 @@ def _environment() -> dict[str, str]:
             "numpy": np.__version__}
 
 
+def _add_onnx_copy(copy: Path, target: Path, x: np.ndarray, reference: np.ndarray, tolerance: float) -> None:
+    """Put the ONNX copy in the bundle when it reproduces the Keras output on the test input (else leave it out:
+    the copy only makes prediction start faster)."""
+    from builder.model_files.verify import run_onnx
+
+    try:
+        compare("bundle (.onnx)", target, reference, run_onnx(copy, x), tolerance)
+    except Exception:  # onnxruntime raises several types; the bundle is complete without the copy
+        return
+    shutil.copyfile(copy, target)
+
+
 def write_bundle(
     model: Any,
     metadata: ExportMetadata,
@@ -85,6 +98,7 @@ def write_bundle(
     report: Path | None = None,
     tolerance: float = DEFAULT_TOLERANCE,
     companions: Mapping[str, Path] | None = None,
+    onnx_copy: Path | None = None,
 ) -> Check:
     """Write a Cellwright bundle ``.zip`` and check that its model reproduces the Keras output.
 
@@ -103,6 +117,9 @@ def write_bundle(
     companions : dict, optional
         ``.keras`` models the network needs beside it (e.g. a learned link scorer), by file name in the bundle;
         listed in metadata.json as ``companions``.
+    onnx_copy : Path, optional
+        The run's ONNX copy of ``model`` (with its prediction record); carried as ``model.onnx`` when it gives the
+        Keras output on the test input within ``tolerance``, else left out (the bundle still works with Keras).
 
     Returns
     -------
@@ -137,6 +154,8 @@ def write_bundle(
             encoding="utf-8",
         )
         (folder / "CITATION.md").write_text(credits_text(metadata), encoding="utf-8")
+        if onnx_copy is not None and not companions:
+            _add_onnx_copy(Path(onnx_copy), folder / BUNDLE.onnx, x, reference, tolerance)
         check = compare("bundle (.keras)", out_path, reference,
                         keras_reference(load_keras_safely(folder / BUNDLE.model), x), tolerance)
         info = {

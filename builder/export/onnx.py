@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,7 @@ def write_onnx(
     opset: int = DEFAULT_OPSET,
     tolerance: float = DEFAULT_TOLERANCE,
     metadata: Any = None,
+    properties: Mapping[str, str] | None = None,
 ) -> Check:
     """Write ``model`` as an ONNX file and check it with onnxruntime on ``test_input``.
 
@@ -108,6 +110,8 @@ def write_onnx(
         Tensor names in the ONNX graph (the bioimage.io tensor ids).
     metadata : ExportMetadata, optional
         Written to the file's ``metadata_props`` (see :func:`onnx_properties`).
+    properties : mapping of str to str, optional
+        More ``metadata_props`` entries (e.g. the prediction record of a run's ONNX copy).
 
     Returns
     -------
@@ -128,6 +132,6 @@ def write_onnx(
                 str(path), f"ONNX conversion failed: {type(exc).__name__}: {exc}",
                 "Some layers have no ONNX equivalent; export as 'bundle' or 'savedmodel' instead.",
             ) from exc
-        _finish_graph(tmp, output_name, onnx_properties(metadata))
+        _finish_graph(tmp, output_name, {**onnx_properties(metadata), **dict(properties or {})})
         check = compare("onnx", path, reference, run_onnx(tmp, test_input), tolerance)
     return check

@@ -27,6 +27,7 @@ class BundleLayout:
     metadata: str = "metadata.json"
     test_input: str = "test_input.npy"
     test_output: str = "test_output.npy"
+    onnx: str = "model.onnx"  # optional: the run's ONNX copy of the network, for prediction without TensorFlow
 
 
 #: The one bundle layout, shared by the writer (:mod:`builder.export.bundle`) and this reader.
@@ -48,6 +49,23 @@ class OpenedBundle:
 
 
 
+def read_bundle_parts(path: Path, dest: Path) -> tuple[Path, dict[str, Any], dict[str, Any], np.ndarray, np.ndarray]:
+    """Extract and check a bundle without loading its model: ``(folder, metadata, recipe, test input, test
+    output)`` (entries and checksums checked, format and version too)."""
+    path = Path(path)
+    folder = path if path.is_dir() else safe_extract(path, Path(dest))
+    verify_manifest(folder, str(path))
+    metadata = json.loads((folder / BUNDLE.metadata).read_text(encoding="utf-8"))
+    if metadata.get("format") != BUNDLE_FORMAT:
+        raise ExportError(str(path), f"metadata.json says format {metadata.get('format')!r}; expected "
+                          f"{BUNDLE_FORMAT!r}.", "Open Cellwright bundles or bioimage.io packages only.")
+    if int(metadata.get("format_version", 0)) > BUNDLE_VERSION:
+        raise ExportError(str(path), f"This bundle was written by a newer Cellwright (bundle version "
+                          f"{metadata['format_version']}).", "Update Cellwright.")
+    recipe = load_yaml(folder / BUNDLE.recipe) or {}
+    return folder, metadata, recipe, load_array(folder / BUNDLE.test_input), load_array(folder / BUNDLE.test_output)
+
+
 def open_bundle(path: Path, dest: Path, *, run_test: bool = True, tolerance: float = DEFAULT_TOLERANCE) -> OpenedBundle:
     """Extract and check a bundle (entries, checksums, safe model load), optionally re-running its test.
 
@@ -60,19 +78,8 @@ def open_bundle(path: Path, dest: Path, *, run_test: bool = True, tolerance: flo
     run_test : bool
         Run the model on ``test_input.npy`` and compare with ``test_output.npy``.
     """
-    path = Path(path)
-    folder = path if path.is_dir() else safe_extract(path, Path(dest))
-    verify_manifest(folder, str(path))
-    metadata = json.loads((folder / BUNDLE.metadata).read_text(encoding="utf-8"))
-    if metadata.get("format") != BUNDLE_FORMAT:
-        raise ExportError(str(path), f"metadata.json says format {metadata.get('format')!r}; expected "
-                          f"{BUNDLE_FORMAT!r}.", "Open Cellwright bundles or bioimage.io packages only.")
-    if int(metadata.get("format_version", 0)) > BUNDLE_VERSION:
-        raise ExportError(str(path), f"This bundle was written by a newer Cellwright (bundle version "
-                          f"{metadata['format_version']}).", "Update Cellwright.")
+    folder, metadata, recipe, x, y = read_bundle_parts(path, dest)
     model = load_keras_safely(folder / BUNDLE.model)
-    recipe = load_yaml(folder / BUNDLE.recipe) or {}
-    x, y = load_array(folder / BUNDLE.test_input), load_array(folder / BUNDLE.test_output)
     checks = []
     if run_test:
         checks.append(compare("bundle (.keras)", path, y.astype(np.float32), keras_reference(model, x), tolerance))

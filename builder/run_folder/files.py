@@ -65,6 +65,9 @@ MODEL_VERSION = RunFile("model_version.json", "the model version: its parent and
 PSEUDO_LABELS = RunFile("pseudo_labels.json", "the pseudo-labelled images training added", dict)
 LINK_SCORER = RunFile("link_scorer.keras", "the small network that scores links between cells of consecutive "
                       "frames (evaluate.tracking.link_scorer: learned)")
+ONNX_COPY = RunFile("model.onnx", "an ONNX copy of the checkpoint, so prediction runs without TensorFlow (remade when "
+                    "the checkpoint changes)")
+ONNX_COPY_NOTE = RunFile("model_onnx.json", "why the checkpoint has no ONNX copy (the conversion failed)", dict)
 
 #: Report files by format, in the order a report is looked for.
 REPORTS = {"html": REPORT_HTML, "pdf": REPORT_PDF}
@@ -73,4 +76,4 @@ REPORTS = {"html": REPORT_HTML, "pdf": REPORT_PDF}
 ALL = (RECIPE, SPLIT, ENVIRONMENT, EVENTS, HISTORY_JSON, HISTORY_CSV, STATE, STAGES, METRICS, NORMALIZATION, ORIGIN,
        DATA_INFO, MODEL_SUMMARY, DATA_CHECK, POSTPROCESS, TEST_INPUT, MODEL_PNG, CHECKPOINTS, BEST_CHECKPOINT,
        LAST_CHECKPOINT, EXPORTS, EVALUATION, EVALUATIONS, PREDICTIONS, REPORT_HTML, REPORT_PDF, ANNOTATIONS,
-       MODEL_VERSION, PSEUDO_LABELS, LINK_SCORER)
+       MODEL_VERSION, PSEUDO_LABELS, LINK_SCORER, ONNX_COPY, ONNX_COPY_NOTE)

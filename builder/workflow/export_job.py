@@ -7,13 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from builder.run_folder import RunFolder
+from builder.run_folder import RunFolder, files
 
 
 def export_run(run_dir: str | Path, *, formats: list[str], model: Any = None, out_dir: Path | None = None,
                tolerance: float | None = None, raw_test_input: np.ndarray | None = None,
                size_multiple: int | None = None) -> list[dict[str, Any]]:
-    """Export the best model of ``run_dir`` into its exports folder (or ``out_dir``).
+    """Export the best model of ``run_dir`` into its exports folder (or ``out_dir``); when the model is loaded
+    here (``model`` not given), the run's ONNX copy for prediction is brought up to date too.
 
     Uses the run's raw test image (or ``raw_test_input``, B,Y,X,C as the microscope gives it), its dataset
     statistics, tuned post-processing and the model's down-sampling factor (or ``size_multiple``), so the
@@ -28,6 +29,8 @@ def export_run(run_dir: str | Path, *, formats: list[str], model: Any = None, ou
     recipe = _with_measured_diameter(run, run.read_recipe_data())
     if model is None:
         model = load_keras_safely(run.require_model_checkpoint())
+        _write_onnx_copy(run, model)
+    onnx_copy = _fresh_onnx_copy(run)
     overrides: dict[str, Any] = {}
     stats = _dataset_statistics(run, recipe)
     if stats:
@@ -52,7 +55,27 @@ def export_run(run_dir: str | Path, *, formats: list[str], model: Any = None, ou
     task = get_task(str(recipe.get("task")))
     companions = {name: run.path / name for name in task.companion_files(run.read_recipe())}
     return export_model(model, metadata, out_dir or run.exports_dir, formats, report=run.existing_report(),
-                        tolerance=recipe_tolerance(recipe, tolerance), companions=companions)
+                        tolerance=recipe_tolerance(recipe, tolerance), companions=companions,
+                        onnx_copy=onnx_copy)
+
+
+def _write_onnx_copy(run: RunFolder, model: Any) -> None:
+    """The run's ONNX copy of its checkpoint (TensorFlow is loaded anyway), so ``predict`` starts without it; a
+    network that cannot be converted is recorded and left to Keras (see :mod:`builder.workflow.onnx_cache`)."""
+    from builder.workflow.onnx_cache import ensure_copy
+
+    ensure_copy(run.path, model)
+
+
+def _fresh_onnx_copy(run: RunFolder) -> Path | None:
+    """The run's ONNX copy when it was made from the checkpoint as it is now (bundles carry it), else None."""
+    from builder.workflow.onnx_cache import FRESH, open_copy
+
+    checkpoint = run.model_checkpoint()
+    if checkpoint is None:
+        return None
+    state = open_copy(run.path, checkpoint, run.read_recipe())
+    return run.file(files.ONNX_COPY) if state.status == FRESH else None
 
 
 def _with_measured_diameter(run: RunFolder, recipe: dict[str, Any]) -> dict[str, Any]:

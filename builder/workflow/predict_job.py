@@ -76,6 +76,13 @@ def _read_frames(path: Path, source: Any, stem: str, *, channels: list[str] | No
             for t, s, frame in _frames(image, stem)]
 
 
+def engine_line(source: Any) -> str:
+    """What runs the network and why, for the log (``Network engine: ONNX Runtime (model.onnx, ...)``)."""
+    name = "ONNX Runtime" if source.engine == "onnx" else "Keras/TensorFlow"
+    return f"Network engine: {name} ({source.engine_reason})." if source.engine_reason else \
+        f"Network engine: {name}."
+
+
 def _predict_fix(fix: str) -> str:
     """The reader's fix, worded for ``predict`` (which has no ``data.skip_unreadable``: it always skips)."""
     if "skip_unreadable" in fix:
@@ -95,6 +102,7 @@ def predict_paths(
     diameter: float | None = None,
     probabilities: bool = False,
     shape_measurements: bool = False,
+    engine: str = "auto",
 ) -> dict[str, Any]:
     """Predict every image in ``inputs`` with a trained model and write the results to ``out_dir``.
 
@@ -126,18 +134,23 @@ def predict_paths(
         Also write the probability maps (``<stem>_prob.tif``, float32: large files).
     shape_measurements : bool
         Also measure each object's perimeter and solidity (outline tracing and convex hulls: slow on big images).
+    engine : {'auto', 'onnx', 'keras'}
+        What runs the network (when ``model_source`` is a path): ``auto`` uses the run's ONNX copy when it is
+        fresh (no TensorFlow start-up; see :mod:`builder.workflow.onnx_cache`), else Keras; ``onnx`` insists on
+        the copy, ``keras`` never uses it. The ``start`` event and the summary say which ran (``engine``).
 
     Returns
     -------
     dict
         ``task``, ``model``, ``out_dir``, ``n_images`` (predicted), ``images`` (one row per image: file, outputs,
         class / objects ...), ``files`` (every file written), ``skipped`` (file, what, fix per input left out),
-        ``network_calls`` (images of one shape share calls: see :mod:`builder.workflow.batch_predict`).
+        ``network_calls`` (images of one shape share calls: see :mod:`builder.workflow.batch_predict`),
+        ``engine`` (``onnx`` or ``keras``) and ``engine_reason``.
     """
     from builder.data.object_scale import training_diameter
     from builder.workflow.batch_predict import predict_files
     from builder.workflow.inference import network_calls, overlap_warning
-    from builder.workflow.model_source import ModelSource, open_model_source
+    from builder.workflow.model_source import ModelSource, check_engine, open_model_source
 
     if project is not None and project not in PROJECTIONS:
         raise CellwrightError("--project", f"Expected one of {', '.join(PROJECTIONS)}. Received: project={project!r}",
@@ -146,8 +159,10 @@ def predict_paths(
         raise CellwrightError("--diameter", f"Expected the objects' diameter in pixels (1 to 4096). Received: "
                               f"{diameter}", "Measure a few objects in Fiji (line tool) and pass their typical "
                               "width in pixels, e.g. --diameter 25.")
+    check_engine(engine)
     paths, skipped = collect_inputs(inputs)  # before the (slow) model load
-    source = model_source if isinstance(model_source, ModelSource) else open_model_source(model_source)
+    source = (model_source if isinstance(model_source, ModelSource)
+              else open_model_source(model_source, engine=engine))
     task = source.recipe.task
     get_task(task).check_trainable()
     stems = _stems(paths)
@@ -159,7 +174,9 @@ def predict_paths(
         raise CellwrightError(str(out), f"{len(existing)} output file(s) already exist ({shown}).",
                               "Choose another --out folder, or add --force to overwrite them.")
     out.mkdir(parents=True, exist_ok=True)
-    _emit(events, "start", job="predict", task=task, total=len(paths), model=str(source.path))
+    _emit(events, "start", job="predict", task=task, total=len(paths), model=str(source.path),
+          engine=source.engine)
+    _emit(events, "log", job="predict", kind="engine", engine=source.engine, message=engine_line(source))
     warnings = [w for w in [overlap_warning(source.model, source.recipe)] if w]
     for warning in warnings:
         _emit(events, "warning", job="predict", message=warning["what"], where=warning["where"], fix=warning["fix"])
@@ -198,7 +215,8 @@ def predict_paths(
     files += get_task(task).write_summary(out, rows, all_objects, recipe=source.recipe, companions=source.companions)
     summary = {"task": task, "model": str(source.path), "out_dir": str(out), "n_images": len(rows),
                "images": rows, "files": [str(p) for p in files], "skipped": [s.to_dict() for s in skipped],
-               "warnings": warnings, "network_calls": network_calls(source.model) - calls_before}
+               "warnings": warnings, "network_calls": network_calls(source.model) - calls_before,
+               "engine": source.engine, "engine_reason": source.engine_reason}
     _emit(events, "done", job="predict", out_dir=str(out), n_images=len(rows), n_skipped=len(skipped),
           network_calls=summary["network_calls"])
     return summary

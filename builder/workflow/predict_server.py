@@ -3,8 +3,9 @@
 The app starts it once and sends it one JSON line per prediction request on stdin; the worker answers with the
 usual ``predict`` JSON-lines events on stdout, each tagged with the request's ``request`` id, and ends every
 request with exactly one ``done`` event (``job="predict"``, ``code``: 0 predicted, 1 some files skipped,
-2 a problem the user can fix, 3 a bug). TensorFlow is imported, the model is loaded and the network's
-``tf.function`` traces are made once, then reused by every request with the same model; a request naming another
+2 a problem the user can fix, 3 a bug). The model is loaded once (from the run's ONNX copy when it is fresh, so
+TensorFlow is never imported: see :mod:`builder.workflow.onnx_cache`; else TensorFlow is imported and the network's
+``tf.function`` traces are made once), then reused by every request with the same model; a request naming another
 model (or a checkpoint rewritten since) loads that one instead. One request that fails (a bad image, an output
 folder in the way, even a bug) is reported for that request, and the worker keeps serving.
 
@@ -108,10 +109,14 @@ class PredictServer:
         Receives every event (the CLI writes them as JSON lines).
     model : str or Path, optional
         The model for requests that name none (loaded on the first request).
+    engine : {'auto', 'onnx', 'keras'}
+        What runs the network (see :func:`builder.workflow.model_source.open_model_source`); the
+        ``model_loaded`` event says which did.
     """
 
     events: EventSink
     model: str | Path | None = None
+    engine: str = "auto"
     loads: int = 0
     _source: Any = None
     _key: tuple[str, float] | None = None
@@ -129,13 +134,15 @@ class PredictServer:
         if self._source is None or key != self._key:
             self._source = None  # free the old model before loading the new one
             t0 = time.perf_counter()
-            self._source = open_model_source(chosen)
+            self._source = open_model_source(chosen, engine=self.engine)
             self._key = key
             self.loads += 1
             seconds = time.perf_counter() - t0
+            engine = "ONNX Runtime" if self._source.engine == "onnx" else "Keras/TensorFlow"
             self.events(make_event("log", job="serve", kind="model_loaded", model=str(chosen), loads=self.loads,
-                                   seconds=round(seconds, 3),
-                                   message=f"Model loaded from {chosen} in {seconds:.1f} s."))
+                                   seconds=round(seconds, 3), engine=self._source.engine,
+                                   message=f"Model loaded from {chosen} in {seconds:.1f} s ({engine}: "
+                                           f"{self._source.engine_reason})."))
         return self._source
 
     def handle(self, request: dict[str, Any]) -> int:
@@ -159,7 +166,7 @@ class PredictServer:
             summary = predict_paths(source, request["images"], request["out"], events=tagged, **options)
             code = CODE_SKIPPED if summary["skipped"] else CODE_OK
             extra = {"out_dir": summary["out_dir"], "n_images": summary["n_images"],
-                     "n_skipped": len(summary["skipped"])}
+                     "n_skipped": len(summary["skipped"]), "engine": summary["engine"]}
         except CellwrightError as error:
             code = CODE_USER_ERROR
             tagged(make_event("error", **error.to_dict()))
@@ -169,7 +176,20 @@ class PredictServer:
                               traceback=traceback.format_exc()))
         self.events(make_event("done", job="predict", request=rid, code=code, loads=self.loads,
                                seconds=round(time.perf_counter() - t0, 3), **extra))
+        if self._source is not None and code in (CODE_OK, CODE_SKIPPED):
+            self._refresh_copy()
         return code
+
+    def _refresh_copy(self) -> None:
+        """After a request answered with Keras because the run's ONNX copy was missing or stale, write a fresh
+        one (the next worker starts without TensorFlow); never fails the worker."""
+        from builder.workflow.onnx_cache import refresh_after_keras
+
+        try:
+            refresh_after_keras(self._source, self.events)
+        except Exception as error:  # the copy is a convenience: a failure to write it is logged, not raised
+            self.events(make_event("log", job="serve", message=f"The ONNX copy of the model was not written "
+                                   f"({type(error).__name__}: {error})."))
 
     def serve(self, lines: Iterable[str]) -> int:
         """Answer every request line until ``{"stop": true}`` or the end of ``lines``; returns 0."""

@@ -63,13 +63,23 @@ class NetworkReach:
         return self.field // 2 + 1
 
 
+#: Attribute of a network that is not a Keras graph (an ONNX copy, see :mod:`builder.workflow.onnx_network`) holding
+#: the :class:`NetworkReach` measured on its Keras graph when it was written.
+RECORDED_REACH_ATTR = "cellwright_reach"
+
+
 def network_reach(model: Any) -> NetworkReach:
     """Receptive field, locality and activation memory of ``model``, following its graph.
+
+    A network that carries a recorded reach (:data:`RECORDED_REACH_ATTR`) gives that instead.
 
     Each tensor carries ``(field, jump)``: where branches merge (concatenation, addition) a pixel sees the union of
     what its inputs saw, so the field is the largest; a nested model (a backbone) is followed through its own graph;
     a composite layer without a graph is walked layer by layer.
     """
+    recorded = getattr(model, RECORDED_REACH_ATTR, None)
+    if isinstance(recorded, NetworkReach):
+        return recorded
     walk = _Walk()
     outputs = walk.model(model, [(1.0, 1.0)] * max(1, len(getattr(model, "inputs", None) or [None])))
     field = max(f for f, _ in outputs) if outputs else walk.field

@@ -196,6 +196,7 @@ def train_recipe(
     else:
         fitted = fit_recipe(recipe, dataset, run, events=events, resume=resume is not None, init_from=init_from)
     task.fit_companions(recipe, dataset, run.path, events)  # e.g. a learned link scorer, saved with the run
+    _write_onnx_copy(recipe, run.path, fitted, events)
     outcome = TrainOutcome(run_dir=run.path, epochs_completed=fitted.epochs_completed, test_held_out=no_test)
     if "evaluate" in pending:
         outcome.metrics = _evaluate(recipe, dataset, run.path, fitted, events, held_out=no_test)
@@ -211,6 +212,14 @@ def train_recipe(
     _emit(events, "done", stage="job", run=str(run.path), metrics=outcome.metrics.get("headline"),
           reports=[str(p) for p in outcome.reports], exports=outcome.exports)
     return outcome
+
+
+def _write_onnx_copy(recipe: Recipe, run_dir: Path, fitted: Any, events: EventSink | None) -> None:
+    """The ONNX copy of the best checkpoint, so ``predict`` starts without TensorFlow
+    (:mod:`builder.workflow.onnx_cache`; a network that cannot be converted is said once and predicted with Keras)."""
+    from builder.workflow.onnx_cache import ensure_copy
+
+    ensure_copy(run_dir, fitted.model, recipe=recipe, events=events)
 
 
 def _with_init_from(recipe: Recipe, init_from: str | Path) -> Recipe:

@@ -1,7 +1,7 @@
 """Prediction speed per 1024 x 1344 nuclei image after start-up, and the start-up itself (run by hand).
 
     PYTHONPATH=$PWD .venv/bin/python tests/benchmarks/bench_predict_speed.py [--images 6] [--diameter 0] [--target 30]
-        [--profile] [--serve]
+        [--profile] [--serve] [--engine keras|onnx]
 
 The DSB2018 image in ../shared/realdata/dsb2018_one_image (512 x 512) is tiled up (mirrored) to 1024 x 1344 and
 saved as ``--images`` copies with different noise. A run folder holds the nuclei example's network (U-Net, depth 3,
@@ -16,7 +16,12 @@ the example's recipe. A fresh Python process then:
 full size, post-processing, measurements, TIFF and CSV writing). ``--serve`` measures the app's worker instead:
 ``cellwright serve RUN`` is started, its start-up is the time until the model is loaded, then one request predicts
 the first image (first-call tracing) and one request all images (per image after start-up). Per image, the CPU
-seconds of the predicting process are printed too: on a busy machine they vary less than the wall-clock time.
+seconds of the predicting process are printed too (for start-up: its CPU seconds from process start to the model
+loaded): on a busy machine they vary less than the wall-clock time.
+
+``--engine onnx`` writes the run's ONNX copy (``model.onnx``, as training does) and predicts with ONNX Runtime:
+the child then never imports TensorFlow (it says so: ``tensorflow imported: False``); ``--engine keras`` (the
+default) loads the Keras checkpoint as before.
 
 ``--diameter D`` sets ``preprocess.object_diameter: D`` in the run's recipe (the nuclei in this image have a
 median diameter of 23.7 px) and ``--target T`` its ``target_diameter``: the network then runs at ``T / D`` of the
@@ -61,8 +66,9 @@ def write_images(folder: Path, n: int) -> list[Path]:
     return paths
 
 
-def write_run(run: Path, diameter: float, target: float) -> None:
-    """A run folder with the nuclei example's (untrained) network and recipe."""
+def write_run(run: Path, diameter: float, target: float, engine: str = "keras") -> None:
+    """A run folder with the nuclei example's (untrained) network and recipe (and its ONNX copy unless
+    ``engine`` is keras)."""
     import yaml
 
     from builder.compile import compile_recipe_model
@@ -80,6 +86,11 @@ def write_run(run: Path, diameter: float, target: float) -> None:
     model.save(run / "checkpoints" / "best.keras")
     (run / "recipe.yaml").write_text(dump_recipe(recipe, full=True), encoding="utf-8")
     (run / "normalization.json").write_text(json.dumps({"normalize": None, "target_normalize": None}))
+    if engine != "keras":
+        from builder.workflow.onnx_cache import FRESH, ensure_copy
+
+        state = ensure_copy(run, model, recipe=recipe)
+        assert state.status == FRESH, state
 
 
 def _median_time(fn, repeats: int = 3) -> tuple[float, object]:
@@ -144,33 +155,39 @@ def nuclei_output(shape: tuple[int, int]) -> np.ndarray:
     return np.eye(3, dtype=np.float32)[three_class_target(tiled.astype(np.int64))]
 
 
-def child(run: str, images: list[str], out: str, do_profile: bool = False) -> None:
+def child(run: str, images: list[str], out: str, do_profile: bool = False, engine: str = "keras") -> None:
     """In a fresh process: time start-up, the first image, then all images; print JSON."""
     t0 = time.perf_counter()
     from builder.workflow.model_source import open_model_source
     from builder.workflow.predict_job import predict_paths
 
-    source = open_model_source(run)
+    source = open_model_source(run, engine=engine)
+    assert source.engine == engine, source.engine_reason
     startup = time.perf_counter() - t0
+    startup_cpu = time.process_time()  # CPU seconds of this process so far: interpreter, imports, model
     t1 = time.perf_counter()
     predict_paths(source, images[:1], out + "/first", force=True)
     first = time.perf_counter() - t1
     t2, cpu = time.perf_counter(), time.process_time()
     predict_paths(source, images, out + "/all", force=True)
     total = time.perf_counter() - t2
-    result = {"startup_s": startup, "first_image_s": first, "per_image_s": total / len(images),
-              "cpu_per_image_s": (time.process_time() - cpu) / len(images), "n_images": len(images)}
+    result = {"startup_s": startup, "startup_cpu_s": startup_cpu, "first_image_s": first,
+              "per_image_s": total / len(images),
+              "cpu_per_image_s": (time.process_time() - cpu) / len(images), "n_images": len(images),
+              "tensorflow": "tensorflow" in sys.modules, "engine": source.engine}
     if do_profile:
         result["profile"] = profile(source, images[0], out)
     print(json.dumps(result))
 
 
-def served(run: Path, images: list[Path], out: Path, env: dict[str, str]) -> dict[str, float]:
+def served(run: Path, images: list[Path], out: Path, env: dict[str, str], engine: str = "keras"
+           ) -> dict[str, float]:
     """``cellwright serve``: seconds to the model loaded, the first request (one image), then all images."""
     import psutil
 
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "builder.cli.main", "serve", str(run)], stdin=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, "-m", "builder.cli.main", "serve", str(run), "--engine", engine],
+                            stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True, env=env, bufsize=1)
     assert proc.stdin is not None and proc.stdout is not None
 
@@ -193,16 +210,18 @@ def served(run: Path, images: list[Path], out: Path, env: dict[str, str]) -> dic
         assert done["code"] == 0 and done["loads"] == 1, done
         return time.perf_counter() - t
 
-    wait_for(lambda e: e.get("kind") == "model_loaded")
+    loaded = wait_for(lambda e: e.get("kind") == "model_loaded")
     startup = time.perf_counter() - t0
+    startup_cpu = sum(psutil.Process(proc.pid).cpu_times()[:2])
     first = ask("first", images[:1])
     cpu = sum(psutil.Process(proc.pid).cpu_times()[:2])
     total = ask("all", images)
     cpu = sum(psutil.Process(proc.pid).cpu_times()[:2]) - cpu
     proc.stdin.close()
     proc.wait(timeout=60)
-    return {"startup_s": startup, "first_image_s": first, "per_image_s": total / len(images),
-            "cpu_per_image_s": cpu / len(images), "n_images": len(images)}
+    return {"startup_s": startup, "startup_cpu_s": startup_cpu, "first_image_s": first,
+            "per_image_s": total / len(images), "cpu_per_image_s": cpu / len(images), "n_images": len(images),
+            "engine": loaded.get("engine")}
 
 
 def main() -> None:
@@ -212,29 +231,35 @@ def main() -> None:
     parser.add_argument("--target", type=float, default=30.0, help="preprocess.target_diameter (with --diameter)")
     parser.add_argument("--profile", action="store_true", help="also time the stages of one image")
     parser.add_argument("--serve", action="store_true", help="measure the app's worker (cellwright serve)")
+    parser.add_argument("--engine", choices=("keras", "onnx"), default="keras",
+                        help="what runs the network (onnx: the run's ONNX copy, written first)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], args.child[2:], args.child[1], do_profile=args.profile)
+        child(args.child[0], args.child[2:], args.child[1], do_profile=args.profile, engine=args.engine)
         return
     root = Path(tempfile.mkdtemp(prefix="cw-bench-speed-"))
     try:
-        write_run(root / "run", args.diameter, args.target)
+        write_run(root / "run", args.diameter, args.target, args.engine)
         images = write_images(root / "images", args.images)
         env = {**os.environ, "PYTHONPATH": os.getcwd(), "TF_CPP_MIN_LOG_LEVEL": "2"}
         if args.serve:
-            r = served(root / "run", images, root / "out", env)
+            r = served(root / "run", images, root / "out", env, args.engine)
         else:
-            proc = subprocess.run([sys.executable, __file__, *(["--profile"] if args.profile else []), "--child",
+            proc = subprocess.run([sys.executable, __file__, *(["--profile"] if args.profile else []),
+                                   "--engine", args.engine, "--child",
                                    str(root / "run"), str(root / "out"), *map(str, images)],
                                   capture_output=True, text=True, env=env)
             if proc.returncode != 0:
                 sys.exit(f"predict failed:\n{proc.stderr[-3000:]}")
             r = json.loads(proc.stdout.strip().splitlines()[-1])
+        tf_note = f" (tensorflow imported: {r['tensorflow']})" if "tensorflow" in r else ""
         print(f"{SHAPE[0]}x{SHAPE[1]}, {r['n_images']} images, object_diameter={args.diameter or 'not set'}"
               f"{f' target_diameter={args.target:g}' if args.diameter else ''}"
-              f"{', served worker (cellwright serve)' if args.serve else ''}: "
-              f"start-up {r['startup_s']:.2f} s, first image {r['first_image_s']:.2f} s, "
+              f"{', served worker (cellwright serve)' if args.serve else ''}, engine {r.get('engine')}"
+              f"{tf_note}: "
+              f"start-up {r['startup_s']:.2f} s ({r['startup_cpu_s']:.2f} CPU s), "
+              f"first image {r['first_image_s']:.2f} s, "
               f"per image after start-up {r['per_image_s']:.2f} s ({r['cpu_per_image_s']:.2f} CPU s)", flush=True)
         if "profile" in r:
             stages = r["profile"]

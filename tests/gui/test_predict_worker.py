@@ -112,3 +112,24 @@ def test_closing_the_window_stops_the_prediction_worker(qtbot, tmp_path, monkeyp
     assert not worker.alive()
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_the_first_prediction_loads_the_runs_onnx_copy_and_the_log_says_so(qtbot, tmp_path):
+    from builder.workflow.onnx_cache import FRESH, ensure_copy
+    from gui.pages.predict_panel import PredictPanel
+
+    model = threshold_model(3)
+    run = write_run(tmp_path / "run", model, make_recipe("instance_segmentation"),
+                    postprocess={"threshold": 0.5, "seed_threshold": 0.5, "min_size": 5})
+    assert ensure_copy(run, model).status == FRESH  # as training leaves it
+    image = write_tiff(tmp_path / "in" / "a.tif", disk_image(disk_labels()))
+    panel = PredictPanel()
+    qtbot.addWidget(panel)
+    panel.set_run(run)
+    assert panel.predict([image], tmp_path / "out")
+    _wait_request(qtbot, panel)
+    assert "1 image(s) predicted" in panel.status.text(), panel.status.text()
+    loaded = [note for note in panel.worker.log if note.startswith("Model loaded")]
+    assert len(loaded) == 1 and "ONNX Runtime" in loaded[0], panel.worker.log
+    assert tifffile.imread(tmp_path / "out" / "a_labels.tif").max() == len(DISKS)
+    panel.worker.stop()

@@ -35,6 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="Also write the probability maps (<name>_prob.tif, float32; large files).")
     parser.add_argument("--shape-measurements", action="store_true",
                         help="Also measure each object's perimeter and solidity (slow on large images).")
+    parser.add_argument("--engine", choices=("auto", "onnx", "keras"), default="auto",
+                        help="What runs the network: auto (default) uses the run's ONNX copy (model.onnx, written "
+                        "by train and export) when it was made from the current checkpoint, so TensorFlow is not "
+                        "started, else Keras; onnx insists on the copy; keras never uses it.")
     parser.add_argument("--events", action="store_true", help="Print progress as JSON lines (for the GUI).")
     parser.add_argument("--json", action="store_true", help="Print the summary as JSON.")
     parser.set_defaults(func=run)
@@ -43,12 +47,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from builder.cli.output import emit_json, say
     from builder.events import json_lines_sink
-    from builder.workflow.predict_job import predict_paths
+    from builder.workflow.model_source import open_model_source
+    from builder.workflow.onnx_cache import refresh_after_keras
+    from builder.workflow.predict_inputs import collect_inputs
+    from builder.workflow.predict_job import engine_line, predict_paths
 
     events = json_lines_sink() if args.events else None
-    summary = predict_paths(args.model, args.images, args.out, events=events, force=args.force,
+    collect_inputs(args.images)  # inputs are checked before the (slow) model load
+    source = open_model_source(args.model, engine=args.engine)
+    summary = predict_paths(source, args.images, args.out, events=events, force=args.force,
                             channels=args.channels, project=args.project, diameter=args.diameter,
-                            probabilities=args.probabilities, shape_measurements=args.shape_measurements)
+                            probabilities=args.probabilities, shape_measurements=args.shape_measurements,
+                            engine=args.engine)
     if args.json:
         emit_json(summary)
     elif not args.events:
@@ -64,4 +74,8 @@ def run(args: argparse.Namespace) -> int:
             say(f"\n{len(skipped)} file(s) skipped:")
             for entry in skipped:
                 say(f"  {entry['file']}: {entry['what']}\n    fix: {entry['fix']}")
+        say(engine_line(source))
+    copy = refresh_after_keras(source, events)  # TensorFlow was loaded: next time, start without it
+    if copy is not None and not args.events and not args.json:
+        say(f"ONNX copy of the model: {copy.reason}.")
     return 1 if summary["skipped"] else 0

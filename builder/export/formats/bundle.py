@@ -12,5 +12,5 @@ def write(request: ExportRequest) -> FormatResult:
     from builder.export.bundle import write_bundle
 
     check = write_bundle(request.model, request.metadata, request.path, report=request.report,
-                         tolerance=request.tolerance, companions=request.companions)
+                         tolerance=request.tolerance, companions=request.companions, onnx_copy=request.onnx_copy)
     return FormatResult([check])

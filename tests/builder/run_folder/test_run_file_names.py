@@ -14,6 +14,7 @@ OWNER = ROOT / "builder" / "run_folder"
 NOT_RUN_FILES = {
     ("builder/model_files/bundle_reader.py", "recipe.yaml"),  # BundleLayout: the bundle's own file names
     ("builder/model_files/bundle_reader.py", "test_input.npy"),
+    ("builder/model_files/bundle_reader.py", "model.onnx"),
     ("builder/export/bioimageio.py", "test_input.npy"),  # inside a bioimage.io package
 }
 

@@ -145,3 +145,9 @@ def write_instance_dataset(root: Path, *, splits: dict[str, int], seed: int = 0)
             write_tiff(root / split / "masks" / f"img{i}.tif", labels.astype(np.uint16))
             truths[split].append(labels)
     return truths
+
+
+def imported_modules(importtime_stderr: str) -> set[str]:
+    """Top-level modules a ``python -X importtime`` child process imported (from its stderr)."""
+    return {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in importtime_stderr.splitlines()
+            if line.startswith("import time:") and "|" in line}

@@ -16,6 +16,8 @@ import pytest
 from builder.errors import DataError
 from builder.events import parse_event_line
 from builder.recipe import load_recipe
+from builder.tasks import get_task
+from builder.workflow.onnx_cache import FRESH, UNSUPPORTED, open_copy
 from builder.workflow.train_job import train_recipe
 from tests.builder.workflow.train_fixtures import tiny_recipe
 
@@ -34,6 +36,8 @@ def test_tiny_run_of_every_task(task: str, tmp_path: Path):
         assert (run / name).is_file(), name
     assert (run / "checkpoints" / "best.keras").is_file() and (run / "checkpoints" / "last.keras").is_file()
     assert load_recipe(run / "recipe.yaml").task == task
+    copy = open_copy(run, run / "checkpoints" / "best.keras", load_recipe(run / "recipe.yaml"))  # predict's ONNX copy
+    assert copy.status == (UNSUPPORTED if get_task(task).time_lapse else FRESH), copy.reason
     split = json.loads((run / "split.json").read_text())
     assert split["train"] and split["test"]
     assert not set(map(str, split["train"])) & set(map(str, split["test"]))
