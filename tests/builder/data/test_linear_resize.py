@@ -5,40 +5,20 @@ scikit-image's."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-import tifffile
 from skimage.transform import resize
 
 from builder.data.linear_resize import axis_weights, linear_resize
 from builder.data.normalize import resample
 from builder.data.preprocess import resize_yx
-
-DSB = Path(__file__).resolve().parents[4] / "shared" / "realdata" / "dsb2018_one_image"
+from tests.builder.data.nuclei_like import nuclei_image, three_class_output
 
 
 def _skimage(image: np.ndarray, shape: tuple[int, int], anti_aliasing: bool = True) -> np.ndarray:
     """What Cellwright called before: scikit-image's resize in float32."""
     return resize(image.astype(np.float32), (*shape, *image.shape[2:]), order=1, mode="reflect",
                   preserve_range=True, anti_aliasing=anti_aliasing).astype(np.float32)
-
-
-def nuclei_image() -> np.ndarray:
-    """(Y, X) float32 nuclei image: the DSB2018 image when present, else blurred random discs (uint16 scale)."""
-    if (DSB / "img2d.tif").exists():
-        image = tifffile.imread(DSB / "img2d.tif").astype(np.float32)
-        return image[..., :3].mean(axis=-1) if image.ndim == 3 else image
-    from scipy import ndimage as ndi
-    from skimage.draw import disk
-
-    rng = np.random.default_rng(1)
-    image = np.zeros((203, 251), np.float32)
-    for _ in range(60):
-        rr, cc = disk((rng.uniform(0, 203), rng.uniform(0, 251)), rng.uniform(4, 11), shape=image.shape)
-        image[rr, cc] = rng.uniform(800, 3000)
-    return ndi.gaussian_filter(image, 1.5) + rng.normal(200, 20, image.shape).astype(np.float32)
 
 
 CASES = [((7, 5), (13, 11)), ((13, 11), (7, 5)), ((1, 9), (4, 3)), ((9, 1), (2, 5)), ((3, 3), (1, 1)),
@@ -85,26 +65,12 @@ def test_resample_real_image_equals_skimage(factor):
     assert np.abs(ours - theirs).max() <= 1e-6 * span
 
 
-def _three_class(shape: tuple[int, int]) -> np.ndarray:
-    """Smooth background / boundary / interior probabilities of the nuclei image's bright objects."""
-    from scipy import ndimage as ndi
-    from skimage.filters import threshold_otsu
-
-    from builder.tasks.instances import three_class_target
-
-    image = nuclei_image()
-    labels, _ = ndi.label(image > threshold_otsu(image))
-    onehot = np.eye(3, dtype=np.float32)[three_class_target(labels)]
-    soft = ndi.gaussian_filter(onehot, (1.2, 1.2, 0))
-    return linear_resize(soft / soft.sum(axis=-1, keepdims=True), shape)
-
-
 def test_labels_from_upsampled_output_equal_skimage_path():
     """The network output at object scale, brought back to full size: the same instance labels either way."""
     from builder.tasks.instances import instances_from_three_class
 
     full = nuclei_image().shape
-    small = _three_class((round(full[0] * 15 / 23.7), round(full[1] * 15 / 23.7)))
+    small = three_class_output((round(full[0] * 15 / 23.7), round(full[1] * 15 / 23.7)))
     ours = resize_yx(small, full, order=1)
     theirs = _skimage(small, full)
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-5)
