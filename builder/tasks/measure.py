@@ -56,7 +56,7 @@ def measure_objects(
                         "Pass instance labels (0 background).")
     intensity = None
     if image is not None:
-        intensity = np.asarray(image, dtype=np.float64)
+        intensity = np.asarray(image)  # read as float64 pixel by pixel (objects only) by label_table
         if intensity.ndim == 2:
             intensity = intensity[..., None]
         if intensity.shape[:2] != lab.shape:
