@@ -43,16 +43,39 @@ def axis_weights(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def _resize_axis(a: np.ndarray, n_out: int, axis: int) -> np.ndarray:
-    """``a`` resized linearly to ``n_out`` along ``axis`` (float32 in, float32 out; a new array)."""
+    """``a`` resized linearly to ``n_out`` along ``axis`` 0 or 1 (float32 in, float32 out; a new array).
+
+    Along axis 1 the trailing axes are flattened into it first, so each gather copies single values instead of
+    short runs of channels (about twice as fast on a (Y, X, 3) output)."""
     lo, hi, w = axis_weights(a.shape[axis], n_out)
+    rest = int(np.prod(a.shape[2:], dtype=np.int64))
+    if axis == 1 and rest > 1:
+        flat = a.reshape(a.shape[0], a.shape[1] * rest)
+        within = np.arange(rest)
+        lo, hi = (lo[:, None] * rest + within).ravel(), (hi[:, None] * rest + within).ravel()
+        out = _blend(flat, lo, hi, np.repeat(w, rest), 1)
+        return out.reshape(a.shape[0], n_out, *a.shape[2:])
+    return _blend(a, lo, hi, w, axis)
+
+
+def _blend(a: np.ndarray, lo: np.ndarray, hi: np.ndarray, w: np.ndarray, axis: int) -> np.ndarray:
+    """``a[lo] + w * (a[hi] - a[lo])`` along ``axis`` (``(1 - w) * a[lo] + w * a[hi]`` to float32 rounding)."""
     shape = [1] * a.ndim
-    shape[axis] = n_out
+    shape[axis] = len(w)
     out = np.take(a, lo, axis=axis)
     upper = np.take(a, hi, axis=axis)
     upper -= out
     upper *= w.reshape(shape)
-    out += upper  # lo + w * (hi - lo)
+    out += upper
     return out
+
+
+def _axis_order(shape: tuple[int, ...], out_shape: tuple[int, int]) -> tuple[int, int]:
+    """Which axis to resize first: the order that writes fewer values, a value written along axis 1 (a gather
+    across the row) counting twice one along axis 0 (whole rows copied)."""
+    y_first = out_shape[0] * shape[1] + 2 * out_shape[0] * out_shape[1]
+    x_first = 2 * shape[0] * out_shape[1] + out_shape[0] * out_shape[1]
+    return (0, 1) if y_first <= x_first else (1, 0)
 
 
 def antialias_sigma(n_in: int, n_out: int) -> float:
@@ -87,15 +110,15 @@ def linear_resize(image: np.ndarray, shape: tuple[int, int], *, anti_aliasing: b
     out_shape = (int(shape[0]), int(shape[1]))
     if min(out_shape) < 1:
         raise ValueError(f"`shape` must be two lengths >= 1. Received: shape={shape}")
-    a = a.astype(np.float32, copy=True)
+    if tuple(a.shape[:2]) == out_shape:
+        return a.astype(np.float32, copy=True)
+    a = a.astype(np.float32, copy=False)  # never written to: every step below makes a new array
     sigma = [antialias_sigma(a.shape[i], out_shape[i]) if anti_aliasing else 0.0 for i in range(2)]
     if any(s > 0 for s in sigma):
         from scipy import ndimage as ndi
 
         a = ndi.gaussian_filter(a, sigma + [0.0] * (a.ndim - 2), mode="mirror")
-    # the axis that shrinks most goes first: the second pass then works on fewer values
-    order = sorted(range(2), key=lambda i: out_shape[i] / a.shape[i])
-    for axis in order:
+    for axis in _axis_order(a.shape, out_shape):
         if a.shape[axis] != out_shape[axis]:
             a = _resize_axis(a, out_shape[axis], axis)
     return a
