@@ -3,8 +3,9 @@
 The instance post-processing (:mod:`builder.tasks.instances`) grows connected seed blobs over the foreground. A
 foreground region (4-connected, like the flooding) that holds one seed becomes that seed's object whatever the
 heights, and one without seeds becomes an object of its own; only regions with two or more seeds need the
-watershed's priority flood. On nuclei most regions hold one seed, so :func:`seeded_watershed` floods a third of
-the pixels it used to, and renumbers the objects with one lookup table instead of ``relabel_sequential``.
+watershed's priority flood, and there only the pixels outside the seeds and the seeds' edge pixels (a seed's inner
+pixels have nothing left to flood). On nuclei :func:`seeded_watershed` queues about a ninth of the pixels it used
+to, and renumbers the objects with one lookup table instead of ``relabel_sequential``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,19 @@ def _region_labels(seeds: np.ndarray, n_seeds: int, regions: np.ndarray, n_regio
     seedless[0] = False
     label[seedless] = n_seeds + np.arange(1, int(seedless.sum()) + 1)
     return label, per_region > 1
+
+
+def _seed_edges(seeds: np.ndarray) -> np.ndarray:
+    """Pixels with a 4-neighbour of another value (seed pixels that can flood their neighbours)."""
+    edges = np.zeros(seeds.shape, bool)
+    for axis in (0, 1):
+        head = [slice(None)] * 2
+        tail = [slice(None)] * 2
+        head[axis], tail[axis] = slice(1, None), slice(None, -1)
+        differs = seeds[tuple(head)] != seeds[tuple(tail)]
+        edges[tuple(head)] |= differs
+        edges[tuple(tail)] |= differs
+    return edges
 
 
 def seeded_watershed(height: np.ndarray, seed_map: np.ndarray, foreground: np.ndarray, min_size: int) -> np.ndarray:
@@ -59,9 +73,10 @@ def seeded_watershed(height: np.ndarray, seed_map: np.ndarray, foreground: np.nd
     label, crowded = _region_labels(seeds, n_seeds, regions, n_regions)
     labels = label[regions]
     if crowded.any():
-        inside = crowded[regions]
-        flooded = watershed(-height, np.where(inside, seeds, 0), mask=inside)
-        labels[inside] = flooded[inside]
+        inside = (labels == 0) & foreground  # the regions with several seeds
+        flood = inside & ((seeds == 0) | _seed_edges(seeds))  # a seed's inner pixels can flood nothing
+        flooded = watershed(-height, np.where(flood, seeds, 0), mask=flood)
+        labels[inside] = np.where(seeds > 0, seeds, flooded)[inside]
     sizes = np.bincount(labels.ravel())
     keep = (sizes > 0) & (sizes >= min_size)
     keep[0] = False
