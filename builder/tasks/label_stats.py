@@ -36,14 +36,16 @@ def _inertia(sums: dict[str, np.ndarray], area: np.ndarray) -> tuple[np.ndarray,
     return 4 * np.sqrt(big), 4 * np.sqrt(small), ecc
 
 
-def _object_pixels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _object_pixels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
     """Raveled indices of the object pixels (raster order), their labels, the stable order that groups them by
-    label, and the start of each label's group in that order."""
+    label (None when they already are: e.g. one object), and the start of each label's group in that order."""
     flat_labels = labels.ravel()
     index = np.flatnonzero(flat_labels > 0)
     flat = flat_labels[index].astype(np.intp)
-    sort_key = flat.astype(np.uint16) if flat.size and flat.max() < 65536 else flat  # radix sort
-    order = np.argsort(sort_key, kind="stable")  # raster order within each label
+    order = None
+    if flat.size > 1 and not bool((flat[1:] >= flat[:-1]).all()):
+        sort_key = flat.astype(np.uint16) if flat.max() < 65536 else flat  # radix sort
+        order = np.argsort(sort_key, kind="stable")  # raster order within each label
     counts = np.bincount(flat)
     starts = np.concatenate([[0], np.cumsum(counts[counts > 0])[:-1]]).astype(np.intp) if index.size else \
         np.zeros(0, np.intp)
@@ -72,9 +74,9 @@ def label_table(labels: np.ndarray, intensity: np.ndarray | None = None) -> dict
     _validate_inputs(labels, intensity)
     width = labels.shape[1]
     index, flat, order, starts = _object_pixels(labels)
-    present = flat[order[starts]] if index.size else np.zeros(0, np.intp)
+    grouped = index if order is None else index[order]  # grouped by label, raster order within each
+    present = (flat if order is None else flat[order])[starts] if index.size else np.zeros(0, np.intp)
     area_int = np.diff(np.append(starts, index.size))
-    grouped = index[order]  # grouped by label, raster order within each
     y = grouped // width
     x = grouped - y * width
     bbox = np.zeros((len(present), 4), np.int64)
@@ -100,7 +102,7 @@ def label_table(labels: np.ndarray, intensity: np.ndarray | None = None) -> dict
     return table
 
 
-def _intensity_columns(intensity: np.ndarray, index: np.ndarray, flat: np.ndarray, order: np.ndarray,
+def _intensity_columns(intensity: np.ndarray, index: np.ndarray, flat: np.ndarray, order: np.ndarray | None,
                        starts: np.ndarray, present: np.ndarray, area: np.ndarray) -> dict[str, np.ndarray]:
     """``intensity_mean-<c>`` (one bincount in raster order, like the sums of regionprops), then
     ``intensity_min-<c>`` / ``intensity_max-<c>`` (one ``reduceat`` over the pixels grouped by label)."""
@@ -112,7 +114,7 @@ def _intensity_columns(intensity: np.ndarray, index: np.ndarray, flat: np.ndarra
     for c in range(n_channels):
         values = np.ascontiguousarray(pixels[:, c], dtype=np.float64)
         out[f"intensity_mean-{c}"] = np.bincount(flat, weights=values, minlength=n)[present] / area
-        grouped = values[order]
+        grouped = values if order is None else values[order]
         low[c] = np.minimum.reduceat(grouped, starts) if index.size else np.zeros(0)
         high[c] = np.maximum.reduceat(grouped, starts) if index.size else np.zeros(0)
     out.update({f"intensity_min-{c}": low[c] for c in range(n_channels)})

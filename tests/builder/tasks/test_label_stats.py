@@ -95,8 +95,11 @@ def test_label_table_large_numbers_negative_and_empty():
     for key in theirs:
         np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-9, atol=1e-9, err_msg=key)
     whole = np.ones((37, 41), np.int32)
-    theirs = regionprops_table(whole, intensity_image=intensity[:37, :41], properties=PROPS)
-    for key, values in label_table(whole, intensity[:37, :41]).items():
-        np.testing.assert_allclose(values, theirs[key], rtol=1e-9, atol=1e-9, err_msg=key)
+    bands = np.repeat([1, 2, 2, 5], [9, 10, 8, 10])[:, None] * np.ones((1, 41), np.int32)  # already label-sorted
+    bands[30:, :7] = 0
+    for image in (whole, bands):
+        theirs = regionprops_table(image, intensity_image=intensity[:37, :41], properties=PROPS)
+        for key, values in label_table(image, intensity[:37, :41]).items():
+            np.testing.assert_allclose(values, theirs[key], rtol=1e-9, atol=1e-9, err_msg=key)
     empty = label_table(np.zeros((9, 8), np.int32), intensity[:9, :8])
     assert all(len(v) == 0 for v in empty.values()) and "intensity_max-0" in empty
