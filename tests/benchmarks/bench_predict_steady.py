@@ -1,7 +1,7 @@
 """Per-image CPU and wall seconds of ``predict_paths`` in the steady state of a running worker (run by hand).
 
     PYTHONPATH=$PWD nice -n 10 .venv/bin/python tests/benchmarks/bench_predict_steady.py [--network unet|conv]
-        [--images 4] [--keep FOLDER]
+        [--images 4] [--engine keras|onnx] [--keep FOLDER]
 
 ``bench_predict_speed.py`` times its batch right after a one-image warm-up, so its per-image figure includes
 TensorFlow tracing the new batch size once. Here the same images are predicted once as a warm-up (every batch
@@ -11,7 +11,8 @@ shape traced), then three more times (median per image). The images are those of
 ``--network conv`` is a fixed 5 x 5 convolution + softmax that turns bright blobs into interior and their rims
 into boundary, so the post-processing and measurements see about 300 nuclei per image while the network costs
 almost nothing: the time left is what Cellwright spends around the network. ``--keep`` keeps the run folder,
-images and the last predictions (to compare the outputs of two code versions).
+images and the last predictions (to compare the outputs of two code versions). ``--engine onnx`` writes the run's
+ONNX copy and predicts with ONNX Runtime (see ``bench_predict_speed.py``).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--network", choices=("unet", "conv"), default="unet")
     parser.add_argument("--images", type=int, default=4)
+    parser.add_argument("--engine", choices=("keras", "onnx"), default="keras")
     parser.add_argument("--keep", type=Path, help="keep the run, images and predictions in this folder")
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="cw-bench-steady-"))
@@ -56,10 +58,16 @@ def main() -> None:
             if args.network == "conv":
                 conv_network(root / "run")
             speed.write_images(root / "images", args.images)
+        if args.engine == "onnx":
+            import keras
+
+            from builder.workflow.onnx_cache import ensure_copy
+
+            ensure_copy(root / "run", keras.models.load_model(root / "run" / "checkpoints" / "best.keras"))
         from builder.workflow.model_source import open_model_source
         from builder.workflow.predict_job import predict_paths
 
-        source = open_model_source(root / "run")
+        source = open_model_source(root / "run", engine=args.engine)
         paths = sorted(str(p) for p in (root / "images").glob("*.tif"))
         predict_paths(source, paths, root / "warm-up", force=True)
         walls, cpus, objects = [], [], 0
@@ -69,8 +77,9 @@ def main() -> None:
             walls.append((time.perf_counter() - start) / len(paths))
             cpus.append((time.process_time() - cpu) / len(paths))
             objects = sum(row.get("objects", 0) for row in summary["images"])
-        print(f"{len(paths)} images, {args.network} network, {objects} objects: per image {np.median(walls):.3f} s "
-              f"wall, {np.median(cpus):.3f} CPU s (median of 3 after a warm-up on the same images)", flush=True)
+        print(f"{len(paths)} images, {args.network} network ({source.engine}), {objects} objects: per image "
+              f"{np.median(walls):.3f} s wall, {np.median(cpus):.3f} CPU s (median of 3 after a warm-up on the same "
+              "images)", flush=True)
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)
