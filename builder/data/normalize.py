@@ -233,9 +233,13 @@ def resample(
     factor = pixel_size / target_pixel_size
     if abs(factor - 1.0) < 1e-6:
         return image
+    shape = (max(1, round(image.shape[0] * factor)), max(1, round(image.shape[1] * factor)), image.shape[2])
+    if order == 1:  # separable, several times faster than skimage's resize and equal to it (float32 rounding)
+        from builder.data.linear_resize import linear_resize
+
+        return linear_resize(image, shape[:2], anti_aliasing=factor < 1)
     from skimage.transform import resize
 
-    shape = (max(1, round(image.shape[0] * factor)), max(1, round(image.shape[1] * factor)), image.shape[2])
     out = resize(image, shape, order=order, preserve_range=True, anti_aliasing=order > 0 and factor < 1,
                  mode="reflect")
     return out.astype(image.dtype if order == 0 else np.float32)

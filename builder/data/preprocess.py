@@ -47,7 +47,8 @@ def resize_yx(image: np.ndarray, shape: tuple[int, int], *, order: int = 1) -> n
     image : (Y, X[, ...]) ndarray
     shape : (int, int)
     order : int
-        Interpolation order; images come back float32, labels keep their dtype.
+        Interpolation order; images come back float32, labels keep their dtype. Order 1 (linear, anti-aliased
+        when shrinking) is :func:`builder.data.linear_resize.linear_resize`, equal to scikit-image's ``resize``.
 
     Returns
     -------
@@ -57,6 +58,10 @@ def resize_yx(image: np.ndarray, shape: tuple[int, int], *, order: int = 1) -> n
     shape = (int(shape[0]), int(shape[1]))
     if tuple(image.shape[:2]) == shape:
         return image
+    if order == 1:
+        from builder.data.linear_resize import linear_resize
+
+        return linear_resize(image, shape, anti_aliasing=True)
     from skimage.transform import resize
 
     out = resize(image.astype(np.float32 if order else image.dtype), (*shape, *image.shape[2:]), order=order,

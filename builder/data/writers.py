@@ -41,13 +41,23 @@ def label_dtype(labels: np.ndarray) -> type:
     return np.uint16 if int(labels.max(initial=0)) < 65536 else np.uint32
 
 
-def write_rows_csv(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
-    """A CSV table of ``rows`` (columns in first-seen order; a lone ``file`` column when there are none)."""
-    fields: list[str] = []
+def table_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Every key of ``rows``, in first-seen order."""
+    columns: dict[str, None] = {}
     for row in rows:
-        fields += [k for k in row if k not in fields]
+        columns.update(dict.fromkeys(row))
+    return list(columns)
+
+
+def write_rows_csv(path: Path, rows: Sequence[dict[str, Any]], *, empty_header: str = "file") -> Path:
+    """A CSV table of ``rows`` (columns in first-seen order; a lone ``empty_header`` column when there are none).
+
+    The bytes of ``csv.DictWriter`` (missing values empty), written as plain lists: about twice as fast on the
+    per-object tables of a prediction (thousands of rows).
+    """
+    columns = table_columns(rows) or [empty_header]
     with Path(path).open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields or ["file"])
-        writer.writeheader()
-        writer.writerows(rows)
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        writer.writerows([[row.get(key, "") for key in columns] for row in rows])
     return Path(path)

@@ -31,6 +31,7 @@ from builder.tasks.classical import classical_instances  # noqa: F401  (re-expor
 from builder.tasks.extent_tuning import EXTENT_PARAM
 from builder.tasks.label_arrays import NO_TARGET
 from builder.tasks.label_arrays import labels_2d as _labels_2d
+from builder.tasks.seeded_watershed import seeded_watershed as _seeded_watershed
 
 #: Distance (pixels) at which the outer-distance target reaches 1.
 OUTER_CAP = 2.0
@@ -108,26 +109,6 @@ def distance_targets(labels: Any) -> np.ndarray:
     out = np.stack([inner, outer], axis=-1).astype(np.float32)
     out[ignored] = NO_TARGET
     return out
-
-
-def _seeded_watershed(height: np.ndarray, seed_map: np.ndarray, foreground: np.ndarray, min_size: int) -> np.ndarray:
-    """Watershed of ``-height`` from connected seed regions, restricted to ``foreground``.
-
-    Foreground components without any seed become objects of their own; objects below ``min_size`` are removed.
-    """
-    from skimage.segmentation import relabel_sequential, watershed
-
-    seeds, n = ndi.label(seed_map & foreground)
-    labels = watershed(-height, seeds, mask=foreground) if n else np.zeros(foreground.shape, np.int64)
-    orphans, n_orphans = ndi.label(foreground & (labels == 0))
-    if n_orphans:
-        labels = np.where(orphans > 0, orphans + labels.max(), labels)
-    if min_size > 0 and labels.max() > 0:
-        sizes = np.bincount(labels.ravel())
-        small = sizes < min_size
-        small[0] = False
-        labels[small[labels]] = 0
-    return relabel_sequential(labels.astype(np.int32))[0]
 
 
 def _check_channels(pred: Any, k: int, name: str) -> np.ndarray:

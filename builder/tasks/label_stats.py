@@ -1,15 +1,16 @@
-"""Per-object statistics of a label image in a few whole-image passes (no loop over objects).
+"""Per-object statistics of a label image in a few passes over the object pixels (no loop over objects).
 
 :func:`label_table` gives the same numbers as ``skimage.measure.regionprops_table`` for label, area, centroid,
-bbox, eccentricity, axis lengths and intensity mean/min/max, with the same column names, but from
-``np.bincount`` and ``scipy.ndimage`` sums over the whole image at once instead of one Python object per region:
-on a 1024 x 1344 image with ~500 nuclei it takes a small fraction of regionprops' time.
+bbox, eccentricity, axis lengths and intensity mean/min/max, with the same column names. The object pixels are
+listed once (``flatnonzero``) and grouped by label with one stable sort, so each statistic is one ``reduceat`` or
+``bincount`` over them: moments are exact integer sums about each object's bounding-box corner, the bounding box
+and the intensity minimum and maximum come from the groups, and the background is never visited twice. On a
+1024 x 1344 image with ~650 nuclei it takes a small fraction of regionprops' time.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage as ndi
 
 
 def _validate_inputs(labels: np.ndarray, intensity: np.ndarray | None) -> None:
@@ -20,16 +21,12 @@ def _validate_inputs(labels: np.ndarray, intensity: np.ndarray | None) -> None:
                          f"(shape {labels.shape})")
 
 
-def _inertia(dy: np.ndarray, dx: np.ndarray, flat: np.ndarray, n: int, area: np.ndarray,
-             present: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Major and minor axis lengths and eccentricity from the central second moments of each object."""
-    def mean_of(values: np.ndarray) -> np.ndarray:
-        return np.bincount(flat, weights=values, minlength=n)[present] / area
-
-    my, mx = mean_of(dy), mean_of(dx)
-    var_y = mean_of(dy * dy) - my * my  # moments about each object's bbox corner: little cancellation
-    var_x = mean_of(dx * dx) - mx * mx
-    cov = mean_of(dy * dx) - my * mx
+def _inertia(sums: dict[str, np.ndarray], area: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Major and minor axis lengths and eccentricity from each object's pixel sums about its bbox corner."""
+    my, mx = sums["y"] / area, sums["x"] / area
+    var_y = sums["yy"] / area - my * my  # moments about each object's bbox corner: little cancellation
+    var_x = sums["xx"] / area - mx * mx
+    cov = sums["xy"] / area - my * mx
     # skimage's inertia tensor is [[var_x, -cov], [-cov, var_y]]; its eigenvalues, largest first, clipped at 0
     half_sum, half_diff = (var_x + var_y) / 2, (var_x - var_y) / 2
     root = np.sqrt(half_diff * half_diff + cov * cov)
@@ -37,6 +34,22 @@ def _inertia(dy: np.ndarray, dx: np.ndarray, flat: np.ndarray, n: int, area: np.
     with np.errstate(divide="ignore", invalid="ignore"):
         ecc = np.where(big == 0, 0.0, np.sqrt(np.clip(1 - small / np.where(big == 0, 1, big), 0, None)))
     return 4 * np.sqrt(big), 4 * np.sqrt(small), ecc
+
+
+def _object_pixels(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """Raveled indices of the object pixels (raster order), their labels, the stable order that groups them by
+    label (None when they already are: e.g. one object), and the start of each label's group in that order."""
+    flat_labels = labels.ravel()
+    index = np.flatnonzero(flat_labels > 0)
+    flat = flat_labels[index].astype(np.intp)
+    order = None
+    if flat.size > 1 and not bool((flat[1:] >= flat[:-1]).all()):
+        sort_key = flat.astype(np.uint16) if flat.max() < 65536 else flat  # radix sort
+        order = np.argsort(sort_key, kind="stable")  # raster order within each label
+    counts = np.bincount(flat)
+    starts = np.concatenate([[0], np.cumsum(counts[counts > 0])[:-1]]).astype(np.intp) if index.size else \
+        np.zeros(0, np.intp)
+    return index, flat, order, starts
 
 
 def label_table(labels: np.ndarray, intensity: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -48,8 +61,9 @@ def label_table(labels: np.ndarray, intensity: np.ndarray | None = None) -> dict
     ----------
     labels : (Y, X) ndarray of int
         Instance labels; 0 and negative values are background.
-    intensity : (Y, X, C) ndarray of float, optional
-        Intensities for ``intensity_mean-<c>``, ``intensity_min-<c>``, ``intensity_max-<c>``.
+    intensity : (Y, X, C) ndarray, optional
+        Intensities (any real dtype, read as float64) for ``intensity_mean-<c>``, ``intensity_min-<c>``,
+        ``intensity_max-<c>``.
 
     Returns
     -------
@@ -58,47 +72,51 @@ def label_table(labels: np.ndarray, intensity: np.ndarray | None = None) -> dict
         ``axis_major_length``, ``axis_minor_length``, then the intensity columns.
     """
     _validate_inputs(labels, intensity)
-    lab = np.where(labels > 0, labels, 0).astype(np.intp, copy=False)
-    ys, xs = np.nonzero(lab)  # object pixels only: the background (most of the image) is never summed
-    flat = lab[ys, xs]
-    n = int(lab.max(initial=0)) + 1
-    counts = np.bincount(flat, minlength=n)
-    present = np.flatnonzero(counts)
-    present = present[present > 0]
-    boxes = [s for s in ndi.find_objects(lab) if s is not None]
-    bbox = np.array([(s[0].start, s[1].start, s[0].stop, s[1].stop) for s in boxes], np.int64).reshape(-1, 4)
-    corner_y = np.zeros(n, np.float64)
-    corner_x = np.zeros(n, np.float64)
-    corner_y[present], corner_x[present] = bbox[:, 0], bbox[:, 1]
-    dy, dx = ys - corner_y[flat], xs - corner_x[flat]
-    area = counts[present].astype(np.float64)
-    major, minor, ecc = _inertia(dy, dx, flat, n, area, present)
+    width = labels.shape[1]
+    index, flat, order, starts = _object_pixels(labels)
+    grouped = index if order is None else index[order]  # grouped by label, raster order within each
+    present = (flat if order is None else flat[order])[starts] if index.size else np.zeros(0, np.intp)
+    area_int = np.diff(np.append(starts, index.size))
+    y = grouped // width
+    x = grouped - y * width
+    bbox = np.zeros((len(present), 4), np.int64)
+    if index.size:
+        bbox[:, 0], bbox[:, 2] = y[starts], y[np.append(starts[1:], index.size) - 1] + 1
+        bbox[:, 1], bbox[:, 3] = np.minimum.reduceat(x, starts), np.maximum.reduceat(x, starts) + 1
+    dy, dx = y - np.repeat(bbox[:, 0], area_int), x - np.repeat(bbox[:, 1], area_int)
+
+    def total(values: np.ndarray) -> np.ndarray:  # exact integer sums per object, as float64
+        return np.add.reduceat(values, starts).astype(np.float64) if index.size else np.zeros(0)
+
+    sums = {"y": total(dy), "x": total(dx), "yy": total(dy * dy), "xx": total(dx * dx), "xy": total(dy * dx)}
+    area = area_int.astype(np.float64)
+    major, minor, ecc = _inertia(sums, area)
     table: dict[str, np.ndarray] = {
         "label": present.astype(np.int64), "area": area,
-        "centroid-0": np.bincount(flat, weights=dy, minlength=n)[present] / area + bbox[:, 0],
-        "centroid-1": np.bincount(flat, weights=dx, minlength=n)[present] / area + bbox[:, 1],
+        "centroid-0": sums["y"] / area + bbox[:, 0], "centroid-1": sums["x"] / area + bbox[:, 1],
         **{f"bbox-{k}": bbox[:, k] for k in range(4)},
         "eccentricity": ecc, "axis_major_length": major, "axis_minor_length": minor,
     }
     if intensity is not None:
-        table.update(_intensity_columns(lab, intensity, ys, xs, flat, n, area, present, boxes))
+        table.update(_intensity_columns(intensity, index, flat, order, starts, present, area))
     return table
 
 
-def _intensity_columns(lab: np.ndarray, intensity: np.ndarray, ys: np.ndarray, xs: np.ndarray, flat: np.ndarray,
-                       n: int, area: np.ndarray, present: np.ndarray, boxes: list) -> dict[str, np.ndarray]:
-    """``intensity_mean-<c>`` (one bincount), then ``intensity_min-<c>`` / ``intensity_max-<c>`` (within each
-    object's bounding box, which is small: no sort of the whole image)."""
-    channels = range(intensity.shape[-1])
+def _intensity_columns(intensity: np.ndarray, index: np.ndarray, flat: np.ndarray, order: np.ndarray | None,
+                       starts: np.ndarray, present: np.ndarray, area: np.ndarray) -> dict[str, np.ndarray]:
+    """``intensity_mean-<c>`` (one bincount in raster order, like the sums of regionprops), then
+    ``intensity_min-<c>`` / ``intensity_max-<c>`` (one ``reduceat`` over the pixels grouped by label)."""
+    n_channels = intensity.shape[-1]
+    pixels = np.take(intensity.reshape(-1, n_channels), index, axis=0)  # object pixels only
+    n = int(flat.max(initial=0)) + 1
     out: dict[str, np.ndarray] = {}
-    for c in channels:
-        values = np.asarray(intensity[ys, xs, c], np.float64)
+    low, high = {}, {}
+    for c in range(n_channels):
+        values = np.ascontiguousarray(pixels[:, c], dtype=np.float64)
         out[f"intensity_mean-{c}"] = np.bincount(flat, weights=values, minlength=n)[present] / area
-    low = np.empty((len(present), len(channels)))
-    high = np.empty_like(low)
-    for i, (label, box) in enumerate(zip(present, boxes, strict=True)):
-        inside = intensity[box][lab[box] == label]
-        low[i], high[i] = inside.min(axis=0), inside.max(axis=0)
-    out.update({f"intensity_min-{c}": low[:, c] for c in channels})
-    out.update({f"intensity_max-{c}": high[:, c] for c in channels})
+        grouped = values if order is None else values[order]
+        low[c] = np.minimum.reduceat(grouped, starts) if index.size else np.zeros(0)
+        high[c] = np.maximum.reduceat(grouped, starts) if index.size else np.zeros(0)
+    out.update({f"intensity_min-{c}": low[c] for c in range(n_channels)})
+    out.update({f"intensity_max-{c}": high[c] for c in range(n_channels)})
     return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -56,7 +55,7 @@ def measure_objects(
                         "Pass instance labels (0 background).")
     intensity = None
     if image is not None:
-        intensity = np.asarray(image, dtype=np.float64)
+        intensity = np.asarray(image)  # read as float64 pixel by pixel (objects only) by label_table
         if intensity.ndim == 2:
             intensity = intensity[..., None]
         if intensity.shape[:2] != lab.shape:
@@ -103,15 +102,8 @@ def _with_outline_props(table: dict[str, Any], lab: np.ndarray) -> dict[str, Any
 
 def write_objects_csv(rows: Sequence[dict[str, Any]], path: str | Path) -> Path:
     """Write measurement rows (from :func:`measure_objects`) to a CSV file; returns the path."""
+    from builder.data.writers import write_rows_csv
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fields: list[str] = []
-    for row in rows:
-        fields += [k for k in row if k not in fields]
-    if not fields:
-        fields = ["label"]
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    return write_rows_csv(path, rows, empty_header="label")

@@ -70,3 +70,36 @@ def test_measure_objects_columns_and_values_unchanged_with_shape(nuclei):
     np.testing.assert_allclose([r["perimeter_um"] for r in rows], ref["perimeter"] * 0.5)
     np.testing.assert_allclose([r["major_axis_length"] for r in rows], ref["axis_major_length"], rtol=1e-9)
     assert "solidity" not in measure_objects(labels, shape=False)[0]
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.float32])
+def test_label_table_on_raw_intensity_dtypes(nuclei, dtype):
+    """measure_objects hands the image over in its own dtype: read as float64 pixel by pixel, same numbers."""
+    labels, intensity = nuclei
+    raw = np.clip(intensity * 40, 0, 65535).astype(dtype)
+    ours = label_table(labels, raw)
+    theirs = regionprops_table(labels, intensity_image=raw.astype(np.float64), properties=PROPS)
+    for key in theirs:
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-9, atol=1e-9, err_msg=key)
+
+
+def test_label_table_large_numbers_negative_and_empty():
+    """Labels above 65535 (no 16-bit sort), negative labels (background), one image-sized object, no objects."""
+    labels = _constructed_nuclei()
+    labels[labels > 0] += 70_000
+    labels[:5] = -3
+    intensity = np.random.default_rng(5).normal(100, 30, (*labels.shape, 1))
+    ours = label_table(labels, intensity)
+    theirs = regionprops_table(np.where(labels > 0, labels, 0), intensity_image=intensity, properties=PROPS)
+    assert ours["label"].min() > 70_000
+    for key in theirs:
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-9, atol=1e-9, err_msg=key)
+    whole = np.ones((37, 41), np.int32)
+    bands = np.repeat([1, 2, 2, 5], [9, 10, 8, 10])[:, None] * np.ones((1, 41), np.int32)  # already label-sorted
+    bands[30:, :7] = 0
+    for image in (whole, bands):
+        theirs = regionprops_table(image, intensity_image=intensity[:37, :41], properties=PROPS)
+        for key, values in label_table(image, intensity[:37, :41]).items():
+            np.testing.assert_allclose(values, theirs[key], rtol=1e-9, atol=1e-9, err_msg=key)
+    empty = label_table(np.zeros((9, 8), np.int32), intensity[:9, :8])
+    assert all(len(v) == 0 for v in empty.values()) and "intensity_max-0" in empty

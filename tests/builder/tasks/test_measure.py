@@ -38,3 +38,33 @@ def test_shapes_only_and_errors():
     assert [r["label"] for r in rows] == [1, 2] and "mean_intensity_ch0" not in rows[0]
     with pytest.raises(DataError, match="differ in size"):
         measure_objects(labels, np.zeros((5, 5)))
+
+
+def _dict_writer_bytes(rows, empty_header):
+    """What the tables were written with before: csv.DictWriter over the keys in first-seen order."""
+    import io
+
+    fields = []
+    for row in rows:
+        fields += [k for k in row if k not in fields]
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=fields or [empty_header])
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def test_tables_have_the_bytes_of_dict_writer(tmp_path):
+    """Per-object tables and the summary: same bytes as csv.DictWriter (missing keys, None, quotes, floats)."""
+    from builder.data.writers import write_rows_csv
+
+    labels = np.zeros((40, 50), np.int32)
+    labels[3:9, 4:20], labels[20:35, 30:33], labels[25:27, 5:7] = 1, 2, 7
+    intensity = np.random.default_rng(0).normal(100, 30, (40, 50, 2))
+    rows = measure_objects(labels, intensity, channel_names=["DAPI", "GFP, 488"], pixel_size=0.325)
+    mixed = [{"file": 'a "b", c.tif', **rows[0]}, {"file": "d.tif", "frame": 3, **rows[1]},
+             {"extra": None, "note": "ü\nline"}]
+    for table, header in ((rows, "label"), (mixed, "file"), ([], "label"), ([], "file")):
+        path = write_rows_csv(tmp_path / "t.csv", table, empty_header=header)
+        assert path.read_bytes() == _dict_writer_bytes(table, header)
+    assert write_objects_csv(rows, tmp_path / "sub" / "o.csv").read_bytes() == _dict_writer_bytes(rows, "label")
