@@ -5,7 +5,8 @@ Fluo-N2DH-SIM+: masks about half a pixel down and right of the nuclei). A networ
 cannot learn such an offset (a flip turns +d into -d), so every outline it draws is off by it. The tuning measures
 the mean offset of the objects found on the validation images from the true cells they match, and shifts the
 network's output (probabilities, linearly interpolated) by the opposite amount before post-processing, when that
-raises the validation SEG by more than a margin; otherwise the shift stays 0. The shift is stored with the other
+raises the validation SEG by more than a margin; otherwise the shift stays 0 (see :func:`shift_output` for how
+each map moves). The shift is stored with the other
 tuned settings (``postprocess.json``: ``shift_y``, ``shift_x`` in pixels of the image) and applied by evaluate and
 predict.
 """
@@ -31,14 +32,33 @@ SHIFT_STEP = 0.05
 ROUNDS = 2
 
 
-def shift_output(output: np.ndarray, shift_y: float = 0.0, shift_x: float = 0.0) -> np.ndarray:
-    """``output`` (Y, X[, K]) moved by (``shift_y``, ``shift_x``) pixels, linearly interpolated (the edge
-    values repeat at the border); the same array when both are 0."""
+def _moved(a: np.ndarray, shift_y: float, shift_x: float, order: int) -> np.ndarray:
+    shift = (float(shift_y), float(shift_x)) + (0.0,) * (a.ndim - 2)
+    return np.asarray(ndi.shift(a, shift, order=order, mode="nearest"), np.float32)
+
+
+def shift_output(output: np.ndarray, shift_y: float = 0.0, shift_x: float = 0.0, target: str = "three_class"
+                 ) -> np.ndarray:
+    """``output`` (Y, X, K) moved by (``shift_y``, ``shift_x``) pixels (the edge values repeat at the border); the
+    same array when both are 0.
+
+    Only the map that sets the objects' extent moves by the fraction of a pixel (linear interpolation): the map
+    the seeds and the watershed come from moves by whole pixels, because interpolating it blurs the dip between two
+    touching cells and can join their seeds. Three-class: background moves by the fraction, interior by whole
+    pixels (background at most 1 - interior), boundary = 1 - background - interior. Distance: the outer distance
+    (channel 1) moves by the fraction, the inner distance by whole pixels. Other outputs move by the fraction.
+    """
     if not (shift_y or shift_x):
         return output
     a = np.asarray(output, np.float32)
-    shift = (float(shift_y), float(shift_x)) + (0.0,) * (a.ndim - 2)
-    return np.asarray(ndi.shift(a, shift, order=1, mode="nearest"), np.float32)
+    whole = _moved(a, round(float(shift_y)), round(float(shift_x)), order=0)
+    if a.ndim == 3 and target == "three_class" and a.shape[-1] == 3:
+        interior = whole[..., 2]
+        background = np.minimum(_moved(a[..., 0], shift_y, shift_x, order=1), 1.0 - interior)
+        return np.stack([background, 1.0 - background - interior, interior], axis=-1)
+    if a.ndim == 3 and target == "distance" and a.shape[-1] == 2:
+        return np.stack([whole[..., 0], _moved(a[..., 1], shift_y, shift_x, order=1)], axis=-1)
+    return _moved(a, shift_y, shift_x, order=1)
 
 
 def matched_offsets(truths: Sequence[np.ndarray], preds: Sequence[np.ndarray]) -> np.ndarray:

@@ -249,7 +249,7 @@ class Tracking(InstanceSegmentation):
         output is returned as ``output`` (the probabilities saved and used for linking match the labels)."""
         from builder.tasks.registration import shift_of, shift_output
 
-        moved = shift_output(output, *shift_of(params))
+        moved = shift_output(output, *shift_of(params), recipe.train.instance_target)
         return {**super().interpret(moved, recipe, params), "output": moved}
 
     def tune_postprocess(self, outputs: list[np.ndarray], truths: list[np.ndarray], recipe: Recipe,
@@ -301,7 +301,7 @@ class Tracking(InstanceSegmentation):
         target = recipe.train.instance_target
 
         def shifted(dy: float, dx: float) -> list[np.ndarray]:
-            return [postprocess_instances(shift_output(o, dy, dx), target, **chosen_settings) for o in outputs]
+            return [postprocess_instances(shift_output(o, dy, dx, target), target, **chosen_settings) for o in outputs]
 
         out.update(tune_shift(shifted, truths, segmentation_score, TUNING_MARGIN))
         out["shift_name"] = (f"shift (pixels) of the output registering the found cells with the true ones (kept "

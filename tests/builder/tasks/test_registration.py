@@ -101,3 +101,26 @@ def test_tracking_tuning_records_the_shift_and_evaluate_and_predict_apply_it(tmp
     result = finish_prediction(outputs[0], raw, raw, None, recipe, postprocess=tuned)  # the predict path
     assert np.array_equal(result["labels"] > 0, _labelled(outputs[:1], recipe, params)[0] > 0)
     assert np.allclose(result["output"], shift_output(outputs[0], 0.0, tuned["shift_x"]))  # saved as applied
+
+
+def test_a_fractional_shift_does_not_join_touching_cells():
+    """Two touching cells separated by a one-pixel dip of the interior map: interpolating that map by half a pixel
+    would lift the dip above the seed threshold; the seeds move by whole pixels, so the cells stay apart, while the
+    outline still moves by the fraction."""
+    from builder.tasks.instances import postprocess_instances
+
+    truth = draw([[(24, 18, 9), (24, 35, 9)]], (48, 54))[0]
+    interior = np.where(truth > 0, 0.9, 0.0)
+    interior[:, 26] = np.where(truth[:, 26] > 0, 0.45, 0.0)  # the neck between the two cells
+    prob = np.stack([1.0 - (truth > 0), np.where(truth > 0, 1.0 - interior, 0.0), interior], -1).astype(np.float32)
+    settings = {"threshold": 0.5, "seed_threshold": 0.5, "min_size": 10}
+    assert postprocess_instances(prob, **settings).max() == 2
+    from scipy import ndimage as ndi
+
+    blurred = ndi.shift(prob, (0.0, 0.5, 0.0), order=1, mode="nearest")
+    assert postprocess_instances(blurred, **settings).max() == 1  # what interpolating every map would do
+    moved = shift_output(prob, 0.0, 0.6)
+    assert postprocess_instances(moved, **settings).max() == 2
+    moved_x = np.nonzero(postprocess_instances(moved, **settings))[1].mean() - np.nonzero(truth)[1].mean()
+    assert 0.4 < moved_x < 1.1  # the outline moved by the fraction (rounded by the threshold), the seeds by 1
+    assert np.allclose(moved.sum(-1), 1.0, atol=1e-5) and moved.min() >= 0.0
