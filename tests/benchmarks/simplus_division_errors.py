@@ -73,8 +73,10 @@ def main() -> None:
     for p, children in sorted(_divisions(ref_rows).items()):
         end = ref[p].end
         mother = _covering(matches, end, p)
-        line = [f"true division: mother {p} ends frame {end + first}, daughters "
-                f"{[(c.label, c.begin + first) for c in children]}; computed mother track {mother}"]
+        areas = [int((truths[c.begin] == c.label).sum()) for c in children]
+        line = [f"true division: mother {p} ends frame {end + first} (area {int((truths[end] == p).sum())}), "
+                f"daughters {[(c.label, c.begin + first) for c in children]} (areas {areas}); computed mother "
+                f"track {mother}"]
         if mother:
             line.append(f"(frames {comp[mother].begin + first}-{comp[mother].end + first}, parent "
                         f"{comp[mother].parent})")
@@ -87,10 +89,12 @@ def main() -> None:
     for p, children in sorted(_divisions(lineage.tracks).items()):
         end = comp[p].end
         mother_cells = _covered(matches, end, p)
-        kids = [(c.label, c.begin + first, _covered(matches, c.begin, c.label)) for c in children]
+        kids = [(c.label, c.begin + first, _covered(matches, c.begin, c.label), int((masks[c.begin] == c.label).sum()),
+                 c.end - c.begin + 1) for c in children]
         truth_div = [m for m in mother_cells if m in _divisions(ref_rows)]
         print(f"computed division: mother {p} ends frame {end + first} covering true {mother_cells} "
-              f"(true mother of a division: {truth_div}); daughters (label, first frame, true cells covered) {kids}")
+              f"(true mother of a division: {truth_div}), area {int((masks[end] == p).sum())}; daughters (label, "
+              f"first frame, true cells covered, area, frames) {kids}")
 
 
 if __name__ == "__main__":

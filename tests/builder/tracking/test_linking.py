@@ -44,6 +44,18 @@ def test_division_gives_two_daughters_of_the_mother():
     assert sorted(rows[1:]) == [TrackRow(2, 3, 5, 1), TrackRow(3, 3, 5, 1)]
 
 
+def test_a_fragment_next_to_a_cell_is_no_daughter():
+    """A speck appearing beside a cell (an over-segmented piece, 3 % of a cell's area) starts its own track; a
+    daughter of half the cell's size still makes a division."""
+    cell = [(48, 48 + t, 9) for t in range(6)]
+    other = (20, 80, 9)
+    speck = [[cell[t], other] + ([(48, 36, 1.6)] if t >= 3 else []) for t in range(6)]
+    rows = tracks_of(draw(speck))
+    assert all(r.parent == 0 for r in rows) and len(rows) == 3
+    half = [[cell[t], other] + ([(48, 34, 6.5)] if t >= 3 else []) for t in range(6)]
+    assert sum(r.parent != 0 for r in tracks_of(draw(half))) == 2
+
+
 def test_no_division_when_switched_off():
     mother = [[(48, 48, 9)] for _ in range(3)]
     daughters = [[(48, 40, 6), (48, 58, 6)] for _ in range(3)]
