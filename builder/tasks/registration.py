@@ -82,7 +82,7 @@ def matched_offsets(truths: Sequence[np.ndarray], preds: Sequence[np.ndarray]) -
 
 
 def _rounded(value: float) -> float:
-    return float(np.clip(round(value / SHIFT_STEP) * SHIFT_STEP, -MAX_SHIFT, MAX_SHIFT)) + 0.0  # no -0.0
+    return round(float(np.clip(round(value / SHIFT_STEP) * SHIFT_STEP, -MAX_SHIFT, MAX_SHIFT)), 2) + 0.0  # no -0.0
 
 
 def tune_shift(labelled: Callable[[float, float], list[np.ndarray]], truths: Sequence[np.ndarray],
