@@ -126,6 +126,10 @@ def postprocess_sentence(run: RunData) -> str | None:
             values.append(f"{label} {_short(post[key])}")
     size = post.get("min_size")
     extra = f"; objects smaller than {size} pixels removed" if isinstance(size, int | float) and size else ""
+    shift = [post.get(k) for k in ("shift_y", "shift_x")]
+    if all(isinstance(v, int | float) for v in shift) and any(shift):
+        extra += (f"; the network's output shifted by {_short(shift[0])} px down, {_short(shift[1])} px right to "
+                  "register the outlines with the training masks")
     if tuning and tuning.get("tuned_on"):
         text = f"Thresholds tuned on {tuning['tuned_on']} validation images: {', '.join(values)}{extra}."
         score, start = tuning.get("score"), tuning.get("start_score")

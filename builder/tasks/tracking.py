@@ -238,6 +238,20 @@ class Tracking(InstanceSegmentation):
         ("True divisions", ("divisions_true",), "Divisions in the ground truth of the test frames.", True),
     )
 
+    def postprocess_settings(self, recipe: Recipe) -> dict[str, Any]:
+        """The instance settings and the output's shift (:mod:`builder.tasks.registration`; 0 until tuned)."""
+        from builder.tasks.registration import SHIFT_KEYS
+
+        return {**super().postprocess_settings(recipe), **dict.fromkeys(SHIFT_KEYS, 0.0)}
+
+    def interpret(self, output: np.ndarray, recipe: Recipe, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Labels of one frame, after moving the output by the tuned shift (``shift_y``, ``shift_x``); the moved
+        output is returned as ``output`` (the probabilities saved and used for linking match the labels)."""
+        from builder.tasks.registration import shift_of, shift_output
+
+        moved = shift_output(output, *shift_of(params), recipe.train.instance_target)
+        return {**super().interpret(moved, recipe, params), "output": moved}
+
     def tune_postprocess(self, outputs: list[np.ndarray], truths: list[np.ndarray], recipe: Recipe,
                          start: Mapping[str, Any], progress: Callable[[int, int], None] | None = None,
                          loaded: Any = None) -> dict[str, Any]:
@@ -249,9 +263,12 @@ class Tracking(InstanceSegmentation):
         keeps the recipe's thresholds where the detection score cannot tell, but must not trade divisions away.
         Then the foreground threshold, which sets the outlines, is moved on a finer grid to the value with the
         best SEG (:func:`segmentation_score`) that keeps the detection score within the margin, when its SEG is
-        more than the margin higher.
+        more than the margin higher. Last, the output is registered with the true cells
+        (:func:`~builder.tasks.registration.tune_shift`): shifted by the opposite of the found objects' mean
+        offset when that raises the validation SEG by more than the margin.
         """
-        from builder.tasks.instances import tune_postprocess
+        from builder.tasks.instances import postprocess_instances, tune_postprocess
+        from builder.tasks.registration import shift_output, tune_shift
 
         tie_break = None
         if loaded is not None and getattr(loaded, "samples", None) and len(loaded.samples) == len(outputs):
@@ -280,6 +297,15 @@ class Tracking(InstanceSegmentation):
             out["division_f1"] = chosen["tie_break"]
             out["division_f1_name"] = (f"division F1 (±{DIVISION_TOLERANCE} frames) of the validation frames, "
                                        f"deciding between settings within {TUNING_MARGIN} of the best score")
+        chosen_settings = {k: out[k] for k in ("threshold", "seed_threshold", "min_size")}
+        target = recipe.train.instance_target
+
+        def shifted(dy: float, dx: float) -> list[np.ndarray]:
+            return [postprocess_instances(shift_output(o, dy, dx, target), target, **chosen_settings) for o in outputs]
+
+        out.update(tune_shift(shifted, truths, segmentation_score, TUNING_MARGIN))
+        out["shift_name"] = (f"shift (pixels) of the output registering the found cells with the true ones (kept "
+                             f"when the validation SEG rises by more than {TUNING_MARGIN})")
         return out
 
     def companion_files(self, recipe: Recipe) -> tuple[str, ...]:
@@ -330,6 +356,7 @@ class Tracking(InstanceSegmentation):
     def score(self, loaded: Any, xs: list, outs: list, results: list, ctx: Any) -> tuple[dict, list, list, list]:
 
         require_targets(loaded, "test frames")
+        outs = [r.get("output", o) for r, o in zip(results, outs, strict=True)]  # as post-processed (shifted)
         truths = [t[..., 0].astype(np.int32) for t in loaded.targets]
         preds = [r["prediction"] for r in results]
         per_sequence: list[dict[str, Any]] = []
@@ -408,11 +435,15 @@ class Tracking(InstanceSegmentation):
         return "tracking of cells through time-lapses (per-frame instance segmentation followed by linking)"
 
     def methods_extra(self, run: Any, cite: Any) -> str | None:
+        from builder.tracking.linker import DAUGHTER_MIN_SHARE
+
         seg = super().methods_extra(run, cite) or ""
         return (f"{seg} Objects covering two cells of the previous frame were cut apart by a watershed from "
                 "those cells. Cells were linked between frames by global linear assignment on centroid distance, "
                 "overlap and appearance, with a search radius measured from the cells' displacements, closing of "
-                "gaps of up to two frames and detection of divisions; tracking was scored with the Cell "
+                f"gaps of up to two frames and detection of divisions (daughters of at least {DAUGHTER_MIN_SHARE:.0%} "
+                "of the median object area, objects seen in one frame only excluded); tracking was scored with the "
+                "Cell "
                 "Tracking Challenge measures (TRA, DET, SEG, LNK; Matula et al. 2015) on the last frames of each "
                 "sequence, which were not used for training.").strip()
 

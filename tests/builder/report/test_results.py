@@ -86,6 +86,9 @@ def test_postprocess_written_as_a_sentence(tmp_path):
     assert postprocess_sentence(load_run(path)).startswith("Thresholds tuned on 2 validation images")
     (path / "postprocess.json").unlink()
     assert postprocess_sentence(load_run(path)).startswith("Fixed thresholds (not tuned): foreground 0.45")
+    metrics["postprocess"].update(shift_y=-0.45, shift_x=0.0)  # a tracking run registered its output
+    (path / "metrics.json").write_text(json.dumps(metrics))
+    assert "output shifted by -0.45 px down, 0 px right" in postprocess_sentence(load_run(path))
 
 
 def test_summary_says_whether_the_model_beats_the_classical_method(tmp_path):

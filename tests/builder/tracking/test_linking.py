@@ -44,6 +44,33 @@ def test_division_gives_two_daughters_of_the_mother():
     assert sorted(rows[1:]) == [TrackRow(2, 3, 5, 1), TrackRow(3, 3, 5, 1)]
 
 
+def test_a_fragment_next_to_a_cell_is_no_daughter():
+    """A speck appearing beside a cell (an over-segmented piece, 3 % of a cell's area) starts its own track; a
+    daughter of half the cell's size still makes a division."""
+    cell = [(48, 48 + t, 9) for t in range(6)]
+    other = (20, 80, 9)
+    speck = [[cell[t], other] + ([(48, 36, 1.6)] if t >= 3 else []) for t in range(6)]
+    rows = tracks_of(draw(speck))
+    assert all(r.parent == 0 for r in rows) and len(rows) == 3
+    half = [[cell[t], other] + ([(48, 34, 6.5)] if t >= 3 else []) for t in range(6)]
+    assert sum(r.parent != 0 for r in tracks_of(draw(half))) == 2
+
+
+def test_a_mother_cut_in_two_for_one_frame_divides_when_its_daughters_appear():
+    """The segmentation cuts a piece off the mother one frame before she divides (the piece is gone the next
+    frame): the division is at the daughters' first frame, and the piece is a one-frame track of its own."""
+    other = (20, 80, 9)
+    frames = [[(48, 48, 9), other] for _ in range(3)]
+    frames += [[(48, 50, 8), other, (48, 37, 5)]]  # the piece
+    frames += [[(48, 48, 9), other]]
+    frames += [[(48, 40 - t, 7), other, (48, 57 + t, 7)] for t in range(3)]
+    rows = tracks_of(draw(frames))
+    mother = next(r for r in rows if r.begin == 0 and r.end == 4)
+    daughters = [r for r in rows if r.parent == mother.label]
+    assert sorted((r.begin, r.end) for r in daughters) == [(5, 7), (5, 7)]
+    assert any(r.begin == r.end == 3 and r.parent == 0 for r in rows)
+
+
 def test_no_division_when_switched_off():
     mother = [[(48, 48, 9)] for _ in range(3)]
     daughters = [[(48, 40, 6), (48, 58, 6)] for _ in range(3)]
