@@ -124,3 +124,14 @@ def test_a_fractional_shift_does_not_join_touching_cells():
     moved_x = np.nonzero(postprocess_instances(moved, **settings))[1].mean() - np.nonzero(truth)[1].mean()
     assert 0.4 < moved_x < 1.1  # the outline moved by the fraction (rounded by the threshold), the seeds by 1
     assert np.allclose(moved.sum(-1), 1.0, atol=1e-5) and moved.min() >= 0.0
+
+
+def test_registration_turned_off_in_the_recipe_keeps_the_output_where_it_is(tmp_path):
+    from builder.workflow.inference import postprocess_settings
+
+    recipe = _recipe(tmp_path)
+    recipe.evaluate.postprocess.register = False
+    truths, outputs = _offset_outputs(0.0, 2.0)  # an offset the tuning would undo (the test above)
+    tuned = Tracking().tune_postprocess(outputs, truths, recipe, postprocess_settings(recipe))
+    assert (tuned["shift_y"], tuned["shift_x"]) == (0.0, 0.0)
+    assert "shift_name" not in tuned
