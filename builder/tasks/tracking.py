@@ -303,7 +303,7 @@ class Tracking(InstanceSegmentation):
         def shifted(dy: float, dx: float) -> list[np.ndarray]:
             return [postprocess_instances(shift_output(o, dy, dx, target), target, **chosen_settings) for o in outputs]
 
-        if not recipe.evaluate.postprocess.register:  # the user turned registration off: no shift
+        if not recipe.evaluate.postprocess.register_shift:  # the user turned registration off: no shift
             out.update({"shift_y": 0.0, "shift_x": 0.0})
             return out
         out.update(tune_shift(shifted, truths, segmentation_score, TUNING_MARGIN))

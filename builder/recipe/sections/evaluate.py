@@ -24,7 +24,7 @@ class PostProcess(Section):
     tune: bool = field(True, help="Tune the thresholds on the validation images after training.", common=True)
     tta: bool = field(False, help="Average the network's output over the eight flips and quarter turns of each "
                       "image (smoother outlines; prediction takes eight times as long). Not for star_convex.")
-    register: bool = field(True, help="task: tracking: when tuning, shift the output by up to 2 px (in steps of "
+    register_shift: bool = field(True, help="task: tracking: when tuning, shift the output by up to 2 px (in steps of "
                            "0.05 px) so the found cells line up with the true ones of the validation frames; the "
                            "shift is kept only when it raises their SEG. false: never shift.")
 

@@ -130,7 +130,7 @@ def test_registration_turned_off_in_the_recipe_keeps_the_output_where_it_is(tmp_
     from builder.workflow.inference import postprocess_settings
 
     recipe = _recipe(tmp_path)
-    recipe.evaluate.postprocess.register = False
+    recipe.evaluate.postprocess.register_shift = False
     truths, outputs = _offset_outputs(0.0, 2.0)  # an offset the tuning would undo (the test above)
     tuned = Tracking().tune_postprocess(outputs, truths, recipe, postprocess_settings(recipe))
     assert (tuned["shift_y"], tuned["shift_x"]) == (0.0, 0.0)
