@@ -101,3 +101,24 @@ def test_star_head_learns_distances_in_units_of_ten_pixels():
     rays.bias.assign(rays.bias.numpy() + 0.1)
     after = model.predict(x, verbose=0)[..., 1:]
     np.testing.assert_allclose(after - before, 0.1 * RAY_UNIT, atol=1e-4)
+
+
+def test_star_loss_skips_rays_that_left_the_patch():
+    """Rays of unknown length (NO_TARGET: they reach the patch border inside their object) add no error, and
+    the known rays of the same pixel count as much as in a pixel whose rays are all known."""
+    from builder.tasks.label_arrays import NO_TARGET
+
+    loss = make_loss("instance_segmentation", "auto", instance_target="star_convex")
+    y = star_convex_target(make_touching_disks(size=32, r=7, gap=12)[:, 4:28])[None]  # both disks cut
+    unknown = y[..., 1:] == NO_TARGET
+    assert unknown.any()
+    pred = y.copy()
+    pred[..., 1:][unknown] = 5.0  # rays of unknown length predicted as anything
+    pred[..., 0] = np.clip(pred[..., 0], 1e-3, 1 - 1e-3)
+    best = _value(loss, y, pred)
+    longer = pred.copy()
+    longer[..., 1:] += 30.0 * unknown
+    assert _value(loss, y, longer) == pytest.approx(best, rel=1e-5)
+    off = pred.copy()
+    off[..., 1:] += 2.0 * ((y[..., :1] > 0) & ~unknown)  # every known ray of every object pixel 2 px too long
+    assert _value(loss, y, off) == pytest.approx(best + 0.2 * 2.0, rel=1e-4)
