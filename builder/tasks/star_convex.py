@@ -69,62 +69,58 @@ def ray_distances(labels: np.ndarray, n_rays: int = N_RAYS) -> np.ndarray:
 def rays_and_border(labels: np.ndarray, n_rays: int = N_RAYS) -> tuple[np.ndarray, np.ndarray]:
     """:func:`ray_distances` and, per ray, whether it stopped at the image border rather than at an edge.
 
+    All object pixels march together, ray step by ray step, over the label image framed by a border of "outside"
+    pixels; the samples of step ``t`` lie at the same offset from every pixel (rounded once), so the result does
+    not depend on where an object lies in the image (a patch and the whole image agree on every ray that ends
+    inside the patch).
+
     Returns
     -------
     distances : (Y, X, n_rays) float32 array
     at_border : (Y, X, n_rays) bool array
         True where the ray left the image inside its object (its length beyond the image is unknown).
     """
-    from scipy import ndimage as ndi
-
     lab = np.asarray(labels)
-    out = np.zeros((*lab.shape, n_rays), np.float32)
-    border = np.zeros((*lab.shape, n_rays), bool)
-    for i, box in enumerate(ndi.find_objects(lab), start=1):
-        if box is None:
-            continue
-        # the object's box plus one pixel of its surroundings, so every ray leaves the object inside the crop
-        # unless it leaves the image (the crop is cut by the image border only where the object touches it)
-        box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in box)
-        crop = lab[box]
-        ys, xs = np.nonzero(crop == i)
-        out[box][ys, xs], border[box][ys, xs] = _march(crop, i, ys, xs, n_rays)
-    return out, border
-
-
-def _march(crop: np.ndarray, label: int, ys: np.ndarray, xs: np.ndarray, n_rays: int
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """(len(ys), n_rays) distances from the pixels ``(ys, xs)`` of object ``label`` to its edge in ``crop``, and
-    whether each ray left ``crop`` (rather than meeting another label)."""
-    height, width = crop.shape
+    height, width = lab.shape
+    dist = np.zeros((height, width, n_rays), np.float32)
+    border = np.zeros((height, width, n_rays), bool)
+    ys, xs = np.nonzero(lab > 0)
+    if ys.size == 0:
+        return dist, border
+    # a step moves a sample by at most ceil(RAY_STEP) pixels per axis: a frame that wide catches every ray leaving
+    pad = int(np.ceil(RAY_STEP))
+    outside = min(int(lab.min()), 0) - 1
+    framed = np.pad(lab.astype(np.int64), pad, constant_values=outside).ravel()
+    stride = width + 2 * pad
     angles = ray_angles(n_rays)
-    # one row per (pixel, ray) pair still inside the object: start, direction and index into the result
-    y0 = np.repeat(ys.astype(np.float32), n_rays)
-    x0 = np.repeat(xs.astype(np.float32), n_rays)
-    dy = np.tile(np.sin(angles).astype(np.float32), ys.size)
-    dx = np.tile(np.cos(angles).astype(np.float32), ys.size)
+    sin, cos = np.sin(angles), np.cos(angles)
+
+    def offsets(t: float) -> np.ndarray:
+        return np.rint(t * sin).astype(np.int64) * stride + np.rint(t * cos).astype(np.int64)
+
+    # one entry per (pixel, ray) still inside its object: flat position, own label, ray, index into the result
+    start = np.repeat((ys + pad) * stride + xs + pad, n_rays)
+    own = np.repeat(lab[ys, xs].astype(np.int64), n_rays)
+    ray = np.tile(np.arange(n_rays), ys.size)
     index = np.arange(ys.size * n_rays)
-    dist = np.zeros(ys.size * n_rays, np.float32)
-    left = np.zeros(ys.size * n_rays, bool)
-    t = np.float32(0.0)
+    flat_dist = np.zeros(ys.size * n_rays, np.float32)
+    flat_border = np.zeros(ys.size * n_rays, bool)
+    t = 0.0
     while index.size:
         t += RAY_STEP
-        yy = np.rint(y0 + t * dy).astype(np.intp)
-        xx = np.rint(x0 + t * dx).astype(np.intp)
-        inside = (yy >= 0) & (yy < height) & (xx >= 0) & (xx < width)
-        same = inside.copy()
-        same[inside] = crop[yy[inside], xx[inside]] == label
+        seen = framed[start + offsets(t)[ray]]
+        same = seen == own
+        if same.all():
+            continue
         out = ~same
-        if out.any():  # the edge lies within the last step: look half a step back to halve the error
-            half = t - RAY_STEP / 2
-            hy = np.rint(y0[out] + half * dy[out]).astype(np.intp)
-            hx = np.rint(x0[out] + half * dx[out]).astype(np.intp)
-            ok = (hy >= 0) & (hy < height) & (hx >= 0) & (hx < width)
-            ok[ok] = crop[hy[ok], hx[ok]] == label
-            dist[index[out]] = np.where(ok, t - RAY_STEP / 4, t - 3 * RAY_STEP / 4)
-            left[index[out]] = ~inside[out]
-        y0, x0, dy, dx, index = y0[same], x0[same], dy[same], dx[same], index[same]
-    return dist.reshape(ys.size, n_rays), left.reshape(ys.size, n_rays)
+        # the edge lies within the last step: look half a step back to halve the error
+        ok = framed[start[out] + offsets(t - RAY_STEP / 2)[ray[out]]] == own[out]
+        flat_dist[index[out]] = np.where(ok, t - RAY_STEP / 4, t - 3 * RAY_STEP / 4)
+        flat_border[index[out]] = seen[out] == outside
+        start, own, ray, index = start[same], own[same], ray[same], index[same]
+    dist[ys, xs] = flat_dist.reshape(ys.size, n_rays)
+    border[ys, xs] = flat_border.reshape(ys.size, n_rays)
+    return dist, border
 
 
 def star_convex_target(labels: Any, n_rays: int = N_RAYS) -> np.ndarray:
