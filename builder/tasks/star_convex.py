@@ -69,11 +69,6 @@ def ray_distances(labels: np.ndarray, n_rays: int = N_RAYS) -> np.ndarray:
 def rays_and_border(labels: np.ndarray, n_rays: int = N_RAYS) -> tuple[np.ndarray, np.ndarray]:
     """:func:`ray_distances` and, per ray, whether it stopped at the image border rather than at an edge.
 
-    All object pixels march together, ray step by ray step, over the label image framed by a border of "outside"
-    pixels; the samples of step ``t`` lie at the same offset from every pixel (rounded once), so the result does
-    not depend on where an object lies in the image (a patch and the whole image agree on every ray that ends
-    inside the patch).
-
     Returns
     -------
     distances : (Y, X, n_rays) float32 array
@@ -81,30 +76,44 @@ def rays_and_border(labels: np.ndarray, n_rays: int = N_RAYS) -> tuple[np.ndarra
         True where the ray left the image inside its object (its length beyond the image is unknown).
     """
     lab = np.asarray(labels)
+    dist = np.zeros((*lab.shape, n_rays), np.float32)
+    border = np.zeros((*lab.shape, n_rays), bool)
+    ys, xs, d, b = _march(lab, n_rays)
+    dist[ys, xs], border[ys, xs] = d, b
+    return dist, border
+
+
+def _march(lab: np.ndarray, n_rays: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows and columns of the object pixels (label > 0), their ``(n, n_rays)`` ray lengths, and whether each
+    ray left the image.
+
+    All object pixels march together, ray step by ray step, over the label image framed by a border of "outside"
+    pixels; the samples of step ``t`` lie at the same offset from every pixel (rounded once), so the result does
+    not depend on where an object lies in the image (a patch and the whole image agree on every ray that ends
+    inside the patch).
+    """
     height, width = lab.shape
-    dist = np.zeros((height, width, n_rays), np.float32)
-    border = np.zeros((height, width, n_rays), bool)
     ys, xs = np.nonzero(lab > 0)
+    dist = np.zeros(ys.size * n_rays, np.float32)
+    left = np.zeros(ys.size * n_rays, bool)
     if ys.size == 0:
-        return dist, border
+        return ys, xs, dist.reshape(0, n_rays), left.reshape(0, n_rays)
     # a step moves a sample by at most ceil(RAY_STEP) pixels per axis: a frame that wide catches every ray leaving
     pad = int(np.ceil(RAY_STEP))
     outside = min(int(lab.min()), 0) - 1
-    framed = np.pad(lab.astype(np.int64), pad, constant_values=outside).ravel()
+    framed = np.pad(lab.astype(np.int32 if lab.max() < 2**31 else np.int64), pad, constant_values=outside).ravel()
     stride = width + 2 * pad
     angles = ray_angles(n_rays)
     sin, cos = np.sin(angles), np.cos(angles)
 
     def offsets(t: float) -> np.ndarray:
-        return np.rint(t * sin).astype(np.int64) * stride + np.rint(t * cos).astype(np.int64)
+        return (np.rint(t * sin) * stride + np.rint(t * cos)).astype(np.intp)
 
     # one entry per (pixel, ray) still inside its object: flat position, own label, ray, index into the result
-    start = np.repeat((ys + pad) * stride + xs + pad, n_rays)
-    own = np.repeat(lab[ys, xs].astype(np.int64), n_rays)
-    ray = np.tile(np.arange(n_rays), ys.size)
-    index = np.arange(ys.size * n_rays)
-    flat_dist = np.zeros(ys.size * n_rays, np.float32)
-    flat_border = np.zeros(ys.size * n_rays, bool)
+    start = np.repeat((ys + pad) * stride + xs + pad, n_rays).astype(np.intp)
+    own = framed[start]
+    ray = np.tile(np.arange(n_rays, dtype=np.intp), ys.size)
+    index = np.arange(ys.size * n_rays, dtype=np.intp)
     t = 0.0
     while index.size:
         t += RAY_STEP
@@ -115,12 +124,10 @@ def rays_and_border(labels: np.ndarray, n_rays: int = N_RAYS) -> tuple[np.ndarra
         out = ~same
         # the edge lies within the last step: look half a step back to halve the error
         ok = framed[start[out] + offsets(t - RAY_STEP / 2)[ray[out]]] == own[out]
-        flat_dist[index[out]] = np.where(ok, t - RAY_STEP / 4, t - 3 * RAY_STEP / 4)
-        flat_border[index[out]] = seen[out] == outside
+        dist[index[out]] = np.where(ok, t - RAY_STEP / 4, t - 3 * RAY_STEP / 4)
+        left[index[out]] = seen[out] == outside
         start, own, ray, index = start[same], own[same], ray[same], index[same]
-    dist[ys, xs] = flat_dist.reshape(ys.size, n_rays)
-    border[ys, xs] = flat_border.reshape(ys.size, n_rays)
-    return dist, border
+    return ys, xs, dist.reshape(ys.size, n_rays), left.reshape(ys.size, n_rays)
 
 
 def star_convex_target(labels: Any, n_rays: int = N_RAYS) -> np.ndarray:
@@ -140,25 +147,25 @@ def star_convex_target(labels: Any, n_rays: int = N_RAYS) -> np.ndarray:
         image border are :data:`~builder.tasks.label_arrays.NO_TARGET` too (their length is unknown), and the
         probability of such a pixel comes from its other rays (from all of them when every ray reaches the border).
     """
-    from scipy import ndimage as ndi
-
     from builder.tasks.label_arrays import NO_TARGET, labels_2d
 
     lab, _ = labels_2d(labels)
     ignored = lab < 0
     lab = np.where(ignored, 0, lab)
-    rays, at_border = rays_and_border(lab, n_rays)
-    # distance to the object's edge: the shortest ray that ends at an edge inside the image
-    near = np.where(at_border, np.inf, rays).min(axis=-1)
-    near = np.where(np.isfinite(near), near, rays.min(axis=-1))
-    rays[at_border] = NO_TARGET
-    prob = np.zeros(lab.shape, np.float32)
-    if lab.max() > 0:
-        peak = np.asarray(ndi.maximum(near, lab, index=np.arange(lab.max() + 1)), np.float32)
-        inside = lab > 0
-        prob[inside] = near[inside] / np.maximum(peak[lab[inside]], 1e-6)
-    prob[ignored] = NO_TARGET
-    return np.concatenate([prob[..., None], rays], axis=-1)
+    out = np.zeros((*lab.shape, 1 + n_rays), np.float32)
+    ys, xs, rays, at_border = _march(lab, n_rays)
+    if ys.size:
+        # distance to the object's edge: the shortest ray that ends at an edge inside the image
+        near = np.where(at_border, np.inf, rays).min(axis=1)
+        near = np.where(np.isfinite(near), near, rays.min(axis=1))
+        own = lab[ys, xs]
+        peak = np.zeros(int(own.max()) + 1, np.float32)
+        np.maximum.at(peak, own, near)
+        out[ys, xs, 0] = near / np.maximum(peak[own], 1e-6)
+        rays[at_border] = NO_TARGET
+        out[ys, xs, 1:] = rays
+    out[ignored, 0] = NO_TARGET
+    return out
 
 
 def polygon_vertices(y: float, x: float, distances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
