@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import time
 from pathlib import Path
 
@@ -63,6 +64,12 @@ def speed() -> dict:
             "postprocess_s": round(post, 3), "perfect_prediction": {k: m.get(k) for k in KEYS}}
 
 
+def _cpu_s() -> float:
+    """CPU seconds used by this process so far (all threads): comparable between runs on a busy machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def example_recipe(folder: Path, target: str, *, steps: int | None, time_budget: str | None) -> Path:
     """The shipped example's recipe on the crops in ``folder``: ``steps`` fixed steps, or ``time_budget``."""
     text = yaml.safe_load(EXAMPLE.read_text())
@@ -94,16 +101,16 @@ def run_target(out: Path, target: str, epochs: int, *, example: bool = False, st
     path = (example_recipe(folder, target, steps=steps, time_budget=time_budget) if example
             else recipe(folder, epochs, target=target))
     load_before = os.getloadavg()[0]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _cpu_s()
     outcome = train_recipe(path, runs_dir=folder / "runs", report=False, export=False)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, _cpu_s() - cpu
     load_after = os.getloadavg()[0]
     validation = evaluate_run(outcome.run_dir, data=folder / "validation")
     tuned = json.loads((outcome.run_dir / "postprocess.json").read_text())
     history = json.loads((outcome.run_dir / "history.json").read_text())
     state = json.loads((outcome.run_dir / "state.json").read_text()) if (outcome.run_dir / "state.json").exists() \
         else {}
-    return {"run": str(outcome.run_dir), "train_evaluate_s": round(seconds, 1),
+    return {"run": str(outcome.run_dir), "train_evaluate_s": round(seconds, 1), "train_evaluate_cpu_s": round(cpu),
             "load_1min": [round(load_before, 1), round(load_after, 1)],
             "epochs_run": len(history), "steps_per_epoch": state.get("steps_per_epoch"),
             "postprocess": {k: v for k, v in tuned.items() if k != "tried"},
@@ -151,11 +158,11 @@ def main() -> None:
                                      time_budget=args.time_budget)
         print(json.dumps({target: results[target]}, indent=2, default=float), flush=True)
     table = [f"{'target':<12} {'val AP@0.5':>10} {'val F1@0.5':>10} {'test F1@0.5':>11} {'merges':>6} {'splits':>6} "
-             f"{'epochs':>6} {'seconds':>7} {'load':>9}"]
+             f"{'epochs':>6} {'seconds':>7} {'CPU s':>6} {'load':>9}"]
     for target, r in results.items():
         table.append(f"{target:<12} {r['validation']['ap@0.5']:>10.3f} {r['validation']['f1@0.5']:>10.3f} "
                      f"{r['test']['f1@0.5']:>11.3f} {r['test']['merges']:>6} {r['test']['splits']:>6} "
-                     f"{r['epochs_run']:>6} {r['train_evaluate_s']:>7.0f} "
+                     f"{r['epochs_run']:>6} {r['train_evaluate_s']:>7.0f} {r['train_evaluate_cpu_s']:>6} "
                      f"{r['load_1min'][0]:>4}-{r['load_1min'][1]:<4}")
     print("\n".join(table))
 

@@ -122,3 +122,22 @@ def test_star_loss_skips_rays_that_left_the_patch():
     off = pred.copy()
     off[..., 1:] += 2.0 * ((y[..., :1] > 0) & ~unknown)  # every known ray of every object pixel 2 px too long
     assert _value(loss, y, off) == pytest.approx(best + 0.2 * 2.0, rel=1e-4)
+
+
+@pytest.mark.parametrize("features", [None, 0])
+def test_star_head_reads_the_rays_from_a_feature_convolution(features):
+    """The 32 ray distances come from a 3x3 convolution with enough features, not straight from the U-Net's last
+    level (4 features here, 16 in the example): star_features: 0 keeps the direct head."""
+    from builder.blocks.heads import STAR_FEATURES
+
+    template = get_template("unet")
+    head = {} if features is None else {"star_features": features}
+    graph = template.expand(template.Params.model_validate({"depth": 1, "base_filters": 4}), STAR)
+    for node in graph:
+        if node["block"] == "instance_head":
+            node["params"] = {**node.get("params", {}), **head}
+    model = compile_graph(graph, STAR)
+    rays = next(layer for layer in model.layers if layer.name.endswith("_rays"))
+    assert rays.input.shape[-1] == (STAR_FEATURES if features is None else 4)
+    assert STAR_FEATURES >= N_RAYS
+    assert model.output_shape[-1] == 1 + N_RAYS
