@@ -11,6 +11,9 @@ from builder.blocks.registry import Block, P, Port, Shape, register_block, shape
 from builder.fields import Section, field
 from builder.tasks.star_convex import N_RAYS, RAY_UNIT
 
+#: Default features of the star-convex head's hidden convolution (``InstanceHeadParams.star_features``).
+STAR_FEATURES = 64
+
 
 class ClassificationHeadParams(Section):
     n_classes: int | None = field(None, help="Number of classes; taken from the recipe's data.classes when left out.",
@@ -111,6 +114,10 @@ class InstanceHeadParams(Section):
         "recipe's train.instance_target."
     )
     kernel_size: int = field(1, help="Window of the final convolution.", ge=1, le=7, unit="px")
+    star_features: int = field(
+        STAR_FEATURES, help=f"star_convex only: features of a 3x3 convolution (ReLU) between the network and the "
+        f"probability and ray outputs (0 = none). The {N_RAYS} ray distances of a pixel are read from these "
+        "features; the last level of a small U-Net has fewer features than there are rays.", ge=0, le=1024)
 
 
 @register_block("instance_head")
@@ -138,10 +145,14 @@ class InstanceHead(_PixelHead[InstanceHeadParams]):
         import keras
 
         L = keras.layers
+        features = tensors[0]
+        if self.p.star_features:
+            features = L.Conv2D(self.p.star_features, 3, padding="same", activation="relu",
+                                name=f"{self.id}_features")(features)
         prob = L.Conv2D(1, self.kernel_size(), padding="same", activation="sigmoid", dtype="float32",
-                        name=f"{self.id}_probability")(tensors[0])
+                        name=f"{self.id}_probability")(features)
         rays = L.Conv2D(N_RAYS, self.kernel_size(), padding="same", activation="linear", dtype="float32",
-                        name=f"{self.id}_rays")(tensors[0])
+                        name=f"{self.id}_rays")(features)
         # distances are tens of pixels: the convolution learns them in units of RAY_UNIT pixels, so that
         # optimiser steps (about the learning rate per weight) move them as fast as the probability
         rays = L.Rescaling(RAY_UNIT, dtype="float32", name=f"{self.id}_pixels")(rays)

@@ -177,7 +177,9 @@ class StarLoss(keras.losses.Loss):
     object centres), channels 1..K the distances to the object's edge along K rays in pixels. The distance
     error of each pixel (mean absolute error over its rays) is weighted by the target probability, so the
     central pixels, whose polygons are kept at prediction, count most and the background not at all. A negative
-    target probability marks a pixel without a target (a cell nobody outlined): it counts in neither term.
+    target probability marks a pixel without a target (a cell nobody outlined): it counts in neither term. A
+    negative target distance marks a ray of unknown length (it left the training patch inside its object): the
+    pixel's distance error is the mean over its other rays.
 
     Args:
         distance_weight: factor of the distance term (pixels) against the cross-entropy.
@@ -201,7 +203,9 @@ class StarLoss(keras.losses.Loss):
         t = ops.maximum(t, 0.0)
         bce = -ops.sum(valid * (t * ops.log(p) + (1.0 - t) * ops.log(1.0 - p)), axis=axes) / ops.maximum(
             ops.sum(valid, axis=axes), 1.0)
-        err = ops.mean(ops.abs(y_pred[..., 1:] - y_true[..., 1:]), axis=-1)
+        rays = y_true[..., 1:]
+        known = ops.cast(rays >= 0.0, "float32")  # a ray that left the patch has no known length
+        err = ops.sum(known * ops.abs(y_pred[..., 1:] - rays), axis=-1) / ops.maximum(ops.sum(known, axis=-1), 1.0)
         mae = ops.sum(t * err, axis=axes) / ops.maximum(ops.sum(t, axis=axes), _EPS)
         return bce + self.distance_weight * mae
 

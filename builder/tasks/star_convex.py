@@ -12,6 +12,12 @@ Channels of the target and of the network output (``1 + K``):
   Candidates for polygons are pixels above ``threshold``; the most central ones are kept first.
 - 1..K: ray distances in pixels of the network's grid (0 in the background).
 
+Training targets are made for patches, and an object cut by the patch's border continues beyond it: a ray that
+reaches the border has no known length (:data:`~builder.tasks.label_arrays.NO_TARGET`, which the star loss
+skips), and the probability of such an object comes from its rays that end inside the patch. Were the border
+taken for the object's edge, half of the nuclei in a 64-pixel patch would teach the network rays that are too
+short and centres that sit too far inside.
+
 :mod:`builder.tasks.star_nms` turns a predicted output into instance labels.
 """
 
@@ -39,6 +45,8 @@ def ray_angles(n_rays: int = N_RAYS) -> np.ndarray:
 def ray_distances(labels: np.ndarray, n_rays: int = N_RAYS) -> np.ndarray:
     """Distance from every object pixel to its own object's edge along ``n_rays`` rays.
 
+    Rays that reach the image border stop there (see :func:`rays_and_border` for which ones did).
+
     The edge is where the ray first meets a pixel of another label (background, a touching object, or the
     image border); the distance is measured to the middle of the last step, so a disk of radius ``r`` pixels
     gets ``r + 0.5`` (the outer edge of its outermost pixels) on every ray within half a step (plus the
@@ -55,51 +63,71 @@ def ray_distances(labels: np.ndarray, n_rays: int = N_RAYS) -> np.ndarray:
     (Y, X, n_rays) float32 array
         0 in the background.
     """
-    from scipy import ndimage as ndi
+    return rays_and_border(labels, n_rays)[0]
 
+
+def rays_and_border(labels: np.ndarray, n_rays: int = N_RAYS) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`ray_distances` and, per ray, whether it stopped at the image border rather than at an edge.
+
+    Returns
+    -------
+    distances : (Y, X, n_rays) float32 array
+    at_border : (Y, X, n_rays) bool array
+        True where the ray left the image inside its object (its length beyond the image is unknown).
+    """
     lab = np.asarray(labels)
-    out = np.zeros((*lab.shape, n_rays), np.float32)
-    for i, box in enumerate(ndi.find_objects(lab), start=1):
-        if box is None:
-            continue
-        # the object's box plus one pixel of its surroundings, so every ray leaves the object inside the crop
-        # (or at the image border, which counts as the edge)
-        box = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in box)
-        crop = lab[box]
-        ys, xs = np.nonzero(crop == i)
-        out[box][ys, xs] = _march(crop, i, ys, xs, n_rays)
-    return out
+    dist = np.zeros((*lab.shape, n_rays), np.float32)
+    border = np.zeros((*lab.shape, n_rays), bool)
+    ys, xs, d, b = _march(lab, n_rays)
+    dist[ys, xs], border[ys, xs] = d, b
+    return dist, border
 
 
-def _march(crop: np.ndarray, label: int, ys: np.ndarray, xs: np.ndarray, n_rays: int) -> np.ndarray:
-    """(len(ys), n_rays) distances from the pixels ``(ys, xs)`` of object ``label`` to its edge in ``crop``."""
-    height, width = crop.shape
-    angles = ray_angles(n_rays)
-    # one row per (pixel, ray) pair still inside the object: start, direction and index into the result
-    y0 = np.repeat(ys.astype(np.float32), n_rays)
-    x0 = np.repeat(xs.astype(np.float32), n_rays)
-    dy = np.tile(np.sin(angles).astype(np.float32), ys.size)
-    dx = np.tile(np.cos(angles).astype(np.float32), ys.size)
-    index = np.arange(ys.size * n_rays)
+def _march(lab: np.ndarray, n_rays: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows and columns of the object pixels (label > 0), their ``(n, n_rays)`` ray lengths, and whether each
+    ray left the image.
+
+    All object pixels march together, ray step by ray step, over the label image framed by a border of "outside"
+    pixels; the samples of step ``t`` lie at the same offset from every pixel (rounded once), so the result does
+    not depend on where an object lies in the image (a patch and the whole image agree on every ray that ends
+    inside the patch).
+    """
+    height, width = lab.shape
+    ys, xs = np.nonzero(lab > 0)
     dist = np.zeros(ys.size * n_rays, np.float32)
-    t = np.float32(0.0)
+    left = np.zeros(ys.size * n_rays, bool)
+    if ys.size == 0:
+        return ys, xs, dist.reshape(0, n_rays), left.reshape(0, n_rays)
+    # a step moves a sample by at most ceil(RAY_STEP) pixels per axis: a frame that wide catches every ray leaving
+    pad = int(np.ceil(RAY_STEP))
+    outside = min(int(lab.min()), 0) - 1
+    framed = np.pad(lab.astype(np.int32 if lab.max() < 2**31 else np.int64), pad, constant_values=outside).ravel()
+    stride = width + 2 * pad
+    angles = ray_angles(n_rays)
+    sin, cos = np.sin(angles), np.cos(angles)
+
+    def offsets(t: float) -> np.ndarray:
+        return (np.rint(t * sin) * stride + np.rint(t * cos)).astype(np.intp)
+
+    # one entry per (pixel, ray) still inside its object: flat position, own label, ray, index into the result
+    start = np.repeat((ys + pad) * stride + xs + pad, n_rays).astype(np.intp)
+    own = framed[start]
+    ray = np.tile(np.arange(n_rays, dtype=np.intp), ys.size)
+    index = np.arange(ys.size * n_rays, dtype=np.intp)
+    t = 0.0
     while index.size:
         t += RAY_STEP
-        yy = np.rint(y0 + t * dy).astype(np.intp)
-        xx = np.rint(x0 + t * dx).astype(np.intp)
-        inside = (yy >= 0) & (yy < height) & (xx >= 0) & (xx < width)
-        same = inside
-        same[inside] = crop[yy[inside], xx[inside]] == label
+        seen = framed[start + offsets(t)[ray]]
+        same = seen == own
+        if same.all():
+            continue
         out = ~same
-        if out.any():  # the edge lies within the last step: look half a step back to halve the error
-            half = t - RAY_STEP / 2
-            hy = np.rint(y0[out] + half * dy[out]).astype(np.intp)
-            hx = np.rint(x0[out] + half * dx[out]).astype(np.intp)
-            ok = (hy >= 0) & (hy < height) & (hx >= 0) & (hx < width)
-            ok[ok] = crop[hy[ok], hx[ok]] == label
-            dist[index[out]] = np.where(ok, t - RAY_STEP / 4, t - 3 * RAY_STEP / 4)
-        y0, x0, dy, dx, index = y0[same], x0[same], dy[same], dx[same], index[same]
-    return dist.reshape(ys.size, n_rays)
+        # the edge lies within the last step: look half a step back to halve the error
+        ok = framed[start[out] + offsets(t - RAY_STEP / 2)[ray[out]]] == own[out]
+        dist[index[out]] = np.where(ok, t - RAY_STEP / 4, t - 3 * RAY_STEP / 4)
+        left[index[out]] = seen[out] == outside
+        start, own, ray, index = start[same], own[same], ray[same], index[same]
+    return ys, xs, dist.reshape(ys.size, n_rays), left.reshape(ys.size, n_rays)
 
 
 def star_convex_target(labels: Any, n_rays: int = N_RAYS) -> np.ndarray:
@@ -115,24 +143,29 @@ def star_convex_target(labels: Any, n_rays: int = N_RAYS) -> np.ndarray:
     -------
     (Y, X, 1 + n_rays) ndarray of float32
         Pixels with a negative label (cells nobody outlined) have probability
-        :data:`~builder.tasks.label_arrays.NO_TARGET` (the loss skips them) and no rays.
+        :data:`~builder.tasks.label_arrays.NO_TARGET` (the loss skips them) and no rays. Rays that reach the
+        image border are :data:`~builder.tasks.label_arrays.NO_TARGET` too (their length is unknown), and the
+        probability of such a pixel comes from its other rays (from all of them when every ray reaches the border).
     """
-    from scipy import ndimage as ndi
-
     from builder.tasks.label_arrays import NO_TARGET, labels_2d
 
     lab, _ = labels_2d(labels)
     ignored = lab < 0
     lab = np.where(ignored, 0, lab)
-    rays = ray_distances(lab, n_rays)
-    near = rays.min(axis=-1)  # distance to the object's edge (the shortest ray)
-    prob = np.zeros(lab.shape, np.float32)
-    if lab.max() > 0:
-        peak = np.asarray(ndi.maximum(near, lab, index=np.arange(lab.max() + 1)), np.float32)
-        inside = lab > 0
-        prob[inside] = near[inside] / np.maximum(peak[lab[inside]], 1e-6)
-    prob[ignored] = NO_TARGET
-    return np.concatenate([prob[..., None], rays], axis=-1)
+    out = np.zeros((*lab.shape, 1 + n_rays), np.float32)
+    ys, xs, rays, at_border = _march(lab, n_rays)
+    if ys.size:
+        # distance to the object's edge: the shortest ray that ends at an edge inside the image
+        near = np.where(at_border, np.inf, rays).min(axis=1)
+        near = np.where(np.isfinite(near), near, rays.min(axis=1))
+        own = lab[ys, xs]
+        peak = np.zeros(int(own.max()) + 1, np.float32)
+        np.maximum.at(peak, own, near)
+        out[ys, xs, 0] = near / np.maximum(peak[own], 1e-6)
+        rays[at_border] = NO_TARGET
+        out[ys, xs, 1:] = rays
+    out[ignored, 0] = NO_TARGET
+    return out
 
 
 def polygon_vertices(y: float, x: float, distances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

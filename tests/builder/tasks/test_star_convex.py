@@ -162,3 +162,35 @@ def test_star_distances_follow_an_output_brought_back_to_full_resolution(tmp_pat
     labels = instances_from_star(full, threshold=0.5, nms_threshold=0.4, min_size=0)
     truth = disk(48, 24, 24, 10)
     assert instance_metrics([truth], [labels], [0.8])["by_threshold"]["0.8"]["f1"] == 1.0
+
+
+def test_a_patch_target_knows_only_the_rays_that_end_inside_the_patch():
+    """An object cut by the patch border continues beyond it: rays that reach the border have no target, the
+    others equal the rays of the whole image, and the cut object's centre stays where the whole object's is."""
+    from builder.tasks.label_arrays import NO_TARGET
+
+    whole = disk(41, 20, 20, 10) + 2 * disk(41, 20, 33, 6) * (disk(41, 20, 20, 10) == 0)
+    full = star_convex_target(whole)
+    patch = star_convex_target(whole[:, 20:])  # cut through the big disk's centre
+    rays, full_rays = patch[..., 1:], full[:, 20:, 1:]
+    unknown = rays == NO_TARGET
+    left = N_RAYS // 2  # ray K/2 points to -x, out of the patch
+    assert unknown[20, 5, left] and not unknown[20, 5, 0]
+    assert unknown.any() and np.array_equal(rays[~unknown], full_rays[~unknown])
+    assert not unknown[whole[:, 20:] == 2].any()  # the small disk lies inside the patch: all rays known
+    # the half disk is most central at the border next to the true centre, not 5 px inside
+    prob = np.where(whole[:, 20:] == 1, patch[..., 0], -1)
+    cy, cx = np.unravel_index(np.argmax(prob), prob.shape)
+    assert abs(cy - 20) <= 1 and cx <= 1
+
+
+def test_rays_and_border_say_which_rays_left_the_image():
+    from builder.tasks.star_convex import rays_and_border
+
+    lab = np.zeros((10, 10), np.int32)
+    lab[:, :4] = 1
+    rays, at_border = rays_and_border(lab)
+    left, right = N_RAYS // 2, 0
+    assert at_border[5, 1, left] and not at_border[5, 1, right]
+    assert rays[5, 1, left] == pytest.approx(1.5, abs=0.5) and rays[5, 1, right] == pytest.approx(2.5, abs=0.5)
+    assert not at_border[lab == 0].any()

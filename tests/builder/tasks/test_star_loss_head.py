@@ -101,3 +101,43 @@ def test_star_head_learns_distances_in_units_of_ten_pixels():
     rays.bias.assign(rays.bias.numpy() + 0.1)
     after = model.predict(x, verbose=0)[..., 1:]
     np.testing.assert_allclose(after - before, 0.1 * RAY_UNIT, atol=1e-4)
+
+
+def test_star_loss_skips_rays_that_left_the_patch():
+    """Rays of unknown length (NO_TARGET: they reach the patch border inside their object) add no error, and
+    the known rays of the same pixel count as much as in a pixel whose rays are all known."""
+    from builder.tasks.label_arrays import NO_TARGET
+
+    loss = make_loss("instance_segmentation", "auto", instance_target="star_convex")
+    y = star_convex_target(make_touching_disks(size=32, r=7, gap=12)[:, 4:28])[None]  # both disks cut
+    unknown = y[..., 1:] == NO_TARGET
+    assert unknown.any()
+    pred = y.copy()
+    pred[..., 1:][unknown] = 5.0  # rays of unknown length predicted as anything
+    pred[..., 0] = np.clip(pred[..., 0], 1e-3, 1 - 1e-3)
+    best = _value(loss, y, pred)
+    longer = pred.copy()
+    longer[..., 1:] += 30.0 * unknown
+    assert _value(loss, y, longer) == pytest.approx(best, rel=1e-5)
+    off = pred.copy()
+    off[..., 1:] += 2.0 * ((y[..., :1] > 0) & ~unknown)  # every known ray of every object pixel 2 px too long
+    assert _value(loss, y, off) == pytest.approx(best + 0.2 * 2.0, rel=1e-4)
+
+
+@pytest.mark.parametrize("features", [None, 0])
+def test_star_head_reads_the_rays_from_a_feature_convolution(features):
+    """The 32 ray distances come from a 3x3 convolution with enough features, not straight from the U-Net's last
+    level (4 features here, 16 in the example): star_features: 0 keeps the direct head."""
+    from builder.blocks.heads import STAR_FEATURES
+
+    template = get_template("unet")
+    head = {} if features is None else {"star_features": features}
+    graph = template.expand(template.Params.model_validate({"depth": 1, "base_filters": 4}), STAR)
+    for node in graph:
+        if node["block"] == "instance_head":
+            node["params"] = {**node.get("params", {}), **head}
+    model = compile_graph(graph, STAR)
+    rays = next(layer for layer in model.layers if layer.name.endswith("_rays"))
+    assert rays.input.shape[-1] == (STAR_FEATURES if features is None else 4)
+    assert STAR_FEATURES >= N_RAYS
+    assert model.output_shape[-1] == 1 + N_RAYS

@@ -56,7 +56,8 @@ def _recipe(name: str, **train: Any) -> Any:
     ("denoise_n2v.yaml", {}, "mse"),  # the report used to say mae
     ("denoise.yaml", {}, "mae"),
     ("nuclei_instances.yaml", {"instance_target": "distance"}, "mse"),  # the report used to say cross_entropy+dice
-    ("nuclei_instances.yaml", {}, "cross_entropy+dice"),
+    ("nuclei_instances.yaml", {"instance_target": "three_class"}, "cross_entropy+dice"),
+    ("nuclei_instances.yaml", {}, "star"),
     ("nuclei_semantic.yaml", {}, "cross_entropy+dice"),
     ("cell_classes.yaml", {}, "cross_entropy"),
 ])
