@@ -105,8 +105,8 @@ def open_onnx_network(path: str) -> OnnxNetwork:
 
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only: a stale or damaged copy is reported by the caller, once
-    # no busy-waiting between operators: reading and post-processing threads share the CPU with the network
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # ONNX Runtime's default thread spinning is kept: turning it off (to leave the CPU to the reading and
+    # post-processing threads) made a 1024x1344 image 1.4-1.7x slower on 2 quiet cores (bench_predict_speed.py)
     session = onnxruntime.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
     props = session.get_modelmeta().custom_metadata_map
     if RECORD_KEY not in props:
