@@ -159,18 +159,29 @@ class NonFiniteLossGuard(keras.callbacks.Callback):
 
 
 class ResumableEarlyStopping(keras.callbacks.Callback):
-    """Early stopping whose ``best``/``wait`` live in ``state.json`` so a resumed run counts on."""
+    """Early stopping whose ``best``/``wait`` live in ``state.json`` so a resumed run counts on.
+
+    ``min_wait_s`` (set under a time budget): the epochs without improvement must also add up to at least this many
+    seconds (validation included) before training stops, so short epochs on a small data set cannot end a long
+    budget after a few minutes of a noisy validation score.
+    """
 
     def __init__(self, monitor: str, patience: int, *, enabled: bool = True, min_delta: float = 0.0,
-                 state: dict[str, Any] | None = None) -> None:
+                 state: dict[str, Any] | None = None, min_wait_s: float = 0.0) -> None:
         super().__init__()
         self.monitor, self.patience, self.enabled, self.min_delta = monitor, int(patience), enabled, min_delta
+        self.min_wait_s = float(min_wait_s)
         self.mode = monitor_mode(monitor)
         state = state or {}
         self.best: float | None = state.get("best")
         self.best_tie: float | None = state.get("best_tie")
         self.wait: int = int(state.get("wait", 0))
+        self.waited_s: float = float(state.get("waited_s", 0.0))
         self.stopped_epoch: int | None = state.get("stopped_epoch")
+        self._epoch_started: float | None = None
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch_started = time.monotonic()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         value = to_float((logs or {}).get(self.monitor))
@@ -178,15 +189,18 @@ class ResumableEarlyStopping(keras.callbacks.Callback):
             return
         tie = tie_value(logs or {}, self.monitor)
         if improves(value, self.best, mode=self.mode, tie=tie, best_tie=self.best_tie, min_delta=self.min_delta):
-            self.best, self.best_tie, self.wait = value, tie, 0
+            self.best, self.best_tie, self.wait, self.waited_s = value, tie, 0, 0.0
             return
         self.wait += 1
-        if self.wait >= self.patience:
+        if self._epoch_started is not None:
+            self.waited_s += time.monotonic() - self._epoch_started
+        if self.wait >= self.patience and self.waited_s >= self.min_wait_s:
             self.stopped_epoch = epoch + 1
             self.model.stop_training = True
 
     def state(self) -> dict[str, Any]:
-        return {"best": self.best, "best_tie": self.best_tie, "wait": self.wait, "stopped_epoch": self.stopped_epoch}
+        return {"best": self.best, "best_tie": self.best_tie, "wait": self.wait, "waited_s": round(self.waited_s, 3),
+                "stopped_epoch": self.stopped_epoch}
 
 
 def _history_csv(history: list[dict[str, Any]]) -> str:

@@ -232,7 +232,9 @@ def fit(
     emitter = cb.EventEmitter(sink, total_epochs=settings.epochs, initial_epoch=initial_epoch)
     callbacks = [scheduler, cb.NonFiniteLossGuard(), stopper, recorder, emitter, *extra_callbacks]
     if budget_s is not None:
-        from builder.training.time_budget import TimeBudget, budget_patience
+        from builder.training.time_budget import PATIENCE_TIME_FRACTION, TimeBudget, budget_patience
+
+        stopper.min_wait_s = PATIENCE_TIME_FRACTION * budget_s
 
         def follow_plan(planned: int) -> None:
             scheduler.total_epochs = recorder.total_epochs = emitter.total_epochs = planned

@@ -25,6 +25,9 @@ VALIDATION_STEP_FRACTION = 0.4
 PATIENCE_FRACTION = 1 / 3
 #: ... and at least this many epochs.
 MIN_BUDGET_PATIENCE = 5
+#: With a budget, early stopping also waits until the epochs without improvement add up to this fraction of the
+#: budget (short epochs on small data sets stopped 10-minute budgets after 93 s and 165 s of a noisy validation AP).
+PATIENCE_TIME_FRACTION = 0.2
 
 
 def epochs_that_fit(done: int, elapsed_s: float, budget_s: float, epoch_s: float, max_epochs: int) -> int:

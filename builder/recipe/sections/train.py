@@ -53,7 +53,8 @@ class EarlyStopping(Section):
     enabled: bool = field(True, help="Stop early when the validation score no longer improves.", common=True)
     patience: int = field(
         20, help="Epochs without improvement before stopping. With a time budget, at most a third of the epochs "
-        "that fit in it (and at least 5).", ge=1, le=MAX_EPOCHS, unit="epochs")
+        "that fit in it (and at least 5), and those epochs must also last a fifth of the budget.",
+        ge=1, le=MAX_EPOCHS, unit="epochs")
     monitor: str = field(
         "auto", help="Quantity watched to keep the best checkpoint and to stop early: 'auto' is the task's "
         "headline metric on the validation images (balanced accuracy, mean IoU, AP@0.5, PSNR), scored after every "

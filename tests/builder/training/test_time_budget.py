@@ -100,3 +100,25 @@ def test_resumed_run_gets_only_what_is_left_of_the_budget(tmp_path: Path):
     assert final["time_budget"]["used_s"] >= used_first + 0.9 * resumed_time
     assert final["time_budget"]["used_s"] <= budget + SLACK_S
     assert resumed_time <= budget - used_first + SLACK_S
+
+
+def test_under_a_budget_early_stopping_waits_a_fifth_of_it(tmp_path: Path):
+    """Patience counted in short epochs alone ended long budgets after a few minutes of a noisy validation score:
+    with a budget the epochs without improvement must also last a fifth of it."""
+    from builder.training.time_budget import PATIENCE_TIME_FRACTION
+
+    frozen = {"optimizer": {"name": "adam", "learning_rate": 1e-12}, "schedule": {"name": "constant"},
+              "early_stopping": {"patience": 2, "monitor": "val_accuracy"}}  # nothing improves after epoch 1
+    run = create_run_folder(tmp_path / "runs", "no-budget", environment=False)
+    without = _fit(run, settings(epochs=100, **frozen), [SlowEpochs(0.3)])
+    assert without.epochs_completed == 3  # the best epoch and two more
+
+    run = create_run_folder(tmp_path / "runs", "budget", environment=False)
+    budget = BUDGET_S
+    result = _fit(run, settings(epochs=100, time_budget=f"{budget:g}s", **frozen), [SlowEpochs(0.3)])
+    state = json.loads(run.state_path.read_text())
+    stopper = state["early_stopping"]
+    assert stopper["stopped_epoch"] == result.epochs_completed > 3  # stopped early, later than patience alone
+    assert stopper["waited_s"] >= PATIENCE_TIME_FRACTION * budget
+    history = json.loads(run.history_json.read_text())
+    assert sum(row["time_s"] for row in history[1:]) >= PATIENCE_TIME_FRACTION * budget
