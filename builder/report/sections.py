@@ -135,6 +135,25 @@ def _shape(shape: Any) -> str:
     return "-" if shape is None else str(shape)
 
 
+def kept_checkpoint_phrase(run: RunData) -> str | None:
+    """``kept the checkpoint of epoch 20 (highest validation AP@0.5, 0.809)``: the epoch training chose by its
+    monitor (``state.json``), else the epoch with the lowest validation loss; None when neither is known."""
+    state = run.state or {}
+    monitor, epoch = state.get("monitor"), state.get("best_epoch")
+    if monitor and epoch:
+        label, key = task_of(run).headline
+        name = f"validation {label}" if monitor == f"val_{key}" else (
+            "validation loss" if monitor == "val_loss" else str(monitor).replace("_", " "))
+        best = "lowest" if monitor.endswith("loss") or state.get("mode") == "min" else "highest"
+        value = state.get("best")
+        shown = f", {value:.3g}" if isinstance(value, int | float) else ""
+        return f"kept the checkpoint of epoch {int(epoch)} ({best} {name}{shown})"
+    val = run.series("val_loss")
+    if np.isfinite(val).any():
+        return f"lowest validation loss at epoch {int(np.nanargmin(val)) + 1}"
+    return None
+
+
 def training_section(run: RunData) -> Section:
     """Curves (train vs validation), learning rate, time per epoch, device and total time."""
     section = Section("training", "Training")
@@ -143,8 +162,7 @@ def training_section(run: RunData) -> Section:
         return section
     seconds = epoch_seconds(run)
     total = total_training_seconds(run)
-    val = run.series("val_loss")
-    best = int(np.nanargmin(val)) + 1 if np.isfinite(val).any() else None
+    kept = kept_checkpoint_phrase(run)
     env = run.environment or {}
     gpus = env.get("gpus") or []
     device = ", ".join(g.get("model") or g.get("name", "GPU") for g in gpus if isinstance(g, dict)) or \
@@ -152,7 +170,7 @@ def training_section(run: RunData) -> Section:
     planned = run.get("train.epochs")
     section.add("bullets", items=[
         f"Epochs run: {len(run.history)}" + (f" of {planned} planned" if planned else "") +
-        (f"; best validation loss at epoch {best}." if best else "."),
+        (f"; {kept}." if kept else "."),
         f"Total training time: {duration(total)}" + (
             f" ({np.mean(seconds):.1f} s per epoch on average, {min(seconds):.1f}-{max(seconds):.1f} s)."
             if seconds else "."),

@@ -231,11 +231,11 @@ def _write_model_summary(recipe: Recipe, input_shape: tuple[int, ...], n_classes
     ctx = model_context(recipe, input_shape, n_classes=n_classes, n_outputs=n_outputs)
     report = check_graph(expand_model(recipe, ctx), ctx)
     model = build_checked(report, ctx, name="model")
-    names = {layer.name for layer in model.layers}
+    per_node = params_per_node(model, list(report.order))
     nodes, params = [], {}
     for node_id in report.order:
         node = report.nodes[node_id]
-        count = int(model.get_layer(node_id).count_params()) if node_id in names else 0
+        count = per_node[node_id]
         params[node_id] = count
         shape = node.shapes.get(node.default_port())
         nodes.append({"id": node_id, "block": node.block.name, "output_shape": list(shape) if shape else None,
@@ -252,6 +252,19 @@ def _write_model_summary(recipe: Recipe, input_shape: tuple[int, ...], n_classes
     # The diagram is an illustration: a drawing problem must not stop training.
     with contextlib.suppress(Exception):
         draw_graph(report, run.model_png_path, title=recipe.name, params=params)
+
+
+def params_per_node(model: Any, node_ids: list[str]) -> dict[str, int]:
+    """Parameters of each graph node: a block builds one layer named after its node, or several named
+    ``<node>_<part>`` (e.g. the star head's feature convolution and outputs); each layer counts for the longest node
+    id that is its name or its name's prefix."""
+    counts = dict.fromkeys(node_ids, 0)
+    by_length = sorted(node_ids, key=len, reverse=True)
+    for layer in model.layers:
+        owner = next((n for n in by_length if layer.name == n or layer.name.startswith(f"{n}_")), None)
+        if owner is not None:
+            counts[owner] += int(layer.count_params())
+    return counts
 
 
 def _pretraining_record(recipe: Recipe, backbone: dict[str, Any] | None) -> dict[str, Any] | None:

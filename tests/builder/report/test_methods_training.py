@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from builder.report.methods import methods_text
 from builder.report.run_data import RunData
 
@@ -26,3 +28,22 @@ def test_epochs_and_loss_checkpoint_without_a_budget(tmp_path):
     text, _ = methods_text(_run(tmp_path, {"monitor": "val_loss", "mode": "min"}))
     assert "trained for 57 epochs, in batches of 32," in text
     assert "the checkpoint with the lowest validation loss was kept" in text
+
+
+def test_training_section_names_the_kept_epoch_by_the_runs_monitor_not_the_lowest_loss(tmp_path):
+    """The report said "best validation loss at epoch 27" for a run that kept epoch 20 by its validation AP."""
+    from builder.report.sections import training_section
+
+    recipe = {"task": "instance_segmentation", "train": {"epochs": 30}}
+    history = [{"epoch": e, "loss": 1.0 / e, "val_loss": 1.0 / e, "val_ap@0.5": min(e, 20) / 25, "time_s": 1.0}
+               for e in range(1, 29)]  # the loss falls to the end; the AP stops rising at epoch 20
+    state = {"monitor": "val_ap@0.5", "best_epoch": 20, "best": 0.8}
+    section = training_section(RunData(tmp_path, recipe=recipe, state=state, history=history))
+    text = json.dumps([b.__dict__ for b in section.blocks], default=str)
+    assert "kept the checkpoint of epoch 20 (highest validation AP@0.5, 0.8)" in text
+    assert "epoch 28" not in text
+
+    loss_run = RunData(tmp_path, recipe=recipe, state={"monitor": "val_loss", "best_epoch": 28, "best": 0.036},
+                       history=history)
+    assert "kept the checkpoint of epoch 28 (lowest validation loss, 0.036)" in json.dumps(
+        [b.__dict__ for b in training_section(loss_run).blocks], default=str)
