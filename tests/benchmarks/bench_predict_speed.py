@@ -134,16 +134,17 @@ def profile(source, image_path: str, out: str) -> dict[str, float]:
     times["objects"] = float(len(objects))
     assert get_task(recipe.task).pixel_output
     # the untrained network finds few objects: post-process and measure a nuclei-like output as well (the
-    # three-class target of the real mask, mirrored to size like the image)
-    truth = nuclei_output(raw.shape[:2])
+    # target of the real mask, mirrored to size like the image)
+    truth = nuclei_output(raw.shape[:2], recipe.train.instance_target)
     times["postprocess_nuclei"], result = _median_time(lambda: interpret_output(truth, recipe, params))
     times["measure_nuclei"], objects = _median_time(lambda: measure_objects(result["labels"], raw, shape=False))
     times["nuclei"] = float(len(objects))
     return times
 
 
-def nuclei_output(shape: tuple[int, int]) -> np.ndarray:
-    """(Y, X, 3) one-hot background/boundary/interior of the real DSB mask mirrored to ``shape``."""
+def nuclei_output(shape: tuple[int, int], target: str = "three_class") -> np.ndarray:
+    """The real DSB mask mirrored to ``shape``, as the network would ideally output it: (Y, X, 3) one-hot
+    background/boundary/interior, or for ``star_convex`` (Y, X, 33) object probability and ray lengths."""
     import tifffile
 
     from builder.tasks.instances import three_class_target
@@ -152,6 +153,10 @@ def nuclei_output(shape: tuple[int, int]) -> np.ndarray:
     reps = (-(-shape[0] // mask.shape[0]), -(-shape[1] // mask.shape[1]))
     tiled = np.block([[mask[:, ::1 - 2 * (j % 2)][::1 - 2 * (i % 2)] for j in range(reps[1])]
                       for i in range(reps[0])])[: shape[0], : shape[1]]
+    if target == "star_convex":
+        from builder.tasks.star_convex import star_convex_target
+
+        return np.maximum(star_convex_target(tiled.astype(np.int64)), 0.0)  # rays cut by the edge: length 0
     return np.eye(3, dtype=np.float32)[three_class_target(tiled.astype(np.int64))]
 
 
