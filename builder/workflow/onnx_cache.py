@@ -14,7 +14,6 @@ from then on; the cache never fails a prediction.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import json
 import math
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from builder.events import EventSink, make_event
+from builder.model_files.safe_import import sha256_file
 from builder.run_folder import RunFolder, files
 from builder.workflow.onnx_network import RECORD_KEY, RECORD_VERSION, OnnxNetwork
 
@@ -48,19 +48,11 @@ class CopyState:
     network: OnnxNetwork | None = None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fingerprint(checkpoint: Path) -> dict[str, Any]:
     """What identifies a checkpoint file: name, size, modification time (ns) and SHA-256."""
     stat = Path(checkpoint).stat()
     return {"name": Path(checkpoint).name, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-            "sha256": _sha256(Path(checkpoint))}
+            "sha256": sha256_file(Path(checkpoint))}
 
 
 def same_checkpoint(recorded: Any, checkpoint: Path) -> bool:
@@ -71,7 +63,7 @@ def same_checkpoint(recorded: Any, checkpoint: Path) -> bool:
     stat = Path(checkpoint).stat()
     if recorded.get("size") != stat.st_size:
         return False
-    return recorded.get("mtime_ns") == stat.st_mtime_ns or recorded.get("sha256") == _sha256(Path(checkpoint))
+    return recorded.get("mtime_ns") == stat.st_mtime_ns or recorded.get("sha256") == sha256_file(Path(checkpoint))
 
 
 def unsupported_reason(recipe: Recipe) -> str | None:

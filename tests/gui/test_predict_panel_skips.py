@@ -8,16 +8,13 @@ import tifffile
 from tests.builder.workflow.predict_helpers import (
     disk_image,
     disk_labels,
-    make_recipe,
-    threshold_model,
-    write_run,
+    write_threshold_instance_run,
     write_tiff,
 )
 
 
 def _run(tmp_path):
-    return write_run(tmp_path / "run", threshold_model(3), make_recipe("instance_segmentation"),
-                     postprocess={"threshold": 0.5, "seed_threshold": 0.5, "min_size": 5})
+    return write_threshold_instance_run(tmp_path / "run")
 
 
 def test_broken_file_is_named_and_the_rest_shown(qtbot, tmp_path):

@@ -17,6 +17,7 @@ from tests.builder.workflow.predict_helpers import (
     make_recipe,
     threshold_model,
     write_run,
+    write_threshold_instance_run,
     write_tiff,
 )
 
@@ -28,15 +29,19 @@ def _wait_request(qtbot, panel) -> None:
     qtbot.wait(20)
 
 
-def test_worker_is_reused_restarted_after_sigkill_and_stopped_on_run_change(qtbot, tmp_path):
+def _panel_with_run(qtbot, run, tmp_path):
+    """A predict panel showing ``run``, and one disk image to predict."""
     from gui.pages.predict_panel import PredictPanel
 
-    run = write_run(tmp_path / "run", threshold_model(3), make_recipe("instance_segmentation"),
-                    postprocess={"threshold": 0.5, "seed_threshold": 0.5, "min_size": 5})
     image = write_tiff(tmp_path / "in" / "a.tif", disk_image(disk_labels()))
     panel = PredictPanel()
     qtbot.addWidget(panel)
     panel.set_run(run)
+    return panel, image
+
+
+def test_worker_is_reused_restarted_after_sigkill_and_stopped_on_run_change(qtbot, tmp_path):
+    panel, image = _panel_with_run(qtbot, write_threshold_instance_run(tmp_path / "run"), tmp_path)
 
     assert panel.predict([image], tmp_path / "out1")
     _wait_request(qtbot, panel)
@@ -69,14 +74,7 @@ def test_worker_is_reused_restarted_after_sigkill_and_stopped_on_run_change(qtbo
 
 
 def test_a_request_that_fails_is_reported_and_the_worker_goes_on(qtbot, tmp_path):
-    from gui.pages.predict_panel import PredictPanel
-
-    run = write_run(tmp_path / "run", threshold_model(3), make_recipe("instance_segmentation"),
-                    postprocess={"threshold": 0.5, "seed_threshold": 0.5, "min_size": 5})
-    image = write_tiff(tmp_path / "in" / "a.tif", disk_image(disk_labels()))
-    panel = PredictPanel()
-    qtbot.addWidget(panel)
-    panel.set_run(run)
+    panel, image = _panel_with_run(qtbot, write_threshold_instance_run(tmp_path / "run"), tmp_path)
     panel.project.setCurrentIndex(0)
     blocked = tmp_path / "blocked"
     blocked.write_text("a file where the output folder should be")
@@ -116,16 +114,12 @@ def test_closing_the_window_stops_the_prediction_worker(qtbot, tmp_path, monkeyp
 
 def test_the_first_prediction_loads_the_runs_onnx_copy_and_the_log_says_so(qtbot, tmp_path):
     from builder.workflow.onnx_cache import FRESH, ensure_copy
-    from gui.pages.predict_panel import PredictPanel
 
     model = threshold_model(3)
     run = write_run(tmp_path / "run", model, make_recipe("instance_segmentation"),
                     postprocess={"threshold": 0.5, "seed_threshold": 0.5, "min_size": 5})
     assert ensure_copy(run, model).status == FRESH  # as training leaves it
-    image = write_tiff(tmp_path / "in" / "a.tif", disk_image(disk_labels()))
-    panel = PredictPanel()
-    qtbot.addWidget(panel)
-    panel.set_run(run)
+    panel, image = _panel_with_run(qtbot, run, tmp_path)
     assert panel.predict([image], tmp_path / "out")
     _wait_request(qtbot, panel)
     assert "1 image(s) predicted" in panel.status.text(), panel.status.text()

@@ -131,6 +131,13 @@ def write_run(run_dir: Path, model: Any, recipe: Recipe, *, normalization: dict 
     return run_dir
 
 
+def write_threshold_instance_run(run_dir: Path) -> Path:
+    """A run folder whose model thresholds the image into the three-class output (instance segmentation of the
+    :data:`DISKS` of :func:`disk_image`), with post-processing thresholds of 0.5 and objects of 5 px or more."""
+    return write_run(run_dir, threshold_model(3), make_recipe("instance_segmentation"),
+                     postprocess={"threshold": 0.5, "seed_threshold": 0.5, "min_size": 5})
+
+
 def write_instance_dataset(root: Path, *, splits: dict[str, int], seed: int = 0) -> dict[str, list[np.ndarray]]:
     """``root/<split>/images`` + ``masks`` with random non-touching disks; returns the true labels per split."""
     rng = np.random.default_rng(seed)

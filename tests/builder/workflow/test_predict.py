@@ -22,6 +22,7 @@ from tests.builder.workflow.predict_helpers import (
     make_recipe,
     threshold_model,
     write_run,
+    write_threshold_instance_run,
     write_tiff,
 )
 
@@ -33,8 +34,7 @@ def _rows(path):
 
 @pytest.fixture
 def instance_run(tmp_path):
-    return write_run(tmp_path / "run", threshold_model(3), make_recipe("instance_segmentation"),
-                     postprocess={"threshold": 0.5, "seed_threshold": 0.5, "min_size": 5})
+    return write_threshold_instance_run(tmp_path / "run")
 
 
 def test_instance_labels_objects_and_pixel_size(tmp_path, instance_run):

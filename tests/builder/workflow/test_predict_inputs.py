@@ -17,9 +17,7 @@ from tests.builder.workflow.predict_helpers import (
     DISKS,
     disk_image,
     disk_labels,
-    make_recipe,
-    threshold_model,
-    write_run,
+    write_threshold_instance_run,
     write_tiff,
 )
 
@@ -27,8 +25,7 @@ from tests.builder.workflow.predict_helpers import (
 @pytest.fixture(scope="module")
 def instance_run(tmp_path_factory):
     run = tmp_path_factory.mktemp("run") / "run"
-    return write_run(run, threshold_model(3), make_recipe("instance_segmentation"),
-                     postprocess={"threshold": 0.5, "seed_threshold": 0.5, "min_size": 5})
+    return write_threshold_instance_run(run)
 
 
 def _labels(out, stem):

@@ -16,9 +16,7 @@ from tests.builder.workflow.predict_helpers import (
     DISKS,
     disk_image,
     disk_labels,
-    make_recipe,
-    threshold_model,
-    write_run,
+    write_threshold_instance_run,
     write_tiff,
 )
 
@@ -35,8 +33,7 @@ def _serve(run: Path, lines: list[str], cwd: Path) -> list[dict]:
 
 
 def test_two_requests_one_model_load_and_a_bad_image_does_not_stop_it(tmp_path):
-    run = write_run(tmp_path / "run", threshold_model(3), make_recipe("instance_segmentation"),
-                    postprocess={"threshold": 0.5, "seed_threshold": 0.5, "min_size": 5})
+    run = write_threshold_instance_run(tmp_path / "run")
     good = write_tiff(tmp_path / "in" / "good.tif", disk_image(disk_labels()))
     broken = tmp_path / "in" / "broken.tif"
     broken.write_bytes(good.read_bytes()[:300])
