@@ -13,6 +13,10 @@ Steps (each a global linear assignment, :mod:`builder.tracking.lap`):
    one successor: cost from the distance to the mother, the daughters' summed area against the mother's and the
    two daughters' size ratio. Daughters smaller than :data:`DAUGHTER_MIN_SHARE` of the frame's median object
    area are fragments, not daughters.
+4. **Division checks** (:mod:`builder.tracking.division_checks`). A "division" in which one daughter is the
+   mother again (her size, where she stood) beside a newcomer, or whose daughters together are much smaller than
+   the mother (pieces), is undone: the mother's track goes on, the freed object may start a track or be another
+   mother's daughter (the divisions are linked again, at most :data:`DIVISION_ROUNDS` times).
 
 An object seen in one frame only (linked to nothing before or after, not in the last frame) is neither a daughter
 nor the end of a gap: such flickers are pieces of a cell (e.g. a mitotic mother cut in two a frame or two before it
@@ -29,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from builder.tracking.detections import FrameObjects, frame_objects, overlap_matrix
+from builder.tracking.division_checks import not_divisions
 from builder.tracking.lap import assign
 
 Node = tuple[int, int]  # (frame index, label in that frame's label image)
@@ -188,7 +193,10 @@ def _areas(graph: TrackGraph) -> dict[Node, float]:
 DAUGHTER_MIN_SHARE = 0.05
 
 
-def _division_links(graph: TrackGraph, settings: LinkSettings) -> list[tuple[Node, Node]]:
+def _division_links(graph: TrackGraph, settings: LinkSettings, banned: set[tuple[Node, Node]] | None = None
+                    ) -> list[tuple[Node, Node]]:
+    """Second-daughter links (mother, daughter); ``banned`` pairs are never linked."""
+    banned = banned or set()
     succ, pred = graph.successors(), graph.predecessors()
     pos, area = _positions(graph), _areas(graph)
     smallest = [DAUGHTER_MIN_SHARE * float(np.median(o.areas)) if len(o) else 0.0 for o in graph.objects]
@@ -200,7 +208,7 @@ def _division_links(graph: TrackGraph, settings: LinkSettings) -> list[tuple[Nod
     cost = np.full((len(starts), len(mothers)), np.inf)
     for i, s in enumerate(starts):
         for j, m in enumerate(mothers):
-            if m[0] != s[0] - 1:
+            if m[0] != s[0] - 1 or (m, s) in banned:
                 continue
             sister = succ[m][0]
             if min(area[s], area[sister]) < smallest[s[0]]:
@@ -228,8 +236,25 @@ def link(objects: Sequence[FrameObjects], ious: Sequence[np.ndarray], shape: tup
     if settings.max_gap > 0:
         graph.edges += _gap_links(graph, settings)
     if settings.divisions:
-        graph.edges += _division_links(graph, settings)
+        _add_divisions(graph, settings)
     return graph
+
+
+#: Most rounds of division linking and checking (a daughter set free may become another mother's daughter).
+DIVISION_ROUNDS = 3
+
+
+def _add_divisions(graph: TrackGraph, settings: LinkSettings) -> None:
+    """Add the division links, dropping implausible ones (:func:`~builder.tracking.division_checks.not_divisions`:
+    a neighbour that joined the cell, a cell in pieces) and offering the freed daughters again."""
+    banned: set[tuple[Node, Node]] = set()
+    for _ in range(DIVISION_ROUNDS):
+        graph.edges += _division_links(graph, settings, banned)
+        drop = not_divisions(graph.edges, _areas(graph), _positions(graph))
+        if not drop:
+            return
+        graph.edges = [e for e in graph.edges if e not in drop]
+        banned |= drop
 
 
 def track(labels: np.ndarray, images: np.ndarray | None = None, settings: LinkSettings | None = None,
