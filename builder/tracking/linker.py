@@ -15,8 +15,7 @@ Steps (each a global linear assignment, :mod:`builder.tracking.lap`):
    area are fragments, not daughters.
 4. **Division checks** (:mod:`builder.tracking.division_checks`). A "division" in which one daughter is the
    mother again (her size, where she stood) beside a newcomer, or whose daughters together are much smaller than
-   the mother (pieces), is undone: the mother's track goes on, the freed object may start a track or be another
-   mother's daughter (the divisions are linked again, at most :data:`DIVISION_ROUNDS` times).
+   the mother (pieces), is undone: the mother's track goes on, the freed object starts a track of its own.
 
 An object seen in one frame only (linked to nothing before or after, not in the last frame) is neither a daughter
 nor the end of a gap: such flickers are pieces of a cell (e.g. a mitotic mother cut in two a frame or two before it
@@ -193,10 +192,7 @@ def _areas(graph: TrackGraph) -> dict[Node, float]:
 DAUGHTER_MIN_SHARE = 0.05
 
 
-def _division_links(graph: TrackGraph, settings: LinkSettings, banned: set[tuple[Node, Node]] | None = None
-                    ) -> list[tuple[Node, Node]]:
-    """Second-daughter links (mother, daughter); ``banned`` pairs are never linked."""
-    banned = banned or set()
+def _division_links(graph: TrackGraph, settings: LinkSettings) -> list[tuple[Node, Node]]:
     succ, pred = graph.successors(), graph.predecessors()
     pos, area = _positions(graph), _areas(graph)
     smallest = [DAUGHTER_MIN_SHARE * float(np.median(o.areas)) if len(o) else 0.0 for o in graph.objects]
@@ -208,7 +204,7 @@ def _division_links(graph: TrackGraph, settings: LinkSettings, banned: set[tuple
     cost = np.full((len(starts), len(mothers)), np.inf)
     for i, s in enumerate(starts):
         for j, m in enumerate(mothers):
-            if m[0] != s[0] - 1 or (m, s) in banned:
+            if m[0] != s[0] - 1:
                 continue
             sister = succ[m][0]
             if min(area[s], area[sister]) < smallest[s[0]]:
@@ -240,21 +236,14 @@ def link(objects: Sequence[FrameObjects], ious: Sequence[np.ndarray], shape: tup
     return graph
 
 
-#: Most rounds of division linking and checking (a daughter set free may become another mother's daughter).
-DIVISION_ROUNDS = 3
-
-
 def _add_divisions(graph: TrackGraph, settings: LinkSettings) -> None:
-    """Add the division links, dropping implausible ones (:func:`~builder.tracking.division_checks.not_divisions`:
-    a neighbour that joined the cell, a cell in pieces) and offering the freed daughters again."""
-    banned: set[tuple[Node, Node]] = set()
-    for _ in range(DIVISION_ROUNDS):
-        graph.edges += _division_links(graph, settings, banned)
-        drop = not_divisions(graph.edges, _areas(graph), _positions(graph))
-        if not drop:
-            return
-        graph.edges = [e for e in graph.edges if e not in drop]
-        banned |= drop
+    """Add the division links, then drop the implausible ones
+    (:func:`~builder.tracking.division_checks.not_divisions`: a neighbour that joined the cell or appeared beside
+    her, a cell in pieces). The freed object starts a track of its own (it is not offered to a farther mother: the
+    assignment already preferred the mother it was taken from)."""
+    graph.edges += _division_links(graph, settings)
+    drop = not_divisions(graph.edges, _areas(graph), _positions(graph))
+    graph.edges = [e for e in graph.edges if e not in drop]
 
 
 def track(labels: np.ndarray, images: np.ndarray | None = None, settings: LinkSettings | None = None,
