@@ -130,13 +130,15 @@ def link_scorer(recipe: Recipe | None, companions: Mapping[str, Any] | None) -> 
 def track_frames(labels: Sequence[np.ndarray], images: Sequence[np.ndarray] | None = None,
                  settings: Any = None, scorer: Any = None, interiors: Sequence[np.ndarray] | None = None
                  ) -> tuple[Any, np.ndarray]:
-    """Cut merged objects apart with the frame before (:mod:`builder.tracking.split_merges`, on the ``interiors``
-    probabilities where given), then link; returns (lineage, (T, Y, X) uint16 masks labelled by track)."""
+    """Give small pieces back to the cell they touch (:mod:`builder.tracking.fragments`), cut merged objects apart
+    with the frame before (:mod:`builder.tracking.split_merges`, on the ``interiors`` probabilities where given),
+    then link; returns (lineage, (T, Y, X) uint16 masks labelled by track)."""
+    from builder.tracking.fragments import absorb_pieces
     from builder.tracking.lineage import lineage_from_graph
     from builder.tracking.linker import track
     from builder.tracking.split_merges import split_merged
 
-    stack = split_merged(np.stack([np.asarray(x) for x in labels]),
+    stack = split_merged(absorb_pieces(np.stack([np.asarray(x) for x in labels])),
                          None if interiors is None else np.stack([np.asarray(x) for x in interiors]))
     frames = None if images is None else np.stack([np.asarray(x, np.float32).mean(axis=-1) if np.ndim(x) == 3
                                                    else np.asarray(x, np.float32) for x in images])
