@@ -440,17 +440,19 @@ class Tracking(InstanceSegmentation):
         return "tracking of cells through time-lapses (per-frame instance segmentation followed by linking)"
 
     def methods_extra(self, run: Any, cite: Any) -> str | None:
+        from builder.tracking.division_checks import PIECES
         from builder.tracking.linker import DAUGHTER_MIN_SHARE
 
         seg = super().methods_extra(run, cite) or ""
-        return (f"{seg} Objects covering two cells of the previous frame were cut apart by a watershed from "
-                "those cells. Cells were linked between frames by global linear assignment on centroid distance, "
-                "overlap and appearance, with a search radius measured from the cells' displacements, closing of "
-                f"gaps of up to two frames and detection of divisions (daughters of at least {DAUGHTER_MIN_SHARE:.0%} "
-                "of the median object area, objects seen in one frame only excluded); tracking was scored with the "
-                "Cell "
-                "Tracking Challenge measures (TRA, DET, SEG, LNK; Matula et al. 2015) on the last frames of each "
-                "sequence, which were not used for training.").strip()
+        return (f"{seg} Small pieces touching one larger object were merged into it, and objects covering two "
+                "cells of the previous frame were cut apart by a watershed from those cells. Cells were linked "
+                "between frames by global linear assignment on centroid distance, overlap and appearance, with a "
+                "search radius measured from the cells' displacements, closing of gaps of up to two frames and "
+                f"detection of divisions (daughters of at least {DAUGHTER_MIN_SHARE:.0%} of the median object area, "
+                "objects seen in one frame only excluded; a division was undone when one daughter had the mother's "
+                f"size and place beside a newcomer, or both together had less than {PIECES:.0%} of her area); "
+                "tracking was scored with the Cell Tracking Challenge measures (TRA, DET, SEG, LNK; Matula et al. "
+                "2015) on the last frames of each sequence, which were not used for training.").strip()
 
 
 def _track_sequences(loaded: Any, outs: Sequence[np.ndarray], preds: Sequence[np.ndarray], recipe: Recipe,
