@@ -128,9 +128,9 @@ def test_a_mother_that_grows_then_divides_in_halves_still_divides():
 
 
 def test_a_cell_that_falls_into_pieces_does_not_divide():
-    """The outline of a cell (radius 10) falls into two small pieces (radius 4.5 each: a third of its area
-    together): the larger piece goes on with the cell's track, the other starts its own; a division keeps the
-    mother's material (daughters of radius 7.5 each: 1.1 times her area together) and still divides."""
+    """The outline of a cell (radius 10) falls into two small pieces (radius 4.5 and 4.6: a fifth of its area
+    each): the larger piece goes on with the cell's track, the other starts its own; a mother giving each daughter
+    about half of her (radius 7.5: 0.56 of her area) still divides."""
     other = (20, 80, 9)
     before = [[(48, 50, 10), other]] * 3
     pieces = before + [[(48, 45, 4.5), other, (48, 55, 4.6)]] * 3
