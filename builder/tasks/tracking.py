@@ -130,13 +130,15 @@ def link_scorer(recipe: Recipe | None, companions: Mapping[str, Any] | None) -> 
 def track_frames(labels: Sequence[np.ndarray], images: Sequence[np.ndarray] | None = None,
                  settings: Any = None, scorer: Any = None, interiors: Sequence[np.ndarray] | None = None
                  ) -> tuple[Any, np.ndarray]:
-    """Cut merged objects apart with the frame before (:mod:`builder.tracking.split_merges`, on the ``interiors``
-    probabilities where given), then link; returns (lineage, (T, Y, X) uint16 masks labelled by track)."""
+    """Give small pieces back to the cell they touch (:mod:`builder.tracking.fragments`), cut merged objects apart
+    with the frame before (:mod:`builder.tracking.split_merges`, on the ``interiors`` probabilities where given),
+    then link; returns (lineage, (T, Y, X) uint16 masks labelled by track)."""
+    from builder.tracking.fragments import absorb_pieces
     from builder.tracking.lineage import lineage_from_graph
     from builder.tracking.linker import track
     from builder.tracking.split_merges import split_merged
 
-    stack = split_merged(np.stack([np.asarray(x) for x in labels]),
+    stack = split_merged(absorb_pieces(np.stack([np.asarray(x) for x in labels])),
                          None if interiors is None else np.stack([np.asarray(x) for x in interiors]))
     frames = None if images is None else np.stack([np.asarray(x, np.float32).mean(axis=-1) if np.ndim(x) == 3
                                                    else np.asarray(x, np.float32) for x in images])
@@ -438,17 +440,19 @@ class Tracking(InstanceSegmentation):
         return "tracking of cells through time-lapses (per-frame instance segmentation followed by linking)"
 
     def methods_extra(self, run: Any, cite: Any) -> str | None:
+        from builder.tracking.division_checks import PIECES
         from builder.tracking.linker import DAUGHTER_MIN_SHARE
 
         seg = super().methods_extra(run, cite) or ""
-        return (f"{seg} Objects covering two cells of the previous frame were cut apart by a watershed from "
-                "those cells. Cells were linked between frames by global linear assignment on centroid distance, "
-                "overlap and appearance, with a search radius measured from the cells' displacements, closing of "
-                f"gaps of up to two frames and detection of divisions (daughters of at least {DAUGHTER_MIN_SHARE:.0%} "
-                "of the median object area, objects seen in one frame only excluded); tracking was scored with the "
-                "Cell "
-                "Tracking Challenge measures (TRA, DET, SEG, LNK; Matula et al. 2015) on the last frames of each "
-                "sequence, which were not used for training.").strip()
+        return (f"{seg} Small pieces touching one larger object were merged into it, and objects covering two "
+                "cells of the previous frame were cut apart by a watershed from those cells. Cells were linked "
+                "between frames by global linear assignment on centroid distance, overlap and appearance, with a "
+                "search radius measured from the cells' displacements, closing of gaps of up to two frames and "
+                f"detection of divisions (daughters of at least {DAUGHTER_MIN_SHARE:.0%} of the median object area, "
+                "objects seen in one frame only excluded; a division was undone when one daughter had the mother's "
+                f"size and place beside a newcomer, or each had less than {PIECES:.0%} of her area); "
+                "tracking was scored with the Cell Tracking Challenge measures (TRA, DET, SEG, LNK; Matula et al. "
+                "2015) on the last frames of each sequence, which were not used for training.").strip()
 
 
 def _track_sequences(loaded: Any, outs: Sequence[np.ndarray], preds: Sequence[np.ndarray], recipe: Recipe,

@@ -13,6 +13,9 @@ Steps (each a global linear assignment, :mod:`builder.tracking.lap`):
    one successor: cost from the distance to the mother, the daughters' summed area against the mother's and the
    two daughters' size ratio. Daughters smaller than :data:`DAUGHTER_MIN_SHARE` of the frame's median object
    area are fragments, not daughters.
+4. **Division checks** (:mod:`builder.tracking.division_checks`). A "division" in which one daughter is the
+   mother again (her size, where she stood) beside a newcomer, or whose daughters together are much smaller than
+   the mother (pieces), is undone: the mother's track goes on, the freed object starts a track of its own.
 
 An object seen in one frame only (linked to nothing before or after, not in the last frame) is neither a daughter
 nor the end of a gap: such flickers are pieces of a cell (e.g. a mitotic mother cut in two a frame or two before it
@@ -29,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from builder.tracking.detections import FrameObjects, frame_objects, overlap_matrix
+from builder.tracking.division_checks import not_divisions
 from builder.tracking.lap import assign
 
 Node = tuple[int, int]  # (frame index, label in that frame's label image)
@@ -228,8 +232,18 @@ def link(objects: Sequence[FrameObjects], ious: Sequence[np.ndarray], shape: tup
     if settings.max_gap > 0:
         graph.edges += _gap_links(graph, settings)
     if settings.divisions:
-        graph.edges += _division_links(graph, settings)
+        _add_divisions(graph, settings)
     return graph
+
+
+def _add_divisions(graph: TrackGraph, settings: LinkSettings) -> None:
+    """Add the division links, then drop the implausible ones
+    (:func:`~builder.tracking.division_checks.not_divisions`: a neighbour that joined the cell or appeared beside
+    her, a cell in pieces). The freed object starts a track of its own (it is not offered to a farther mother: the
+    assignment already preferred the mother it was taken from)."""
+    graph.edges += _division_links(graph, settings)
+    drop = not_divisions(graph.edges, _areas(graph), _positions(graph))
+    graph.edges = [e for e in graph.edges if e not in drop]
 
 
 def track(labels: np.ndarray, images: np.ndarray | None = None, settings: LinkSettings | None = None,

@@ -52,7 +52,8 @@ def test_a_fragment_next_to_a_cell_is_no_daughter():
     speck = [[cell[t], other] + ([(48, 36, 1.6)] if t >= 3 else []) for t in range(6)]
     rows = tracks_of(draw(speck))
     assert all(r.parent == 0 for r in rows) and len(rows) == 3
-    half = [[cell[t], other] + ([(48, 34, 6.5)] if t >= 3 else []) for t in range(6)]
+    # a true division: the mother (radius 9) gives two daughters (radius 7 and 6.5), neither of them her again
+    half = [[cell[t] if t < 3 else (48, 50 + t, 7), other] + ([(48, 34, 6.5)] if t >= 3 else []) for t in range(6)]
     assert sum(r.parent != 0 for r in tracks_of(draw(half))) == 2
 
 
@@ -99,3 +100,50 @@ def test_relabelled_masks_hold_one_label_per_track_in_every_frame():
     for row in lineage.tracks:
         present = [t for t in range(len(masks)) if (masks[t] == row.label).any()]
         assert present == list(range(row.begin, row.end + 1))
+
+
+def _joined_for_one_frame(newcomer_radius: float) -> np.ndarray:
+    """A cell alone for three frames; a newcomer appears touching it and is segmented together with it in its
+    first frame (one object over both), then on its own for three frames."""
+    cell, newcomer = (48, 40, 9), (48, 57, newcomer_radius)
+    labels = draw([[cell]] * 3 + [[cell, newcomer]] * 4)
+    labels[3][labels[3] == 2] = 1  # the merge: one label over both
+    return labels
+
+
+def test_a_neighbour_joining_a_cell_for_one_frame_is_no_division():
+    """The cell grows by the newcomer in one frame, then "splits" into itself and the newcomer: the cell's track
+    goes on and the newcomer starts its own track (no parent); before, the cell was taken as dividing."""
+    rows = tracks_of(_joined_for_one_frame(7))
+    assert rows == [TrackRow(1, 0, 6, 0), TrackRow(2, 4, 6, 0)]
+
+
+def test_a_mother_that_grows_then_divides_in_halves_still_divides():
+    """Growth alone is no merge: a mother that grows in her last frame and gives two daughters of half her size
+    each (neither as large as she was before) divides."""
+    frames = [[(48, 48, 8)]] * 3 + [[(48, 48, 10)]] + [[(48, 40 - t, 7), (48, 57 + t, 7)] for t in range(3)]
+    rows = tracks_of(draw(frames))
+    assert rows[0] == TrackRow(1, 0, 3, 0)
+    assert sorted(rows[1:]) == [TrackRow(2, 4, 6, 1), TrackRow(3, 4, 6, 1)]
+
+
+def test_a_cell_that_falls_into_pieces_does_not_divide():
+    """The outline of a cell (radius 10) falls into two small pieces (radius 4.5 and 4.6: a fifth of its area
+    each): the larger piece goes on with the cell's track, the other starts its own; a mother giving each daughter
+    about half of her (radius 7.5: 0.56 of her area) still divides."""
+    other = (20, 80, 9)
+    before = [[(48, 50, 10), other]] * 3
+    pieces = before + [[(48, 45, 4.5), other, (48, 55, 4.6)]] * 3
+    rows = tracks_of(draw(pieces))
+    assert all(r.parent == 0 for r in rows)
+    assert any(r.begin == 0 and r.end == 5 for r in rows)
+    halves = before + [[(48, 43 - t, 7.5), other, (48, 57 + t, 7.5)] for t in range(3)]
+    assert sum(r.parent != 0 for r in tracks_of(draw(halves))) == 2
+
+
+def test_a_cell_appearing_beside_a_cell_is_no_daughter():
+    """A cell comes into view next to a cell that keeps its size and place (no merge, no growth): the newcomer
+    starts its own track; before, the linker made it the cell's daughter."""
+    cell = (48, 40, 9)
+    rows = tracks_of(draw([[cell]] * 3 + [[cell, (48, 60, 8)]] * 3))
+    assert rows == [TrackRow(1, 0, 5, 0), TrackRow(2, 3, 5, 0)]
