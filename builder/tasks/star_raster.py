@@ -21,7 +21,40 @@ serves both.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+
+
+def sector_geometry(dy: np.ndarray, dx: np.ndarray, n_rays: int) -> tuple[np.ndarray, ...]:
+    """What the inside test needs of points at offsets ``(dy, dx)``, whatever the ray lengths: the sector's rays
+    ``k`` and ``k + 1``, ``cross(u_k, p)``, ``cross(p, u_{k+1})`` and ``|p|^2``."""
+    step = 2.0 * np.pi / n_rays
+    angle = np.arctan2(dy, dx)
+    angle = np.where(angle < 0, angle + 2.0 * np.pi, angle)
+    k = np.minimum((angle / step).astype(np.intp), n_rays - 1)
+    k1 = np.where(k + 1 == n_rays, 0, k + 1)
+    cos, sin = _unit_vectors(n_rays)
+    past_k = dy * cos[k] - dx * sin[k]  # cross(u_k, p): how far p has turned past ray k
+    short_of_k1 = dx * sin[k1] - dy * cos[k1]  # cross(p, u_{k+1}): how far p is short of ray k + 1
+    return k, k1, past_k, short_of_k1, dy * dy + dx * dx
+
+
+@functools.lru_cache(maxsize=8)
+def _unit_vectors(n_rays: int) -> tuple[np.ndarray, np.ndarray]:
+    angles = np.arange(n_rays) * (2.0 * np.pi / n_rays)
+    return np.cos(angles), np.sin(angles)
+
+
+def inside_sectors(geometry: tuple[np.ndarray, ...], distances: np.ndarray) -> np.ndarray:
+    """The inside test (module docstring) on :func:`sector_geometry`'s values for ray lengths ``distances``."""
+    k, k1, past_k, short_of_k1, r2 = geometry
+    d = np.maximum(np.asarray(distances, np.float64), 0.0)
+    d0, d1 = d[k], d[k1]
+    inside = past_k * d0 + short_of_k1 * d1 <= d0 * d1 * np.sin(2.0 * np.pi / d.size)
+    # no point of the triangle lies farther out than its farther vertex: this only matters where a ray is 0 long
+    # and the triangle is a segment (or the centre alone), which the test above cannot bound along the other ray
+    return inside & (r2 <= np.maximum(d0, d1) ** 2)
 
 
 def star_inside(dy: np.ndarray, dx: np.ndarray, distances: np.ndarray) -> np.ndarray:
@@ -30,21 +63,15 @@ def star_inside(dy: np.ndarray, dx: np.ndarray, distances: np.ndarray) -> np.nda
     Points on the outline count as inside; with both rays of a point's sector 0 long, only the centre does.
     ``dy`` and ``dx`` are in pixels (float arrays of one shape).
     """
-    d = np.maximum(np.asarray(distances, np.float64), 0.0)
-    k_rays = d.size
-    step = 2.0 * np.pi / k_rays
-    angle = np.arctan2(dy, dx)
-    angle = np.where(angle < 0, angle + 2.0 * np.pi, angle)
-    k = np.minimum((angle / step).astype(np.intp), k_rays - 1)
-    k1 = np.where(k + 1 == k_rays, 0, k + 1)
-    a0, a1 = k * step, k1 * step
-    d0, d1 = d[k], d[k1]
-    cross0 = dy * np.cos(a0) - dx * np.sin(a0)  # cross(u_k, p): how far p has turned past ray k
-    cross1 = dx * np.sin(a1) - dy * np.cos(a1)  # cross(p, u_{k+1}): how far p is short of ray k + 1
-    inside = cross0 * d0 + cross1 * d1 <= d0 * d1 * np.sin(step)
-    # no point of the triangle lies farther out than its farther vertex: this only matters where a ray is 0 long
-    # and the triangle is a segment (or the centre alone), which the test above cannot bound along the other ray
-    return inside & (dy * dy + dx * dx <= np.maximum(d0, d1) ** 2)
+    return inside_sectors(sector_geometry(np.asarray(dy, np.float64), np.asarray(dx, np.float64),
+                                          np.asarray(distances).size), distances)
+
+
+@functools.lru_cache(maxsize=8)
+def _offset_table(n_rays: int, radius: int) -> tuple[np.ndarray, ...]:
+    """:func:`sector_geometry` of the integer offsets ``-radius .. radius`` (rows, columns), computed once."""
+    dy, dx = np.mgrid[-radius:radius + 1, -radius:radius + 1].astype(np.float64)
+    return sector_geometry(dy, dx, n_rays)
 
 
 def star_pixels(cy: float, cx: float, distances: np.ndarray, shape: tuple[int, int],
@@ -73,7 +100,16 @@ def star_pixels(cy: float, cx: float, distances: np.ndarray, shape: tuple[int, i
     zy, zx = float(zoom[0]), float(zoom[1])
     top, bottom = max(int(np.ceil(cy - reach * zy)), 0), min(int(np.floor(cy + reach * zy)), shape[0] - 1)
     left, right = max(int(np.ceil(cx - reach * zx)), 0), min(int(np.floor(cx + reach * zx)), shape[1] - 1)
-    if top <= bottom and left <= right:
+    if top <= bottom and left <= right and zy == zx == 1.0 and cy == int(cy) and cx == int(cx) and reach < 256:
+        # a pixel's own polygon (suppression on the grid): the offsets' geometry comes from a table
+        radius = 16 * int(np.ceil((reach + 1) / 16))
+        y, x = int(cy), int(cx)
+        table = _offset_table(d.size, radius)
+        window = (slice(top - y + radius, bottom - y + radius + 1), slice(left - x + radius, right - x + radius + 1))
+        rr, cc = np.nonzero(inside_sectors(tuple(t[window] for t in table), d))
+        if rr.size:
+            return rr + top, cc + left
+    elif top <= bottom and left <= right:
         rows = np.arange(top, bottom + 1)
         cols = np.arange(left, right + 1)
         dy = ((rows - cy) / zy)[:, None]

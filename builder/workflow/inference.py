@@ -339,12 +339,28 @@ def full_resolution_output(model: Any, raw: np.ndarray, recipe: Recipe, *, stats
     return to_image_grid(network_output(model, x, recipe), raw.shape[:2], x.shape[:2], recipe), x, used
 
 
-def to_image_grid(output: np.ndarray, shape: tuple[int, ...], grid: tuple[int, ...], recipe: Recipe) -> np.ndarray:
-    """Network output on the network's ``grid`` (Y', X') interpolated linearly to the image's ``shape`` (Y, X)."""
-    if not get_task(recipe.task).pixel_output or tuple(grid) == tuple(shape):
+def to_image_grid(output: np.ndarray, shape: tuple[int, ...], grid: tuple[int, ...], recipe: Recipe) -> Any:
+    """Network output on the network's ``grid`` (Y', X') interpolated linearly to the image's ``shape`` (Y, X).
+
+    For a task that post-processes on the network's grid (``Task.postprocesses_on_grid``, e.g. star-convex
+    polygons) a :class:`~builder.tasks.zoomed_output.ZoomedOutput` instead: the grid output, which becomes the
+    interpolated array only where something asks for it as an array.
+    """
+    task = get_task(recipe.task)
+    if not task.pixel_output or tuple(grid) == tuple(shape):
         return output
-    output = resize_yx(output, (int(shape[0]), int(shape[1])), order=1)
-    zoom = float(np.mean(np.divide(shape, grid)))
+    size = (int(shape[0]), int(shape[1]))
+    if task.postprocesses_on_grid(recipe):
+        from builder.tasks.zoomed_output import ZoomedOutput
+
+        return ZoomedOutput(output, size, lambda out: _enlarge(out, size, recipe))
+    return _enlarge(output, size, recipe)
+
+
+def _enlarge(output: np.ndarray, shape: tuple[int, int], recipe: Recipe) -> np.ndarray:
+    """``output`` interpolated to ``shape``, values measured in pixels scaled to match (``Task.output_at_zoom``)."""
+    zoom = float(np.mean(np.divide(shape, output.shape[:2])))
+    output = resize_yx(output, shape, order=1)
     return get_task(recipe.task).output_at_zoom(output, recipe, zoom)  # e.g. distances in pixels
 
 
