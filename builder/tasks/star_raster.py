@@ -7,8 +7,10 @@ vertex ``k`` to vertex ``k + 1``: with ``u_k`` the unit vector of ray ``k`` and 
 
     cross(u_k, p) * d_k + cross(p, u_{k+1}) * d_{k+1} <= d_k * d_{k+1} * sin(2 pi / K)
 
-(``cross(V_{k+1} - V_k, p - V_k) >= 0`` for the vertices ``V`` relative to ``c``, written out; on ray ``k`` it
-reads ``|p| <= d_k``: it is "radius of ``p`` within the edge along its angle" with the division multiplied out). All pixels of the polygon's bounding box are tested at once.
+(this is ``cross(V_{k+1} - V_k, p - V_k) >= 0`` for the vertices ``V`` relative to ``c``, written out; on
+ray ``k`` it reads ``|p| <= d_k``: "the radius of ``p`` is within the edge along its angle" with the division
+multiplied out). All pixels of the polygon's bounding box are tested at once; for a pixel's own polygon on the
+network's grid (integer centre) the angle-dependent terms come from a table of offsets computed once.
 
 The result equals :func:`skimage.draw.polygon` except on pixels whose centre lies on the outline itself (this
 rule counts them in; the even-odd rule of scikit-image counts some in and some out), see
