@@ -5,7 +5,8 @@ way training saw them, passed through the network in one call when they fit in m
 overlap by the network's receptive field (:mod:`builder.workflow.tiling`; tiles are padded to a multiple of the
 model's downsampling factor) and blended back. The output is interpolated back to the image's own size and
 post-processed there by the task (class index, class mask, instance labels or restored image), so outlines are
-drawn at full resolution. Models trained with Noise2Void blind-spot masking predict the whole image normally (the
+drawn at full resolution; star-convex polygons are instead suppressed on the network's grid and only the kept
+ones drawn at full resolution (:func:`to_image_grid`, :mod:`builder.tasks.star_nms`). Models trained with Noise2Void blind-spot masking predict the whole image normally (the
 masking only exists during training).
 """
 
@@ -427,7 +428,9 @@ def predict_image(
     -------
     dict
         Always ``task``, ``output`` (raw network output: ``(K,)`` probabilities for classification, else
-        ``(Y, X, K)`` float32 at the image's size; post-processing works on it at that size), ``input``
+        ``(Y, X, K)`` float32 at the image's size; post-processing works on it at that size; for star-convex
+        instances at object scale a :class:`~builder.tasks.zoomed_output.ZoomedOutput`, the output on the
+        network's grid that becomes the full-size array only where asked for one), ``input``
         (normalised network input) and ``prediction``.
         classification: ``class_index`` (int), ``probabilities`` ``(K,)``; segmentation: ``probabilities``
         ``(Y, X, K)``, ``mask`` ``(Y, X)`` int32; instance_segmentation: ``labels`` ``(Y, X)`` int32;

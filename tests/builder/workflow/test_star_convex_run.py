@@ -13,7 +13,6 @@ import yaml
 
 from builder.cli.main import main
 from builder.data.readers import read_image
-from builder.tasks.star_convex import N_RAYS
 from builder.workflow.train_job import train_recipe
 from tests.builder.workflow.train_fixtures import tiny_recipe
 
