@@ -69,11 +69,20 @@ def star_inside(dy: np.ndarray, dx: np.ndarray, distances: np.ndarray) -> np.nda
                                           np.asarray(distances).size), distances)
 
 
-@functools.lru_cache(maxsize=8)
-def _offset_table(n_rays: int, radius: int) -> tuple[np.ndarray, ...]:
-    """:func:`sector_geometry` of the integer offsets ``-radius .. radius`` (rows, columns), computed once."""
-    dy, dx = np.mgrid[-radius:radius + 1, -radius:radius + 1].astype(np.float64)
-    return sector_geometry(dy, dx, n_rays)
+#: Per number of rays: :func:`sector_geometry` of the integer offsets ``-r .. r`` (rows, columns) and ``r``.
+_TABLES: dict[int, tuple[tuple[np.ndarray, ...], int]] = {}
+
+
+def _offset_table(n_rays: int, radius: int) -> tuple[tuple[np.ndarray, ...], int]:
+    """:func:`sector_geometry` of the integer offsets up to at least ``radius`` and the radius it covers; one
+    table per number of rays, replaced by a larger one when a polygon needs more."""
+    table = _TABLES.get(n_rays)
+    if table is None or table[1] < radius:
+        radius = max(radius, 32, 2 * table[1] if table else 0)
+        dy, dx = np.mgrid[-radius:radius + 1, -radius:radius + 1].astype(np.float64)
+        table = (sector_geometry(dy, dx, n_rays), radius)
+        _TABLES[n_rays] = table
+    return table
 
 
 def star_pixels(cy: float, cx: float, distances: np.ndarray, shape: tuple[int, int],
@@ -102,11 +111,10 @@ def star_pixels(cy: float, cx: float, distances: np.ndarray, shape: tuple[int, i
     zy, zx = float(zoom[0]), float(zoom[1])
     top, bottom = max(int(np.ceil(cy - reach * zy)), 0), min(int(np.floor(cy + reach * zy)), shape[0] - 1)
     left, right = max(int(np.ceil(cx - reach * zx)), 0), min(int(np.floor(cx + reach * zx)), shape[1] - 1)
-    if top <= bottom and left <= right and zy == zx == 1.0 and cy == int(cy) and cx == int(cx) and reach < 256:
+    if top <= bottom and left <= right and zy == zx == 1.0 and cy == int(cy) and cx == int(cx) and reach < 128:
         # a pixel's own polygon (suppression on the grid): the offsets' geometry comes from a table
-        radius = 16 * int(np.ceil((reach + 1) / 16))
         y, x = int(cy), int(cx)
-        table = _offset_table(d.size, radius)
+        table, radius = _offset_table(d.size, int(np.ceil(reach)) + 1)
         window = (slice(top - y + radius, bottom - y + radius + 1), slice(left - x + radius, right - x + radius + 1))
         rr, cc = np.nonzero(inside_sectors(tuple(t[window] for t in table), d))
         if rr.size:
