@@ -6,8 +6,8 @@ overlap by the network's receptive field (:mod:`builder.workflow.tiling`; tiles 
 model's downsampling factor) and blended back. The output is interpolated back to the image's own size and
 post-processed there by the task (class index, class mask, instance labels or restored image), so outlines are
 drawn at full resolution; star-convex polygons are instead suppressed on the network's grid and only the kept
-ones drawn at full resolution (:func:`to_image_grid`, :mod:`builder.tasks.star_nms`). Models trained with Noise2Void blind-spot masking predict the whole image normally (the
-masking only exists during training).
+ones drawn at full resolution (:func:`to_image_grid`, :mod:`builder.tasks.star_nms`). Models trained with
+Noise2Void blind-spot masking predict the whole image normally (the masking only exists during training).
 """
 
 from __future__ import annotations
