@@ -115,13 +115,16 @@ def draw_polygons(ys: np.ndarray, xs: np.ndarray, prob: np.ndarray, dist: np.nda
     Grid pixel ``(y, x)`` covers the image pixels whose centres map into its cell (image row ``i`` lies at grid
     row ``(i + 0.5) / zoom_y - 0.5``, the mapping of :func:`builder.data.preprocess.resize_yx`). Of these, the one
     where the linearly interpolated probability is highest proposes the polygon, with the rays interpolated there
-    and stretched by ``zoom``: the polygon that pixel would propose in the interpolated output, found without
-    interpolating the output.
+    (as :func:`~builder.data.preprocess.resize_yx` would) and stretched by ``zoom``: the polygon that pixel would
+    propose in the interpolated output, found without interpolating the output.
     """
+    from builder.data.linear_resize import axis_weights
+
     labels = np.zeros(shape, np.int32)
     zy, zx = float(zoom[0]), float(zoom[1])
+    weights = (axis_weights(prob.shape[0], shape[0]), axis_weights(prob.shape[1], shape[1]))
     for n, (y, x) in enumerate(zip(ys.tolist(), xs.tolist(), strict=True), start=1):
-        cy, cx, rays = _proposer(prob, dist, y, x, shape, (zy, zx))
+        cy, cx, rays = _proposer(prob, dist, y, x, (zy, zx), weights)
         rr, cc = polygon_pixels(cy, cx, rays, shape, (zy, zx))
         free = labels[rr, cc] == 0
         labels[rr[free], cc[free]] = n
@@ -135,10 +138,11 @@ def _cell(index: int, zoom: float, size: int) -> np.ndarray:
     return np.arange(max(first, 0), min(max(last, first), size - 1) + 1)
 
 
-def _proposer(prob: np.ndarray, dist: np.ndarray, y: int, x: int, shape: tuple[int, int],
-              zoom: tuple[float, float]) -> tuple[float, float, np.ndarray]:
+def _proposer(prob: np.ndarray, dist: np.ndarray, y: int, x: int, zoom: tuple[float, float],
+              weights: tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]) -> tuple[float, float, np.ndarray]:
     """Image pixel ``(row, column)`` proposing grid pixel ``(y, x)``'s polygon and its interpolated rays (grid
-    pixels), see :func:`draw_polygons`."""
+    pixels), see :func:`draw_polygons`; ``weights``: :func:`~builder.data.linear_resize.axis_weights` of Y and X."""
+    (row_lo, row_hi, row_w), (col_lo, col_hi, col_w) = weights
     # neighbours exactly as probable (a plateau, e.g. an object two pixels wide) share the maximum: look at their
     # cells too, so the first image pixel of the plateau proposes, as in the interpolated output
     y_low, y_high, x_low, x_high = y, y, x, x
@@ -147,16 +151,12 @@ def _proposer(prob: np.ndarray, dist: np.ndarray, y: int, x: int, shape: tuple[i
         ny, nx = y + dy, x + dx
         if 0 <= ny < prob.shape[0] and 0 <= nx < prob.shape[1] and prob[ny, nx] == top:
             y_low, y_high, x_low, x_high = min(y_low, ny), max(y_high, ny), min(x_low, nx), max(x_high, nx)
-    rows = np.concatenate([_cell(i, zoom[0], shape[0]) for i in range(y_low, y_high + 1)])
-    cols = np.concatenate([_cell(j, zoom[1], shape[1]) for j in range(x_low, x_high + 1)])
+    rows = np.concatenate([_cell(i, zoom[0], row_lo.size) for i in range(y_low, y_high + 1)])
+    cols = np.concatenate([_cell(j, zoom[1], col_lo.size) for j in range(x_low, x_high + 1)])
     if rows.size == 0 or cols.size == 0:
         return (y + 0.5) * zoom[0] - 0.5, (x + 0.5) * zoom[1] - 0.5, dist[y, x]
-    gy = np.clip((rows + 0.5) / zoom[0] - 0.5, 0, prob.shape[0] - 1)
-    gx = np.clip((cols + 0.5) / zoom[1] - 0.5, 0, prob.shape[1] - 1)
-    y0, x0 = np.minimum(gy.astype(np.intp), prob.shape[0] - 2), np.minimum(gx.astype(np.intp), prob.shape[1] - 2)
-    y0, x0 = np.maximum(y0, 0), np.maximum(x0, 0)
-    fy, fx = (gy - y0)[:, None], (gx - x0)[None, :]
-    y1, x1 = np.minimum(y0 + 1, prob.shape[0] - 1), np.minimum(x0 + 1, prob.shape[1] - 1)
+    y0, y1, fy = row_lo[rows], row_hi[rows], row_w[rows][:, None]
+    x0, x1, fx = col_lo[cols], col_hi[cols], col_w[cols][None, :]
     p = ((1 - fy) * ((1 - fx) * prob[y0][:, x0] + fx * prob[y0][:, x1])
          + fy * ((1 - fx) * prob[y1][:, x0] + fx * prob[y1][:, x1]))
     i, j = np.unravel_index(int(np.argmax(p)), p.shape)

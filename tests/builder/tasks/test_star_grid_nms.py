@@ -82,3 +82,23 @@ def test_zoomed_output_interpolates_only_when_asked():
     full = np.asarray(out)
     np.testing.assert_allclose(full[..., 0], prob, atol=1e-6)
     np.testing.assert_allclose(full[..., 1:], 2.0 * resize_yx(grid, truth.shape, order=1)[..., 1:], atol=1e-5)
+
+
+def test_a_kept_polygon_is_drawn_from_the_pixel_and_rays_of_the_interpolated_output():
+    """The proposing image pixel is the most probable one of the grid cell in the interpolated output, and its
+    rays are the interpolated rays there (edges included, where interpolation mirrors)."""
+    from builder.data.linear_resize import axis_weights
+    from builder.tasks.star_nms import _cell, _proposer
+
+    grid = np.random.default_rng(1).uniform(0, 1, (20, 25, 5)).astype(np.float32)
+    shape = (33, 41)
+    zoom = (33 / 20, 41 / 25)
+    full = resize_yx(grid, shape, order=1)
+    weights = (axis_weights(20, 33), axis_weights(25, 41))
+    for y in range(20):
+        for x in range(25):
+            cy, cx, rays = _proposer(grid[..., 0], grid[..., 1:], y, x, zoom, weights)
+            rows, cols = _cell(y, zoom[0], 33), _cell(x, zoom[1], 41)
+            assert int(cy) in rows and int(cx) in cols
+            assert full[int(cy), int(cx), 0] == pytest.approx(full[np.ix_(rows, cols)][..., 0].max(), abs=1e-6)
+            np.testing.assert_allclose(rays, full[int(cy), int(cx), 1:], atol=1e-5)
