@@ -115,17 +115,22 @@ def draw_polygons(ys: np.ndarray, xs: np.ndarray, prob: np.ndarray, dist: np.nda
     Grid pixel ``(y, x)`` covers the image pixels whose centres map into its cell (image row ``i`` lies at grid
     row ``(i + 0.5) / zoom_y - 0.5``, the mapping of :func:`builder.data.preprocess.resize_yx`). Of these, the one
     where the linearly interpolated probability is highest proposes the polygon, with the rays interpolated there
-    (as :func:`~builder.data.preprocess.resize_yx` would) and stretched by ``zoom``: the polygon that pixel would
-    propose in the interpolated output, found without interpolating the output.
+    (as :func:`~builder.data.preprocess.resize_yx` would) and stretched by ``zoom`` (by the mean zoom when the two
+    differ by under 1 %): the polygon that pixel would propose in the interpolated output, found without
+    interpolating the output.
     """
     from builder.data.linear_resize import axis_weights
 
     labels = np.zeros(shape, np.int32)
     zy, zx = float(zoom[0]), float(zoom[1])
     weights = (axis_weights(prob.shape[0], shape[0]), axis_weights(prob.shape[1], shape[1]))
+    # zooms that differ by under 1 % (the rounding of the network's grid) stretch the rays alike, by their mean
+    # (as interpolating the output did), which lets the filler use its table of offsets
+    same = abs(zy - zx) <= 0.01 * max(zy, zx)
+    stretch, rest = ((zy + zx) / 2, (1.0, 1.0)) if same else (1.0, (zy, zx))
     for n, (y, x) in enumerate(zip(ys.tolist(), xs.tolist(), strict=True), start=1):
         cy, cx, rays = _proposer(prob, dist, y, x, (zy, zx), weights)
-        rr, cc = polygon_pixels(cy, cx, rays, shape, (zy, zx))
+        rr, cc = polygon_pixels(cy, cx, rays * stretch, shape, rest)
         free = labels[rr, cc] == 0
         labels[rr[free], cc[free]] = n
     return labels
@@ -145,14 +150,10 @@ def _proposer(prob: np.ndarray, dist: np.ndarray, y: int, x: int, zoom: tuple[fl
     (row_lo, row_hi, row_w), (col_lo, col_hi, col_w) = weights
     # neighbours exactly as probable (a plateau, e.g. an object two pixels wide) share the maximum: look at their
     # cells too, so the first image pixel of the plateau proposes, as in the interpolated output
-    y_low, y_high, x_low, x_high = y, y, x, x
-    top = prob[y, x]
-    for dy, dx in ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1)):
-        ny, nx = y + dy, x + dx
-        if 0 <= ny < prob.shape[0] and 0 <= nx < prob.shape[1] and prob[ny, nx] == top:
-            y_low, y_high, x_low, x_high = min(y_low, ny), max(y_high, ny), min(x_low, nx), max(x_high, nx)
-    rows = np.concatenate([_cell(i, zoom[0], row_lo.size) for i in range(y_low, y_high + 1)])
-    cols = np.concatenate([_cell(j, zoom[1], col_lo.size) for j in range(x_low, x_high + 1)])
+    top, left = max(y - 1, 0), max(x - 1, 0)
+    ty, tx = np.nonzero(prob[top:y + 2, left:x + 2] == prob[y, x])
+    rows = np.concatenate([_cell(i, zoom[0], row_lo.size) for i in range(top + ty.min(), top + ty.max() + 1)])
+    cols = np.concatenate([_cell(j, zoom[1], col_lo.size) for j in range(left + tx.min(), left + tx.max() + 1)])
     if rows.size == 0 or cols.size == 0:
         return (y + 0.5) * zoom[0] - 0.5, (x + 0.5) * zoom[1] - 0.5, dist[y, x]
     y0, y1, fy = row_lo[rows], row_hi[rows], row_w[rows][:, None]

@@ -354,13 +354,14 @@ def to_image_grid(output: np.ndarray, shape: tuple[int, ...], grid: tuple[int, .
     if task.postprocesses_on_grid(recipe):
         from builder.tasks.zoomed_output import ZoomedOutput
 
-        return ZoomedOutput(output, size, lambda out: _enlarge(out, size, recipe))
-    return _enlarge(output, size, recipe)
+        return ZoomedOutput(output, size, lambda out: _enlarge(out, size, grid, recipe))
+    return _enlarge(output, size, grid, recipe)
 
 
-def _enlarge(output: np.ndarray, shape: tuple[int, int], recipe: Recipe) -> np.ndarray:
-    """``output`` interpolated to ``shape``, values measured in pixels scaled to match (``Task.output_at_zoom``)."""
-    zoom = float(np.mean(np.divide(shape, output.shape[:2])))
+def _enlarge(output: np.ndarray, shape: tuple[int, int], grid: tuple[int, ...], recipe: Recipe) -> np.ndarray:
+    """``output`` (on the network's ``grid``) interpolated to ``shape``, values measured in pixels scaled to
+    match (``Task.output_at_zoom``)."""
+    zoom = float(np.mean(np.divide(shape, grid)))
     output = resize_yx(output, shape, order=1)
     return get_task(recipe.task).output_at_zoom(output, recipe, zoom)  # e.g. distances in pixels
 
