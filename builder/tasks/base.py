@@ -378,6 +378,12 @@ class Task:
         files written. Nothing by default."""
         return []
 
+    def postprocesses_on_grid(self, recipe: Recipe) -> bool:
+        """Whether post-processing takes the network output on its own grid and draws the result at the image's
+        size itself (then prediction hands it a :class:`~builder.tasks.zoomed_output.ZoomedOutput` instead of
+        the output interpolated to the image's size). False by default."""
+        return False
+
     def output_at_zoom(self, output: np.ndarray, recipe: Recipe, zoom: float) -> np.ndarray:
         """A network output interpolated to ``zoom`` times the network's grid, with values measured in pixels
         scaled to match (none by default)."""

@@ -69,6 +69,24 @@ def classical_baseline(images: Sequence[np.ndarray], truths: Sequence[np.ndarray
     return {"name": BASELINE_NAME, "metrics": instance_flat(m)}
 
 
+#: Result key: the probability TIFF holds only the output's channel 0 (star-convex: the object probability).
+PROBABILITY_ONLY = "probability_only"
+
+
+def probability_map(result: Mapping[str, Any]) -> np.ndarray:
+    """The float32 array of ``<stem>_prob.tif``: the network output at the image's size, or only its channel 0
+    (``Y, X``) when the result says :data:`PROBABILITY_ONLY` (a star output's 32 ray channels at full size would
+    be 130 MB for a 1024 x 1344 image; a grid output interpolates that one channel alone)."""
+    from builder.tasks.zoomed_output import ZoomedOutput, full_size
+
+    output = result["output"]
+    if not result.get(PROBABILITY_ONLY):
+        return full_size(output).astype(np.float32)
+    if isinstance(output, ZoomedOutput):
+        return output.channel(0)
+    return np.asarray(output, np.float32)[..., 0]
+
+
 @register_task
 class InstanceSegmentation(Task):
     """Each nucleus or cell gets its own label."""
@@ -134,7 +152,15 @@ class InstanceSegmentation(Task):
         from builder.tasks.instances import postprocess_instances
 
         labels = postprocess_instances(output, recipe.train.instance_target, **params)
-        return {"labels": labels, "prediction": labels}
+        result: dict[str, Any] = {"labels": labels, "prediction": labels}
+        if recipe.train.instance_target == "star_convex":
+            result[PROBABILITY_ONLY] = True  # the ray channels are no probability map
+        return result
+
+    def postprocesses_on_grid(self, recipe: Recipe) -> bool:
+        """Star-convex polygons are suppressed on the network's grid and drawn at the image's size
+        (:mod:`builder.tasks.star_nms`)."""
+        return recipe.train.instance_target == "star_convex"
 
     def orientation_free_output(self, recipe: Recipe) -> bool:
         """Star-convex rays point in fixed directions: a flipped image's rays are other rays."""
@@ -206,7 +232,7 @@ class InstanceSegmentation(Task):
         from builder.tasks.measure import measure_objects, write_objects_csv
 
         labels = result["labels"]
-        written = [write_tiff(out_dir / f"{stem}_prob.tif", result["output"].astype(np.float32), pixel_size)] \
+        written = [write_tiff(out_dir / f"{stem}_prob.tif", probability_map(result), pixel_size)] \
             if result.get(WRITE_PROBABILITIES, True) else []
         written.append(write_tiff(out_dir / f"{stem}_labels.tif", labels.astype(label_dtype(labels)), pixel_size))
         objects = measure_objects(labels, image.array, channel_names=image.channel_names or None,

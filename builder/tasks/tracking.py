@@ -246,6 +246,10 @@ class Tracking(InstanceSegmentation):
 
         return {**super().postprocess_settings(recipe), **dict.fromkeys(SHIFT_KEYS, 0.0)}
 
+    def postprocesses_on_grid(self, recipe: Recipe) -> bool:
+        """Tracking links and shifts full-size outputs (:func:`shift_output`): they are interpolated first."""
+        return False
+
     def interpret(self, output: np.ndarray, recipe: Recipe, params: Mapping[str, Any]) -> dict[str, Any]:
         """Labels of one frame, after moving the output by the tuned shift (``shift_y``, ``shift_x``); the moved
         output is returned as ``output`` (the probabilities saved and used for linking match the labels)."""

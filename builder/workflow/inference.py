@@ -5,8 +5,9 @@ way training saw them, passed through the network in one call when they fit in m
 overlap by the network's receptive field (:mod:`builder.workflow.tiling`; tiles are padded to a multiple of the
 model's downsampling factor) and blended back. The output is interpolated back to the image's own size and
 post-processed there by the task (class index, class mask, instance labels or restored image), so outlines are
-drawn at full resolution. Models trained with Noise2Void blind-spot masking predict the whole image normally (the
-masking only exists during training).
+drawn at full resolution; star-convex polygons are instead suppressed on the network's grid and only the kept
+ones drawn at full resolution (:func:`to_image_grid`, :mod:`builder.tasks.star_nms`). Models trained with
+Noise2Void blind-spot masking predict the whole image normally (the masking only exists during training).
 """
 
 from __future__ import annotations
@@ -339,12 +340,29 @@ def full_resolution_output(model: Any, raw: np.ndarray, recipe: Recipe, *, stats
     return to_image_grid(network_output(model, x, recipe), raw.shape[:2], x.shape[:2], recipe), x, used
 
 
-def to_image_grid(output: np.ndarray, shape: tuple[int, ...], grid: tuple[int, ...], recipe: Recipe) -> np.ndarray:
-    """Network output on the network's ``grid`` (Y', X') interpolated linearly to the image's ``shape`` (Y, X)."""
-    if not get_task(recipe.task).pixel_output or tuple(grid) == tuple(shape):
+def to_image_grid(output: np.ndarray, shape: tuple[int, ...], grid: tuple[int, ...], recipe: Recipe) -> Any:
+    """Network output on the network's ``grid`` (Y', X') interpolated linearly to the image's ``shape`` (Y, X).
+
+    For a task that post-processes on the network's grid (``Task.postprocesses_on_grid``, e.g. star-convex
+    polygons) a :class:`~builder.tasks.zoomed_output.ZoomedOutput` instead: the grid output, which becomes the
+    interpolated array only where something asks for it as an array.
+    """
+    task = get_task(recipe.task)
+    if not task.pixel_output or tuple(grid) == tuple(shape):
         return output
-    output = resize_yx(output, (int(shape[0]), int(shape[1])), order=1)
+    size = (int(shape[0]), int(shape[1]))
+    if task.postprocesses_on_grid(recipe):
+        from builder.tasks.zoomed_output import ZoomedOutput
+
+        return ZoomedOutput(output, size, lambda out: _enlarge(out, size, grid, recipe))
+    return _enlarge(output, size, grid, recipe)
+
+
+def _enlarge(output: np.ndarray, shape: tuple[int, int], grid: tuple[int, ...], recipe: Recipe) -> np.ndarray:
+    """``output`` (on the network's ``grid``) interpolated to ``shape``, values measured in pixels scaled to
+    match (``Task.output_at_zoom``)."""
     zoom = float(np.mean(np.divide(shape, grid)))
+    output = resize_yx(output, shape, order=1)
     return get_task(recipe.task).output_at_zoom(output, recipe, zoom)  # e.g. distances in pixels
 
 
@@ -411,7 +429,9 @@ def predict_image(
     -------
     dict
         Always ``task``, ``output`` (raw network output: ``(K,)`` probabilities for classification, else
-        ``(Y, X, K)`` float32 at the image's size; post-processing works on it at that size), ``input``
+        ``(Y, X, K)`` float32 at the image's size; post-processing works on it at that size; for star-convex
+        instances at object scale a :class:`~builder.tasks.zoomed_output.ZoomedOutput`, the output on the
+        network's grid that becomes the full-size array only where asked for one), ``input``
         (normalised network input) and ``prediction``.
         classification: ``class_index`` (int), ``probabilities`` ``(K,)``; segmentation: ``probabilities``
         ``(Y, X, K)``, ``mask`` ``(Y, X)`` int32; instance_segmentation: ``labels`` ``(Y, X)`` int32;

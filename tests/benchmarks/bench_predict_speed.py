@@ -104,11 +104,16 @@ def _median_time(fn, repeats: int = 3) -> tuple[float, object]:
 
 def profile(source, image_path: str, out: str) -> dict[str, float]:
     """Seconds per stage of one image (median of 3), after a warm-up prediction."""
-    from builder.data.preprocess import resize_yx
     from builder.data.writers import label_dtype, write_tiff
     from builder.tasks import get_task
     from builder.tasks.measure import measure_objects, write_objects_csv
-    from builder.workflow.inference import interpret_output, network_output, postprocess_settings, prepare
+    from builder.workflow.inference import (
+        interpret_output,
+        network_output,
+        postprocess_settings,
+        prepare,
+        to_image_grid,
+    )
     from builder.workflow.predict_job import _read_for_model
 
     recipe = source.recipe
@@ -122,8 +127,10 @@ def profile(source, image_path: str, out: str) -> dict[str, float]:
     network_output(source.model, x, recipe)  # warm-up (tracing)
     times["network"], output = _median_time(lambda: network_output(source.model, x, recipe))
     times["to_full_size"] = 0.0
-    if x.shape[:2] != raw.shape[:2]:
-        times["to_full_size"], output = _median_time(lambda: resize_yx(output, raw.shape[:2], order=1))
+    if x.shape[:2] != raw.shape[:2]:  # star outputs stay on the grid (a ZoomedOutput): nothing to do here
+        grid_out = output
+        times["to_full_size"], output = _median_time(lambda: to_image_grid(grid_out, raw.shape[:2], x.shape[:2],
+                                                                           recipe))
     params = postprocess_settings(recipe, source.postprocess)
     times["postprocess"], result = _median_time(lambda: interpret_output(output, recipe, params))
     labels = result["labels"]
@@ -135,7 +142,10 @@ def profile(source, image_path: str, out: str) -> dict[str, float]:
     assert get_task(recipe.task).pixel_output
     # the untrained network finds few objects: post-process and measure a nuclei-like output as well (the
     # target of the real mask, mirrored to size like the image)
-    truth = nuclei_output(raw.shape[:2], recipe.train.instance_target)
+    # the perfect output on the network's grid (the mask shrunk like the image), brought back like the network's
+    truth_grid = nuclei_output(x.shape[:2], recipe.train.instance_target)
+    times["to_full_size_nuclei"], truth = _median_time(lambda: to_image_grid(truth_grid, raw.shape[:2],
+                                                                            x.shape[:2], recipe))
     times["postprocess_nuclei"], result = _median_time(lambda: interpret_output(truth, recipe, params))
     times["measure_nuclei"], objects = _median_time(lambda: measure_objects(result["labels"], raw, shape=False))
     times["nuclei"] = float(len(objects))
@@ -143,16 +153,21 @@ def profile(source, image_path: str, out: str) -> dict[str, float]:
 
 
 def nuclei_output(shape: tuple[int, int], target: str = "three_class") -> np.ndarray:
-    """The real DSB mask mirrored to ``shape``, as the network would ideally output it: (Y, X, 3) one-hot
+    """The real DSB mask mirrored to the images' size and shrunk to ``shape`` (the network's grid), as the network
+    would ideally output it: (Y, X, 3) one-hot
     background/boundary/interior, or for ``star_convex`` (Y, X, 33) object probability and ray lengths."""
     import tifffile
 
     from builder.tasks.instances import three_class_target
 
     mask = tifffile.imread(REALDATA / "mask2d.tif")
-    reps = (-(-shape[0] // mask.shape[0]), -(-shape[1] // mask.shape[1]))
+    reps = (-(-SHAPE[0] // mask.shape[0]), -(-SHAPE[1] // mask.shape[1]))
     tiled = np.block([[mask[:, ::1 - 2 * (j % 2)][::1 - 2 * (i % 2)] for j in range(reps[1])]
-                      for i in range(reps[0])])[: shape[0], : shape[1]]
+                      for i in range(reps[0])])[: SHAPE[0], : SHAPE[1]]
+    if tuple(shape) != SHAPE:  # the network's grid at object scale: the mask shrunk like the image
+        from builder.data.preprocess import resize_yx
+
+        tiled = resize_yx(tiled, shape, order=0)
     if target == "star_convex":
         from builder.tasks.star_convex import star_convex_target
 

@@ -13,7 +13,6 @@ import yaml
 
 from builder.cli.main import main
 from builder.data.readers import read_image
-from builder.tasks.star_convex import N_RAYS
 from builder.workflow.train_job import train_recipe
 from tests.builder.workflow.train_fixtures import tiny_recipe
 
@@ -49,6 +48,6 @@ def test_tiny_star_convex_run_predicts_from_run_and_bundle(tmp_path: Path):
                      "--probabilities"]) == 0
         prob = read_image(tmp_path / out / "new_prob.tif").array
         labels = tifffile.imread(tmp_path / out / "new_labels.tif")
-        assert prob.shape[-1] == 1 + N_RAYS and labels.shape == prob.shape[:2]
+        assert prob.shape[-1] == 1 and labels.shape == prob.shape[:2]  # the object probability, not the rays
     np.testing.assert_array_equal(tifffile.imread(tmp_path / "from_run" / "new_labels.tif"),
                                   tifffile.imread(tmp_path / "from_bundle" / "new_labels.tif"))
