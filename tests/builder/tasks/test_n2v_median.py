@@ -70,6 +70,7 @@ def test_recipe_blind_spot_settings_reach_the_training_masks(tmp_path):
     recipe_file = tmp_path / "r.yaml"
     data = yaml.safe_load(EXAMPLE.read_text())
     data["train"]["blind_spot"] = {"replacement": "median", "fraction": 0.05, "radius": 1}
+    data["model"]["params"]["residual"] = False
     recipe_file.write_text(yaml.safe_dump(data))
     spots = load_recipe(recipe_file).train.blind_spot
     patches = np.random.default_rng(5).random((2, 16, 16, 1)).astype(np.float32)
@@ -83,3 +84,25 @@ def test_recipe_blind_spot_settings_reach_the_training_masks(tmp_path):
     recipe_file.write_text(yaml.safe_dump(data))
     with pytest.raises(CellwrightError, match="blind_spot"):
         load_recipe(recipe_file)
+
+
+def test_median_blind_spots_with_a_residual_output_are_refused(tmp_path):
+    from builder.recipe import validate_file
+
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["train"]["blind_spot"] = {"replacement": "median"}
+    data["model"]["params"].pop("residual", None)
+    path = tmp_path / "median.yaml"
+    path.write_text(yaml.safe_dump(data))
+    _, problems = validate_file(path)
+    errors = [p for p in problems if p.severity == "error"]
+    assert [p.key for p in errors] == ["model.params.residual"], [p.format() for p in problems]
+    assert "residual: false" in errors[0].fix
+    data["model"]["params"]["residual"] = False
+    path.write_text(yaml.safe_dump(data))
+    _, problems = validate_file(path)
+    assert not [p for p in problems if p.severity == "error"], [p.format() for p in problems]
+    data["train"]["blind_spot"] = {"replacement": "neighbour"}
+    data["model"]["params"]["residual"] = True
+    path.write_text(yaml.safe_dump(data))
+    assert not [p for p in validate_file(path)[1] if p.severity == "error"]
