@@ -23,8 +23,9 @@ from builder.errors import DataError
 if TYPE_CHECKING:
     from builder.recipe import Recipe
 
-#: Default fraction of pixels manipulated per patch (0.2-2 % is usual).
-N2V_FRACTION = 0.01
+#: Default fraction of pixels manipulated per patch: 3 % scored 0.26-0.30 dB above 1 % (two seeds, same steps) on
+#: real fluorescence images with microscope-like noise (``tests/benchmarks/realdata_denoising.py``).
+N2V_FRACTION = 0.03
 #: Default neighbourhood radius for the replacement value.
 N2V_RADIUS = 2
 #: How a masked pixel's value is replaced: one random neighbour, or the median of its neighbours.
@@ -40,7 +41,7 @@ def _check_fraction(fraction: float, radius: int, replacement: str = N2V_REPLACE
     if not 0.0 < fraction <= 0.1:
         raise DataError("noise2void",
                         f"Invalid `fraction`. Expected 0 < fraction <= 0.1. Received: fraction={fraction}",
-                        "Use 0.002-0.02 (0.2-2 % of the pixels).")
+                        "Use 0.005-0.05 (0.5-5 % of the pixels).")
     if radius < 1:
         raise DataError("noise2void", f"Invalid `radius`. Expected >= 1. Received: radius={radius}",
                         "Use a radius of 2 to 5 pixels.")
