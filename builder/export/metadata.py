@@ -70,6 +70,10 @@ class ExportMetadata(Section):
     postprocess: dict[str, Any] = field(
         default_factory=dict, help="Post-processing parameters (thresholds, min_size, ...)."
     )
+    output_intensity: dict[str, Any] = field(
+        default_factory=dict, help="How an image-to-image output returns to intensities, from training: the "
+        "targets' dataset statistics ('target_normalize') or the training pairs' input-to-target brightness "
+        "relation ('target_from_input'); empty: the input image's own statistics.")
     authors: list[Author] = field(default_factory=list, help="People credited for the model.")
     license: str = field("CC-BY-4.0", help="SPDX licence identifier.")
     citations: list[Citation] = field(default_factory=list, help="How to cite the model.")

@@ -38,6 +38,9 @@ def export_run(run_dir: str | Path, *, formats: list[str], model: Any = None, ou
     postprocess = run.read_postprocess()
     if postprocess is not None:
         overrides["postprocess"] = postprocess
+    intensity = _output_intensity(run)
+    if intensity:
+        overrides["output_intensity"] = intensity
     factor = size_multiple or _downsampling_factor(run)
     if factor > 1:
         overrides["size_multiple"] = factor
@@ -87,6 +90,15 @@ def _with_measured_diameter(run: RunFolder, recipe: dict[str, Any]) -> dict[str,
     if pre.get("object_diameter") != "auto" or not scale or not scale.get("object_diameter"):
         return recipe
     return {**recipe, "preprocess": {**pre, "object_diameter": float(scale["object_diameter"])}}
+
+
+def _output_intensity(run: RunFolder) -> dict[str, Any]:
+    """The run's record of how outputs return to intensities (image-to-image), for the exported metadata."""
+    record = run.read_normalization()
+    if record is None:
+        return {}
+    stored = record.to_dict()
+    return {key: stored[key] for key in ("target_normalize", "target_from_input") if stored.get(key)}
 
 
 def _dataset_statistics(run: RunFolder, recipe: dict[str, Any]) -> Any:

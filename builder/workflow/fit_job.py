@@ -36,8 +36,10 @@ def _target_fn(recipe: Recipe, variant: str | None) -> Any:
     return get_task(recipe.task).target_fn(variant)
 
 
-def _n2v(ds: Any, batch_size: int, seed: int, *, validation: bool, start_sample: int = 0) -> Any:
+def _n2v(ds: Any, batch_size: int, seed: int, blind_spot: Any, *, validation: bool, start_sample: int = 0) -> Any:
     """Blind-spot masking on unbatched noisy patches (input changed, target = original + mask).
+
+    ``blind_spot`` is the recipe's ``train.blind_spot`` (replacement, fraction, radius).
 
     Each patch's mask is drawn from ``(seed, position)``; ``start_sample`` is the position of the first patch
     (a resumed run), so masks continue exactly and validation masks are the same every epoch.
@@ -46,7 +48,8 @@ def _n2v(ds: Any, batch_size: int, seed: int, *, validation: bool, start_sample:
 
     from builder.tasks.image_to_image import make_n2v_map_fn
 
-    masker = make_n2v_map_fn(seed=seed + (1 if validation else 0))
+    masker = make_n2v_map_fn(seed=seed + (1 if validation else 0), fraction=blind_spot.fraction,
+                             radius=blind_spot.radius, replacement=blind_spot.replacement)
     ds = ds.unbatch().enumerate(start=0 if validation else start_sample)
     ds = ds.map(lambda i, xy: masker(xy[0], i), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
@@ -142,8 +145,9 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
         batch_size = _auto_batch_size(model_factory, train_ds, loss, info, events)
         train_ds, val_ds, info = datasets(batch_size)
     if settings.self_supervised:
-        train_ds = _n2v(train_ds, batch_size, info["seed"], validation=False, start_sample=start_sample)
-        val_ds = _n2v(val_ds, batch_size, info["seed"], validation=True) if val_ds is not None else None
+        spots = settings.blind_spot
+        train_ds = _n2v(train_ds, batch_size, info["seed"], spots, validation=False, start_sample=start_sample)
+        val_ds = _n2v(val_ds, batch_size, info["seed"], spots, validation=True) if val_ds is not None else None
 
     metrics = task.training_metrics()
     class_weight = None

@@ -141,6 +141,13 @@ def _stats_from_metadata(norm: dict[str, Any] | None) -> dict[str, Any] | None:
     return None
 
 
+def _output_intensity(meta: dict[str, Any]) -> dict[str, Any]:
+    """``target_normalize`` / ``target_from_input`` of a bundle's ``output_intensity`` (None when absent: older
+    bundles and other packages map outputs back with the input's own statistics)."""
+    stored = meta.get("output_intensity") or {}
+    return {key: stored.get(key) for key in ("target_normalize", "target_from_input")}
+
+
 def _bundle_with(path: Path, engine: str) -> ModelSource:
     """A shared model: a Cellwright bundle's ONNX copy (``model.onnx``, checked on the bundle's test input) unless
     ``engine`` is keras, else its Keras model (``--engine onnx`` without a usable copy is a CellwrightError)."""
@@ -211,7 +218,7 @@ def _bundle_source(model: Any, meta: dict[str, Any], recipe_data: dict[str, Any]
 
         setattr(model, SIZE_MULTIPLE_ATTR, int(meta["size_multiple"]))
     return ModelSource(
-        model=model, recipe=recipe, normalization={"normalize": stats, "target_normalize": None},
+        model=model, recipe=recipe, normalization={"normalize": stats, **_output_intensity(meta)},
         postprocess=meta.get("postprocess") or None, class_names=list(meta.get("class_names") or []) or
         (list(recipe.data.classes) if recipe.data.classes else None), kind="bundle", path=path,
         companions=companions,

@@ -3,9 +3,10 @@
 Early stopping and the choice of the best checkpoint watch this score (``train.early_stopping.monitor: auto``)
 instead of the noisy validation loss. The score is the one ``cellwright evaluate`` reports, computed the same way
 (:func:`builder.workflow.evaluate_job.evaluate_model`'s steps: images at their own resolution, network output,
-post-processing, the task's own metric), with two differences that keep it cheap: the post-processing
-thresholds are the recipe's, not tuned (instance segmentation tunes them once, after training), and at most
-:data:`MAX_PIXEL_IMAGES` images of a pixel task are scored.
+post-processing, the task's own metric), with three differences that keep it cheap: the post-processing
+thresholds are the recipe's, not tuned (instance segmentation tunes them once, after training), at most
+:data:`MAX_PIXEL_IMAGES` images of a pixel task are scored, and the network output is the plain one, without
+``evaluate.postprocess.tta`` (eight passes per image would eat a time budget; it lifts every epoch alike).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ class ValidationScore:
 
     def __init__(self, recipe: Recipe, samples: Sequence[Any], *, norm_stats: Any = None,
                  classes: Sequence[str] | None = None) -> None:
-        self.recipe = recipe
+        self.recipe = without_tta(recipe)
         self.task = get_task(recipe.task)
         label, self.key = self.task.headline
         self.label = label
@@ -101,6 +102,15 @@ class ValidationScore:
             return None
         value = float(value)
         return value if math.isfinite(value) else None
+
+
+def without_tta(recipe: Recipe) -> Recipe:
+    """``recipe`` with ``evaluate.postprocess.tta`` off (the same object when it is already off)."""
+    post = recipe.evaluate.postprocess
+    if not post.tta:
+        return recipe
+    evaluate = recipe.evaluate.model_copy(update={"postprocess": post.model_copy(update={"tta": False})})
+    return recipe.model_copy(update={"evaluate": evaluate})
 
 
 def validation_score(recipe: Recipe, dataset: Any, info: dict[str, Any], normalization: dict[str, Any] | None

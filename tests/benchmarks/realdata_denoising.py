@@ -16,7 +16,9 @@ examples (``recipes/examples/denoise.yaml`` supervised noisy->clean, ``denoise_n
 the noisy images only, which never see a clean image), ``train.time_budget`` from ``--budget``. Scored with
 ``cellwright evaluate`` and again with ``skimage.metrics`` on ``cellwright predict``'s restored TIFFs (PSNR/SSIM on
 the photon scale, data range = each clean test image's max - min, the convention ``evaluate`` states for float
-images). Baselines on the same test images: the noisy input, a Gaussian filter and non-local means
+images). The validation bands are also scored with the same weights without and with test-time augmentation
+(``evaluate.postprocess.tta``), which isolates its effect from training noise. Baselines on the same test
+images: the noisy input, a Gaussian filter and non-local means
 (``skimage.restoration.denoise_nl_means``, sigma estimated from the noisy image), each tuned on the validation bands.
 Run by hand (not collected by pytest), under ``nice`` on a shared machine:
 
@@ -252,6 +254,7 @@ def train_and_score(out: Path, method: str, budget: str, overrides: list[str]) -
     metrics = json.loads(cellwright("evaluate", str(run), "--json", *extra))
     # the validation bands, for choosing settings (never the test bands): clean targets for both methods
     validation = json.loads(cellwright("evaluate", str(run), "--json", "--data", str(out / "paired" / "validation")))
+    views = validation_by_tta(run, out / "paired" / "validation")
     pred_dir = out / "predictions" / method
     shutil.rmtree(pred_dir, ignore_errors=True)
     cellwright("predict", str(run), str(out / "paired" / "test" / "images"), "--out", str(pred_dir))
@@ -266,8 +269,25 @@ def train_and_score(out: Path, method: str, budget: str, overrides: list[str]) -
             "evaluate": {"psnr": m.get("psnr"), "ssim": m.get("ssim"), "data_range": metrics.get("data_range")},
             "skimage": mean_scores(restored),
             "validation": {k: validation["metrics"].get(k) for k in ("psnr", "ssim")},
+            "validation_tta_off_on": views, "steps": state.get("optimizer_step"),
             "val_psnr_per_epoch": [round(v, 3) for v in val_psnr],
             "val_loss_per_epoch": [round(float(h["val_loss"]), 5) for h in history if "val_loss" in h]}
+
+
+def validation_by_tta(run: Path, folder: Path) -> dict[str, dict[str, float]]:
+    """Validation PSNR/SSIM of the same weights without and with ``evaluate.postprocess.tta`` (copies of the run
+    folder that differ only in that key), so the difference has no training noise in it."""
+    scores = {}
+    for tta in (False, True):
+        copy = run.with_name(f"{run.name}_tta_{'on' if tta else 'off'}")
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(run, copy)
+        recipe = yaml.safe_load((copy / "recipe.yaml").read_text())
+        recipe.setdefault("evaluate", {}).setdefault("postprocess", {})["tta"] = tta
+        (copy / "recipe.yaml").write_text(yaml.safe_dump(recipe, sort_keys=False))
+        metrics = json.loads(cellwright("evaluate", str(copy), "--json", "--data", str(folder)))["metrics"]
+        scores["on" if tta else "off"] = {k: metrics.get(k) for k in ("psnr", "ssim")}
+    return scores
 
 
 def table(rows: dict[str, dict[str, Any]]) -> str:
@@ -309,7 +329,7 @@ def main() -> None:
         details[method] = r
         rows[f"cellwright {method} ({args.budget})"] = {
             **r["skimage"], "evaluate": r["evaluate"],
-            "note": f"{r['epochs']} epochs, train {r['train_wall_s']:.0f} s wall, "
+            "note": f"{r['epochs']} epochs ({r['steps']} steps), train {r['train_wall_s']:.0f} s wall, "
                     f"validation {r['validation']['psnr']:.2f} dB"}
     print(json.dumps({"noise": {"peak_photons": args.peak, "background_photons": args.background,
                                 "read_noise_e": args.read_noise}, "images": counts, "overrides": args.set,
