@@ -101,6 +101,8 @@ def replace_with_link(source: str | os.PathLike, target: str | os.PathLike) -> P
 
         shutil.copyfile(source, tmp)
     os.replace(tmp, target)
+    # renaming a link onto another link of the same file does nothing (POSIX): the temporary name would stay behind
+    tmp.unlink(missing_ok=True)
     return target
 
 

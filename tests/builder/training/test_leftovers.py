@@ -51,3 +51,15 @@ def test_next_start_removes_what_a_killed_export_left(tmp_path: Path, monkeypatc
         assert ours.is_dir() and not scratch_left[0].exists()
     assert set(clean_run_folder(run)) == {export_left[0], state_left[0]}
     assert sorted(p.name for p in run.rglob("*")) == ["checkpoints", "exports", "state.json"]
+
+
+def test_linking_a_target_again_to_the_file_it_links_leaves_no_temporary_file(tmp_path: Path) -> None:
+    """Epochs that do not improve point best.keras again at the same candidate: nothing may be left behind."""
+    from builder.io_utils import replace_with_link
+
+    source, target = tmp_path / "best-epoch-0002.keras", tmp_path / "best.keras"
+    source.write_bytes(b"weights")
+    replace_with_link(source, target)
+    replace_with_link(source, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best-epoch-0002.keras", "best.keras"]
+    assert target.read_bytes() == b"weights"
