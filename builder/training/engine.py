@@ -107,7 +107,8 @@ def _restore(model: Any, checkpoint: Path) -> None:
             what="The checkpoint named in state.json is missing, so the run cannot be resumed.",
             fix="Start a new run, or copy checkpoints/last.keras of this run to that name.",
         )
-    model.optimizer.build(model.trainable_variables)
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
     model.load_weights(checkpoint)
 
 
@@ -176,6 +177,7 @@ def fit(
     """
     import keras
 
+    from builder.backbones.freeze import prepare_optimizer
     from builder.training import callbacks as cb
     from builder.training.disk_full import translate_disk_full
     from builder.training.oom import translate_oom
@@ -203,6 +205,10 @@ def fit(
         model = model_factory()
         model.compile(optimizer=make_optimizer(settings.optimizer), loss=loss, metrics=list(metrics),
                       jit_compile=runtime.xla)
+        # the optimizer's moments now (for every backbone layer a freeze policy may unfreeze later too), not
+        # inside the first traced step: a step that creates variables is traced twice by TensorFlow (about 6 s
+        # more before the first step of the nuclei example)
+        prepare_optimizer(model)
         if state:
             _restore(model, run.checkpoints_dir / state["checkpoint"])
             cb.restore_seed_generator_states(model, state.get("seed_generators"))

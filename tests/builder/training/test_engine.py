@@ -226,3 +226,26 @@ def test_a_tied_score_keeps_the_epoch_with_the_lower_validation_loss(tmp_path: P
     state = json.loads(run.state_path.read_text())
     assert state["best_tie"] == pytest.approx(min(r["val_loss"] for r in tied))
     assert state["best_checkpoint"] == f"best-epoch-{result.best_epoch:04d}.keras"
+
+
+def test_the_training_step_is_traced_once(tmp_path: Path) -> None:
+    """Optimizer moments created inside the first traced step make TensorFlow trace the step twice (seconds of
+    start-up for a U-Net): they are built before training starts. (Compiled metrics such as accuracy still
+    create their counters in the first trace; the instance and image-to-image tasks compile none.)"""
+    import keras
+
+    traces: list[int] = []
+
+    class CountingModel(keras.Model):
+        def train_step(self, data: Any) -> Any:
+            traces.append(1)  # Python runs only while TensorFlow traces the step
+            return super().train_step(data)
+
+    def counting_model() -> Any:
+        plain = tiny_model()
+        return CountingModel(plain.inputs, plain.outputs)
+
+    x, y = arrays()
+    run = create_run_folder(tmp_path / "runs", "traces", environment=False)
+    fit(counting_model, make_epoch_fn(x, y), val_dataset(x, y), settings=settings(epochs=2), run=run, loss=LOSS)
+    assert len(traces) == 1
