@@ -12,9 +12,7 @@ frames only).
 
 from __future__ import annotations
 
-import argparse
 import json
-from pathlib import Path
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -30,32 +28,16 @@ def _solidity(mask: np.ndarray) -> float:
 
 
 def main() -> None:
-    from builder.tasks.tracking import _reference, _track_sequences
-    from builder.tracking.matching import match_frame
     from builder.tracking.metrics import _children_match, _divisions, _same_object
-    from builder.workflow.evaluate_job import _samples_from_split_json
-    from builder.workflow.inference import interpret_output, postprocess_settings
-    from builder.workflow.model_source import open_model_source
-    from tests.benchmarks.simplus_division_tuning import _outputs
+    from tests.benchmarks.simplus_tracked import parse_args, tracked_split
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("run", type=Path)
-    parser.add_argument("--cache", type=Path, required=True)
-    parser.add_argument("--split", default="test")
-    args = parser.parse_args()
-    source = open_model_source(args.run)
-    recipe = source.recipe
-    loaded, outs = _outputs(source, _samples_from_split_json(args.run, args.split), args.cache, args.split)
-    params = postprocess_settings(recipe, json.loads((args.run / "postprocess.json").read_text()))
-    results = [interpret_output(o, recipe, params) for o in outs]
-    outs = [r.get("output", o) for r, o in zip(results, outs, strict=True)]
-    (_name, idx, scores, lineage, masks), = _track_sequences(loaded, outs, [r["prediction"] for r in results],
-                                                             recipe, None)
-    ref_rows, _seg, first = _reference([loaded.samples[i] for i in idx])
-    truths = np.stack([loaded.targets[i][..., 0].astype(np.int32) for i in idx])
+    args = parse_args()
+    tracked = tracked_split(args.run, args.cache, args.split)
+    loaded, idx = tracked.loaded, tracked.idx
+    scores, lineage, masks, ref_rows = tracked.scores, tracked.lineage, tracked.masks, tracked.ref_rows
+    first, truths, matches = tracked.first, tracked.truths, tracked.matches
     images = np.stack([np.asarray(loaded.images[i], np.float64).reshape(truths.shape[1:] + (-1,)).mean(-1)
                        for i in idx])
-    matches = [match_frame(truths[t], masks[t]) for t in range(len(idx))]
     comp = {r.label: r for r in lineage.tracks}
     ref = {r.label: r for r in ref_rows}
     ref_div = _divisions(ref_rows)

@@ -11,10 +11,7 @@ follows from the detection error) or *linking* when both ends are found. Frames 
 
 from __future__ import annotations
 
-import argparse
-import json
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 
@@ -31,30 +28,13 @@ def _missed_kind(truth: np.ndarray, comp: np.ndarray, label: int) -> str:
 
 
 def main() -> None:
-    from builder.tasks.tracking import _reference, _track_sequences
-    from builder.tracking.matching import match_frame
     from builder.tracking.metrics import graph_edges
-    from builder.workflow.evaluate_job import _samples_from_split_json
-    from builder.workflow.inference import interpret_output, postprocess_settings
-    from builder.workflow.model_source import open_model_source
-    from tests.benchmarks.simplus_division_tuning import _outputs
+    from tests.benchmarks.simplus_tracked import parse_args, tracked_split
 
-    parser = argparse.ArgumentParser()
-    parser.add_argument("run", type=Path)
-    parser.add_argument("--cache", type=Path, required=True)
-    parser.add_argument("--split", default="test")
-    args = parser.parse_args()
-    source = open_model_source(args.run)
-    recipe = source.recipe
-    loaded, outs = _outputs(source, _samples_from_split_json(args.run, args.split), args.cache, args.split)
-    params = postprocess_settings(recipe, json.loads((args.run / "postprocess.json").read_text()))
-    results = [interpret_output(o, recipe, params) for o in outs]
-    outs = [r.get("output", o) for r, o in zip(results, outs, strict=True)]
-    (_name, idx, scores, lineage, masks), = _track_sequences(loaded, outs, [r["prediction"] for r in results],
-                                                             recipe, None)
-    ref_rows, _seg, first = _reference([loaded.samples[i] for i in idx])
-    truths = np.stack([loaded.targets[i][..., 0].astype(np.int32) for i in idx])
-    matches = [match_frame(truths[t], masks[t]) for t in range(len(idx))]
+    args = parse_args()
+    tracked = tracked_split(args.run, args.cache, args.split)
+    scores, lineage, masks, ref_rows = tracked.scores, tracked.lineage, tracked.masks, tracked.ref_rows
+    first, truths, matches = tracked.first, tracked.truths, tracked.matches
     print("TRA", round(scores["TRA"], 4), "DET", round(scores["DET"], 4), "SEG", round(scores["SEG"], 4),
           {k: scores.get(k) for k in ("NS", "FN", "FP", "ED", "EA", "EC")})
     kinds: Counter[str] = Counter()
