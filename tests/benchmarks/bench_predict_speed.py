@@ -69,6 +69,7 @@ def write_images(folder: Path, n: int) -> list[Path]:
 def write_run(run: Path, diameter: float, target: float, engine: str = "keras") -> None:
     """A run folder with the nuclei example's (untrained) network and recipe (and its ONNX copy unless
     ``engine`` is keras)."""
+    import keras
     import yaml
 
     from builder.compile import compile_recipe_model
@@ -81,6 +82,7 @@ def write_run(run: Path, diameter: float, target: float, engine: str = "keras") 
         data["preprocess"]["object_diameter"] = diameter
         data["preprocess"]["target_diameter"] = target
     recipe = recipe_from_dict(data)
+    keras.utils.set_random_seed(0)  # the same untrained network (and its output) in every run
     model = compile_recipe_model(recipe, (None, None, 1))
     (run / "checkpoints").mkdir(parents=True)
     model.save(run / "checkpoints" / "best.keras")
