@@ -192,6 +192,11 @@ def stats_from_dict(value: Any) -> NormStats | None:
                      np.asarray(value["scale"], np.float32).reshape(-1))
 
 
+#: The keys of ``normalization.json`` (and of a bundle's ``output_intensity``) that say how image-to-image outputs
+#: return to intensities (:func:`output_stats`).
+OUTPUT_INTENSITY_KEYS = ("target_normalize", "target_from_input")
+
+
 def output_stats(normalization: Any, used: NormStats) -> NormStats:
     """The statistics that map an image-to-image output back to intensities.
 

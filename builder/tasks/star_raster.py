@@ -44,7 +44,9 @@ def sector_geometry(dy: np.ndarray, dx: np.ndarray, n_rays: int) -> tuple[np.nda
 
 @functools.lru_cache(maxsize=8)
 def _unit_vectors(n_rays: int) -> tuple[np.ndarray, np.ndarray]:
-    angles = np.arange(n_rays) * (2.0 * np.pi / n_rays)
+    from builder.tasks.star_convex import ray_angles
+
+    angles = ray_angles(n_rays)
     return np.cos(angles), np.sin(angles)
 
 

@@ -14,8 +14,8 @@ Steps (each a global linear assignment, :mod:`builder.tracking.lap`):
    two daughters' size ratio. Daughters smaller than :data:`DAUGHTER_MIN_SHARE` of the frame's median object
    area are fragments, not daughters.
 4. **Division checks** (:mod:`builder.tracking.division_checks`). A "division" in which one daughter is the
-   mother again (her size, where she stood) beside a newcomer, or whose daughters together are much smaller than
-   the mother (pieces), is undone: the mother's track goes on, the freed object starts a track of its own.
+   mother again (her size, where she stood) beside a newcomer, or whose daughters are each much smaller than the
+   mother (pieces), is undone: the mother's track goes on, the freed object starts a track of its own.
 
 An object seen in one frame only (linked to nothing before or after, not in the last frame) is neither a daughter
 nor the end of a gap: such flickers are pieces of a cell (e.g. a mitotic mother cut in two a frame or two before it

@@ -94,11 +94,13 @@ def _with_measured_diameter(run: RunFolder, recipe: dict[str, Any]) -> dict[str,
 
 def _output_intensity(run: RunFolder) -> dict[str, Any]:
     """The run's record of how outputs return to intensities (image-to-image), for the exported metadata."""
+    from builder.data.normalize import OUTPUT_INTENSITY_KEYS
+
     record = run.read_normalization()
     if record is None:
         return {}
     stored = record.to_dict()
-    return {key: stored[key] for key in ("target_normalize", "target_from_input") if stored.get(key)}
+    return {key: stored[key] for key in OUTPUT_INTENSITY_KEYS if stored.get(key)}
 
 
 def _dataset_statistics(run: RunFolder, recipe: dict[str, Any]) -> Any:

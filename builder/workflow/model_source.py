@@ -144,8 +144,10 @@ def _stats_from_metadata(norm: dict[str, Any] | None) -> dict[str, Any] | None:
 def _output_intensity(meta: dict[str, Any]) -> dict[str, Any]:
     """``target_normalize`` / ``target_from_input`` of a bundle's ``output_intensity`` (None when absent: older
     bundles and other packages map outputs back with the input's own statistics)."""
+    from builder.data.normalize import OUTPUT_INTENSITY_KEYS
+
     stored = meta.get("output_intensity") or {}
-    return {key: stored.get(key) for key in ("target_normalize", "target_from_input")}
+    return {key: stored.get(key) for key in OUTPUT_INTENSITY_KEYS}
 
 
 def _bundle_with(path: Path, engine: str) -> ModelSource:
