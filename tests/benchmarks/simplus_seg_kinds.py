@@ -27,8 +27,9 @@ run /tmp/s6div/long2 (24 + 12 epochs of 10 steps), SEG 0.8780:
   edge ones only to 0.031: that gap is the geometry of patches clipped to the image).
 - Test-time augmentation (8 views; thresholds and shift re-tuned on validation) on long2: validation SEG 0.9091
   -> 0.9106, held-out SEG 0.8779 -> 0.8781: not a lever.
-run s7-r1 (shipped recipe with steps_per_epoch 30 and a cosine schedule, 12 epochs), SEG 0.8853: 10 misses (all
-border slivers), matched J 0.8954 (lost 0.1035).
+run s7-r1 (steps_per_epoch 30 and a cosine schedule, 12 epochs), SEG 0.8853: 10 misses (all border slivers),
+matched J 0.8954 (lost 0.1035). run s7-r2 (the same + patch.balance: objects, simplus_tracking.yaml), SEG 0.8851:
+13 misses (9 border), matched J 0.8982 (lost 0.1003; small cells 0.687 vs 0.660, mitotic 0.834 vs 0.817).
 """
 
 from __future__ import annotations
