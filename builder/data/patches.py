@@ -33,12 +33,46 @@ def pad_to(array: np.ndarray, size: int, *, mode: PadMode = "reflect") -> np.nda
     return np.pad(array, pads, mode=mode)
 
 
-def foreground_points(mask: np.ndarray, max_points: int = 4096, seed: int = 0) -> np.ndarray:
-    """Return up to ``max_points`` (y, x) coordinates of foreground pixels (``mask > 0``), as ``(N, 2)`` int32."""
-    fg = np.argwhere(np.asarray(mask)[..., 0] > 0 if mask.ndim == 3 else np.asarray(mask) > 0)
+#: How foreground patch centres are drawn (``preprocess.patch.balance``): every foreground pixel alike, or every
+#: object alike (an object: a connected region of one mask value).
+Balance = Literal["pixels", "objects"]
+
+
+def foreground_points(mask: np.ndarray, max_points: int = 4096, seed: int = 0, balance: Balance = "pixels"
+                      ) -> np.ndarray:
+    """Return up to ``max_points`` (y, x) coordinates of foreground pixels (``mask > 0``), as ``(N, 2)`` int32.
+
+    With ``balance="pixels"`` the points are a uniform sample of the foreground pixels, so a large object gets
+    more of them than a small one. With ``balance="objects"`` a point is a random pixel of a random object, so
+    small objects (cells cut by the image edge, newborn daughters) are chosen as often as large ones; the points
+    then repeat pixels of small objects.
+    """
+    values = np.asarray(mask)[..., 0] if np.ndim(mask) == 3 else np.asarray(mask)
+    if balance == "objects":
+        return _object_points(values, max_points, seed)
+    fg = np.argwhere(values > 0)
     if len(fg) > max_points:
         fg = fg[np.random.default_rng(seed).choice(len(fg), max_points, replace=False)]
     return fg.astype(np.int32)
+
+
+def _object_points(values: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """``n`` points, each a uniformly drawn pixel of a uniformly drawn object (connected region of one value > 0)."""
+    from skimage.measure import label
+
+    objects = label(np.where(values > 0, values, 0).astype(np.int64), background=0, connectivity=1)
+    count = int(objects.max())
+    if count == 0:
+        return np.zeros((0, 2), np.int32)
+    ys, xs = np.nonzero(objects)
+    order = np.argsort(objects[ys, xs], kind="stable")
+    ys, xs = ys[order], xs[order]
+    sizes = np.bincount(objects[ys, xs], minlength=count + 1)[1:]
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rng = np.random.default_rng(seed)
+    which = rng.integers(count, size=n)
+    pick = starts[which] + (rng.random(n) * sizes[which]).astype(np.int64)
+    return np.stack([ys[pick], xs[pick]], axis=1).astype(np.int32)
 
 
 def random_patch_corner(
@@ -72,6 +106,7 @@ def random_patches(
     *,
     seed: int = 0,
     foreground_fraction: float = 0.0,
+    balance: Balance = "pixels",
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Cut ``n`` random ``size`` x ``size`` patches from an image (and its mask at the same place).
 
@@ -88,6 +123,8 @@ def random_patches(
         Seed of the positions.
     foreground_fraction : float
         Share of patches centred on foreground.
+    balance : {'pixels', 'objects'}
+        How those centres are drawn (see :func:`foreground_points`).
 
     Returns
     -------
@@ -98,7 +135,8 @@ def random_patches(
     if mask is not None:
         mask = pad_to(_validate_inputs(mask, size, "mask"), size, mode="constant")
     rng = np.random.default_rng(seed)
-    points = foreground_points(mask, seed=seed) if mask is not None and foreground_fraction > 0 else None
+    points = (foreground_points(mask, seed=seed, balance=balance) if mask is not None and foreground_fraction > 0
+              else None)
     out_i = np.empty((n, size, size, image.shape[2]), image.dtype)
     out_m = None if mask is None else np.empty((n, size, size, mask.shape[2]), mask.dtype)
     for k in range(n):

@@ -19,7 +19,7 @@ import numpy as np
 from builder.data.augment import make_augmenter
 from builder.data.layouts import Dataset, Sample
 from builder.data.normalize import NormStats, target_relation
-from builder.data.patches import foreground_points, grid_patches, pad_to, random_patch_corner
+from builder.data.patches import Balance, foreground_points, grid_patches, pad_to, random_patch_corner
 from builder.data.preprocess import dataset_stats, normalise_input, read_input, to_network_grid
 from builder.data.readers import read_image
 from builder.errors import DataError
@@ -218,7 +218,8 @@ def make_training_datasets(
         label_spec = tf.TensorSpec([], tf.int32)
     else:
         gen, n_per_epoch = _patch_generator(train, size, pre.patch.per_image, pre.patch.foreground_fraction,
-                                            seed, start_sample, foreground=not pixel_target)
+                                            seed, start_sample, foreground=not pixel_target,
+                                            balance=pre.patch.balance)
         k = train.targets[0].shape[-1]
         label_spec = tf.TensorSpec([size, size, k], tf.float32 if pixel_target else tf.int32)
     signature = (tf.TensorSpec([size, size, n_channels], tf.float32), label_spec, tf.TensorSpec([2], tf.int64))
@@ -293,7 +294,7 @@ def _classification_generator(images: list[np.ndarray], labels: list[int], seed:
 
 
 def _patch_generator(train: LoadedData, size: int, per_image: int, fg_fraction: float, seed: int,
-                     start_sample: int, *, foreground: bool):
+                     start_sample: int, *, foreground: bool, balance: Balance = "pixels"):
     """One pass per call: ``per_image`` random patches of every training image, drawn from ``(seed, pass)``.
 
     The stream depends only on the sample's global position, so a resumed run (``start_sample`` > 0) sees the
@@ -301,7 +302,8 @@ def _patch_generator(train: LoadedData, size: int, per_image: int, fg_fraction: 
     """
     images = [pad_to(im, size) for im in train.images]
     targets = [pad_to(t, size, mode="constant" if foreground else "reflect") for t in train.targets]
-    points = [foreground_points(t, seed=seed) if foreground and fg_fraction > 0 else None for t in targets]
+    points = [foreground_points(t, seed=seed, balance=balance) if foreground and fg_fraction > 0 else None
+              for t in targets]
     n = len(images) * per_image
     state = _resume_position(start_sample, n)
 

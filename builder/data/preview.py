@@ -52,7 +52,8 @@ def write_augment_preview(recipe: Recipe, base_dir: str | Path, out: str | Path,
             patch, tpatch = image, None
         else:
             p, t = random_patches(image, target, size, 1, seed=seed + r,
-                                  foreground_fraction=pre.patch.foreground_fraction if kind == "mask" else 0.0)
+                                  foreground_fraction=pre.patch.foreground_fraction if kind == "mask" else 0.0,
+                                  balance=pre.patch.balance)
             patch, tpatch = p[0], (None if t is None else t[0])
         lo, hi = np.percentile(patch, [1, 99.8])
         for c in range(columns + 1):

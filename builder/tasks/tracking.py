@@ -454,7 +454,8 @@ class Tracking(InstanceSegmentation):
                 "search radius measured from the cells' displacements, closing of gaps of up to two frames and "
                 f"detection of divisions (daughters of at least {DAUGHTER_MIN_SHARE:.0%} of the median object area, "
                 "objects seen in one frame only excluded; a division was undone when one daughter had the mother's "
-                f"size and place beside a newcomer, or each had less than {PIECES:.0%} of her area); "
+                f"size and place beside a newcomer, each had less than {PIECES:.0%} of her area, or the mother "
+                "had been born the frame before); "
                 "tracking was scored with the Cell Tracking Challenge measures (TRA, DET, SEG, LNK; Matula et al. "
                 "2015) on the last frames of each sequence, which were not used for training.").strip()
 

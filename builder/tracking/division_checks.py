@@ -10,8 +10,12 @@ Two segmentation errors look like a division to a linker that only asks "did one
   (:func:`mother_goes_on`).
 - **A cell that falls into pieces** (an over-split outline): both "daughters" are small next to the mother,
   while a dividing nucleus gives each daughter about half of it (:func:`fell_apart`).
+- **A daughter that "divides" in the frame after her birth** (:func:`born_last_frame`): no cell goes through a
+  whole cycle between two frames, so the second "daughter" is a neighbour (on Fluo-N2DH-SIM+, the newborn daughter
+  of another cell beside her). The first two checks cannot see this case: they compare the mother with herself
+  the frame before, and a newborn daughter was then part of her own mother.
 
-:func:`not_divisions` applies both; the linker keeps the link to the daughter that continues the cell and leaves
+:func:`not_divisions` applies all three; the linker keeps the link to the daughter that continues the cell and leaves
 the other free to start a track (or be another mother's daughter). Thresholds were chosen on the Fluo-N2DH-SIM+
 training and validation frames of a 12- and a 36-epoch model (``tests/benchmarks/simplus_division_features.py``),
 never its test frames: in the 3 false divisions of a joining neighbour the daughter continuing the cell had 1.01-1.04
@@ -76,6 +80,16 @@ def fell_apart(mother: Node, daughters: list[Node], areas: Mapping[Node, float])
     return min(daughters, key=lambda d: areas[d])
 
 
+def born_last_frame(mother: Node, daughters: list[Node], pred: Mapping[Node, list[Node]],
+                    succ: Mapping[Node, list[Node]], areas: Mapping[Node, float]) -> Node | None:
+    """When the mother is a daughter in her first frame (the object before her divided), the daughter least like
+    her in size (the neighbour; the other continues her), else None."""
+    if not any(p[0] == mother[0] - 1 and len(succ.get(p, [])) == 2 for p in pred.get(mother, [])):
+        return None
+    was = max(areas[mother], 1.0)
+    return max(daughters, key=lambda d: abs(math.log(max(areas[d], 1.0) / was)))
+
+
 def not_divisions(edges: Iterable[tuple[Node, Node]], areas: Mapping[Node, float],
                   positions: Mapping[Node, np.ndarray]) -> set[tuple[Node, Node]]:
     """One (mother, daughter) link per implausible division: the link to drop (the other daughter continues the
@@ -91,12 +105,16 @@ def not_divisions(edges: Iterable[tuple[Node, Node]], areas: Mapping[Node, float
     edges = list(edges)
     succ, pred = _graph(edges)
     out = set()
-    for mother, daughters in succ.items():
+    for mother in sorted(succ):  # in time order, so a later check sees the earlier ones' verdicts
+        daughters = succ[mother]
         if len(daughters) != 2:
             continue
         before = next((p for p in pred.get(mother, []) if p[0] == mother[0] - 1 and len(succ.get(p, [])) == 1),
                       None)
-        drop = mother_goes_on(mother, daughters, before, areas, positions) or fell_apart(mother, daughters, areas)
+        drop = (born_last_frame(mother, daughters, pred, succ, areas)
+                or mother_goes_on(mother, daughters, before, areas, positions) or fell_apart(mother, daughters, areas))
         if drop is not None:
             out.add((mother, drop))
+            succ[mother] = [d for d in daughters if d != drop]
+            pred[drop] = [p for p in pred[drop] if p != mother]
     return out

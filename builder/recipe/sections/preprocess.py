@@ -49,6 +49,11 @@ class Patches(Section):
         0.5, help="Share of patches forced to contain foreground (segmentation); 0 means purely random.",
         ge=0.0, le=1.0,
     )
+    balance: Literal["pixels", "objects"] = field(
+        "pixels", help="How the foreground patches are centred: on a random foreground pixel ('pixels': large "
+        "objects are seen most), or on a random object ('objects': small objects, such as cells cut by the image "
+        "edge or just divided, are seen as often as large ones).",
+    )
 
 
 class Tiling(Section):

@@ -147,3 +147,20 @@ def test_a_cell_appearing_beside_a_cell_is_no_daughter():
     cell = (48, 40, 9)
     rows = tracks_of(draw([[cell]] * 3 + [[cell, (48, 60, 8)]] * 3))
     assert rows == [TrackRow(1, 0, 5, 0), TrackRow(2, 3, 5, 0)]
+
+
+def _newborn_daughter_beside_a_newcomer() -> np.ndarray:
+    """A mother (radius 9) divides at frame 3 into two daughters (radius 7) that move apart; at frame 4 a newcomer
+    (radius 5) appears touching the right daughter and stays beside her."""
+    frames = [[(48, 48, 9)] for _ in range(3)]
+    frames += [[(48, 40 - t, 7), (48, 57 + t, 7)] + ([(48, 70 + t, 5)] if t >= 1 else []) for t in range(4)]
+    return draw(frames, (96, 112))
+
+
+def test_a_daughter_does_not_divide_in_the_frame_after_her_birth():
+    """The newcomer beside a daughter born the frame before is no daughter of hers (no cell divides twice in two
+    frames): it starts its own track. Before, the newborn daughter was taken as dividing into herself and it."""
+    rows = tracks_of(_newborn_daughter_beside_a_newcomer())
+    mother = next(r for r in rows if r.begin == 0)
+    assert sorted((r.begin, r.end, r.parent) for r in rows if r.parent) == [(3, 6, mother.label)] * 2
+    assert [(r.begin, r.end, r.parent) for r in rows if r.begin == 4] == [(4, 6, 0)]
