@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from builder.errors import DataError
+from builder.tasks.label_order import descending_order, keep_and_renumber
 
 #: Smallest polygon (pixels) ever proposed, whatever ``min_size`` says.
 MIN_AREA = 3.0
@@ -54,6 +55,21 @@ def polygon_areas(dist: np.ndarray) -> np.ndarray:
     d = np.maximum(np.asarray(dist, np.float64), 0.0)
     k = d.shape[-1]
     return 0.5 * np.sin(2.0 * np.pi / k) * np.sum(d * np.roll(d, -1, axis=-1), axis=-1)
+
+
+#: Proposals whose polygon areas are computed at once (float64 temporaries of 1 MB with 32 rays).
+AREA_CHUNK = 1 << 12
+
+
+def proposal_areas(dist: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """:func:`polygon_areas` of the rays at pixels ``(ys, xs)`` of ``dist`` (Y, X, K), a chunk of proposals at a
+    time: an untrained network at full size proposes every pixel, whose rays in float64 (and their rolled copy)
+    took over 1 GB and more than a second at once."""
+    areas = np.empty(ys.size, np.float64)
+    for start in range(0, ys.size, AREA_CHUNK):
+        stop = start + AREA_CHUNK
+        areas[start:stop] = polygon_areas(dist[ys[start:stop], xs[start:stop]])
+    return areas
 
 
 def kept_polygons(prob: np.ndarray, dist: np.ndarray, *, threshold: float = 0.5, nms_threshold: float = 0.4,
@@ -89,9 +105,9 @@ def nms_labels(prob: np.ndarray, dist: np.ndarray, *, threshold: float = 0.5, nm
     shape = prob.shape
     labels = np.zeros(shape, np.int32)
     ys, xs = np.nonzero(prob > threshold)
-    big = polygon_areas(dist[ys, xs]) >= min_area
+    big = proposal_areas(dist, ys, xs) >= min_area
     ys, xs = ys[big], xs[big]
-    order = np.argsort(-prob[ys, xs], kind="stable")
+    order = descending_order(prob[ys, xs])
     flat = labels.ravel()  # a view: a skipped proposal costs one look-up
     width = shape[1]
     kept: list[tuple[int, int]] = []
@@ -211,8 +227,6 @@ def instances_from_star(pred: Any, *, threshold: float = 0.5, nms_threshold: flo
     (Y, X) ndarray of int32
         At the image's size; ``min_size`` is in its pixels.
     """
-    from skimage.segmentation import relabel_sequential
-
     from builder.tasks.zoomed_output import ZoomedOutput
 
     if isinstance(pred, ZoomedOutput):  # suppression on the network's grid, polygons drawn at the image's size
@@ -223,8 +237,4 @@ def instances_from_star(pred: Any, *, threshold: float = 0.5, nms_threshold: flo
         p = _check_star_output(pred)
         labels = star_nms(p[..., 0], p[..., 1:], threshold=threshold, nms_threshold=nms_threshold,
                           min_area=max(float(min_size), MIN_AREA))
-    if min_size > 0 and labels.max() > 0:
-        small = np.bincount(labels.ravel()) < min_size
-        small[0] = False
-        labels[small[labels]] = 0
-    return relabel_sequential(labels)[0].astype(np.int32)
+    return keep_and_renumber(labels, min_size)
