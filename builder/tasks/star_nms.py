@@ -61,15 +61,23 @@ def polygon_areas(dist: np.ndarray) -> np.ndarray:
 AREA_CHUNK = 1 << 12
 
 
-def proposal_areas(dist: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
-    """:func:`polygon_areas` of the rays at pixels ``(ys, xs)`` of ``dist`` (Y, X, K), a chunk of proposals at a
-    time: an untrained network at full size proposes every pixel, whose rays in float64 (and their rolled copy)
-    took over 1 GB and more than a second at once."""
-    areas = np.empty(ys.size, np.float64)
+def large_proposals(dist: np.ndarray, ys: np.ndarray, xs: np.ndarray, min_area: float) -> np.ndarray:
+    """Whether the polygon of each pixel ``(ys, xs)`` of ``dist`` (Y, X, K) covers at least ``min_area`` pixels:
+    ``polygon_areas(dist[ys, xs]) >= min_area``, a chunk of proposals at a time.
+
+    An untrained network proposes at almost every pixel, polygons of under a pixel: their rays in float64 (and a
+    rolled copy) took over 1 GB and more than a second for a 1024 x 1344 output at once. A polygon is at most
+    ``K`` triangles of its longest ray, so only those whose longest ray allows ``min_area`` are measured.
+    """
+    large = np.zeros(ys.size, bool)
+    k = dist.shape[-1]
+    most = 0.5 * np.sin(2.0 * np.pi / k) * k * (1.0 + 1e-6)  # area bound per squared longest ray, rounding included
     for start in range(0, ys.size, AREA_CHUNK):
-        stop = start + AREA_CHUNK
-        areas[start:stop] = polygon_areas(dist[ys[start:stop], xs[start:stop]])
-    return areas
+        rays = dist[ys[start:start + AREA_CHUNK], xs[start:start + AREA_CHUNK]]
+        longest = np.maximum(rays.max(axis=1, initial=0.0), 0.0).astype(np.float64)
+        could = np.flatnonzero(most * longest * longest >= min_area)
+        large[start + could] = polygon_areas(rays[could]) >= min_area
+    return large
 
 
 def kept_polygons(prob: np.ndarray, dist: np.ndarray, *, threshold: float = 0.5, nms_threshold: float = 0.4,
@@ -105,7 +113,7 @@ def nms_labels(prob: np.ndarray, dist: np.ndarray, *, threshold: float = 0.5, nm
     shape = prob.shape
     labels = np.zeros(shape, np.int32)
     ys, xs = np.nonzero(prob > threshold)
-    big = proposal_areas(dist, ys, xs) >= min_area
+    big = large_proposals(dist, ys, xs, min_area)
     ys, xs = ys[big], xs[big]
     order = descending_order(prob[ys, xs])
     flat = labels.ravel()  # a view: a skipped proposal costs one look-up

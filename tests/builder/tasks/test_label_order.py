@@ -9,7 +9,7 @@ import numpy as np
 from skimage.segmentation import relabel_sequential
 
 from builder.tasks.label_order import descending_order, keep_and_renumber
-from builder.tasks.star_nms import nms_labels, polygon_areas, proposal_areas
+from builder.tasks.star_nms import large_proposals, nms_labels, polygon_areas
 
 
 def test_descending_order_equals_a_stable_argsort_of_the_negated_values():
@@ -35,15 +35,19 @@ def test_keep_and_renumber_equals_dropping_small_objects_then_relabel_sequential
     assert not keep_and_renumber(np.zeros((4, 5), np.int32), 3).any()
 
 
-def test_proposal_areas_equal_polygon_areas_of_the_gathered_rays():
+def test_large_proposals_equal_comparing_polygon_areas():
     rng = np.random.default_rng(5)
     dist = rng.uniform(-1.0, 9.0, (70, 90, 16)).astype(np.float32)
+    dist[:10] = rng.uniform(0.0, 0.3, (10, 90, 16))  # polygons of under a pixel
+    dist[10:20, :, :] = dist[10:20, :, :1]  # circles, one of which is exactly min_area below
     ys, xs = np.nonzero(rng.random((70, 90)) > 0.3)
-    assert np.array_equal(proposal_areas(dist, ys, xs), polygon_areas(dist[ys, xs]))
+    areas = polygon_areas(dist[ys, xs])
+    for min_area in (0.0, 1.0, 3.0, float(areas[np.argmax(ys >= 10)]), float(np.median(areas)), 1e9):
+        assert np.array_equal(large_proposals(dist, ys, xs, min_area), areas >= min_area)
 
 
 def test_every_pixel_proposing_a_tiny_polygon_stays_within_a_fraction_of_the_output_in_memory():
-    """An untrained network proposes at every pixel: the areas that rule those proposals out are computed a chunk
+    """An untrained network proposes at every pixel: the areas that rule those proposals out are bounded a chunk
     at a time (all at once, their float64 copies took several times the output's size)."""
     prob = np.full((512, 512), 0.9, np.float32)
     dist = np.full((512, 512, 32), 0.5, np.float32)  # polygons of under a pixel: none is proposed
