@@ -20,6 +20,7 @@ Polygons are filled by :func:`builder.tasks.star_raster.star_pixels`.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -160,31 +161,50 @@ def draw_polygons(ys: np.ndarray, xs: np.ndarray, prob: np.ndarray, dist: np.nda
     return labels
 
 
+def _cell_span(index: int, zoom: float, size: int) -> tuple[int, int]:
+    """``(first, stop)`` of the image rows (or columns) whose centres map into grid cell ``index`` (at least the
+    nearest one)."""
+    first = math.ceil(index * zoom - 0.5)
+    last = math.ceil((index + 1) * zoom - 0.5) - 1
+    return max(first, 0), min(max(last, first), size - 1) + 1
+
+
 def _cell(index: int, zoom: float, size: int) -> np.ndarray:
     """Image rows (or columns) whose centres map into grid cell ``index`` (at least the nearest one)."""
-    first = int(np.ceil(index * zoom - 0.5))
-    last = int(np.ceil((index + 1) * zoom - 0.5)) - 1
-    return np.arange(max(first, 0), min(max(last, first), size - 1) + 1)
+    return np.arange(*_cell_span(index, zoom, size))
+
+
+def _cells(first: int, last: int, zoom: float, size: int) -> np.ndarray:
+    """:func:`_cell` of the grid cells ``first .. last``, one after the other."""
+    rows: list[int] = []
+    for index in range(first, last + 1):
+        rows.extend(range(*_cell_span(index, zoom, size)))
+    return np.array(rows, np.intp)
 
 
 def _proposer(prob: np.ndarray, dist: np.ndarray, y: int, x: int, zoom: tuple[float, float],
               weights: tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]) -> tuple[float, float, np.ndarray]:
     """Image pixel ``(row, column)`` proposing grid pixel ``(y, x)``'s polygon and its interpolated rays (grid
-    pixels), see :func:`draw_polygons`; ``weights``: :func:`~builder.data.linear_resize.axis_weights` of Y and X."""
+    pixels), see :func:`draw_polygons`; ``weights``: :func:`~builder.data.linear_resize.axis_weights` of Y and X.
+
+    Called once per kept polygon: the cells are found with Python integers and the four neighbours gathered
+    without copying whole grid rows (0.045 -> 0.031 s for the 664 nuclei of a 1024 x 1344 image at object scale).
+    """
     (row_lo, row_hi, row_w), (col_lo, col_hi, col_w) = weights
     # neighbours exactly as probable (a plateau, e.g. an object two pixels wide) share the maximum: look at their
     # cells too, so the first image pixel of the plateau proposes, as in the interpolated output
     top, left = max(y - 1, 0), max(x - 1, 0)
     ty, tx = np.nonzero(prob[top:y + 2, left:x + 2] == prob[y, x])
-    rows = np.concatenate([_cell(i, zoom[0], row_lo.size) for i in range(top + ty.min(), top + ty.max() + 1)])
-    cols = np.concatenate([_cell(j, zoom[1], col_lo.size) for j in range(left + tx.min(), left + tx.max() + 1)])
+    rows = _cells(top + int(ty.min()), top + int(ty.max()), zoom[0], row_lo.size)
+    cols = _cells(left + int(tx.min()), left + int(tx.max()), zoom[1], col_lo.size)
     if rows.size == 0 or cols.size == 0:
         return (y + 0.5) * zoom[0] - 0.5, (x + 0.5) * zoom[1] - 0.5, dist[y, x]
     y0, y1, fy = row_lo[rows], row_hi[rows], row_w[rows][:, None]
     x0, x1, fx = col_lo[cols], col_hi[cols], col_w[cols][None, :]
-    p = ((1 - fy) * ((1 - fx) * prob[y0][:, x0] + fx * prob[y0][:, x1])
-         + fy * ((1 - fx) * prob[y1][:, x0] + fx * prob[y1][:, x1]))
-    i, j = np.unravel_index(int(np.argmax(p)), p.shape)
+    r0, r1 = y0[:, None], y1[:, None]
+    p = ((1 - fy) * ((1 - fx) * prob[r0, x0] + fx * prob[r0, x1])
+         + fy * ((1 - fx) * prob[r1, x0] + fx * prob[r1, x1]))
+    i, j = divmod(int(np.argmax(p)), p.shape[1])
     a, b = float(fy[i, 0]), float(fx[0, j])
     rays = ((1 - a) * ((1 - b) * dist[y0[i], x0[j]] + b * dist[y0[i], x1[j]])
             + a * ((1 - b) * dist[y1[i], x0[j]] + b * dist[y1[i], x1[j]]))
