@@ -67,7 +67,8 @@ def large_proposals(dist: np.ndarray, ys: np.ndarray, xs: np.ndarray, min_area: 
     ``polygon_areas(dist[ys, xs]) >= min_area``, a chunk of proposals at a time.
 
     An untrained network proposes at almost every pixel, polygons of under a pixel: their rays in float64 (and a
-    rolled copy) took over 1 GB and more than a second for a 1024 x 1344 output at once. A polygon is at most
+    rolled copy) took about 0.9 GB at once and most of the 0.6-0.9 CPU s of post-processing a 1024 x 1344 output
+    (0.15-0.24 CPU s with this bound, tests/benchmarks/bench_predict_speed.py). A polygon is at most
     ``K`` triangles of its longest ray, so only those whose longest ray allows ``min_area`` are measured.
     """
     large = np.zeros(ys.size, bool)
