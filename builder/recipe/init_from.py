@@ -61,6 +61,14 @@ def _source_recipe(path: Path) -> dict[str, Any] | None:
     return None
 
 
+def same_model_section(recipe: Any) -> bool:
+    """Whether the model ``recipe.train.init_from`` names was trained with this recipe's ``model:`` section (False
+    when its recipe is unknown, e.g. for a bundle)."""
+    value = recipe.train.init_from
+    source = _source_recipe(init_from_path(value, recipe.base_dir)) if value else None
+    return source is not None and (source.get("model") or {}) == recipe.model_dump(mode="json").get("model")
+
+
 def init_from_problems(recipe: Any) -> list[Problem]:
     """What is wrong with ``recipe.train.init_from`` (nothing when it is unset or fine)."""
     value = recipe.train.init_from

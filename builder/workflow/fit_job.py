@@ -128,10 +128,15 @@ def fit_recipe(recipe: Recipe, dataset: Any, run: Any, *, events: EventSink | No
 
     def model_factory() -> Any:
         model = compile_recipe_model(recipe, input_shape, n_classes=n_classes, n_outputs=n_outputs)
-        if init_from is not None and not resume:
+        if resume and state.get("checkpoint"):
+            from builder.workflow.init_weights import checkpoint_architecture
+
+            model = checkpoint_architecture(model, run.checkpoints_dir / state["checkpoint"])
+        elif init_from is not None:
+            from builder.recipe.init_from import same_model_section
             from builder.workflow.init_weights import copy_weights
 
-            copy_weights(init_from, model)
+            model = copy_weights(init_from, model, same_model_section=same_model_section(recipe))
         if freeze_policy is not None:
             from builder.backbones.freeze import apply_freeze
 
