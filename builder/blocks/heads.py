@@ -12,7 +12,7 @@ from builder.fields import Section, field
 from builder.tasks.star_convex import N_RAYS, RAY_UNIT
 
 #: Default features of the star-convex head's hidden convolution (``InstanceHeadParams.star_features``).
-STAR_FEATURES = 64
+STAR_FEATURES = 32
 
 
 class ClassificationHeadParams(Section):

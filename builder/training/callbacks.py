@@ -215,8 +215,9 @@ def _history_csv(history: list[dict[str, Any]]) -> str:
 
 
 class RunRecorder(keras.callbacks.Callback):
-    """Writes, at the end of each epoch: a best candidate (``best-epoch-NNNN.keras``, on improvement), the epoch
-    checkpoint, history CSV+JSON, then ``state.json``, and finally ``last.keras`` and ``best.keras``; every file
+    """Writes, at the end of each epoch: the epoch checkpoint, a best candidate (``best-epoch-NNNN.keras``, on
+    improvement: a hard link to (or copy of) that checkpoint, saved on its own only when the epoch writes no
+    checkpoint), history CSV+JSON, then ``state.json``, and finally ``last.keras`` and ``best.keras``; every file
     atomically.
 
     ``state.json`` is written after the files it names (``checkpoint`` and ``best_checkpoint``); ``last.keras`` and
@@ -258,13 +259,15 @@ class RunRecorder(keras.callbacks.Callback):
         self.history.append(entry)
         value = entry.get(self.monitor, entry.get("loss"))
         tie = tie_value(entry, self.monitor)
-        if value is not None and improves(value, self.best, mode=self.mode, tie=tie, best_tie=self.best_tie):
-            self.best, self.best_epoch, self.best_tie = value, epoch + 1, tie
-            if self.write_files:  # a candidate: best.keras points at it once state.json names it
-                self.best_file = f"best-epoch-{epoch + 1:04d}.keras"
-                atomic_save_keras(self.model, self.run.checkpoints_dir / self.best_file)
         done = epoch + 1
-        if done % self.checkpoint_every == 0 or done == self.total_epochs:
+        checkpoint_now = done % self.checkpoint_every == 0 or done == self.total_epochs
+        if value is not None and improves(value, self.best, mode=self.mode, tie=tie, best_tie=self.best_tie):
+            self.best, self.best_epoch, self.best_tie = value, done, tie
+            if self.write_files:  # a candidate: best.keras points at it once state.json names it
+                self.best_file = f"best-epoch-{done:04d}.keras"
+                if not checkpoint_now:  # else save() links it to the epoch checkpoint (the same model state)
+                    atomic_save_keras(self.model, self.run.checkpoints_dir / self.best_file)
+        if checkpoint_now:
             self.save(done)
 
     def on_train_end(self, logs: dict | None = None) -> None:
@@ -279,6 +282,8 @@ class RunRecorder(keras.callbacks.Callback):
         name = f"epoch-{epoch:04d}.keras"
         checkpoint = self.run.checkpoints_dir / name
         atomic_save_keras(self.model, checkpoint)
+        if self.best_epoch == epoch and self.best_file:  # this epoch is the new best: one save, two names
+            replace_with_link(checkpoint, self.run.checkpoints_dir / self.best_file)
         history = [row for row in self.history if row["epoch"] <= epoch]
         atomic_write_json(self.run.history_json, history)
         atomic_write_text(self.run.history_csv, _history_csv(history))

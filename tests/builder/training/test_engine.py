@@ -42,8 +42,22 @@ def _fit(tmp_path: Path, name: str, **kwargs):
 @pytest.fixture(scope="module")
 def straight(tmp_path_factory: pytest.TempPathFactory):
     """One uninterrupted 4-epoch run shared by several tests (tracing a model costs seconds on a busy CPU)."""
+    import keras
+
     stream = io.StringIO()
-    result = _fit(tmp_path_factory.mktemp("straight"), "straight", events=json_lines_sink(stream))
+    saves: list[str] = []
+    save_dense = keras.layers.Dense.save_own_variables
+
+    def counting(layer: Any, store: Any) -> None:  # tiny_model has one Dense layer: one call per .keras file
+        saves.append(layer.name)
+        save_dense(layer, store)
+
+    keras.layers.Dense.save_own_variables = counting
+    try:
+        result = _fit(tmp_path_factory.mktemp("straight"), "straight", events=json_lines_sink(stream))
+    finally:
+        keras.layers.Dense.save_own_variables = save_dense
+    result.saves = len(saves)
     return result, stream.getvalue()
 
 
@@ -73,6 +87,16 @@ def test_checkpoints_best_and_last_are_written_and_loadable(straight) -> None:
     assert state["epoch"] == 4 and state["optimizer_step"] == 16 and state["checkpoint"] == "epoch-0004.keras"
     assert state["best_checkpoint"] == best_file and state["best_epoch"] == result.best_epoch
     assert not list(run.path.rglob("*.tmp"))
+
+
+def test_an_improving_epoch_saves_the_model_once(straight) -> None:
+    """A new best epoch's candidate is a link to its checkpoint, not a second save of the same model (seconds per
+    improving epoch for a U-Net)."""
+    result, _ = straight
+    improving = [i for i, row in enumerate(result.history)
+                 if all(row["val_loss"] < r["val_loss"] for r in result.history[:i])]
+    assert len(improving) >= 2  # epoch 1 and at least one later epoch: each saved once
+    assert result.saves == result.epochs_completed
 
 
 def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path: Path, straight) -> None:
@@ -171,31 +195,51 @@ def test_early_stopping_and_plateau_state_are_saved(tmp_path: Path) -> None:
     assert state["schedule"]["plateau"]["learning_rate"] < 1e-9
 
 
-def test_kill_while_writing_a_checkpoint_leaves_a_consistent_run(tmp_path: Path, straight) -> None:
-    """SIGKILL inside the epoch checkpoint's save, after the epoch's new best was written: the next start removes
-    the half-written file and the unconfirmed best, best.keras stays the one state.json names, resume is exact."""
+#: Where a SIGKILL lands at the end of an improving epoch E: inside the save of epoch-E.keras (the only full save
+#: of that epoch; best-epoch-E.keras is a link to it), after both files but before state.json names them, and after
+#: state.json but before last.keras and best.keras point at them.
+KILL_POINTS = {
+    "inside the checkpoint save": lambda epoch: ["kill-in-save", str(epoch)],
+    "before state.json": lambda epoch: ["kill-before", "state.json", str(epoch)],
+    "before last.keras": lambda epoch: ["kill-before", "last.keras", str(epoch)],
+}
+
+
+@pytest.mark.parametrize("point", list(KILL_POINTS))
+def test_a_kill_at_any_point_of_a_checkpoint_leaves_a_loadable_consistent_run(tmp_path: Path, straight,
+                                                                               point: str) -> None:
+    """SIGKILL at each step of an improving epoch's checkpoint: the run folder still holds loadable last.keras and
+    best.keras, the next start removes what no state names and re-points the links, and resuming is exact."""
     import keras
 
     from builder.training.leftovers import clean_run_folder
 
     straight, _ = straight
     val = [row["val_loss"] for row in straight.history]
-    # The first epoch after the first that improved on all before it: it writes best-epoch-E, then epoch-E.
-    epoch = next(e for e in range(2, 5) if val[e - 1] < min(val[:e - 1]))
-    saves_before = sum(1 + (e == 1 or val[e - 1] < min(val[:e - 1])) for e in range(1, epoch))
-    run = create_run_folder(tmp_path / "runs", "killed-in-save", environment=False)
-    proc = subprocess.run([sys.executable, str(HELPERS), "kill-in-save", str(run.path), str(saves_before + 2)],
-                          capture_output=True, text=True, timeout=120)
+    epoch = next(e for e in range(2, 5) if val[e - 1] < min(val[:e - 1]))  # improves on the epochs before it
+    run = create_run_folder(tmp_path / "runs", "killed", environment=False)
+    proc = subprocess.run([sys.executable, str(HELPERS), KILL_POINTS[point](epoch)[0], str(run.path),
+                           *KILL_POINTS[point](epoch)[1:]], capture_output=True, text=True, timeout=120)
     assert proc.returncode == -9, proc.stderr[-2000:]
     state = json.loads(run.state_path.read_text())
-    assert state["epoch"] == epoch - 1 and state["best_epoch"] < epoch
-    leftovers = list(run.checkpoints_dir.glob(f".epoch-{epoch:04d}.keras.*.tmp.keras"))
-    unconfirmed = run.checkpoints_dir / f"best-epoch-{epoch:04d}.keras"
-    assert len(leftovers) == 1 and unconfirmed.is_file()
-    assert run.best_checkpoint.samefile(run.checkpoints_dir / state["best_checkpoint"])  # state written last
+    checkpoints = run.checkpoints_dir
+    this_epoch, this_best = checkpoints / f"epoch-{epoch:04d}.keras", checkpoints / f"best-epoch-{epoch:04d}.keras"
+    if point == "inside the checkpoint save":
+        assert state["epoch"] == epoch - 1 and not this_epoch.exists() and not this_best.exists()
+        assert len(list(checkpoints.glob(f".epoch-{epoch:04d}.keras.*.tmp.keras"))) == 1
+    elif point == "before state.json":
+        assert state["epoch"] == epoch - 1 and this_best.samefile(this_epoch)  # written, not yet confirmed
+    else:
+        assert state["epoch"] == epoch and state["best_checkpoint"] == this_best.name
+        assert not run.last_checkpoint.samefile(this_epoch)  # still the previous epoch's
+    for link in (run.last_checkpoint, run.best_checkpoint):  # usable as they are, before any cleaning
+        assert keras.models.load_model(link).predict(arrays()[0][:2], verbose=0).shape == (2, 2)
 
     removed = clean_run_folder(run.path, state)
-    assert set(removed) == {leftovers[0], unconfirmed}
+    named = {state["checkpoint"], state["best_checkpoint"], "last.keras", "best.keras"}
+    assert {p.name for p in checkpoints.iterdir()} == named and all(p.name not in named for p in removed)
+    assert run.last_checkpoint.samefile(checkpoints / state["checkpoint"])
+    assert run.best_checkpoint.samefile(checkpoints / state["best_checkpoint"])
     assert not [p for p in run.path.rglob(".*") if p.is_file()]
     x, y = arrays()
     resumed = fit(tiny_model, make_epoch_fn(x, y), val_dataset(x, y), settings=settings(),

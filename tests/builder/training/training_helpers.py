@@ -2,6 +2,7 @@
 
     python training_helpers.py kill RUN_DIR KILL_AFTER_EPOCH   # trains, SIGKILLs itself after that epoch
     python training_helpers.py kill-in-save RUN_DIR N          # SIGKILLs itself while writing its N-th .keras file
+    python training_helpers.py kill-before RUN_DIR NAME N       # SIGKILLs itself just before the N-th rename onto NAME
     python training_helpers.py worker OUT_DIR                   # one multi-worker process (TF_CONFIG is set)
 """
 
@@ -110,6 +111,28 @@ def _kill_in_save(run_dir: str, save_number: int) -> None:
         loss=LOSS, metrics=["accuracy"])
 
 
+def _kill_before(run_dir: str, name: str, number: int) -> None:
+    """Train ``tiny_model`` and SIGKILL the process just before the N-th atomic rename onto a file called ``name``
+    (every file of a run is written to a temporary name and renamed: this is each step between two files)."""
+    from builder.training.engine import fit
+    from builder.training.run_folder import RunFolder
+
+    renames = {"count": 0}
+    rename = os.replace
+
+    def die_before(src: Any, dst: Any, **kwargs: Any) -> None:
+        if Path(dst).name == name:
+            renames["count"] += 1
+            if renames["count"] == number:
+                os.kill(os.getpid(), signal.SIGKILL)
+        rename(src, dst, **kwargs)
+
+    os.replace = die_before
+    x, y = arrays()
+    fit(tiny_model, make_epoch_fn(x, y), val_dataset(x, y), settings=settings(), run=RunFolder(Path(run_dir)),
+        loss=LOSS, metrics=["accuracy"])
+
+
 def _worker(out_dir: str) -> None:
     from builder.training.engine import fit
     from builder.training.run_folder import create_run_folder
@@ -135,6 +158,8 @@ if __name__ == "__main__":
         _kill(sys.argv[2], int(sys.argv[3]))
     elif sys.argv[1] == "kill-in-save":
         _kill_in_save(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "kill-before":
+        _kill_before(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif sys.argv[1] == "worker":
         _worker(sys.argv[2])
     else:
