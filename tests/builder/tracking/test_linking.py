@@ -164,3 +164,14 @@ def test_a_daughter_does_not_divide_in_the_frame_after_her_birth():
     mother = next(r for r in rows if r.begin == 0)
     assert sorted((r.begin, r.end, r.parent) for r in rows if r.parent) == [(3, 6, mother.label)] * 2
     assert [(r.begin, r.end, r.parent) for r in rows if r.begin == 4] == [(4, 6, 0)]
+
+
+def test_small_daughters_that_stand_apart_are_a_division_not_pieces():
+    """A rounded mother (radius 10) cut into two small daughters (radius 5.8: a third of her area each) whose
+    centres stand 1.6 of her radii apart, at her poles, and move apart: a division. Before, the size alone made
+    them pieces of her and the division was dropped."""
+    other = (20, 80, 9)
+    frames = [[(48, 50, 10), other]] * 3 + [[(48, 42 - 2 * t, 5.8), other, (48, 58 + 2 * t, 5.8)] for t in range(3)]
+    rows = tracks_of(draw(frames))
+    mother = next(r for r in rows if r.begin == 0 and r.end == 2)
+    assert sorted((r.begin, r.end) for r in rows if r.parent == mother.label) == [(3, 5), (3, 5)]
