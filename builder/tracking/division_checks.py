@@ -106,10 +106,17 @@ def born_last_frame(mother: Node, daughters: list[Node], pred: Mapping[Node, lis
     return max(daughters, key=lambda d: abs(math.log(max(areas[d], 1.0) / was)))
 
 
-def not_divisions(edges: Iterable[tuple[Node, Node]], areas: Mapping[Node, float],
-                  positions: Mapping[Node, np.ndarray]) -> set[tuple[Node, Node]]:
+#: The verdict of :func:`born_last_frame`: the freed object is likely another mother's newborn daughter.
+NEWBORN_BESIDE = "newborn beside"
+#: The verdicts of :func:`mother_goes_on` (a newcomer beside the cell) and :func:`fell_apart` (a piece of her).
+NEWCOMER = "newcomer"
+PIECE = "piece"
+
+
+def division_verdicts(edges: Iterable[tuple[Node, Node]], areas: Mapping[Node, float],
+                      positions: Mapping[Node, np.ndarray]) -> dict[tuple[Node, Node], str]:
     """One (mother, daughter) link per implausible division: the link to drop (the other daughter continues the
-    mother's track).
+    mother's track), with why: :data:`NEWBORN_BESIDE`, :data:`NEWCOMER` or :data:`PIECE`.
 
     Parameters
     ----------
@@ -120,17 +127,27 @@ def not_divisions(edges: Iterable[tuple[Node, Node]], areas: Mapping[Node, float
     """
     edges = list(edges)
     succ, pred = _graph(edges)
-    out = set()
+    out = {}
     for mother in sorted(succ):  # in time order, so a later check sees the earlier ones' verdicts
         daughters = succ[mother]
         if len(daughters) != 2:
             continue
         before = next((p for p in pred.get(mother, []) if p[0] == mother[0] - 1 and len(succ.get(p, [])) == 1),
                       None)
-        drop = (born_last_frame(mother, daughters, pred, succ, areas)
-                or mother_goes_on(mother, daughters, before, areas, positions) or fell_apart(mother, daughters, areas, positions))
-        if drop is not None:
-            out.add((mother, drop))
-            succ[mother] = [d for d in daughters if d != drop]
-            pred[drop] = [p for p in pred[drop] if p != mother]
+        verdicts = ((NEWBORN_BESIDE, lambda: born_last_frame(mother, daughters, pred, succ, areas)),
+                    (NEWCOMER, lambda: mother_goes_on(mother, daughters, before, areas, positions)),
+                    (PIECE, lambda: fell_apart(mother, daughters, areas, positions)))
+        for why, check in verdicts:
+            drop = check()
+            if drop is not None:
+                out[(mother, drop)] = why
+                succ[mother] = [d for d in daughters if d != drop]
+                pred[drop] = [p for p in pred[drop] if p != mother]
+                break
     return out
+
+
+def not_divisions(edges: Iterable[tuple[Node, Node]], areas: Mapping[Node, float],
+                  positions: Mapping[Node, np.ndarray]) -> set[tuple[Node, Node]]:
+    """The links :func:`division_verdicts` drops, without the reasons."""
+    return set(division_verdicts(edges, areas, positions))

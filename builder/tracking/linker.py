@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from builder.tracking.detections import FrameObjects, frame_objects, overlap_matrix
-from builder.tracking.division_checks import not_divisions
+from builder.tracking.division_checks import NEWBORN_BESIDE, division_verdicts
 from builder.tracking.lap import assign
 
 Node = tuple[int, int]  # (frame index, label in that frame's label image)
@@ -192,19 +192,24 @@ def _areas(graph: TrackGraph) -> dict[Node, float]:
 DAUGHTER_MIN_SHARE = 0.05
 
 
-def _division_links(graph: TrackGraph, settings: LinkSettings) -> list[tuple[Node, Node]]:
+def _division_links(graph: TrackGraph, settings: LinkSettings, only: set[Node] | None = None,
+                    refused: set[tuple[Node, Node]] | frozenset[tuple[Node, Node]] = frozenset()
+                    ) -> list[tuple[Node, Node]]:
+    """Second daughters for mothers with one successor (``only``: offer these objects alone; ``refused``:
+    (mother, daughter) pairs the division checks undid, not offered again)."""
     succ, pred = graph.successors(), graph.predecessors()
     pos, area = _positions(graph), _areas(graph)
     smallest = [DAUGHTER_MIN_SHARE * float(np.median(o.areas)) if len(o) else 0.0 for o in graph.objects]
     flickers = _flickers(graph)  # a daughter lives on: one seen for one frame is a piece of its mother
-    starts = [n for n in graph.nodes() if n not in pred and n[0] > 0 and n not in flickers]
+    starts = [n for n in graph.nodes() if n not in pred and n[0] > 0 and n not in flickers
+              and (only is None or n in only)]
     mothers = [n for n, s in succ.items() if len(s) == 1 and s[0][0] == n[0] + 1]
     if not starts or not mothers:
         return []
     cost = np.full((len(starts), len(mothers)), np.inf)
     for i, s in enumerate(starts):
         for j, m in enumerate(mothers):
-            if m[0] != s[0] - 1:
+            if m[0] != s[0] - 1 or (m, s) in refused:
                 continue
             sister = succ[m][0]
             if min(area[s], area[sister]) < smallest[s[0]]:
@@ -236,14 +241,27 @@ def link(objects: Sequence[FrameObjects], ious: Sequence[np.ndarray], shape: tup
     return graph
 
 
+#: How many times the objects freed by the division checks are offered to the other mothers.
+REOFFERS = 2
+
+
 def _add_divisions(graph: TrackGraph, settings: LinkSettings) -> None:
     """Add the division links, then drop the implausible ones
     (:func:`~builder.tracking.division_checks.not_divisions`: a neighbour that joined the cell or appeared beside
-    her, a cell in pieces). The freed object starts a track of its own (it is not offered to a farther mother: the
-    assignment already preferred the mother it was taken from)."""
+    her, a cell in pieces, a newborn daughter "dividing"). An object freed by the checks is then offered to the
+    other mothers within reach (the assignment gives each mother one second daughter, so a daughter taken by a
+    nearer wrong mother was never offered to her own); the new divisions go through the same checks, and an object
+    no mother takes starts a track of its own."""
     graph.edges += _division_links(graph, settings)
-    drop = not_divisions(graph.edges, _areas(graph), _positions(graph))
-    graph.edges = [e for e in graph.edges if e not in drop]
+    refused: set[tuple[Node, Node]] = set()
+    for offer in range(REOFFERS + 1):
+        verdicts = division_verdicts(graph.edges, _areas(graph), _positions(graph))
+        graph.edges = [e for e in graph.edges if e not in verdicts]
+        refused |= set(verdicts)
+        freed = {d for (_m, d), why in verdicts.items() if why == NEWBORN_BESIDE}
+        if not freed or offer == REOFFERS:
+            return
+        graph.edges += _division_links(graph, settings, freed, refused)
 
 
 def track(labels: np.ndarray, images: np.ndarray | None = None, settings: LinkSettings | None = None,

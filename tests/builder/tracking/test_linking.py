@@ -175,3 +175,17 @@ def test_small_daughters_that_stand_apart_are_a_division_not_pieces():
     rows = tracks_of(draw(frames))
     mother = next(r for r in rows if r.begin == 0 and r.end == 2)
     assert sorted((r.begin, r.end) for r in rows if r.parent == mother.label) == [(3, 5), (3, 5)]
+
+
+def test_a_daughter_taken_by_a_newborn_neighbour_goes_to_her_own_mother():
+    """Mother A divides at frame 3; mother B divides at frame 4 into B1 (moving right) and X (r 5.5), which lands
+    nearer A's newborn right daughter than B. X is first taken as the newborn's daughter; that division is undone
+    (no cell divides in the frame after her birth) and X is offered again, now to B. Before, X started a track
+    without parent and B's division was missed."""
+    frames = [[(48, 30, 9), (48, 80, 9)] for _ in range(3)]
+    frames += [[(48, 22, 7), (48, 40, 7), (48, 80, 9)]]
+    frames += [[(48, 20 - t, 7), (48, 42 + t, 7), (48, 88 + t, 7), (48, 55 + t, 5.5)] for t in range(3)]
+    rows = tracks_of(draw(frames, (96, 120)))
+    mother_b = next(r for r in rows if r.begin == 0 and r.end == 3)
+    assert sorted((r.begin, r.end) for r in rows if r.parent == mother_b.label) == [(4, 6), (4, 6)]
+    assert sum(r.parent != 0 for r in rows) == 4  # A's two daughters and B's: no other division
