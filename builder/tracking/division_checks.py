@@ -134,16 +134,15 @@ def division_verdicts(edges: Iterable[tuple[Node, Node]], areas: Mapping[Node, f
             continue
         before = next((p for p in pred.get(mother, []) if p[0] == mother[0] - 1 and len(succ.get(p, [])) == 1),
                       None)
-        verdicts = ((NEWBORN_BESIDE, lambda: born_last_frame(mother, daughters, pred, succ, areas)),
-                    (NEWCOMER, lambda: mother_goes_on(mother, daughters, before, areas, positions)),
-                    (PIECE, lambda: fell_apart(mother, daughters, areas, positions)))
-        for why, check in verdicts:
-            drop = check()
-            if drop is not None:
-                out[(mother, drop)] = why
-                succ[mother] = [d for d in daughters if d != drop]
-                pred[drop] = [p for p in pred[drop] if p != mother]
-                break
+        why, drop = NEWBORN_BESIDE, born_last_frame(mother, daughters, pred, succ, areas)
+        if drop is None:
+            why, drop = NEWCOMER, mother_goes_on(mother, daughters, before, areas, positions)
+        if drop is None:
+            why, drop = PIECE, fell_apart(mother, daughters, areas, positions)
+        if drop is not None:
+            out[(mother, drop)] = why
+            succ[mother] = [d for d in daughters if d != drop]
+            pred[drop] = [p for p in pred[drop] if p != mother]
     return out
 
 
