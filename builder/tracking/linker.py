@@ -247,11 +247,12 @@ REOFFERS = 2
 
 def _add_divisions(graph: TrackGraph, settings: LinkSettings) -> None:
     """Add the division links, then drop the implausible ones
-    (:func:`~builder.tracking.division_checks.not_divisions`: a neighbour that joined the cell or appeared beside
-    her, a cell in pieces, a newborn daughter "dividing"). An object freed by the checks is then offered to the
-    other mothers within reach (the assignment gives each mother one second daughter, so a daughter taken by a
-    nearer wrong mother was never offered to her own); the new divisions go through the same checks, and an object
-    no mother takes starts a track of its own."""
+    (:func:`~builder.tracking.division_checks.division_verdicts`: a neighbour that joined the cell or appeared
+    beside her, a cell in pieces, a newborn daughter "dividing"). An object freed from a newborn daughter (most
+    likely the daughter of another mother beside her) is then offered to the other mothers within reach: the
+    assignment gives each mother one second daughter, so a daughter taken by a nearer wrong mother was never offered
+    to her own. The new divisions go through the same checks; an object no mother takes, a newcomer or a piece of a
+    cell starts a track of its own."""
     graph.edges += _division_links(graph, settings)
     refused: set[tuple[Node, Node]] = set()
     for offer in range(REOFFERS + 1):
