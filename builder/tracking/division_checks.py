@@ -18,7 +18,8 @@ Two segmentation errors look like a division to a linker that only asks "did one
 
 :func:`division_verdicts` applies all three and says which one dropped each link (:func:`not_divisions`: the links
 alone); the linker keeps the link to the daughter that continues the cell and leaves the other free to start a track
-or, when it is another mother's newborn daughter (:data:`NEWBORN_BESIDE`), to be offered to the other mothers. Thresholds were chosen on the Fluo-N2DH-SIM+
+or, when it is another mother's newborn daughter (:data:`NEWBORN_BESIDE`), to be offered to the other mothers.
+Thresholds were chosen on the Fluo-N2DH-SIM+
 training and validation frames of a 12- and a 36-epoch model (``tests/benchmarks/simplus_division_features.py``),
 never its test frames: in the 3 false divisions of a joining neighbour the daughter continuing the cell had 1.01-1.04
 of its area and stood 0.20-0.25 cell radii from its centre, the neighbour 1.96-2.2 radii away; in the 37 true
