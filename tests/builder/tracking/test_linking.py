@@ -189,3 +189,20 @@ def test_a_daughter_taken_by_a_newborn_neighbour_goes_to_her_own_mother():
     mother_b = next(r for r in rows if r.begin == 0 and r.end == 3)
     assert sorted((r.begin, r.end) for r in rows if r.parent == mother_b.label) == [(4, 6), (4, 6)]
     assert sum(r.parent != 0 for r in rows) == 4  # A's two daughters and B's: no other division
+
+
+def test_a_daughter_merged_with_a_neighbour_at_birth_is_found_a_frame_late():
+    """A mother (radius 10) divides at frame 3; her right daughter is segmented together with a neighbour in that
+    frame (one object over both) and on her own from frame 4. The merged object's "division" into the neighbour
+    and her is undone, and she is offered to the cell that lost half her area at frame 3 (the mother going on as
+    her left daughter): a division one frame late. Before, the right daughter started a track without parent."""
+    mother, neighbour = (48, 40, 10), (48, 66, 9)
+    frames = [[mother, neighbour] for _ in range(3)]
+    frames += [[(48, 32, 7), neighbour, (48, 50, 7)]]
+    frames += [[(48, 30 - t, 7), (48, 68 + t, 9), (48, 50 + t, 7)] for t in range(3)]
+    labels = draw(frames, (96, 112))
+    labels[3][labels[3] == 3] = 2  # the newborn right daughter and the neighbour: one object
+    rows = tracks_of(labels)
+    first = next(r for r in rows if r.begin == 0 and r.end < 6)
+    assert sorted((r.begin, r.end) for r in rows if r.parent == first.label) == [(4, 6), (4, 6)]
+    assert sum(r.parent != 0 for r in rows) == 2  # the neighbour goes on without dividing
