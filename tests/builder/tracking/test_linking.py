@@ -206,3 +206,19 @@ def test_a_daughter_merged_with_a_neighbour_at_birth_is_found_a_frame_late():
     first = next(r for r in rows if r.begin == 0 and r.end < 6)
     assert sorted((r.begin, r.end) for r in rows if r.parent == first.label) == [(4, 6), (4, 6)]
     assert sum(r.parent != 0 for r in rows) == 2  # the neighbour goes on without dividing
+
+
+def test_a_cell_leaving_the_image_is_not_given_a_newcomer():
+    """A small cell halves as she leaves the image at the left border while a newcomer, segmented together with
+    a cell for one frame, is freed beside her: the newcomer starts a track without parent (a cell smaller than
+    the frame's median that shrinks is leaving, not dividing)."""
+    big = [(20, 90, 12), (80, 90, 12)]
+    cell = (48, 36, 9)
+    frames = [[(48, 4, 8), cell] + big for _ in range(3)]
+    frames += [[(48, -1, 8), cell, (48, 22, 6)] + big]
+    frames += [[(48, -3 - t, 8), cell, (48, 21 - t, 6)] + big for t in range(3)]
+    labels = draw(frames, (96, 112))
+    labels[3][labels[3] == 3] = 2  # the newcomer and the cell: one object
+    rows = tracks_of(labels)
+    assert all(r.parent == 0 for r in rows)
+    assert sorted((r.begin, r.end) for r in rows) == [(0, 6)] * 4 + [(4, 6)]
