@@ -222,3 +222,16 @@ def test_a_cell_leaving_the_image_is_not_given_a_newcomer():
     rows = tracks_of(labels)
     assert all(r.parent == 0 for r in rows)
     assert sorted((r.begin, r.end) for r in rows) == [(0, 6)] * 4 + [(4, 6)]
+
+
+def test_a_newcomer_freed_from_a_cell_is_not_given_to_a_passing_neighbour():
+    """A newcomer segmented together with a cell for one frame is freed by the checks; a neighbour moving past
+    (3 px a frame, keeping her size) is within reach but lost nothing: the newcomer starts a track without parent.
+    Offering every freed object to every mother made the neighbour divide."""
+    cell, newcomer = (48, 40, 9), (48, 57, 7)
+    frames = [[cell, (40, 76 + 3 * t, 9)] + ([newcomer] if t >= 3 else []) for t in range(7)]
+    labels = draw(frames, (96, 120))
+    labels[3][labels[3] == 3] = 1  # the newcomer and the cell: one object
+    rows = tracks_of(labels)
+    assert all(r.parent == 0 for r in rows)
+    assert sorted((r.begin, r.end) for r in rows) == [(0, 6), (0, 6), (4, 6)]
