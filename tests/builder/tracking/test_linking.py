@@ -164,3 +164,74 @@ def test_a_daughter_does_not_divide_in_the_frame_after_her_birth():
     mother = next(r for r in rows if r.begin == 0)
     assert sorted((r.begin, r.end, r.parent) for r in rows if r.parent) == [(3, 6, mother.label)] * 2
     assert [(r.begin, r.end, r.parent) for r in rows if r.begin == 4] == [(4, 6, 0)]
+
+
+def test_small_daughters_that_stand_apart_are_a_division_not_pieces():
+    """A rounded mother (radius 10) cut into two small daughters (radius 5.8: a third of her area each) whose
+    centres stand 1.6 of her radii apart, at her poles, and move apart: a division. Before, the size alone made
+    them pieces of her and the division was dropped."""
+    other = (20, 80, 9)
+    frames = [[(48, 50, 10), other]] * 3 + [[(48, 42 - 2 * t, 5.8), other, (48, 58 + 2 * t, 5.8)] for t in range(3)]
+    rows = tracks_of(draw(frames))
+    mother = next(r for r in rows if r.begin == 0 and r.end == 2)
+    assert sorted((r.begin, r.end) for r in rows if r.parent == mother.label) == [(3, 5), (3, 5)]
+
+
+def test_a_daughter_taken_by_a_newborn_neighbour_goes_to_her_own_mother():
+    """Mother A divides at frame 3; mother B divides at frame 4 into B1 (moving right) and X (r 5.5), which lands
+    nearer A's newborn right daughter than B. X is first taken as the newborn's daughter; that division is undone
+    (no cell divides in the frame after her birth) and X is offered again, now to B. Before, X started a track
+    without parent and B's division was missed."""
+    frames = [[(48, 30, 9), (48, 80, 9)] for _ in range(3)]
+    frames += [[(48, 22, 7), (48, 40, 7), (48, 80, 9)]]
+    frames += [[(48, 20 - t, 7), (48, 42 + t, 7), (48, 88 + t, 7), (48, 55 + t, 5.5)] for t in range(3)]
+    rows = tracks_of(draw(frames, (96, 120)))
+    mother_b = next(r for r in rows if r.begin == 0 and r.end == 3)
+    assert sorted((r.begin, r.end) for r in rows if r.parent == mother_b.label) == [(4, 6), (4, 6)]
+    assert sum(r.parent != 0 for r in rows) == 4  # A's two daughters and B's: no other division
+
+
+def test_a_daughter_merged_with_a_neighbour_at_birth_is_found_a_frame_late():
+    """A mother (radius 10) divides at frame 3; her right daughter is segmented together with a neighbour in that
+    frame (one object over both) and on her own from frame 4. The merged object's "division" into the neighbour
+    and her is undone, and she is offered to the cell that lost half her area at frame 3 (the mother going on as
+    her left daughter): a division one frame late. Before, the right daughter started a track without parent."""
+    mother, neighbour = (48, 40, 10), (48, 66, 9)
+    frames = [[mother, neighbour] for _ in range(3)]
+    frames += [[(48, 32, 7), neighbour, (48, 50, 7)]]
+    frames += [[(48, 30 - t, 7), (48, 68 + t, 9), (48, 50 + t, 7)] for t in range(3)]
+    labels = draw(frames, (96, 112))
+    labels[3][labels[3] == 3] = 2  # the newborn right daughter and the neighbour: one object
+    rows = tracks_of(labels)
+    first = next(r for r in rows if r.begin == 0 and r.end < 6)
+    assert sorted((r.begin, r.end) for r in rows if r.parent == first.label) == [(4, 6), (4, 6)]
+    assert sum(r.parent != 0 for r in rows) == 2  # the neighbour goes on without dividing
+
+
+def test_a_cell_leaving_the_image_is_not_given_a_newcomer():
+    """A small cell halves as she leaves the image at the left border while a newcomer, segmented together with
+    a cell for one frame, is freed beside her: the newcomer starts a track without parent (a cell smaller than
+    the frame's median that shrinks is leaving, not dividing)."""
+    big = [(20, 90, 12), (80, 90, 12)]
+    cell = (48, 36, 9)
+    frames = [[(48, 4, 8), cell] + big for _ in range(3)]
+    frames += [[(48, -1, 8), cell, (48, 22, 6)] + big]
+    frames += [[(48, -3 - t, 8), cell, (48, 21 - t, 6)] + big for t in range(3)]
+    labels = draw(frames, (96, 112))
+    labels[3][labels[3] == 3] = 2  # the newcomer and the cell: one object
+    rows = tracks_of(labels)
+    assert all(r.parent == 0 for r in rows)
+    assert sorted((r.begin, r.end) for r in rows) == [(0, 6)] * 4 + [(4, 6)]
+
+
+def test_a_newcomer_freed_from_a_cell_is_not_given_to_a_passing_neighbour():
+    """A newcomer segmented together with a cell for one frame is freed by the checks; a neighbour moving past
+    (3 px a frame, keeping her size) is within reach but lost nothing: the newcomer starts a track without parent.
+    Offering every freed object to every mother made the neighbour divide."""
+    cell, newcomer = (48, 40, 9), (48, 57, 7)
+    frames = [[cell, (40, 76 + 3 * t, 9)] + ([newcomer] if t >= 3 else []) for t in range(7)]
+    labels = draw(frames, (96, 120))
+    labels[3][labels[3] == 3] = 1  # the newcomer and the cell: one object
+    rows = tracks_of(labels)
+    assert all(r.parent == 0 for r in rows)
+    assert sorted((r.begin, r.end) for r in rows) == [(0, 6), (0, 6), (4, 6)]
