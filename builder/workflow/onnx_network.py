@@ -11,7 +11,6 @@ reads (``inputs[0].shape``, ``outputs[0].shape``, ``input_shape``) and runs batc
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,21 +90,6 @@ class OnnxNetwork:
         return np.asarray(out[0], dtype=np.float32)
 
 
-def network_threads() -> int:
-    """Threads ONNX Runtime uses inside one network call: the CPU cores this process may use, less the one left to
-    the reading and post-processing threads that run beside the network (:mod:`builder.workflow.batch_predict`).
-
-    ONNX Runtime's default (one thread per core) made those threads wait for a core while its own spun: on 2 cores
-    one thread cost 0.82-0.98 CPU s per 1024 x 1344 nuclei image at object scale instead of 1.01-1.23 (and less
-    wall-clock time on a busy machine; ``tests/benchmarks/bench_predict_speed.py --engine onnx``).
-    """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS and Windows have no affinity mask
-        cores = os.cpu_count() or 1
-    return max(1, cores - 1)
-
-
 def open_onnx_network(path: str) -> OnnxNetwork:
     """Open an ONNX copy written by :mod:`builder.workflow.onnx_cache` with ONNX Runtime (CPU).
 
@@ -121,9 +105,8 @@ def open_onnx_network(path: str) -> OnnxNetwork:
 
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only: a stale or damaged copy is reported by the caller, once
-    options.intra_op_num_threads = network_threads()
-    # ONNX Runtime's default thread spinning is kept where it runs several threads: turning it off made a
-    # 1024x1344 image 1.4-1.7x slower on 2 quiet cores (bench_predict_speed.py)
+    # ONNX Runtime's default thread spinning is kept: turning it off (to leave the CPU to the reading and
+    # post-processing threads) made a 1024x1344 image 1.4-1.7x slower on 2 quiet cores (bench_predict_speed.py)
     session = onnxruntime.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
     props = session.get_modelmeta().custom_metadata_map
     if RECORD_KEY not in props:
