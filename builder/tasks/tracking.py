@@ -426,8 +426,9 @@ class Tracking(InstanceSegmentation):
         first = next((t.get("sequence") for t in tracks), None)
         tree = lineage_tree([t for t in tracks if t.get("sequence") == first])
         frames = sorted(run.evaluation, key=lambda s: s.name)
-        overlays = track_overlays([s.arrays["image"] for s in frames], [s.arrays["prediction"] for s in frames]
-                                  ) if frames else None
+        begins = [int(t["begin"]) for t in tracks if t.get("sequence") == first and "begin" in t]
+        overlays = track_overlays([s.arrays["image"] for s in frames], [s.arrays["prediction"] for s in frames],
+                                  first_frame=min(begins, default=0)) if frames else None
         kymo = kymograph([s.arrays["image"] for s in frames], [s.arrays["prediction"] for s in frames],
                          {int(t["label"]): int(t.get("parent") or 0) for t in tracks if t.get("sequence") == first}
                          ) if frames else None

@@ -39,9 +39,22 @@ def lineage_tree(tracks: Sequence[Mapping[str, Any]], *, max_tracks: int = 200) 
     return to_png(fig)
 
 
+def panel_frames(n_frames: int, n_panels: int = 4) -> list[int]:
+    """Indices of ``n_panels`` evenly spaced frames of ``n_frames`` (first and last included), each once."""
+    return sorted(set(np.linspace(0, n_frames - 1, min(n_panels, n_frames)).round().astype(int).tolist()))
+
+
+def panel_title(index: int, first_frame: int = 0) -> str:
+    """A panel's title: its frame counted from the start of the sequence (as the lineage counts them)."""
+    return f"frame {first_frame + index}"
+
+
 def track_overlays(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], *, n_panels: int = 4,
-                   tail: int = 5) -> bytes | None:
-    """PNG of evenly spaced frames: each cell outlined in its track's colour with its id and its recent path."""
+                   tail: int = 5, first_frame: int = 0) -> bytes | None:
+    """PNG of evenly spaced frames: each cell outlined in its track's colour with its id and its recent path.
+
+    ``first_frame``: the sequence's number of the first of ``images`` (test frames are the last of a sequence).
+    """
     from skimage.segmentation import find_boundaries
 
     from builder.report.figures import display, new_figure, to_png
@@ -51,7 +64,7 @@ def track_overlays(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], *,
         return None
     masks = [np.asarray(m) for m in masks]
     centres = [dict(zip(o.labels.tolist(), o.centroids, strict=True)) for o in (frame_objects(m) for m in masks)]
-    picks = sorted(set(np.linspace(0, len(masks) - 1, min(n_panels, len(masks))).round().astype(int).tolist()))
+    picks = panel_frames(len(masks), n_panels)
     fig = new_figure(3.0 * len(picks), 3.2)
     for k, t in enumerate(picks):
         ax = fig.add_subplot(1, len(picks), k + 1)
@@ -67,7 +80,7 @@ def track_overlays(images: Sequence[np.ndarray], masks: Sequence[np.ndarray], *,
             if len(path) > 1:
                 ax.plot([p[1] for p in path], [p[0] for p in path], color=track_colour(label), linewidth=1)
             ax.text(cx, cy, str(label), color="white", fontsize=6, ha="center", va="center")
-        ax.set_title(f"frame {t}", fontsize=9)
+        ax.set_title(panel_title(t, first_frame), fontsize=9)
         ax.axis("off")
     return to_png(fig)
 
