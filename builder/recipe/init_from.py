@@ -66,7 +66,12 @@ def same_model_section(recipe: Any) -> bool:
     when its recipe is unknown, e.g. for a bundle)."""
     value = recipe.train.init_from
     source = _source_recipe(init_from_path(value, recipe.base_dir)) if value else None
-    return source is not None and (source.get("model") or {}) == recipe.model_dump(mode="json").get("model")
+    return source is not None and _same_model(source, recipe)
+
+
+def _same_model(source: dict[str, Any], recipe: Any) -> bool:
+    """Whether a run's recipe.yaml contents ``source`` hold ``recipe``'s ``model:`` section."""
+    return (source.get("model") or {}) == recipe.model_dump(mode="json").get("model")
 
 
 def init_from_problems(recipe: Any) -> list[Problem]:
@@ -85,11 +90,10 @@ def init_from_problems(recipe: Any) -> list[Problem]:
     source = _source_recipe(path)
     if source is None:
         return []
-    mine = recipe.model_dump(mode="json")  # as a run folder's recipe.yaml holds it
     differences = []
     if source.get("task") != recipe.task:
         differences.append(f"task {source.get('task')!r} vs {recipe.task!r}")
-    if (source.get("model") or {}) != mine.get("model"):
+    if not _same_model(source, recipe):  # compared as a run folder's recipe.yaml holds it
         differences.append("another model: section")
     theirs, ours = (source.get("data") or {}).get("channels"), recipe.data.channels
     if theirs and ours and len(theirs) != len(ours):

@@ -60,6 +60,8 @@ def checkpoint_architecture(model: Any, checkpoint: str | Path) -> Any:
     makes the run's unchanged recipe build another architecture than the one its checkpoints hold; the run goes on
     with the architecture it was trained with.
     """
+    if not Path(checkpoint).is_file():
+        return model  # the resume itself names the missing checkpoint and what to do
     trained, _path = _open_trained(checkpoint)
     return model if _weights_mismatch(trained, model) is None else trained
 

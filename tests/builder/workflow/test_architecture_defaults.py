@@ -107,3 +107,21 @@ def test_fine_tuning_another_model_section_is_still_refused(tmp_path: Path):
 
     with pytest.raises(WeightsError, match="do not fit the recipe's model"):
         copy_weights(path, new)
+
+
+@pytest.mark.slow
+def test_a_resume_whose_checkpoint_is_gone_names_it_and_the_fix(tmp_path: Path):
+    recipe = tiny_recipe(tmp_path, "instance_segmentation", epochs=3,
+                         extra_train={"instance_target": "star_convex"})
+    flags = ("--no-report", "--no-export")
+    train_until(lambda e: e["event"] == "epoch" and e["epoch"] == 1, str(recipe), "--runs", str(tmp_path / "runs"),
+                *flags)
+    run = only_run(tmp_path / "runs")
+    (run / "checkpoints" / json.loads((run / "state.json").read_text())["checkpoint"]).unlink()
+
+    resumed = train_cli("--resume", str(run), *flags)
+
+    assert resumed.returncode != 0
+    assert "checkpoint named in state.json is missing" in resumed.stderr + resumed.stdout
+    assert "fine-tune" not in resumed.stderr + resumed.stdout
+    assert "Traceback" not in resumed.stderr
