@@ -1,0 +1,114 @@
+"""Restoration packages for the BioImage Model Zoo give restored images at the target's brightness.
+
+A consumer (bioimageio.core, deepImageJ, ilastik) runs the package's declared preprocessing, the weights and the
+declared postprocessing. Here the ONNX weights run in onnxruntime and the declared steps are applied as the spec
+defines them (written out below, not Cellwright's code); the result must be Cellwright's own ``predict`` output
+in intensities (``restored_intensity``) for a new raw image, for both ways training records the output scale.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+TASK = "image_to_image"
+
+
+def _spec_step(step: dict, x: np.ndarray) -> np.ndarray:
+    """One bioimage.io 0.5 processing step on a B,Y,X,C array, as the spec defines it."""
+    kw = step.get("kwargs") or {}
+    if step["id"] == "ensure_dtype":
+        return x.astype(kw["dtype"])
+    if step["id"] == "scale_linear":  # out = gain * x + offset, per channel when an axis is given
+        return x * np.asarray(kw.get("gain", 1.0), np.float32) + np.asarray(kw.get("offset", 0.0), np.float32)
+    if step["id"] == "scale_range":  # (x - p_low) / (p_high - p_low + eps), percentiles over the given axes
+        index = {"batch": 0, "y": 1, "x": 2, "channel": 3}
+        axes = tuple(index[a] for a in kw["axes"])
+        lo = np.percentile(x, kw["min_percentile"], axis=axes, keepdims=True)
+        hi = np.percentile(x, kw["max_percentile"], axis=axes, keepdims=True)
+        return ((x - lo) / (hi - lo + kw.get("eps", 1e-6))).astype(np.float32)
+    raise AssertionError(f"step {step['id']} is not expected in a restoration package")
+
+
+def _consumer_output(package: Path, raw: np.ndarray, folder: Path) -> np.ndarray:
+    """What a consumer gets from the package's ONNX weights for ``raw`` (B,Y,X,C)."""
+    import onnxruntime
+
+    with zipfile.ZipFile(package) as archive:
+        archive.extractall(folder)
+    rdf = yaml.safe_load((folder / "rdf.yaml").read_text())
+    x = raw
+    for step in rdf["inputs"][0].get("preprocessing") or []:
+        x = _spec_step(step, x)
+    session = onnxruntime.InferenceSession(str(folder / rdf["weights"]["onnx"]["source"]),
+                                           providers=["CPUExecutionProvider"])
+    (y,) = session.run(None, {session.get_inputs()[0].name: x.astype(np.float32)})
+    for step in rdf["outputs"][0].get("postprocessing") or []:
+        y = _spec_step(step, y)
+    return y
+
+
+def _network():
+    """A tiny restoration network whose output is not its input's scale (a bias and a gain)."""
+    import keras
+
+    keras.utils.set_random_seed(11)
+    inp = keras.Input((None, None, 1))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inp)
+    out = keras.layers.Conv2D(1, 3, padding="same", bias_initializer=keras.initializers.Constant(0.2))(x)
+    return keras.Model(inp, out, name="tiny_restore")
+
+
+def _raw(seed: int, shape: tuple[int, int]) -> np.ndarray:
+    """A noisy fluorescence-like image (Y, X, 1), camera counts."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]]
+    clean = 300 + 2500 * (np.sin(yy / 4.0) * np.cos(xx / 6.0) > 0.3)
+    return rng.poisson(clean)[..., None].astype(np.float32)
+
+
+def _cellwright_predict(model, image: np.ndarray, intensity: dict) -> np.ndarray:
+    """Cellwright's own predict output in intensities for one raw image."""
+    from builder.recipe import recipe_from_dict
+    from builder.tasks import get_task
+    from builder.workflow.inference import predict_image
+
+    recipe = recipe_from_dict({"name": "tiny", "task": TASK, "data": get_task(TASK).new_recipe_data("."),
+                               "preprocess": {"normalize": {"method": "percentile", "low": 1.0, "high": 99.8}}})
+    result = predict_image(model, image, recipe, norm_stats={"normalize": None, "target_normalize": None,
+                                                             "target_from_input": None, **intensity})
+    return result["restored_intensity"]
+
+
+def _export(tmp_path: Path, model, intensity: dict) -> Path:
+    from builder.export.bioimageio import write_bioimageio
+    from builder.export.metadata import ExportMetadata, Normalization
+
+    metadata = ExportMetadata(name="tiny denoiser", task=TASK, channel_names=["GFP"],
+                              normalization=Normalization(method="percentile", low=1.0, high=99.8),
+                              output_intensity=intensity, raw_test_input=_raw(1, (32, 48))[None],
+                              recipe={"name": "tiny", "task": TASK})
+    return write_bioimageio(model, metadata, tmp_path / "denoiser.zip").path
+
+
+@pytest.mark.parametrize("intensity", [
+    {"target_from_input": {"offset": [0.08], "scale": [0.62]}},  # per-image percentiles (the examples)
+    {"target_normalize": {"offset": [210.0], "scale": [1900.0]}},  # the targets' dataset statistics
+], ids=["target_from_input", "target_normalize"])
+def test_consumer_gets_cellwright_predict_intensities(tmp_path, intensity):
+    model = _network()
+    package = _export(tmp_path, model, intensity)
+    image = _raw(5, (40, 56))  # not the test input, another size
+    expected = _cellwright_predict(model, image, intensity)
+    got = _consumer_output(package, image[None], tmp_path / "unpacked")[0]
+    span = float(expected.max() - expected.min())
+    assert span > 100  # intensities, not the normalised scale
+    assert np.abs(got - expected).max() < 1e-4 * span
+
+    with zipfile.ZipFile(package) as archive:  # the stored test output is what a consumer should get
+        test_in, test_out = (np.load(archive.open(n)) for n in ("test_input.npy", "test_output.npy"))
+    assert np.abs(test_out[0] - _cellwright_predict(model, test_in[0], intensity)).max() < 1e-4 * span
