@@ -290,7 +290,7 @@ def _consumer_check(model: Any, descr: Any, folder: Path, tolerance: float) -> C
             "bioimageio export: test_input",
             f"Running the package's test input through its declared processing and the model changes the "
             f"output by up to {diff:.3g}.", "Report this with the run folder attached.")
-    return Check("test_input + declared processing + keras", str(folder / "test_input.npy"), diff,
+    return Check("test_input + declared preprocessing + keras", str(folder / "test_input.npy"), diff,
                  max(tolerance, 1e-5))
 
 

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tifffile
 import yaml
+
+from builder.cli.main import main
 
 TASK = "image_to_image"
 
@@ -112,3 +115,8 @@ def test_consumer_gets_cellwright_predict_intensities(tmp_path, intensity):
     with zipfile.ZipFile(package) as archive:  # the stored test output is what a consumer should get
         test_in, test_out = (np.load(archive.open(n)) for n in ("test_input.npy", "test_output.npy"))
     assert np.abs(test_out[0] - _cellwright_predict(model, test_in[0], intensity)).max() < 1e-4 * span
+
+    tifffile.imwrite(tmp_path / "new.tif", image[..., 0].astype(np.uint16))  # and Cellwright reads it back alike
+    assert main(["predict", str(package), str(tmp_path / "new.tif"), "--out", str(tmp_path / "pred")]) == 0
+    restored = tifffile.imread(tmp_path / "pred" / "new_restored.tif")
+    assert np.abs(np.squeeze(restored) - expected[..., 0]).max() < 1e-4 * span
