@@ -31,7 +31,9 @@ PER_IMAGE_METHODS = ("percentile", "minmax", "zscore")
 
 def fixed_output_stats(metadata: ExportMetadata, n_in: int) -> tuple[np.ndarray, np.ndarray] | None:
     """``(offset, scale)`` per output channel that return a restoration output to intensities when they do not
-    depend on the image (``target_normalize``, or a fixed input map with no target statistics); else None."""
+    depend on the image: ``target_normalize``, or a fixed input map (dataset statistics), with the training
+    pairs' brightness relation applied to it when there is one (as :func:`output_stats` does); else None."""
+    from builder.data.normalize import NormStats, relate_stats
     from builder.export.bioimageio_descr import fixed_linear
 
     target = stats_from_dict(metadata.output_intensity.get("target_normalize"))
@@ -43,7 +45,12 @@ def fixed_output_stats(metadata: ExportMetadata, n_in: int) -> tuple[np.ndarray,
     if linear is None:
         return None
     gain, offset = linear
-    return -offset / gain, 1.0 / gain
+    used = NormStats(-offset / gain, 1.0 / gain)
+    relation = metadata.output_intensity.get("target_from_input")
+    stored = metadata.normalization.min or metadata.normalization.mean or [0.0]  # how many statistics training kept
+    if relation and len(relation.get("scale") or []) in (1, len(stored)):
+        used = relate_stats(used, relation)
+    return np.asarray(used.offset, np.float64), np.asarray(used.scale, np.float64)
 
 
 def in_graph_normalization(metadata: ExportMetadata) -> bool:

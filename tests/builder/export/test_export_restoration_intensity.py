@@ -74,39 +74,48 @@ def _raw(seed: int, shape: tuple[int, int]) -> np.ndarray:
     return rng.poisson(clean)[..., None].astype(np.float32)
 
 
-def _cellwright_predict(model, image: np.ndarray, intensity: dict) -> np.ndarray:
+#: Input statistics of the training set, for the case whose input is normalised per dataset.
+DATASET = {"offset": [150.0], "scale": [2600.0]}
+
+
+def _cellwright_predict(model, image: np.ndarray, per: str, intensity: dict) -> np.ndarray:
     """Cellwright's own predict output in intensities for one raw image."""
     from builder.recipe import recipe_from_dict
     from builder.tasks import get_task
     from builder.workflow.inference import predict_image
 
     recipe = recipe_from_dict({"name": "tiny", "task": TASK, "data": get_task(TASK).new_recipe_data("."),
-                               "preprocess": {"normalize": {"method": "percentile", "low": 1.0, "high": 99.8}}})
-    result = predict_image(model, image, recipe, norm_stats={"normalize": None, "target_normalize": None,
+                               "preprocess": {"normalize": {"method": "percentile", "low": 1.0, "high": 99.8,
+                                                            "per": per}}})
+    stats = DATASET if per == "dataset" else None
+    result = predict_image(model, image, recipe, norm_stats={"normalize": stats, "target_normalize": None,
                                                              "target_from_input": None, **intensity})
     return result["restored_intensity"]
 
 
-def _export(tmp_path: Path, model, intensity: dict) -> Path:
+def _export(tmp_path: Path, model, per: str, intensity: dict) -> Path:
     from builder.export.bioimageio import write_bioimageio
     from builder.export.metadata import ExportMetadata, Normalization
 
+    stats = {"min": DATASET["offset"], "max": [DATASET["offset"][0] + DATASET["scale"][0]]} if per == "dataset" \
+        else {}
     metadata = ExportMetadata(name="tiny denoiser", task=TASK, channel_names=["GFP"],
-                              normalization=Normalization(method="percentile", low=1.0, high=99.8),
+                              normalization=Normalization(method="percentile", low=1.0, high=99.8, per=per, **stats),
                               output_intensity=intensity, raw_test_input=_raw(1, (32, 48))[None],
                               recipe={"name": "tiny", "task": TASK})
     return write_bioimageio(model, metadata, tmp_path / "denoiser.zip").path
 
 
-@pytest.mark.parametrize("intensity", [
-    {"target_from_input": {"offset": [0.08], "scale": [0.62]}},  # per-image percentiles (the examples)
-    {"target_normalize": {"offset": [210.0], "scale": [1900.0]}},  # the targets' dataset statistics
-], ids=["target_from_input", "target_normalize"])
-def test_consumer_gets_cellwright_predict_intensities(tmp_path, intensity):
+@pytest.mark.parametrize(("per", "intensity"), [
+    ("image", {"target_from_input": {"offset": [0.08], "scale": [0.62]}}),  # per-image percentiles (the examples)
+    ("image", {"target_normalize": {"offset": [210.0], "scale": [1900.0]}}),  # the targets' dataset statistics
+    ("dataset", {"target_from_input": {"offset": [0.03], "scale": [0.71]}}),  # inputs per dataset, targets per image
+], ids=["target_from_input", "target_normalize", "dataset_input_target_from_input"])
+def test_consumer_gets_cellwright_predict_intensities(tmp_path, per, intensity):
     model = _network()
-    package = _export(tmp_path, model, intensity)
+    package = _export(tmp_path, model, per, intensity)
     image = _raw(5, (40, 56))  # not the test input, another size
-    expected = _cellwright_predict(model, image, intensity)
+    expected = _cellwright_predict(model, image, per, intensity)
     got = _consumer_output(package, image[None], tmp_path / "unpacked")[0]
     span = float(expected.max() - expected.min())
     assert span > 100  # intensities, not the normalised scale
@@ -114,7 +123,7 @@ def test_consumer_gets_cellwright_predict_intensities(tmp_path, intensity):
 
     with zipfile.ZipFile(package) as archive:  # the stored test output is what a consumer should get
         test_in, test_out = (np.load(archive.open(n)) for n in ("test_input.npy", "test_output.npy"))
-    assert np.abs(test_out[0] - _cellwright_predict(model, test_in[0], intensity)).max() < 1e-4 * span
+    assert np.abs(test_out[0] - _cellwright_predict(model, test_in[0], per, intensity)).max() < 1e-4 * span
 
     tifffile.imwrite(tmp_path / "new.tif", image[..., 0].astype(np.uint16))  # and Cellwright reads it back alike
     assert main(["predict", str(package), str(tmp_path / "new.tif"), "--out", str(tmp_path / "pred")]) == 0
