@@ -123,6 +123,9 @@ def test_consumer_gets_cellwright_predict_intensities(tmp_path, per, intensity):
 
     with zipfile.ZipFile(package) as archive:  # the stored test output is what a consumer should get
         test_in, test_out = (np.load(archive.open(n)) for n in ("test_input.npy", "test_output.npy"))
+        card = archive.read("README.md").decode()
+        rdf = yaml.safe_load(archive.read("rdf.yaml"))
+    assert "Output intensities" in card and "Intensities" in rdf["outputs"][0]["description"]  # says what it is
     assert np.abs(test_out[0] - _cellwright_predict(model, test_in[0], per, intensity)).max() < 1e-4 * span
 
     tifffile.imwrite(tmp_path / "new.tif", image[..., 0].astype(np.uint16))  # and Cellwright reads it back alike
