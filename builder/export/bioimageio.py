@@ -4,6 +4,8 @@ Weights: ``keras_hdf5`` (parent entry), ``tensorflow_saved_model_bundle`` (servi
 ``{"prediction": tensor}``) and ``onnx``. Each weights file is re-run on the test input and compared with
 the Keras output before packaging; the zip is then validated by ``bioimageio.spec`` with I/O checks on and
 no network access (no fields that need a look-up: no URLs, no GitHub user names, citations by DOI only).
+Image-to-image packages return intensities as Cellwright's ``predict`` does (:mod:`builder.export.raw_scale`): a
+``scale_linear`` postprocessing step, or a network that normalises each raw image itself.
 """
 
 from __future__ import annotations
