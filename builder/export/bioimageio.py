@@ -4,6 +4,8 @@ Weights: ``keras_hdf5`` (parent entry), ``tensorflow_saved_model_bundle`` (servi
 ``{"prediction": tensor}``) and ``onnx``. Each weights file is re-run on the test input and compared with
 the Keras output before packaging; the zip is then validated by ``bioimageio.spec`` with I/O checks on and
 no network access (no fields that need a look-up: no URLs, no GitHub user names, citations by DOI only).
+Image-to-image packages return intensities as Cellwright's ``predict`` does (:mod:`builder.export.raw_scale`): a
+``scale_linear`` postprocessing step, or a network that normalises each raw image itself.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ from builder.export.bioimageio_descr import (
     credits,
     input_descr,
     output_descr,
-    preprocessing,
     raw_test_input,
 )
 from builder.export.metadata import ExportMetadata, require_test_input
@@ -98,12 +99,16 @@ def _output_note(metadata: ExportMetadata) -> str:
     return f"- Output: {note}\n" if note else ""
 
 
-def _documentation(metadata: ExportMetadata, checks: list[Check], notes: list[str] | None = None) -> str:
+def _documentation(metadata: ExportMetadata, checks: list[Check], notes: list[str] | None = None,
+                   intensity: str = "") -> str:
+    """The model card: the user's documentation (or one made from the metadata), ``intensity`` (what the output's
+    values are) and the weights checks."""
     validation = "\n## Validation\n\nRight after export each weights format was run on the test input and " \
         "compared with the Keras model (max absolute difference):\n\n" + "".join(
             f"- {c.format}: {c.max_abs_diff:.3g}\n" for c in checks) + "".join(f"\n{n}\n" for n in notes or [])
     if metadata.documentation.strip():
         text = metadata.documentation
+        text = text.rstrip() + "\n\n" + intensity if intensity else text
         return text if "# validation" in text.lower() else text.rstrip() + "\n" + validation
     norm = metadata.normalization
     return (
@@ -115,7 +120,7 @@ def _documentation(metadata: ExportMetadata, checks: list[Check], notes: list[st
         f"- Normalisation: {norm.method} ({norm.low}-{norm.high} percentiles, per {norm.per})\n"
         f"- Classes/outputs: {', '.join(metadata.class_names) or 'see outputs'}\n"
         f"- Post-processing (Cellwright): {metadata.postprocess or 'none'}\n"
-        f"{_output_note(metadata)}\n"
+        f"{_output_note(metadata)}{intensity}\n"
         "Exported by Cellwright; open with `cellwright import` or any bioimage.io consumer.\n"
     ) + validation
 
@@ -206,17 +211,22 @@ def build_descr(model: Any, metadata: ExportMetadata, folder: Path,
     from bioimageio.spec.model import v0_5 as s
     from pydantic import ValidationError
 
+    from builder.export.raw_scale import intensity_plan
+
     raw = _raw_test_input(metadata)
-    steps = preprocessing(metadata, raw.shape[-1])
-    x = apply_preprocessing(steps, raw)  # what a consumer feeds the network
-    y = keras_reference(model, x)
+    plan = intensity_plan(model, metadata, raw)
+    wrapped, shipped = plan.model is not model, plan.metadata or metadata
+    model = plan.model
+    x = apply_preprocessing(plan.preprocessing, raw)  # what a consumer feeds the network
+    y = apply_preprocessing(plan.postprocessing, keras_reference(model, x))  # what a consumer gets
+    out_tolerance = tolerance * plan.factor  # outputs compared in intensities, not normalised units
     np.save(folder / "test_input.npy", raw, allow_pickle=False)
     np.save(folder / "test_output.npy", y, allow_pickle=False)
     for name, array in (("sample_input.tif", raw[0]), ("sample_output.tif", y[0])):
         sample = array if array.ndim >= 2 else array[None]
         tifffile.imwrite(folder / name, sample, photometric="minisblack" if sample.ndim == 3 else None)
-    weights, checks, notes = _write_weights(model, folder, x, tolerance, metadata)
-    (folder / "README.md").write_text(_documentation(metadata, checks, notes), encoding="utf-8")
+    weights, checks, notes = _write_weights(model, folder, x, out_tolerance if wrapped else tolerance, shipped)
+    (folder / "README.md").write_text(_documentation(metadata, checks, notes, plan.card), encoding="utf-8")
     in_shape, out_shape = tuple(model.inputs[0].shape), tuple(model.outputs[0].shape)
     try:
         descr = s.ModelDescr(
@@ -226,19 +236,21 @@ def build_descr(model: Any, metadata: ExportMetadata, folder: Path,
             documentation=s.FileDescr(source=folder / "README.md"),
             license=s.LicenseId(metadata.license),
             tags=sorted({"cellwright", metadata.task.replace("_", "-"), *metadata.tags}),
-            inputs=[input_descr(metadata, in_shape, folder / "test_input.npy", folder / "sample_input.tif")],
+            inputs=[input_descr(metadata, in_shape, folder / "test_input.npy", folder / "sample_input.tif",
+                                plan.preprocessing, plan.input_text)],
             outputs=[output_descr(metadata, out_shape, in_shape, folder / "test_output.npy",
-                                  folder / "sample_output.tif")],
+                                  folder / "sample_output.tif", plan.postprocessing, plan.output_note)],
             weights=weights,
             config=s.Config(  # type: ignore[call-arg]  # Config keeps extra keys such as ours
                 bioimageio=s.BioimageioConfig(reproducibility_tolerance=[
-                    s.ReproducibilityTolerance(absolute_tolerance=max(tolerance, 1e-5), relative_tolerance=1e-3)]),
+                    s.ReproducibilityTolerance(absolute_tolerance=max(out_tolerance, 1e-5), relative_tolerance=1e-3)]),
                 cellwright={"task": metadata.task, "postprocess": metadata.postprocess,
                             "class_names": metadata.class_names, "normalization": metadata.normalization.model_dump(),
                             "pixel_size_um": metadata.pixel_size,
                             "object_diameter_px": metadata.object_diameter,
                             "target_diameter_px": metadata.target_diameter,
-                            "size_multiple": metadata.size_multiple},
+                            "size_multiple": metadata.size_multiple, **plan.config,
+                            **({"output_scale": plan.factor} if plan.factor != 1.0 else {})},
             ),
             **credits(metadata),
         )
@@ -247,7 +259,7 @@ def build_descr(model: Any, metadata: ExportMetadata, folder: Path,
             "bioimageio export", f"The model description is not valid for bioimage.io:\n{exc}",
             "Check export.license (an SPDX id such as CC-BY-4.0), author ORCIDs and citation DOIs.",
         ) from exc
-    checks.append(_consumer_check(model, descr, folder, tolerance))
+    checks.append(_consumer_check(model, descr, folder, out_tolerance))
     return descr, checks, notes
 
 
@@ -266,17 +278,19 @@ def _raw_test_input(metadata: ExportMetadata) -> np.ndarray:
 
 
 def _consumer_check(model: Any, descr: Any, folder: Path, tolerance: float) -> Check:
-    """Re-run the package the way a consumer does: its stored raw test input, its declared preprocessing."""
+    """Re-run the package the way a consumer does: its stored raw test input, its declared pre- and
+    postprocessing."""
     from builder.model_files.safe_import import load_array
 
     raw = load_array(folder / "test_input.npy")
     expected = load_array(folder / "test_output.npy")
-    got = keras_reference(model, apply_preprocessing(list(descr.inputs[0].preprocessing), raw))
+    got = apply_preprocessing(list(descr.outputs[0].postprocessing),
+                              keras_reference(model, apply_preprocessing(list(descr.inputs[0].preprocessing), raw)))
     diff = float(np.max(np.abs(got - expected))) if expected.size else 0.0
     if diff > max(tolerance, 1e-5):
         raise ExportError(
             "bioimageio export: test_input",
-            f"Running the package's test input through its declared preprocessing and the model changes the "
+            f"Running the package's test input through its declared processing and the model changes the "
             f"output by up to {diff:.3g}.", "Report this with the run folder attached.")
     return Check("test_input + declared preprocessing + keras", str(folder / "test_input.npy"), diff,
                  max(tolerance, 1e-5))

@@ -108,8 +108,12 @@ def _space_unit(metadata: ExportMetadata) -> dict[str, Any]:
     return {"unit": "micrometer", "scale": float(metadata.pixel_size)}
 
 
-def input_descr(metadata: ExportMetadata, input_shape: tuple[Any, ...], test_tensor: Any, sample_tensor: Any) -> Any:
-    """Input tensor (batch, y, x, channel) with sizes from the model or the test input and size multiple."""
+def input_descr(metadata: ExportMetadata, input_shape: tuple[Any, ...], test_tensor: Any, sample_tensor: Any,
+                steps: list[Any] | None = None, description: str = "") -> Any:
+    """Input tensor (batch, y, x, channel) with sizes from the model or the test input and size multiple.
+
+    ``steps``: its preprocessing (default :func:`preprocessing`); ``description``: what the network expects.
+    """
     from bioimageio.spec.model import v0_5 as s
 
     _, model_y, model_x, n_channels = input_shape
@@ -137,18 +141,21 @@ def input_descr(metadata: ExportMetadata, input_shape: tuple[Any, ...], test_ten
                                              for i, n in enumerate(names)]))
     return s.InputTensorDescr(
         id=s.TensorId(INPUT_ID),
-        description="Raw image; normalised by the preprocessing steps.",
+        description=description or "Raw image; normalised by the preprocessing steps.",
         axes=axes,
         test_tensor=s.FileDescr(source=test_tensor),
         sample_tensor=s.FileDescr(source=sample_tensor),
         data=s.IntervalOrRatioDataDescr(type="float32"),
-        preprocessing=preprocessing(metadata, n_channels),
+        preprocessing=preprocessing(metadata, n_channels) if steps is None else steps,
     )
 
 
 def output_descr(metadata: ExportMetadata, output_shape: tuple[Any, ...], input_shape: tuple[Any, ...],
-                 test_tensor: Any, sample_tensor: Any) -> Any:
-    """Output tensor: (batch, channel) for classification, else (batch, y, x, channel) sized like the input."""
+                 test_tensor: Any, sample_tensor: Any, steps: list[Any] | None = None, note: str = "") -> Any:
+    """Output tensor: (batch, channel) for classification, else (batch, y, x, channel) sized like the input.
+
+    ``steps``: its postprocessing (none by default); ``note``: added to its description.
+    """
     from bioimageio.spec.model import v0_5 as s
 
     n_out = int(output_shape[-1])
@@ -174,9 +181,22 @@ def output_descr(metadata: ExportMetadata, output_shape: tuple[Any, ...], input_
     from builder.tasks import get_task
 
     kind = get_task(metadata.task).output_description
-    return s.OutputTensorDescr(id=s.TensorId(OUTPUT_ID), description=kind, axes=axes,
+    return s.OutputTensorDescr(id=s.TensorId(OUTPUT_ID), description=f"{kind} {note}".strip(), axes=axes,
                                test_tensor=s.FileDescr(source=test_tensor),
-                               sample_tensor=s.FileDescr(source=sample_tensor))
+                               sample_tensor=s.FileDescr(source=sample_tensor), postprocessing=list(steps or []))
+
+
+def output_postprocessing(offset: np.ndarray, scale: np.ndarray) -> list[Any]:
+    """The ``scale_linear`` step ``output * scale + offset`` (one value, or one per output channel)."""
+    from bioimageio.spec.model import v0_5 as s
+
+    offset, scale = np.broadcast_arrays(np.ravel(offset), np.ravel(scale))
+    if offset.size == 1:
+        kwargs: Any = s.ScaleLinearKwargs(gain=float(scale[0]), offset=float(offset[0]))
+    else:
+        kwargs = s.ScaleLinearAlongAxisKwargs(gain=[float(v) for v in scale], offset=[float(v) for v in offset],
+                                              axis=s.AxisId("channel"))
+    return [s.ScaleLinearDescr(kwargs=kwargs)]
 
 
 def credits(metadata: ExportMetadata) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""bioimage.io preprocessing steps applied in NumPy, the way a bioimage.io consumer applies them."""
+"""bioimage.io pre- and postprocessing steps applied in NumPy, the way a bioimage.io consumer applies them."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from builder.errors import ExportError
 
 
 def apply_preprocessing(steps: list[Any], raw: np.ndarray) -> np.ndarray:
-    """Apply spec preprocessing steps to a B,Y,X,C array in NumPy, the way a bioimage.io consumer does.
+    """Apply spec preprocessing (or postprocessing) steps to a B,Y,X,C array in NumPy, the way a bioimage.io
+    consumer does.
 
-    Used to check that the written preprocessing reproduces Cellwright's normalisation.
+    Used to check that the written processing reproduces Cellwright's normalisation and output intensities.
     """
     index = {"batch": 0, "y": 1, "x": 2, "channel": 3}
     x = raw.astype(np.float64)

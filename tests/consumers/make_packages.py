@@ -23,11 +23,14 @@ CASES = {
     "classification": ("classification", None),
     "segmentation": ("segmentation", None),
     "instance_segmentation": ("instance_segmentation", None),
-    "denoising": ("image_to_image", None),
+    "denoising": ("image_to_image", None),  # per-image percentiles: the network normalises itself
+    "denoising_dataset_stats": ("image_to_image", None),  # targets' dataset statistics: scale_linear after it
     "unet_backbone": ("segmentation", {"template": "unet", "params": {
         "depth": 2, "base_filters": 4,
         "backbone": {"name": "mobilenet_v3_small", "weights": "none", "freeze": "none"}}}),
 }
+#: name -> preprocess settings merged into the case's recipe.
+PREPROCESS = {"denoising_dataset_stats": {"target_normalize": {"method": "percentile", "per": "dataset"}}}
 
 
 def make(out: Path, cases: list[str] | None = None) -> list[dict]:
@@ -48,6 +51,7 @@ def make(out: Path, cases: list[str] | None = None) -> list[dict]:
         recipe["name"] = f"consumer-{name}"
         if model is not None:
             recipe["model"] = model
+        recipe["preprocess"] = {**recipe.get("preprocess", {}), **PREPROCESS.get(name, {})}
         recipe_path.write_text(yaml.safe_dump(recipe, sort_keys=False))
         outcome = train_recipe(recipe_path, runs_dir=folder / "runs")
         for result in export_run(outcome.run_dir, formats=["bioimageio", "onnx"], out_dir=folder):
