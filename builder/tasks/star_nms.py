@@ -21,6 +21,7 @@ Polygons are filled by :func:`builder.tasks.star_raster.star_pixels`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -111,12 +112,21 @@ def kept_polygons(prob: np.ndarray, dist: np.ndarray, *, threshold: float = 0.5,
 
 def nms_labels(prob: np.ndarray, dist: np.ndarray, *, threshold: float = 0.5, nms_threshold: float = 0.4,
                min_area: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`kept_polygons` with the labels drawn on the same grid: ``(labels (Y, X) int32, kept (N, 2))``.
+    """:func:`kept_polygons` with the labels drawn on the same grid: ``(labels (Y, X) int32, kept (N, 2))``."""
+    labels, kept, _ = _suppress(prob, dist, threshold, nms_threshold, min_area)
+    return labels, kept
+
+
+def _suppress(prob: np.ndarray, dist: np.ndarray, threshold: float, nms_threshold: float, min_area: float
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`nms_labels` and how many pixels each kept object owns.
 
     Proposals are visited one at a time in order, but their polygons are filled a batch at a time
     (:func:`~builder.tasks.star_batch.polygons_pixels`): the next :data:`NMS_BATCH` proposals whose own pixel is
-    still free, less those deep inside the polygon of an earlier one of the batch (:func:`_shadowed`: they are
-    covered once that one is kept, and filled alone only if they are not).
+    still free and whose polygon is large enough (:func:`_next_batch`), less those deep inside the polygon of an
+    earlier one of the batch (:func:`_shadowed`: they are covered once that one is kept, and filled alone only if
+    they are not). The visiting order is that of all proposals above ``threshold``: skipping the small ones on the
+    way gives the order of the large ones (equal probabilities stay in row-major order either way).
     """
     from builder.tasks.star_batch import polygons_pixels
     from builder.tasks.star_raster import star_pixels
@@ -125,20 +135,17 @@ def nms_labels(prob: np.ndarray, dist: np.ndarray, *, threshold: float = 0.5, nm
     width = shape[1]
     labels = np.zeros(shape, np.int32)
     ys, xs = np.nonzero(prob > threshold)
-    big = large_proposals(dist, ys, xs, min_area)
-    ys, xs = ys[big], xs[big]
     order = descending_order(prob[ys, xs])
     ys, xs = ys[order], xs[order]
     flat = labels.ravel()  # a view
     position = ys * width + xs
+    large = np.zeros(ys.size, np.int8)  # 1: large enough, -1: too small, 0: not measured yet
     kept: list[int] = []
+    sizes: list[int] = []
     at = 0
     while at < position.size:
-        look = position[at:at + 64 * NMS_BATCH]
-        free = np.flatnonzero(flat[look] == 0)[:NMS_BATCH]  # a proposal inside a kept object describes it again
-        chosen = at + free
-        at = at + look.size if free.size < NMS_BATCH else int(chosen[-1]) + 1
-        if not free.size:
+        chosen, at = _next_batch(flat, position, at, large, lambda i: large_proposals(dist, ys[i], xs[i], min_area))
+        if not chosen.size:
             continue
         rays = dist[ys[chosen], xs[chosen]]
         filled = ~_shadowed(ys[chosen], xs[chosen], rays)
@@ -152,13 +159,40 @@ def nms_labels(prob: np.ndarray, dist: np.ndarray, *, threshold: float = 0.5, nm
             else:
                 rr, cc = star_pixels(ys[proposal], xs[proposal], rays[i], shape)
                 own = rr * width + cc
-            unowned = flat[own] == 0
-            if 1.0 - np.count_nonzero(unowned) / unowned.size > nms_threshold:
+            unowned = own[flat[own] == 0]
+            if 1.0 - unowned.size / own.size > nms_threshold:
                 continue
             kept.append(proposal)
-            flat[own[unowned]] = len(kept)
+            sizes.append(unowned.size)
+            flat[unowned] = len(kept)
     index = np.array(kept, np.intp)
-    return labels, np.stack([ys[index], xs[index]], axis=1).reshape(-1, 2)
+    return labels, np.stack([ys[index], xs[index]], axis=1).reshape(-1, 2), np.array(sizes, np.intp)
+
+
+def _next_batch(flat: np.ndarray, position: np.ndarray, at: int, large: np.ndarray,
+                measure: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, int]:
+    """The next (at most :data:`NMS_BATCH`) proposals from index ``at`` on whose pixel (``position``, flat) is
+    still free and whose polygon is large enough, and where the next batch starts.
+
+    A proposal inside a kept object describes it again and is skipped; a polygon's area is measured (``measure``
+    of indices, remembered in ``large``) only when its proposal is reached free. The look-ahead starts short and
+    doubles while too few proposals qualify.
+    """
+    found: list[np.ndarray] = []
+    count, stop, look = 0, at, 2 * NMS_BATCH
+    while stop < position.size and count < NMS_BATCH:
+        span = np.arange(stop, min(stop + look, position.size))
+        free = span[flat[position[span]] == 0]
+        unknown = free[large[free] == 0]
+        if unknown.size:
+            large[unknown] = np.where(measure(unknown), 1, -1)
+        good = free[large[free] == 1][:NMS_BATCH - count]
+        found.append(good)
+        count += good.size
+        stop = int(good[-1]) + 1 if count == NMS_BATCH else int(span[-1]) + 1
+        look *= 2
+    chosen = np.concatenate(found) if found else np.zeros(0, np.intp)
+    return chosen, stop
 
 
 #: Proposals whose polygons :func:`nms_labels` fills at once.
@@ -179,7 +213,13 @@ def _shadowed(ys: np.ndarray, xs: np.ndarray, rays: np.ndarray) -> np.ndarray:
 def draw_polygons(ys: np.ndarray, xs: np.ndarray, prob: np.ndarray, dist: np.ndarray, shape: tuple[int, int],
                   zoom: tuple[float, float]) -> np.ndarray:
     """Labels at the image's ``shape`` from the polygons kept at grid pixels ``(ys, xs)`` (in this order), each
-    owning the pixels no earlier polygon owns.
+    owning the pixels no earlier polygon owns (see :func:`_draw`)."""
+    return _draw(ys, xs, prob, dist, shape, zoom)[0]
+
+
+def _draw(ys: np.ndarray, xs: np.ndarray, prob: np.ndarray, dist: np.ndarray, shape: tuple[int, int],
+          zoom: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`draw_polygons` and how many pixels each polygon owns.
 
     Grid pixel ``(y, x)`` covers the image pixels whose centres map into its cell (image row ``i`` lies at grid
     row ``(i + 0.5) / zoom_y - 0.5``, the mapping of :func:`builder.data.preprocess.resize_yx`). Of these, the one
@@ -202,10 +242,13 @@ def draw_polygons(ys: np.ndarray, xs: np.ndarray, prob: np.ndarray, dist: np.nda
     cy, cx, rays = _proposers(prob, dist, np.asarray(ys, np.intp), np.asarray(xs, np.intp), (zy, zx), weights)
     pixels, offsets = polygons_pixels(cy, cx, rays * stretch, shape, rest)
     flat = labels.ravel()
+    sizes = np.zeros(len(ys), np.intp)
     for n, (start, stop) in enumerate(zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True), start=1):
         own = pixels[start:stop]
-        flat[own[flat[own] == 0]] = n
-    return labels
+        unowned = own[flat[own] == 0]
+        flat[unowned] = n
+        sizes[n - 1] = unowned.size
+    return labels, sizes
 
 
 def _spans(cells: int, zoom: float, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -329,12 +372,17 @@ def star_nms(prob: np.ndarray, dist: np.ndarray, *, threshold: float = 0.5, nms_
     (Y, X) int32 array
         Labels 1..N in the order the objects were kept (0 = background).
     """
+    return _star_labels(prob, dist, threshold, nms_threshold, min_area, shape, zoom)[0]
+
+
+def _star_labels(prob: np.ndarray, dist: np.ndarray, threshold: float, nms_threshold: float, min_area: float,
+                 shape: tuple[int, int] | None, zoom: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`star_nms` and the number of pixels of each label 1..N."""
     zy, zx = float(zoom[0]), float(zoom[1])
-    labels, kept = nms_labels(prob, dist, threshold=threshold, nms_threshold=nms_threshold,
-                              min_area=min_area / (zy * zx))
+    labels, kept, sizes = _suppress(prob, dist, threshold, nms_threshold, min_area / (zy * zx))
     if shape is None or (tuple(shape) == tuple(prob.shape) and zy == zx == 1.0):
-        return labels
-    return draw_polygons(kept[:, 0], kept[:, 1], prob, dist, (int(shape[0]), int(shape[1])), (zy, zx))
+        return labels, sizes
+    return _draw(kept[:, 0], kept[:, 1], prob, dist, (int(shape[0]), int(shape[1])), (zy, zx))
 
 
 def instances_from_star(pred: Any, *, threshold: float = 0.5, nms_threshold: float = 0.4, min_size: int = 10
@@ -362,10 +410,10 @@ def instances_from_star(pred: Any, *, threshold: float = 0.5, nms_threshold: flo
 
     if isinstance(pred, ZoomedOutput):  # suppression on the network's grid, polygons drawn at the image's size
         p = _check_star_output(pred.grid)
-        labels = star_nms(p[..., 0], p[..., 1:], threshold=threshold, nms_threshold=nms_threshold,
-                          min_area=max(float(min_size), MIN_AREA), shape=pred.image_shape, zoom=pred.zoom)
+        labels, sizes = _star_labels(p[..., 0], p[..., 1:], threshold, nms_threshold, max(float(min_size), MIN_AREA),
+                                     pred.image_shape, pred.zoom)
     else:
         p = _check_star_output(pred)
-        labels = star_nms(p[..., 0], p[..., 1:], threshold=threshold, nms_threshold=nms_threshold,
-                          min_area=max(float(min_size), MIN_AREA))
-    return keep_and_renumber(labels, min_size)
+        labels, sizes = _star_labels(p[..., 0], p[..., 1:], threshold, nms_threshold, max(float(min_size), MIN_AREA),
+                                     None, (1.0, 1.0))
+    return keep_and_renumber(labels, min_size, sizes=sizes)
