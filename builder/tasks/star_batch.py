@@ -103,7 +103,7 @@ def _table_pixels(cy: np.ndarray, cx: np.ndarray, d: np.ndarray, reach: np.ndarr
             polygon = members[polygon]
             counted = np.bincount(polygon, minlength=cy.size)
             rank = np.arange(polygon.size) - (np.cumsum(counted) - counted)[polygon]  # polygons come in order
-            found.append((polygon, pixel, rank + count[polygon]))
+            found.append((polygon, pixel, rank))
             count += counted
     empty = np.flatnonzero(count == 0)
     inside = (cy[empty] >= 0) & (cy[empty] < height) & (cx[empty] >= 0) & (cx[empty] < width)
@@ -124,16 +124,21 @@ def _inside_windows(cy: np.ndarray, cx: np.ndarray, d: np.ndarray, half: int, ta
     window of that size): which polygon (index into ``cy``) and flat image index of each pixel inside, polygon
     after polygon, row-major within each."""
     sector, sector1, past_k, short_of_k1, r2 = tables
-    n, k = d.shape
-    base = (np.arange(n, dtype=np.intp) * k)[:, None, None]
-    flat_d = d.ravel()
-    d0, d1 = flat_d[base + sector], flat_d[base + sector1]
-    # the test of builder.tasks.star_raster.inside_sectors, operation for operation
-    inside = past_k * d0 + short_of_k1 * d1 <= d0 * d1 * np.sin(2.0 * np.pi / k)
-    inside &= r2 <= np.maximum(d0, d1) ** 2
+    height, width = shape
+    d0, d1 = np.take(d, sector, axis=1), np.take(d, sector1, axis=1)  # (n, side, side): each pixel's two rays
+    # the test of builder.tasks.star_raster.inside_sectors, operation for operation (in place: fewer temporaries)
+    lhs = np.multiply(past_k, d0)
+    lhs += short_of_k1 * d1
+    rhs = np.multiply(d0, d1)
+    rhs *= np.sin(2.0 * np.pi / d.shape[1])
+    inside = lhs <= rhs
+    far = np.maximum(d0, d1, out=d0)
+    inside &= r2 <= np.square(far, out=far)
     step = np.arange(-half, half + 1)
     rows, cols = cy[:, None] + step, cx[:, None] + step
-    if rows.min() < 0 or rows.max() >= shape[0] or cols.min() < 0 or cols.max() >= shape[1]:
-        inside &= ((rows >= 0) & (rows < shape[0]))[:, :, None] & ((cols >= 0) & (cols < shape[1]))[:, None, :]
-    polygon, i, j = np.nonzero(inside)
-    return polygon, rows[polygon, i] * shape[1] + cols[polygon, j]
+    if rows.min() < 0 or rows.max() >= height or cols.min() < 0 or cols.max() >= width:
+        inside &= ((rows >= 0) & (rows < height))[:, :, None] & ((cols >= 0) & (cols < width))[:, None, :]
+    at = np.flatnonzero(inside)
+    polygon = at // step.size ** 2
+    window = (step[:, None] * width + step[None, :]).ravel()  # flat offsets from the centre, row-major
+    return polygon, (cy * width + cx)[polygon] + window[at - polygon * step.size ** 2]
