@@ -133,36 +133,82 @@ def _suppress(prob: np.ndarray, dist: np.ndarray, threshold: float, nms_threshol
     they are not). The visiting order is that of all proposals above ``threshold``: skipping the small ones on the
     way gives the order of the large ones (equal probabilities stay in row-major order either way).
     """
-    from builder.tasks.star_batch import polygons_pixels
-    from builder.tasks.star_raster import star_pixels
-
     shape = prob.shape
-    width = shape[1]
     labels = np.zeros(shape, np.int32)
     ys, xs = np.nonzero(prob > threshold)
     order = descending_order(prob[ys, xs])
     ys, xs = ys[order], xs[order]
     flat = labels.ravel()  # a view
-    position = ys * width + xs
+    position = ys * shape[1] + xs
     large = np.zeros(ys.size, np.int8)  # 1: large enough, -1: too small, 0: not measured yet
+    first = np.zeros(0, np.int32)  # scratch of _Batch (made with the first batch), left as it was found
     kept: list[int] = []
     sizes: list[int] = []
     at = 0
     while at < position.size:
         chosen, at = _next_batch(flat, position, at, large, lambda i: large_proposals(dist, ys[i], xs[i], min_area))
-        if not chosen.size:
-            continue
-        rays = dist[ys[chosen], xs[chosen]]
-        filled = ~_shadowed(ys[chosen], xs[chosen], rays)
-        pixels, offsets = polygons_pixels(ys[chosen[filled]], xs[chosen[filled]], rays[filled], shape)
-        slot = np.cumsum(filled) - 1
-        for i, (proposal, here) in enumerate(zip(chosen.tolist(), position[chosen].tolist(), strict=True)):
-            if flat[here]:  # covered by a polygon kept earlier in this batch
+        if chosen.size:
+            if not first.size:
+                first = np.full(flat.size, np.iinfo(np.int32).max, np.int32)
+            _Batch(ys[chosen], xs[chosen], dist, flat, shape, first).decide(chosen, nms_threshold, kept, sizes)
+    index = np.array(kept, np.intp)
+    return labels, np.stack([ys[index], xs[index]], axis=1).reshape(-1, 2), np.array(sizes, np.intp)
+
+
+class _Batch:
+    """Consecutive proposals of the suppression (all free when the batch starts), their polygons filled at once.
+
+    Filled are those not deep inside an earlier one's polygon (:func:`_shadowed`). A filled polygon that shares
+    no pixel with an earlier filled polygon of the batch ("clean") sees, when its turn comes, the labels the batch
+    started with on all its pixels, its own included: whether it is kept, and which pixels it then owns, are known
+    in advance, as long as no unfilled proposal of the batch has been kept before it.
+    """
+
+    def __init__(self, ys: np.ndarray, xs: np.ndarray, dist: np.ndarray, flat: np.ndarray, shape: tuple[int, int],
+                 first: np.ndarray):
+        from builder.tasks.star_batch import polygons_pixels
+
+        self.ys, self.xs, self.flat, self.shape = ys, xs, flat, shape
+        self.rays = dist[ys, xs]
+        self.filled = ~_shadowed(ys, xs, self.rays)
+        self.slot = np.cumsum(self.filled) - 1
+        pixels, offsets = polygons_pixels(ys[self.filled], xs[self.filled], self.rays[self.filled], shape)
+        self.pixels, self.offsets = pixels, offsets
+        count = np.diff(offsets)
+        owner = np.repeat(np.arange(count.size, dtype=np.int32), count)
+        np.minimum.at(first, pixels, owner)  # the earliest filled polygon of the batch on each pixel
+        self.clean = np.bincount(owner[first[pixels] != owner], minlength=count.size) == 0
+        first[pixels] = np.iinfo(np.int32).max
+        free = flat[pixels] == 0
+        self.n_free = np.bincount(owner[free], minlength=count.size)
+        self.free_pixels = pixels[free]
+        self.free_offsets = np.concatenate([[0], np.cumsum(self.n_free)])
+        self.count = count
+
+    def decide(self, proposals: np.ndarray, nms_threshold: float, kept: list[int], sizes: list[int]) -> None:
+        """Visit the batch's proposals in order (:func:`_suppress`), appending the kept ones and their sizes."""
+        from builder.tasks.star_raster import star_pixels
+
+        flat, width = self.flat, self.shape[1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            refused = (1.0 - self.n_free / self.count > nms_threshold).tolist()
+        clean, slot, filled = self.clean.tolist(), self.slot.tolist(), self.filled.tolist()
+        n_free, free_at = self.n_free.tolist(), self.free_offsets.tolist()
+        foreseen = True  # until an unfilled proposal is kept
+        for i, proposal in enumerate(proposals.tolist()):
+            j = slot[i]
+            if foreseen and filled[i] and clean[j]:
+                if not refused[j]:
+                    kept.append(proposal)
+                    sizes.append(n_free[j])
+                    flat[self.free_pixels[free_at[j]:free_at[j + 1]]] = len(kept)
+                continue
+            if flat[int(self.ys[i]) * width + int(self.xs[i])]:  # covered by a polygon kept earlier in the batch
                 continue
             if filled[i]:
-                own = pixels[offsets[slot[i]]:offsets[slot[i] + 1]]
+                own = self.pixels[self.offsets[j]:self.offsets[j + 1]]
             else:
-                rr, cc = star_pixels(ys[proposal], xs[proposal], rays[i], shape)
+                rr, cc = star_pixels(self.ys[i], self.xs[i], self.rays[i], self.shape)
                 own = rr * width + cc
             unowned = own[flat[own] == 0]
             if 1.0 - unowned.size / own.size > nms_threshold:
@@ -170,8 +216,7 @@ def _suppress(prob: np.ndarray, dist: np.ndarray, threshold: float, nms_threshol
             kept.append(proposal)
             sizes.append(unowned.size)
             flat[unowned] = len(kept)
-    index = np.array(kept, np.intp)
-    return labels, np.stack([ys[index], xs[index]], axis=1).reshape(-1, 2), np.array(sizes, np.intp)
+            foreseen = foreseen and filled[i]
 
 
 def _next_batch(flat: np.ndarray, position: np.ndarray, at: int, large: np.ndarray,

@@ -132,3 +132,16 @@ def test_proposers_found_together_equal_the_one_at_a_time_search(grid, image):
     for i, (y, x) in enumerate(zip(ys.tolist(), xs.tolist(), strict=True)):
         one = reference.proposer(out[..., 0], out[..., 1:], y, x, zoom, weights)
         assert (cy[i], cx[i]) == one[:2] and rays[i].dtype == one[2].dtype and np.array_equal(rays[i], one[2])
+
+
+def test_a_proposal_kept_after_being_left_out_of_its_batch_covers_later_ones():
+    """In one batch: K is kept; A overlaps K too much and is refused; B, deep inside A (so not filled with the
+    batch), is then filled alone and kept, and its spike covers C's pixel, so C is skipped although nothing of the
+    batch's filled polygons touches C."""
+    out = np.zeros((40, 60, 9), np.float32)
+    out[20, 10] = [0.99, *[6.0] * 8]  # K
+    out[20, 18] = [0.98, *[8.0] * 8]  # A
+    out[20, 20] = [0.97, 20.0, *[2.0] * 7]  # B: a spike along +X, through C's pixel
+    out[20, 36] = [0.96, *[3.0] * 8]  # C
+    labels = assert_same(out, nms_threshold=0.1, min_size=1)
+    assert labels.max() == 2 and labels[20, 10] == 1 and labels[20, 36] == labels[20, 20] == 2
