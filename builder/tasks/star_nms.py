@@ -381,7 +381,7 @@ def _proposers(prob: np.ndarray, dist: np.ndarray, ys: np.ndarray, xs: np.ndarra
          + fy * ((1 - fx) * prob[y1, x0] + fx * prob[y1, x1]))
     valid = (np.arange(rows.shape[1])[None, :, None] < n_rows[:, None, None]) & (
         np.arange(cols.shape[1])[None, None, :] < n_cols[:, None, None])
-    p = np.where(valid, p, -np.inf).reshape(ys.size, -1)
+    p = np.where(valid, p, -np.inf).reshape(ys.size, rows.shape[1] * cols.shape[1])
     i, j = np.divmod(np.argmax(p, axis=1) if ys.size else np.zeros(0, np.intp), cols.shape[1])
     n = np.arange(ys.size)
     r, c = rows[n, i], cols[n, j]

@@ -145,3 +145,12 @@ def test_a_proposal_kept_after_being_left_out_of_its_batch_covers_later_ones():
     out[20, 36] = [0.96, *[3.0] * 8]  # C
     labels = assert_same(out, nms_threshold=0.1, min_size=1)
     assert labels.max() == 2 and labels[20, 10] == 1 and labels[20, 36] == labels[20, 20] == 2
+
+
+@pytest.mark.parametrize("image", [None, (30, 40), (45, 60)])
+def test_an_output_without_objects_gives_empty_labels(image):
+    """No pixel above the threshold, or only polygons too small to keep (an untrained network)."""
+    out = np.zeros((30, 40, 9), np.float32)
+    assert not assert_same(out, image).any()
+    out[..., 0], out[..., 1:] = 0.9, 0.3
+    assert not assert_same(out, image).any()
