@@ -20,7 +20,7 @@ Polygons are filled by :func:`builder.tasks.star_raster.star_pixels`'s test, man
 and still decides them one by one, and the drawing finds all proposing image pixels and fills all kept polygons at
 once. The labels are those of the one-polygon-at-a-time code, pixel for pixel (``tests/builder/tasks/
 test_star_post_batched.py``); on the 664 nuclei of a 1024 x 1344 image at object scale, the post-processing took
-about 0.1 CPU s instead of 0.2-0.3 (``tests/benchmarks/bench_predict_stages.py``).
+0.10 CPU s instead of 0.22-0.26 (``tests/benchmarks/bench_predict_stages.py``, 2 busy cores).
 """
 
 from __future__ import annotations
