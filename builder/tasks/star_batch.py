@@ -14,6 +14,8 @@ the network's grid and, with Y and X zoomed alike, at full size); any other goes
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from builder.tasks.star_raster import TABLE_REACH, _offset_table, star_pixels
@@ -84,19 +86,17 @@ def _table_pixels(cy: np.ndarray, cx: np.ndarray, d: np.ndarray, reach: np.ndarr
 
     ``star_pixels`` tests the pixels within ``floor(reach)`` rows and columns of the centre (its box: the rounding
     of ``ceil(cy - reach)`` can only add a row that the test refuses, being farther than the longest ray).
-    Polygons with the same ``floor(reach)`` share that window of the offset table; they are tested together, a
-    chunk at a time, and their pixels put back in polygon order.
+    Polygons with the same ``floor(reach)`` share that window of the offset table (:func:`_disc_window`); they are
+    tested together, a chunk at a time, and their pixels put back in polygon order.
     """
     height, width = shape
     half = np.floor(reach).astype(np.intp)
-    geometry, table_radius = _offset_table(d.shape[1], int(half.max(initial=0)) + 1)
     count = np.zeros(cy.size, np.intp)
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (polygon, flat pixel, rank in its polygon)
     for h in np.unique(half).tolist():
         group = np.flatnonzero(half == h)
-        window = slice(table_radius - h, table_radius + h + 1)
-        tables = tuple(t[window, window] for t in geometry)
-        per_chunk = max(CHUNK // (2 * h + 1) ** 2, 1)
+        tables = _disc_window(d.shape[1], h)
+        per_chunk = max(CHUNK // tables[0].size, 1)
         for start in range(0, group.size, per_chunk):
             members = group[start:start + per_chunk]
             polygon, pixel = _inside_windows(cy[members], cx[members], d[members], h, tables, shape)
@@ -118,14 +118,31 @@ def _table_pixels(cy: np.ndarray, cx: np.ndarray, d: np.ndarray, reach: np.ndarr
     return pixels, offsets
 
 
+@functools.lru_cache(maxsize=64)
+def _disc_window(n_rays: int, half: int) -> tuple[np.ndarray, ...]:
+    """The offsets of the ``(2 half + 1)^2`` window that lie within ``half + 1`` of its centre, in row-major order:
+    their :func:`~builder.tasks.star_raster.sector_geometry` from the offset table (sector, next sector,
+    ``cross(u_k, p)``, ``cross(p, u_{k+1})``, ``|p|^2``), then their rows and columns. The rays of a polygon in this
+    window are shorter than ``half + 1``, so an offset farther out fails the test's ``|p|^2 <= max(d_k, d_k+1)^2``
+    anyway."""
+    geometry, radius = _offset_table(n_rays, half + 1)
+    window = slice(radius - half, radius + half + 1)
+    flat = [np.ravel(t[window, window]) for t in geometry]
+    dy, dx = np.divmod(np.arange(flat[0].size), 2 * half + 1)
+    near = flat[4] < (half + 1) ** 2
+    out = tuple(a[near] for a in (*flat, dy - half, dx - half))
+    for array in out:
+        array.flags.writeable = False
+    return out
+
+
 def _inside_windows(cy: np.ndarray, cx: np.ndarray, d: np.ndarray, half: int, tables: tuple[np.ndarray, ...],
                     shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """The inside test on the ``(2 half + 1)^2`` pixels around each centre (``tables``: the offset table's
-    window of that size): which polygon (index into ``cy``) and flat image index of each pixel inside, polygon
-    after polygon, row-major within each."""
-    sector, sector1, past_k, short_of_k1, r2 = tables
+    """The inside test on the offsets of :func:`_disc_window` (``tables``) around each centre: which polygon (index
+    into ``cy``) and flat image index of each pixel inside, polygon after polygon, row-major within each."""
+    sector, sector1, past_k, short_of_k1, r2, dy, dx = tables
     height, width = shape
-    d0, d1 = np.take(d, sector, axis=1), np.take(d, sector1, axis=1)  # (n, side, side): each pixel's two rays
+    d0, d1 = np.take(d, sector, axis=1), np.take(d, sector1, axis=1)  # (n, offsets): each pixel's two rays
     # the test of builder.tasks.star_raster.inside_sectors, operation for operation (in place: fewer temporaries)
     lhs = np.multiply(past_k, d0)
     lhs += short_of_k1 * d1
@@ -134,11 +151,12 @@ def _inside_windows(cy: np.ndarray, cx: np.ndarray, d: np.ndarray, half: int, ta
     inside = lhs <= rhs
     far = np.maximum(d0, d1, out=d0)
     inside &= r2 <= np.square(far, out=far)
-    step = np.arange(-half, half + 1)
-    rows, cols = cy[:, None] + step, cx[:, None] + step
-    if rows.min() < 0 or rows.max() >= height or cols.min() < 0 or cols.max() >= width:
-        inside &= ((rows >= 0) & (rows < height))[:, :, None] & ((cols >= 0) & (cols < width))[:, None, :]
     at = np.flatnonzero(inside)
-    polygon = at // step.size ** 2
-    window = (step[:, None] * width + step[None, :]).ravel()  # flat offsets from the centre, row-major
-    return polygon, (cy * width + cx)[polygon] + window[at - polygon * step.size ** 2]
+    polygon = at // sector.size
+    offset = at - polygon * sector.size
+    pixel = (cy * width + cx)[polygon] + (dy * width + dx)[offset]
+    if cy.min() - half < 0 or cy.max() + half >= height or cx.min() - half < 0 or cx.max() + half >= width:
+        rows, cols = cy[polygon] + dy[offset], cx[polygon] + dx[offset]
+        keep = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+        polygon, pixel = polygon[keep], pixel[keep]
+    return polygon, pixel
