@@ -246,7 +246,7 @@ def _next_batch(flat: np.ndarray, position: np.ndarray, at: int, large: np.ndarr
 
 
 #: Proposals whose polygons :func:`nms_labels` fills at once.
-NMS_BATCH = 128
+NMS_BATCH = 256
 
 
 def _shadowed(ys: np.ndarray, xs: np.ndarray, rays: np.ndarray) -> np.ndarray:
