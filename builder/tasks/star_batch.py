@@ -3,10 +3,11 @@ of each.
 
 Filling one polygon at a time cost about 25 microseconds of NumPy call overhead per polygon, for a few hundred
 pixels of work: 1,769 polygons (1,105 tried on the network's grid, 664 drawn at full size) took 0.09 of the 0.20
-CPU s of post-processing a 1024 x 1344 nuclei image. Here the bounding boxes of all polygons are laid end to end in
-one flat array: every box pixel knows its polygon, its row and column, and its offset from the polygon's centre,
-whose sector geometry comes from the same table of offsets (:func:`builder.tasks.star_raster._offset_table`) and
-passes the same inside test, value for value (:func:`builder.tasks.star_raster.inside_sectors`).
+CPU s of post-processing a 1024 x 1344 nuclei image. Here polygons whose longest ray has the same whole part ``h``
+are tested together: they share one window of the table of offsets (:func:`builder.tasks.star_raster._offset_table`,
+the offsets within ``h + 1`` of the centre), each offset's sector geometry is read from it, and every pixel passes
+the same inside test, value for value (:func:`builder.tasks.star_raster.inside_sectors`), in ``(polygons, offsets)``
+arrays.
 
 Only polygons with an integer centre, no zoom and rays under the table's reach are done this way (all of them on
 the network's grid and, with Y and X zoomed alike, at full size); any other goes through ``star_pixels`` itself.
