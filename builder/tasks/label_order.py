@@ -29,11 +29,18 @@ def descending_order(values: np.ndarray) -> np.ndarray:
     return (keys & _LOW).astype(np.intp)
 
 
-def keep_and_renumber(labels: np.ndarray, min_size: int = 0) -> np.ndarray:
+def keep_and_renumber(labels: np.ndarray, min_size: int = 0, sizes: np.ndarray | None = None) -> np.ndarray:
     """``labels`` (non-negative integers) without the objects smaller than ``min_size`` pixels, the others numbered
-    1..N in the order of their old numbers; int32."""
-    sizes = np.bincount(np.asarray(labels).ravel())
-    keep = sizes >= max(int(min_size), 1)
-    keep[0] = False
+    1..N in the order of their old numbers; int32.
+
+    ``sizes``, when the caller knows them, are the pixel counts of labels 1 .. ``labels.max()``
+    (``np.bincount(labels)[1:]``): they spare counting the image. When no object is dropped, ``labels`` is already
+    numbered 1..N and comes back itself (as int32).
+    """
+    if sizes is None:
+        sizes = np.bincount(np.asarray(labels).ravel())[1:]
+    keep = np.concatenate([[False], np.asarray(sizes) >= max(int(min_size), 1)])
+    if keep[1:].all():
+        return np.asarray(labels, np.int32)
     renumber = (np.cumsum(keep, dtype=np.int64) * keep).astype(np.int32)
     return renumber[labels]

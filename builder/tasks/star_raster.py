@@ -71,6 +71,9 @@ def star_inside(dy: np.ndarray, dx: np.ndarray, distances: np.ndarray) -> np.nda
                                           np.asarray(distances).size), distances)
 
 
+#: Polygons whose longest ray (pixels) is shorter than this take their offsets' geometry from a table.
+TABLE_REACH = 128
+
 #: Per number of rays: :func:`sector_geometry` of the integer offsets ``-r .. r`` (rows, columns) and ``r``.
 _TABLES: dict[int, tuple[tuple[np.ndarray, ...], int]] = {}
 
@@ -113,7 +116,8 @@ def star_pixels(cy: float, cx: float, distances: np.ndarray, shape: tuple[int, i
     zy, zx = float(zoom[0]), float(zoom[1])
     top, bottom = max(int(np.ceil(cy - reach * zy)), 0), min(int(np.floor(cy + reach * zy)), shape[0] - 1)
     left, right = max(int(np.ceil(cx - reach * zx)), 0), min(int(np.floor(cx + reach * zx)), shape[1] - 1)
-    if top <= bottom and left <= right and zy == zx == 1.0 and cy == int(cy) and cx == int(cx) and reach < 128:
+    on_table = zy == zx == 1.0 and cy == int(cy) and cx == int(cx) and reach < TABLE_REACH
+    if top <= bottom and left <= right and on_table:
         # a pixel's own polygon (suppression on the grid): the offsets' geometry comes from a table
         y, x = int(cy), int(cx)
         table, radius = _offset_table(d.size, int(np.ceil(reach)) + 1)

@@ -35,6 +35,20 @@ def test_keep_and_renumber_equals_dropping_small_objects_then_relabel_sequential
     assert not keep_and_renumber(np.zeros((4, 5), np.int32), 3).any()
 
 
+def test_keep_and_renumber_with_the_sizes_given_equals_counting_them():
+    """Star post-processing passes the pixel counts it drew: the same result, and a labelling with nothing to drop
+    comes back as it is (no pass over the image)."""
+    rng = np.random.default_rng(5)
+    labels = rng.choice(np.arange(7), size=(40, 50), p=[0.4, 0.2, 0.001, 0.15, 0.149, 0.0, 0.1]).astype(np.int32)
+    labels[0, 0] = 6
+    sizes = np.bincount(labels.ravel(), minlength=7)[1:]
+    assert sizes[4] == 0 and sizes[1] < 10 < sizes.max()  # label 5 owns no pixel, label 2 is small
+    for min_size in (0, 1, 10, 10_000):
+        assert np.array_equal(keep_and_renumber(labels, min_size, sizes=sizes), keep_and_renumber(labels, min_size))
+    whole = np.where(labels == 5, 0, np.where(labels == 6, 5, labels)).astype(np.int32)
+    assert keep_and_renumber(whole, 1, sizes=np.bincount(whole.ravel())[1:]) is whole
+
+
 def test_large_proposals_equal_comparing_polygon_areas():
     rng = np.random.default_rng(5)
     dist = rng.uniform(-1.0, 9.0, (70, 90, 16)).astype(np.float32)
