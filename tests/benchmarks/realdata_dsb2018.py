@@ -128,7 +128,8 @@ def main() -> None:
                 "patch": args.patch, "seed": args.seed, "epochs_completed": outcome.epochs_completed}
     print(json.dumps({"run": str(outcome.run_dir), "settings": settings,
                       "minutes": round((time.time() - start) / 60, 1),
-                      "unet_validation": validation, "unet": model, "otsu_watershed": classical}, indent=2, default=float))
+                      "unet_validation": validation, "unet": model, "otsu_watershed": classical},
+                     indent=2, default=float))
 
 
 if __name__ == "__main__":
