@@ -7,13 +7,14 @@ model never sees. The same test crops are segmented by Otsu threshold + distance
 
     .venv/bin/python tests/benchmarks/realdata_dsb2018.py [--epochs 40] [--out /tmp/dsb]
         [--target three_class|distance|star_convex] [--diameter 23.7 --target-diameter 15] [--patch 64] [--seed 42]
+        [--grid 2]
 
 ``--diameter D`` sets ``preprocess.object_diameter: D`` (the nuclei in this image have a median diameter of 23.7 px)
 and ``--target-diameter T`` its ``target_diameter`` (the network then works at ``T / D`` of the resolution); compare
 object scales with a patch covering the same image area (``--patch`` about 64 * T / 15, a multiple of 8). Besides
 the test scores, the validation images are scored with the run's tuned post-processing (settings are chosen on
 these; the test crops are for the final comparison only). Arms compared on a shared machine should use the same
-``--epochs`` (the same number of steps), not wall-clock budgets.
+``--epochs`` (the same number of steps), not wall-clock budgets. ``--grid 2`` sets the U-Net's ``grid: 2``.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ STRONG_AUGMENT = {"rotate": 180.0, "scale": 0.2, "elastic": 4.0, "gamma": 0.2, "
 
 
 def recipe(out: Path, epochs: int, *, target: str = "three_class", strong: bool = False, filters: int = 16,
-           diameter: float = 0.0, target_diameter: float = 15.0, patch: int = 64, seed: int = 42) -> Path:
+           diameter: float = 0.0, target_diameter: float = 15.0, patch: int = 64, seed: int = 42,
+           grid: int = 1) -> Path:
     scale = {"object_diameter": diameter, "target_diameter": target_diameter} if diameter else {}
     text = {
         "cellwright": 1, "name": "dsb2018-one-image", "task": "instance_segmentation",
@@ -61,7 +63,8 @@ def recipe(out: Path, epochs: int, *, target: str = "three_class", strong: bool 
                        "tile": {"size": 128, "overlap": 16}},
         "augment": {"flip": True, "rotate90": True, "brightness": 0.1, "contrast": 0.1,
                     **(STRONG_AUGMENT if strong else {})},
-        "model": {"template": "unet", "params": {"depth": 3, "base_filters": filters}},
+        "model": {"template": "unet", "params": {"depth": 3, "base_filters": filters,
+                                                **({"grid": grid} if grid != 1 else {})}},
         "train": {"epochs": epochs, "batch_size": 16, "optimizer": {"learning_rate": 0.002},
                   "instance_target": target, "seed": seed,
                   "early_stopping": {"patience": max(5, epochs // 4)}},
@@ -106,6 +109,7 @@ def main() -> None:
     parser.add_argument("--target-diameter", type=float, default=15.0, help="preprocess.target_diameter")
     parser.add_argument("--patch", type=int, default=64, help="preprocess.patch.size")
     parser.add_argument("--seed", type=int, default=42, help="train.seed")
+    parser.add_argument("--grid", type=int, choices=(1, 2), default=1, help="the U-Net's grid parameter")
     parser.add_argument("--strong-augment", action="store_true", help="Add rotation, scaling, elastic, gamma, noise.")
     parser.add_argument("--filters", type=int, default=16, help="U-Net base filters.")
     args = parser.parse_args()
@@ -117,7 +121,8 @@ def main() -> None:
     out = write_layout(args.out)
     start = time.time()
     path = recipe(out, args.epochs, target=args.target, strong=args.strong_augment, filters=args.filters,
-                  diameter=args.diameter, target_diameter=args.target_diameter, patch=args.patch, seed=args.seed)
+                  diameter=args.diameter, target_diameter=args.target_diameter, patch=args.patch, seed=args.seed,
+                  grid=args.grid)
     outcome = train_recipe(path, runs_dir=out / "runs", events=ProgressPrinter())
     keys = ("ap@0.5", "f1@0.5", "mean_matched_iou", "panoptic_quality", "ap_mean", "merges", "splits")
     model = {k: outcome.metrics["metrics"].get(k) for k in keys}
@@ -125,7 +130,8 @@ def main() -> None:
     validation = {k: validation_scores(outcome.run_dir).get(k) for k in keys}
     settings = {"epochs": args.epochs, "target": args.target, "strong_augment": args.strong_augment,
                 "filters": args.filters, "diameter": args.diameter, "target_diameter": args.target_diameter,
-                "patch": args.patch, "seed": args.seed, "epochs_completed": outcome.epochs_completed}
+                "patch": args.patch, "seed": args.seed, "grid": args.grid,
+                "epochs_completed": outcome.epochs_completed}
     print(json.dumps({"run": str(outcome.run_dir), "settings": settings,
                       "minutes": round((time.time() - start) / 60, 1),
                       "unet_validation": validation, "unet": model, "otsu_watershed": classical},
