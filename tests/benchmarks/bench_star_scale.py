@@ -6,10 +6,11 @@ Two measurements for a 1024 x 1344 nuclei image whose nuclei are 23.7 px across 
 
 * speed: the network alone, run by ONNX Runtime (as ``cellwright predict`` does), random weights, for the nuclei
   example's U-Net (depth 3, 16 filters, conv + batch normalisation + ReLU, 1 + 32 output channels) at
-  ``target_diameter`` 15, 12, 10 and 7.5 px, and for two "output grid" designs at 15 px that Cellwright does not
-  build (StarDist's ``grid: 2``): ``drop_dec0``, the U-Net without its last (full-resolution) decoder level, and
-  ``stem_grid``, two full-resolution convolutions, 2x max pooling, then the whole U-Net at half resolution. Both
-  give their output on a 2x coarser grid. The arms alternate, ``--repeats`` times; the median is printed.
+  ``target_diameter`` 15, 12, 10 and 7.5 px, and for "output grid" designs at 15 px (StarDist's ``grid: 2``):
+  ``drop_dec0``, the U-Net without its last (full-resolution) decoder level (output on the 2x coarser grid);
+  ``stem_grid``, two full-resolution convolutions, 2x max pooling, the whole U-Net at half resolution and the
+  output repeated to full size (what the U-Net's ``grid: 2`` builds); ``stem_grid_half``, the same without the
+  repeat (output on the 2x coarser grid). The arms alternate, ``--repeats`` times; the median is printed.
 * ceiling: the perfect star-convex output (the target of the real mask shrunk to each object scale) post-processed
   with the example's settings and scored against the full-resolution mask (the image's left half, which
   ``realdata_dsb2018.py`` trains and validates on): what the object scale alone costs.
@@ -60,7 +61,7 @@ def _unet(x, filters: int, depth: int, last_level: int = 0):
 
 
 def network(kind: str):
-    """The Keras model of one arm: ``plain``, ``drop_dec0`` or ``stem_grid``."""
+    """The Keras model of one arm: ``plain``, ``drop_dec0``, ``stem_grid`` or ``stem_grid_half``."""
     import keras
     from keras import layers
 
@@ -72,7 +73,10 @@ def network(kind: str):
     else:
         x = _unet(layers.MaxPooling2D()(_block(inp, 16)), 16, 3)
     x = layers.Conv2D(32, 3, padding="same", activation="relu")(x)  # the star head's hidden convolution
-    return keras.Model(inp, layers.Conv2D(1 + 32, 1)(x))
+    x = layers.Conv2D(1 + 32, 1)(x)
+    if kind == "stem_grid":
+        x = layers.UpSampling2D(2, interpolation="nearest")(x)
+    return keras.Model(inp, x)
 
 
 def grid_size(target: float) -> tuple[int, int]:
@@ -85,7 +89,7 @@ def speed(repeats: int) -> None:
     import onnxruntime as ort
 
     arms = [("plain", 15.0), ("plain", 12.0), ("plain", 10.0), ("plain", 7.5), ("drop_dec0", 15.0),
-            ("stem_grid", 15.0)]
+            ("stem_grid", 15.0), ("stem_grid_half", 15.0)]
     keras.utils.set_random_seed(0)
     sessions = []
     with tempfile.TemporaryDirectory() as folder:
@@ -107,7 +111,7 @@ def speed(repeats: int) -> None:
                 times[i].append(time.perf_counter() - t0)
             shapes[i] = out.shape[1:3]
     for (kind, target), t, shape in zip(arms, times, shapes, strict=True):
-        print(f"speed: {kind:9s} target_diameter {target:4g}: input {grid_size(target)}, output {tuple(shape)}, "
+        print(f"speed: {kind:14s} target_diameter {target:4g}: input {grid_size(target)}, output {tuple(shape)}, "
               f"network {np.median(t):.3f} s (median of {len(t)}; min {min(t):.3f})", flush=True)
 
 
