@@ -1,6 +1,6 @@
 """End to end with the U-Net's ``grid: 2`` and star-convex instances: a tiny model trains on images of bright
-disks, predicts new images at their full size with the disks where they are, and its bundle predicts the same
-labels. Real TIFF files, a real Keras model, ONNX Runtime."""
+disks, predicts new images at their full size with the disks where they are, and its bundle and BioImage.IO
+package predict the same labels. Real TIFF files, a real Keras model, ONNX Runtime."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def test_grid_star_model_trains_predicts_disks_at_full_size_and_its_bundle_agree
         "train": {"epochs": 30, "batch_size": 8, "seed": 3, "optimizer": {"learning_rate": 0.003},
                   "instance_target": "star_convex", "early_stopping": {"enabled": False}},
         "report": {"enabled": False},
-        "export": {"formats": ["bundle"]},
+        "export": {"formats": ["bundle", "bioimageio"]},
     }
     path = tmp_path / "grid.yaml"
     path.write_text(yaml.safe_dump(recipe, sort_keys=False))
@@ -78,8 +78,15 @@ def test_grid_star_model_trains_predicts_disks_at_full_size_and_its_bundle_agree
     # a new image, not a multiple of the network's factor 8, with disks at known places
     image, truth = disk_image(np.random.default_rng(99), (70, 90), n=6)
     tifffile.imwrite(tmp_path / "new.tif", image)
+    exports = {e["format"]: e for e in outcome.exports}
+    zoo = exports["bioimageio"]
+    assert max(c["max_abs_diff"] for c in zoo["checks"]) < 1e-4  # the package reproduces the network
+    with zipfile.ZipFile(zoo["path"]) as archive:
+        rdf = yaml.safe_load(archive.read("rdf.yaml"))
+    assert {a["id"]: a["size"]["step"] for a in rdf["inputs"][0]["axes"][1:3]} == {"y": 8, "x": 8}  # 2^2 * 2
     labels = {}
-    for source, out in ((run, "from_run"), (Path(outcome.exports[0]["path"]), "from_bundle")):
+    for source, out in ((run, "from_run"), (Path(exports["bundle"]["path"]), "from_bundle"),
+                        (Path(zoo["path"]), "from_zoo")):
         assert main(["predict", str(source), str(tmp_path / "new.tif"), "--out", str(tmp_path / out)]) == 0
         labels[out] = tifffile.imread(tmp_path / out / "new_labels.tif")
     found = labels["from_run"]
@@ -89,5 +96,6 @@ def test_grid_star_model_trains_predicts_disks_at_full_size_and_its_bundle_agree
     distance = np.linalg.norm(_centres(found)[:, None] - _centres(truth)[None], axis=-1)
     assert (distance.min(axis=1) < 1.5).all() and len(set(distance.argmin(axis=1))) == 6
     np.testing.assert_array_equal(labels["from_bundle"], found)
-    with zipfile.ZipFile(outcome.exports[0]["path"]) as archive:
+    np.testing.assert_array_equal(labels["from_zoo"], found)
+    with zipfile.ZipFile(exports["bundle"]["path"]) as archive:
         assert yaml.safe_load(archive.read("recipe.yaml"))["model"]["params"]["grid"] == 2
