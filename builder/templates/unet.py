@@ -37,9 +37,10 @@ class UNetParams(Section):
     )
     grid: Literal[1, 2] = field(
         1, help="2: one convolution block at full resolution, then the whole U-Net at half resolution, its output "
-        "repeated back to full size (StarDist's grid). The network costs about a third; meant for star-convex "
-        "instances (train.instance_target: star_convex), whose outlines are drawn at full resolution from the "
-        "predicted distances; other outputs come out in blocks of 2x2 pixels.", common=True,
+        "repeated back to full size (StarDist's grid). The network takes about half the time; meant for "
+        "star-convex instances (train.instance_target: star_convex) about 15 px or more across at the network's "
+        "scale, whose outlines are drawn at full resolution from the predicted distances; other outputs come out "
+        "in blocks of 2x2 pixels.", common=True,
     )
 
     @model_validator(mode="after")
