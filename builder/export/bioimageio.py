@@ -143,6 +143,13 @@ def _zip_dir(folder: Path, target: Path) -> None:
                 archive.write(p, p.relative_to(folder).as_posix())
 
 
+def _instance_target(metadata: Any) -> dict[str, str]:
+    """``{"instance_target": ...}`` for a model trained with one (star-convex outputs need their own
+    post-processing when ``cellwright predict`` runs the package), else nothing."""
+    target = ((metadata.recipe or {}).get("train") or {}).get("instance_target")
+    return {"instance_target": str(target)} if target else {}
+
+
 def cellwright_layers(model: Any) -> list[str]:
     """Names of the layer classes of ``model`` (nested models included) that only Cellwright defines."""
     found, stack = set(), list(model.layers)
@@ -250,6 +257,7 @@ def build_descr(model: Any, metadata: ExportMetadata, folder: Path,
                             "object_diameter_px": metadata.object_diameter,
                             "target_diameter_px": metadata.target_diameter,
                             "size_multiple": metadata.size_multiple, **plan.config,
+                            **_instance_target(metadata),
                             **({"output_scale": plan.factor} if plan.factor != 1.0 else {})},
             ),
             **credits(metadata),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from pydantic import model_validator
+
 from builder.blocks.backbone import BackboneParams
 from builder.blocks.context import ModelContext
 from builder.blocks.convolution import Activation
@@ -33,6 +35,20 @@ class UNetParams(Section):
         None, help="Pretrained encoder replacing the U-Net's own (depth then counts backbone levels, at most 5).",
         common=True,
     )
+    grid: Literal[1, 2] = field(
+        1, help="2: one convolution block at full resolution, then the whole U-Net at half resolution, its output "
+        "repeated back to full size (StarDist's grid). The network takes about half the time; meant for "
+        "star-convex instances (train.instance_target: star_convex) about 15 px or more across at the network's "
+        "scale, whose outlines are drawn at full resolution from the predicted distances; other outputs come out "
+        "in blocks of 2x2 pixels.", common=True,
+    )
+
+    @model_validator(mode="after")
+    def _grid_without_backbone(self) -> UNetParams:
+        if self.grid != 1 and self.backbone is not None:
+            raise ValueError("grid: 2 cannot be combined with a pretrained backbone (its encoder starts at full "
+                             "resolution); remove one of them")
+        return self
 
 
 def _block(p: Any, filters: int, dropout: float = 0.0) -> dict[str, Any]:
@@ -57,10 +73,10 @@ def decoder_step(g: GraphWriter, p: Any, level: int, x: str, skip: str | None, f
     return g.add(f"dec{level}", kind, [x], **_block(p, filters, p.dropout))
 
 
-def unet_body(g: GraphWriter, p: Any) -> str:
-    """Encoder, bottleneck and decoder of a plain U-Net after node ``input``; returns the last decoder id."""
+def unet_body(g: GraphWriter, p: Any, start: str = "input") -> str:
+    """Encoder, bottleneck and decoder of a plain U-Net after node ``start``; returns the last decoder id."""
     kind = "residual_block" if p.block == "residual" else "conv_block"
-    x, skips = "input", []
+    x, skips = start, []
     for level in range(p.depth):
         x = g.add(f"enc{level}", kind, [x], **_block(p, p.base_filters * 2**level))
         skips.append(x)
@@ -100,7 +116,7 @@ class UNet(Template):
     @classmethod
     def downsampling_factor(cls, params: Any) -> int:
         p = cls.params(params)
-        return 32 if p.backbone is not None else 2**p.depth
+        return 32 if p.backbone is not None else 2**p.depth * p.grid
 
     @classmethod
     def expand(cls, params: Any, ctx: ModelContext) -> list[dict[str, Any]]:
@@ -108,6 +124,22 @@ class UNet(Template):
         p = cls.params(params)
         g = GraphWriter()
         g.add("input", "input")
+        if p.grid != 1:
+            return grid_nodes(g, p, ctx)
         x = backbone_body(g, p, ctx) if p.backbone is not None else unet_body(g, p)
         g.head(ctx, x)
         return g.nodes
+
+
+def grid_nodes(g: GraphWriter, p: Any, ctx: ModelContext) -> list[dict[str, Any]]:
+    """``grid: 2``: a full-resolution block, 2x max pooling, the U-Net and the head at half resolution, and the
+    head's output repeated to full size (nearest neighbour), so every later step sees an output of the input's size.
+
+    The repeat is the last node: its 2x2 copies of each output pixel cost little next to the convolutions it
+    saves, and a star-convex output keeps its distances in pixels of the input (the head learns them so).
+    """
+    kind = "residual_block" if p.block == "residual" else "conv_block"
+    stem = g.add("stem", kind, ["input"], **_block(p, p.base_filters))
+    x = unet_body(g, p, g.add("pool_grid", "max_pooling2d", [stem], pool_size=p.grid))
+    g.add("output_grid", "upsampling2d", [g.head(ctx, x)], size=p.grid, interpolation="nearest")
+    return g.nodes

@@ -260,6 +260,8 @@ def _prediction_recipe(meta: dict[str, Any], path: Path) -> dict[str, Any]:
                               "preprocess": {"normalize": normalize}}
     if meta.get("pixel_size_um"):
         recipe["data"]["pixel_size"] = meta["pixel_size_um"]
+    if meta.get("instance_target"):  # e.g. star_convex: its outputs are post-processed as polygons
+        recipe["train"] = {"instance_target": meta["instance_target"]}
     return recipe
 
 

@@ -1,7 +1,7 @@
 """Prediction speed per 1024 x 1344 nuclei image after start-up, and the start-up itself (run by hand).
 
     PYTHONPATH=$PWD .venv/bin/python tests/benchmarks/bench_predict_speed.py [--images 6] [--diameter 0] [--target 30]
-        [--profile] [--serve] [--engine keras|onnx]
+        [--profile] [--serve] [--engine keras|onnx] [--grid 2]
 
 The DSB2018 image in ../shared/realdata/dsb2018_one_image (512 x 512) is tiled up (mirrored) to 1024 x 1344 and
 saved as ``--images`` copies with different noise. A run folder holds the nuclei example's network (U-Net, depth 3,
@@ -25,7 +25,8 @@ default) loads the Keras checkpoint as before.
 
 ``--diameter D`` sets ``preprocess.object_diameter: D`` in the run's recipe (the nuclei in this image have a
 median diameter of 23.7 px) and ``--target T`` its ``target_diameter``: the network then runs at ``T / D`` of the
-resolution. The numbers are wall-clock seconds
+resolution. ``--grid 2`` sets the U-Net's ``grid: 2`` (the U-Net at half of that resolution after one
+full-resolution block). The numbers are wall-clock seconds
 on whatever machine runs this (a shared CPU gives noisy numbers; say so when you quote them).
 """
 
@@ -66,7 +67,7 @@ def write_images(folder: Path, n: int) -> list[Path]:
     return paths
 
 
-def write_run(run: Path, diameter: float, target: float, engine: str = "keras") -> None:
+def write_run(run: Path, diameter: float, target: float, engine: str = "keras", grid: int = 1) -> None:
     """A run folder with the nuclei example's (untrained) network and recipe (and its ONNX copy unless
     ``engine`` is keras)."""
     import keras
@@ -81,6 +82,8 @@ def write_run(run: Path, diameter: float, target: float, engine: str = "keras") 
     if diameter:
         data["preprocess"]["object_diameter"] = diameter
         data["preprocess"]["target_diameter"] = target
+    if grid != 1:
+        data["model"]["params"]["grid"] = grid
     recipe = recipe_from_dict(data)
     keras.utils.set_random_seed(0)  # the same untrained network (and its output) in every run
     model = compile_recipe_model(recipe, (None, None, 1))
@@ -255,6 +258,7 @@ def main() -> None:
     parser.add_argument("--serve", action="store_true", help="measure the app's worker (cellwright serve)")
     parser.add_argument("--engine", choices=("keras", "onnx"), default="keras",
                         help="what runs the network (onnx: the run's ONNX copy, written first)")
+    parser.add_argument("--grid", type=int, choices=(1, 2), default=1, help="the U-Net's grid parameter")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -262,7 +266,7 @@ def main() -> None:
         return
     root = Path(tempfile.mkdtemp(prefix="cw-bench-speed-"))
     try:
-        write_run(root / "run", args.diameter, args.target, args.engine)
+        write_run(root / "run", args.diameter, args.target, args.engine, args.grid)
         images = write_images(root / "images", args.images)
         env = {**os.environ, "PYTHONPATH": os.getcwd(), "TF_CPP_MIN_LOG_LEVEL": "2"}
         if args.serve:
@@ -278,6 +282,7 @@ def main() -> None:
         tf_note = f" (tensorflow imported: {r['tensorflow']})" if "tensorflow" in r else ""
         print(f"{SHAPE[0]}x{SHAPE[1]}, {r['n_images']} images, object_diameter={args.diameter or 'not set'}"
               f"{f' target_diameter={args.target:g}' if args.diameter else ''}"
+              f"{f' grid={args.grid}' if args.grid != 1 else ''}"
               f"{', served worker (cellwright serve)' if args.serve else ''}, engine {r.get('engine')}"
               f"{tf_note}: "
               f"start-up {r['startup_s']:.2f} s ({r['startup_cpu_s']:.2f} CPU s), "

@@ -6,6 +6,15 @@ model never sees. The same test crops are segmented by Otsu threshold + distance
 (scikit-image). Run by hand (not collected by pytest):
 
     .venv/bin/python tests/benchmarks/realdata_dsb2018.py [--epochs 40] [--out /tmp/dsb]
+        [--target three_class|distance|star_convex] [--diameter 23.7 --target-diameter 15] [--patch 64] [--seed 42]
+        [--grid 2]
+
+``--diameter D`` sets ``preprocess.object_diameter: D`` (the nuclei in this image have a median diameter of 23.7 px)
+and ``--target-diameter T`` its ``target_diameter`` (the network then works at ``T / D`` of the resolution); compare
+object scales with a patch covering the same image area (``--patch`` about 64 * T / 15, a multiple of 8). Besides
+the test scores, the validation images are scored with the run's tuned post-processing (settings are chosen on
+these; the test crops are for the final comparison only). Arms compared on a shared machine should use the same
+``--epochs`` (the same number of steps), not wall-clock budgets. ``--grid 2`` sets the U-Net's ``grid: 2``.
 """
 
 from __future__ import annotations
@@ -42,18 +51,22 @@ def write_layout(out: Path) -> Path:
 STRONG_AUGMENT = {"rotate": 180.0, "scale": 0.2, "elastic": 4.0, "gamma": 0.2, "gaussian_noise": 0.02}
 
 
-def recipe(out: Path, epochs: int, *, target: str = "three_class", strong: bool = False, filters: int = 16) -> Path:
+def recipe(out: Path, epochs: int, *, target: str = "three_class", strong: bool = False, filters: int = 16,
+           diameter: float = 0.0, target_diameter: float = 15.0, patch: int = 64, seed: int = 42,
+           grid: int = 1) -> Path:
+    scale = {"object_diameter": diameter, "target_diameter": target_diameter} if diameter else {}
     text = {
         "cellwright": 1, "name": "dsb2018-one-image", "task": "instance_segmentation",
         "description": "Nuclei instance segmentation trained on the left half of one DSB2018 image.",
         "data": {"layout": "folders", "root": str(out), "masks": "masks", "split": {"mode": "folders"}},
-        "preprocess": {"patch": {"size": 64, "per_image": 16, "foreground_fraction": 0.7},
+        "preprocess": {**scale, "patch": {"size": patch, "per_image": 16, "foreground_fraction": 0.7},
                        "tile": {"size": 128, "overlap": 16}},
         "augment": {"flip": True, "rotate90": True, "brightness": 0.1, "contrast": 0.1,
                     **(STRONG_AUGMENT if strong else {})},
-        "model": {"template": "unet", "params": {"depth": 3, "base_filters": filters}},
+        "model": {"template": "unet", "params": {"depth": 3, "base_filters": filters,
+                                                **({"grid": grid} if grid != 1 else {})}},
         "train": {"epochs": epochs, "batch_size": 16, "optimizer": {"learning_rate": 0.002},
-                  "instance_target": target,
+                  "instance_target": target, "seed": seed,
                   "early_stopping": {"patience": max(5, epochs // 4)}},
         "report": {"formats": ["html", "pdf"]},
         "export": {"formats": ["bundle"]},
@@ -74,11 +87,29 @@ def baseline(out: Path) -> dict:
     return instance_metrics(truths, preds)
 
 
+def validation_scores(run_dir: Path) -> dict:
+    """The run's best checkpoint scored on its validation crops with its tuned post-processing."""
+    from builder.data.layouts import discover
+    from builder.workflow.evaluate_job import evaluate_model
+    from builder.workflow.model_source import open_model_source
+
+    source = open_model_source(run_dir)
+    samples = discover(source.recipe, source.recipe.base_dir).splits["validation"]
+    metrics = evaluate_model(source.model, source.recipe, samples, norm_stats=source.normalization,
+                             postprocess=source.postprocess, split="validation")
+    return metrics["metrics"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--out", type=Path, default=Path("/tmp/cellwright-dsb2018"))
-    parser.add_argument("--target", choices=["three_class", "distance"], default="three_class")
+    parser.add_argument("--target", choices=["three_class", "distance", "star_convex"], default="three_class")
+    parser.add_argument("--diameter", type=float, default=0.0, help="preprocess.object_diameter (0: not set)")
+    parser.add_argument("--target-diameter", type=float, default=15.0, help="preprocess.target_diameter")
+    parser.add_argument("--patch", type=int, default=64, help="preprocess.patch.size")
+    parser.add_argument("--seed", type=int, default=42, help="train.seed")
+    parser.add_argument("--grid", type=int, choices=(1, 2), default=1, help="the U-Net's grid parameter")
     parser.add_argument("--strong-augment", action="store_true", help="Add rotation, scaling, elastic, gamma, noise.")
     parser.add_argument("--filters", type=int, default=16, help="U-Net base filters.")
     args = parser.parse_args()
@@ -89,16 +120,22 @@ def main() -> None:
 
     out = write_layout(args.out)
     start = time.time()
-    path = recipe(out, args.epochs, target=args.target, strong=args.strong_augment, filters=args.filters)
+    path = recipe(out, args.epochs, target=args.target, strong=args.strong_augment, filters=args.filters,
+                  diameter=args.diameter, target_diameter=args.target_diameter, patch=args.patch, seed=args.seed,
+                  grid=args.grid)
     outcome = train_recipe(path, runs_dir=out / "runs", events=ProgressPrinter())
     keys = ("ap@0.5", "f1@0.5", "mean_matched_iou", "panoptic_quality", "ap_mean", "merges", "splits")
     model = {k: outcome.metrics["metrics"].get(k) for k in keys}
     classical = {k: baseline(out).get(k) for k in keys}
+    validation = {k: validation_scores(outcome.run_dir).get(k) for k in keys}
     settings = {"epochs": args.epochs, "target": args.target, "strong_augment": args.strong_augment,
-                "filters": args.filters}
+                "filters": args.filters, "diameter": args.diameter, "target_diameter": args.target_diameter,
+                "patch": args.patch, "seed": args.seed, "grid": args.grid,
+                "epochs_completed": outcome.epochs_completed}
     print(json.dumps({"run": str(outcome.run_dir), "settings": settings,
                       "minutes": round((time.time() - start) / 60, 1),
-                      "unet": model, "otsu_watershed": classical}, indent=2, default=float))
+                      "unet_validation": validation, "unet": model, "otsu_watershed": classical},
+                     indent=2, default=float))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ CASES = {
     "unet": ("segmentation", {"depth": 3, "base_filters": 4}, 1, 96),
     "unet_residual_bilinear": ("instance_segmentation", {"depth": 2, "base_filters": 4, "block": "residual",
                                                          "attention": True, "upsampling": "bilinear"}, 1, 64),
+    "unet_grid": ("instance_segmentation", {"depth": 2, "base_filters": 4, "grid": 2}, 1, 64),
     "restoration": ("image_to_image", {"depth": 2, "base_filters": 4}, 1, 64),
     "fpn": ("instance_segmentation", {"backbone": NO_WEIGHTS, "levels": [4, 8], "pyramid_filters": 8,
                                       "head_filters": 4}, 3, 64),
