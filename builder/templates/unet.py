@@ -35,12 +35,13 @@ class UNetParams(Section):
         None, help="Pretrained encoder replacing the U-Net's own (depth then counts backbone levels, at most 5).",
         common=True,
     )
-    grid: Literal[1, 2] = field(
-        1, help="2: one convolution block at full resolution, then the whole U-Net at half resolution, its output "
+    grid: int = field(
+        1, ge=1, le=2, common=True,
+        help="2: one convolution block at full resolution, then the whole U-Net at half resolution, its output "
         "repeated back to full size (StarDist's grid). The network takes about half the time; meant for "
         "star-convex instances (train.instance_target: star_convex) about 15 px or more across at the network's "
         "scale, whose outlines are drawn at full resolution from the predicted distances; other outputs come out "
-        "in blocks of 2x2 pixels.", common=True,
+        "in blocks of 2x2 pixels.",
     )
 
     @model_validator(mode="after")
