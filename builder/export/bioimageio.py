@@ -99,6 +99,17 @@ def _output_note(metadata: ExportMetadata) -> str:
     return f"- Output: {note}\n" if note else ""
 
 
+def _postprocess_text(metadata: ExportMetadata) -> str:
+    """The post-processing settings Cellwright applies to this model's output, for the model card: for
+    image-to-image models only test-time augmentation (thresholds and sizes are for masks and objects)."""
+    from builder.tasks import get_task
+
+    settings = dict(metadata.postprocess)
+    if get_task(metadata.task).image_target:
+        return f"test-time augmentation {'on' if settings.get('tta') else 'off'}"
+    return ", ".join(f"{key} {value}" for key, value in settings.items()) or "none"
+
+
 def _documentation(metadata: ExportMetadata, checks: list[Check], notes: list[str] | None = None,
                    intensity: str = "") -> str:
     """The model card: the user's documentation (or one made from the metadata), ``intensity`` (what the output's
@@ -119,7 +130,7 @@ def _documentation(metadata: ExportMetadata, checks: list[Check], notes: list[st
         f"{_scale_line(metadata)}"
         f"- Normalisation: {norm.method} ({norm.low}-{norm.high} percentiles, per {norm.per})\n"
         f"- Classes/outputs: {', '.join(metadata.class_names) or 'see outputs'}\n"
-        f"- Post-processing (Cellwright): {metadata.postprocess or 'none'}\n"
+        f"- Post-processing (Cellwright): {_postprocess_text(metadata)}\n"
         f"{_output_note(metadata)}{intensity}\n"
         "Exported by Cellwright; open with `cellwright import` or any bioimage.io consumer.\n"
     ) + validation

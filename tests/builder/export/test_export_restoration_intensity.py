@@ -74,6 +74,9 @@ def _raw(seed: int, shape: tuple[int, int]) -> np.ndarray:
     return rng.poisson(clean)[..., None].astype(np.float32)
 
 
+#: ``evaluate.postprocess`` keys every recipe has; they mean nothing for a restored image.
+SEGMENTATION_SETTINGS = {"threshold": 0.5, "seed_threshold": 0.5, "min_size": 10}
+
 #: Input statistics of the training set, for the case whose input is normalised per dataset.
 DATASET = {"offset": [150.0], "scale": [2600.0]}
 
@@ -102,6 +105,7 @@ def _export(tmp_path: Path, model, per: str, intensity: dict) -> Path:
     metadata = ExportMetadata(name="tiny denoiser", task=TASK, channel_names=["GFP"],
                               normalization=Normalization(method="percentile", low=1.0, high=99.8, per=per, **stats),
                               output_intensity=intensity, raw_test_input=_raw(1, (32, 48))[None],
+                              postprocess=SEGMENTATION_SETTINGS | {"tta": False},
                               recipe={"name": "tiny", "task": TASK})
     return write_bioimageio(model, metadata, tmp_path / "denoiser.zip").path
 
@@ -126,9 +130,19 @@ def test_consumer_gets_cellwright_predict_intensities(tmp_path, per, intensity):
         card = archive.read("README.md").decode()
         rdf = yaml.safe_load(archive.read("rdf.yaml"))
     assert "Output intensities" in card and "Intensities" in rdf["outputs"][0]["description"]  # says what it is
+    assert "Post-processing (Cellwright): test-time augmentation off" in card  # not thresholds for masks
+    assert not any(key in card for key in SEGMENTATION_SETTINGS)
     assert np.abs(test_out[0] - _cellwright_predict(model, test_in[0], per, intensity)).max() < 1e-4 * span
 
     tifffile.imwrite(tmp_path / "new.tif", image[..., 0].astype(np.uint16))  # and Cellwright reads it back alike
     assert main(["predict", str(package), str(tmp_path / "new.tif"), "--out", str(tmp_path / "pred")]) == 0
     restored = tifffile.imread(tmp_path / "pred" / "new_restored.tif")
     assert np.abs(np.squeeze(restored) - expected[..., 0]).max() < 1e-4 * span
+
+
+def test_a_mask_model_card_lists_its_thresholds():
+    from builder.export.bioimageio import _postprocess_text
+    from builder.export.metadata import ExportMetadata
+
+    metadata = ExportMetadata(name="tiny", task="segmentation", postprocess=SEGMENTATION_SETTINGS)
+    assert _postprocess_text(metadata) == "threshold 0.5, seed_threshold 0.5, min_size 10"
