@@ -320,6 +320,30 @@ def iter_tiled_bands(
         acc[max(keep, 0):] = 0.0
 
 
+def _whole_image_output(predict_fn: Callable[[np.ndarray], np.ndarray], image: np.ndarray,
+                        tile: int | tuple[int, int], overlap: int, align: int,
+                        prepare: Callable[[np.ndarray], np.ndarray] | None) -> np.ndarray | None:
+    """The output of an image whose plan is a single tile (padded exactly as :func:`iter_tiled_bands` pads it),
+    cropped to the image; None when the plan has several tiles.
+
+    The network's output array is returned cropped, not blended into an accumulator: a 648 x 848 image with a
+    33-channel output was otherwise copied three times (accumulator, band, result).
+    """
+    image = _validate_inputs(image, min(_pair(tile)))
+    height, width = image.shape[:2]
+    (ty, tx), ys, xs = tile_plan((height, width), tile, overlap, align)
+    if len(ys) != 1 or len(xs) != 1:
+        return None
+    size = (max(ty, -(-height // align) * align), max(tx, -(-width // align) * align))
+    padded = pad_whole(image, size) if size != (height, width) else image
+    batch = (prepare(padded) if prepare is not None else padded)[None].astype(np.float32, copy=False)
+    pred = np.asarray(predict_fn(batch), np.float32)
+    if pred.shape[:3] != batch.shape[:3]:
+        raise ValueError(f"`predict_fn` must keep the tile size. Received: output shape {pred.shape} for "
+                         f"input {batch.shape}")
+    return np.ascontiguousarray(pred[0, :height, :width])  # a copy only where the width was padded
+
+
 def predict_tiled(
     predict_fn: Callable[[np.ndarray], np.ndarray],
     image: np.ndarray,
@@ -365,6 +389,12 @@ def predict_tiled(
     (Y, X, K) float32 ndarray
         ``out`` when given. Besides it, memory use is one band of ``tile`` rows (see :func:`iter_tiled_bands`).
     """
+    whole = _whole_image_output(predict_fn, image, tile, overlap, align, prepare)
+    if whole is not None:  # one network call: its output, cropped, with no accumulator or band copies
+        if out is None:
+            return whole
+        out[...] = whole
+        return out
     for y0, band in iter_tiled_bands(predict_fn, image, tile, overlap, align=align, batch_size=batch_size,
                                      prepare=prepare, margin=margin):
         if out is None:

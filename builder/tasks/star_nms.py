@@ -459,11 +459,42 @@ def instances_from_star(pred: Any, *, threshold: float = 0.5, nms_threshold: flo
     from builder.tasks.zoomed_output import ZoomedOutput
 
     if isinstance(pred, ZoomedOutput):  # suppression on the network's grid, polygons drawn at the image's size
-        p = _check_star_output(pred.grid)
-        labels, sizes = _star_labels(p[..., 0], p[..., 1:], threshold, nms_threshold, max(float(min_size), MIN_AREA),
+        prob, dist = _grid_prob_and_rays(pred)
+        labels, sizes = _star_labels(prob, dist, threshold, nms_threshold, max(float(min_size), MIN_AREA),
                                      pred.image_shape, pred.zoom)
     else:
         p = _check_star_output(pred)
         labels, sizes = _star_labels(p[..., 0], p[..., 1:], threshold, nms_threshold, max(float(min_size), MIN_AREA),
                                      None, (1.0, 1.0))
     return keep_and_renumber(labels, min_size, sizes=sizes)
+
+
+def _grid_prob_and_rays(pred: Any) -> tuple[np.ndarray, Any]:
+    """A :class:`~builder.tasks.zoomed_output.ZoomedOutput`'s probability and rays on the network's grid; for a
+    repeated (coarse) output the probability repeated and the rays read through :class:`RepeatedRays`, so the 32
+    ray channels are never repeated."""
+    if pred.repeat <= 1:
+        p = _check_star_output(pred.grid)
+        return p[..., 0], p[..., 1:]
+    from builder.tasks.zoomed_output import repeat_yx
+
+    p = _check_star_output(pred.coarse)
+    return repeat_yx(p[..., 0], pred.repeat, pred.grid_shape), RepeatedRays(p[..., 1:], pred.repeat, pred.grid_shape)
+
+
+class RepeatedRays:
+    """Ray lengths ``(Y', X', K)`` of a network that repeats each output pixel ``repeat`` x ``repeat`` times, read
+    from the ``coarse`` output before the repeat: ``rays[ys, xs]`` is ``coarse[ys // repeat, xs // repeat]``, the
+    same numbers as the repeated array's (all the suppression and drawing read)."""
+
+    def __init__(self, coarse: np.ndarray, repeat: int, grid_shape: tuple[int, int]):
+        self.coarse = coarse
+        self.repeat = int(repeat)
+        self.shape = (int(grid_shape[0]), int(grid_shape[1]), int(coarse.shape[-1]))
+        self.dtype = coarse.dtype
+        self.ndim = 3
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if not (isinstance(key, tuple) and len(key) == 2 and all(isinstance(k, np.ndarray) for k in key)):
+            raise TypeError("RepeatedRays takes two integer index arrays (rows, columns)")
+        return self.coarse[key[0] // self.repeat, key[1] // self.repeat]

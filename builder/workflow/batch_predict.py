@@ -147,7 +147,7 @@ def predict_files(source: Any, jobs: Sequence[tuple[Path, str]], out_dir: Path, 
         while len(in_post) > 1:
             wait(in_post.pop(0))
         try:
-            outputs = network_outputs(source.model, [item.x for _, item in group], source.recipe)
+            outputs = network_outputs(source.model, [item.x for _, item in group], source.recipe, coarse=True)
         except DataError as error:  # one shape: every image of the group fails alike
             for job, _ in group:
                 job.error = error

@@ -164,11 +164,13 @@ def _count_call(model: Any) -> None:
         _CALLS[model] = _CALLS.get(model, 0) + 1
 
 
-def _predict_batch(model: Any):
+def _predict_batch(model: Any, *, coarse: bool = False):
+    """``model``'s forward pass on a float32 batch, counted; ``coarse``: the output before a final repeat
+    (:mod:`builder.workflow.coarse_network`)."""
     def call(batch: np.ndarray) -> np.ndarray:
         _count_call(model)
         try:
-            out = _call(model, np.asarray(batch, np.float32))
+            out = (_call_coarse if coarse else _call)(model, np.asarray(batch, np.float32))
         except Exception as error:  # TF and Keras raise several types for an input size the network cannot take
             if not _is_size_error(error):
                 raise
@@ -223,6 +225,27 @@ def _call(model: Any, batch: np.ndarray) -> Any:
     return np.asarray(out)
 
 
+def _call_coarse(model: Any, batch: np.ndarray) -> Any:
+    """:func:`_call` without the network's final repeat of each pixel (see :mod:`builder.workflow.coarse_network`)."""
+    if not callable(model):  # an ONNX copy: its graph already leaves the repeat out
+        return model.predict_coarse(batch)
+    from builder.workflow.coarse_network import coarse_keras_model
+
+    return _call(coarse_keras_model(model), batch)
+
+
+def _coarse_repeat(model: Any, recipe: Recipe, plan: TilePlan) -> int:
+    """The repeat a coarse output would leave out, when one is worth taking: the network ends by repeating each
+    pixel, the image goes through it in one call (tiles blend at full resolution), the output is post-processed
+    on the network's grid (star-convex polygons) and without test-time augmentation; else 1."""
+    from builder.workflow.coarse_network import output_repeat
+
+    task = get_task(recipe.task)
+    if not (plan.whole and task.pixel_output and task.postprocesses_on_grid(recipe)) or recipe.evaluate.postprocess.tta:
+        return 1
+    return output_repeat(model)
+
+
 def _is_size_error(error: Exception) -> bool:
     """True for the shape errors a network raises on an input size it cannot take (Concat, reshape, add)."""
     text = f"{type(error).__name__} {error}".lower()
@@ -235,7 +258,7 @@ def tiling(model: Any, shape: tuple[int, int], recipe: Recipe) -> TilePlan:
     return plan_tiles(model, shape, recipe, factor=factor)
 
 
-def network_output(model: Any, x: np.ndarray, recipe: Recipe) -> np.ndarray:
+def network_output(model: Any, x: np.ndarray, recipe: Recipe, *, coarse: bool = False) -> Any:
     """Run the network on one normalised image: ``(K,)`` for classifiers, else ``(Y, X, K)``.
 
     The image goes through the network in one call when it fits in memory, else in tiles of
@@ -243,6 +266,10 @@ def network_output(model: Any, x: np.ndarray, recipe: Recipe) -> np.ndarray:
     :func:`builder.workflow.tiling.plan_tiles`), padded to multiples of the downsampling factor. With
     ``evaluate.postprocess.tta`` the output is the mean over the image's eight flips and quarter turns
     (:func:`builder.workflow.tta.dihedral_mean`), each tiled the same way.
+
+    With ``coarse``, a network that ends by repeating each pixel (the U-Net's ``grid``) may instead give a
+    :class:`~builder.tasks.zoomed_output.CoarseOutput`, its output before that repeat (see
+    :func:`_coarse_repeat` for when); :func:`to_image_grid` and :func:`finish_prediction` take it.
     """
     x = as_yxc(x).astype(np.float32)
     predict = _predict_batch(model)
@@ -252,7 +279,28 @@ def network_output(model: Any, x: np.ndarray, recipe: Recipe) -> np.ndarray:
         from builder.workflow.tta import dihedral_mean
 
         return dihedral_mean(lambda image: _tiled_output(model, predict, image, recipe), x)
+    if coarse:
+        plan = tiling(model, x.shape[:2], recipe)
+        repeat = _coarse_repeat(model, recipe, plan)
+        if repeat > 1:
+            return _coarse_outputs(model, [x], plan, repeat)[0]
     return _tiled_output(model, predict, x, recipe)
+
+
+def _coarse_outputs(model: Any, xs: Sequence[np.ndarray], plan: TilePlan, repeat: int) -> list[Any]:
+    """:class:`~builder.tasks.zoomed_output.CoarseOutput` of images of one shape, in one call, each padded
+    exactly as alone."""
+    from builder.data.patches import pad_whole
+    from builder.tasks.zoomed_output import CoarseOutput
+
+    height, width = xs[0].shape[:2]
+    batch = np.stack([pad_whole(x, plan.tile) if x.shape[:2] != tuple(plan.tile) else x for x in xs])
+    out = _predict_batch(model, coarse=True)(batch)
+    rows, cols = -(-height // repeat), -(-width // repeat)
+    if out.shape[1] * repeat != batch.shape[1] or out.shape[2] * repeat != batch.shape[2]:
+        raise ValueError(f"The network's output before its repeat should be 1/{repeat} of its input. Received: "
+                         f"output shape {out.shape} for input {batch.shape}")
+    return [CoarseOutput(np.ascontiguousarray(o[:rows, :cols]), repeat, (height, width)) for o in out]
 
 
 def _tiled_output(model: Any, predict: Any, x: np.ndarray, recipe: Recipe) -> np.ndarray:
@@ -264,13 +312,13 @@ def _tiled_output(model: Any, predict: Any, x: np.ndarray, recipe: Recipe) -> np
                          margin=plan.margin)
 
 
-def network_outputs(model: Any, xs: Sequence[np.ndarray], recipe: Recipe) -> list[np.ndarray]:
+def network_outputs(model: Any, xs: Sequence[np.ndarray], recipe: Recipe, *, coarse: bool = False) -> list[Any]:
     """:func:`network_output` of several normalised images, with fewer network calls.
 
     Images of one shape that go through the network whole (see :func:`builder.workflow.tiling.images_per_call`)
     are stacked into one call of up to as many images as the memory estimate allows, each padded exactly as
     alone; others (different shapes, tiled images, ``evaluate.postprocess.tta``) go one by one. Outputs equal
-    one-at-a-time prediction.
+    one-at-a-time prediction (``coarse``: as :func:`network_output`).
     """
     from builder.data.patches import pad_whole
 
@@ -279,13 +327,18 @@ def network_outputs(model: Any, xs: Sequence[np.ndarray], recipe: Recipe) -> lis
         return []
     per_call = images_per_call(model, xs[0].shape[:2], recipe)
     if len(xs) == 1 or per_call <= 1 or len({x.shape for x in xs}) != 1 or recipe.evaluate.postprocess.tta:
-        return [network_output(model, x, recipe) for x in xs]
+        return [network_output(model, x, recipe, coarse=coarse) for x in xs]
     predict = _predict_batch(model)
     pixel = get_task(recipe.task).pixel_output
-    size = tiling(model, xs[0].shape[:2], recipe).tile if pixel else None
-    outputs: list[np.ndarray] = []
+    plan = tiling(model, xs[0].shape[:2], recipe) if pixel else None
+    size = plan.tile if plan is not None else None
+    repeat = _coarse_repeat(model, recipe, plan) if coarse and plan is not None else 1
+    outputs: list[Any] = []
     for start in range(0, len(xs), per_call):
         chunk = xs[start:start + per_call]
+        if plan is not None and repeat > 1:
+            outputs += _coarse_outputs(model, chunk, plan, repeat)
+            continue
         if size is None:
             outputs += [p.reshape(-1) for p in predict(np.stack(chunk))]
             continue
@@ -337,7 +390,7 @@ def full_resolution_output(model: Any, raw: np.ndarray, recipe: Recipe, *, stats
         The normalisation statistics used.
     """
     x, used = prepare(raw, recipe, model=model, stats=stats, pixel_size=pixel_size, diameter=diameter)
-    return to_image_grid(network_output(model, x, recipe), raw.shape[:2], x.shape[:2], recipe), x, used
+    return to_image_grid(network_output(model, x, recipe, coarse=True), raw.shape[:2], x.shape[:2], recipe), x, used
 
 
 def to_image_grid(output: np.ndarray, shape: tuple[int, ...], grid: tuple[int, ...], recipe: Recipe) -> Any:
@@ -345,15 +398,22 @@ def to_image_grid(output: np.ndarray, shape: tuple[int, ...], grid: tuple[int, .
 
     For a task that post-processes on the network's grid (``Task.postprocesses_on_grid``, e.g. star-convex
     polygons) a :class:`~builder.tasks.zoomed_output.ZoomedOutput` instead: the grid output, which becomes the
-    interpolated array only where something asks for it as an array.
+    interpolated array only where something asks for it as an array. A
+    :class:`~builder.tasks.zoomed_output.CoarseOutput` (see :func:`network_output`) becomes such a ZoomedOutput
+    (also when ``grid`` is the image's size) or, for other tasks, the repeated array.
     """
+    from builder.tasks.zoomed_output import CoarseOutput, ZoomedOutput
+
     task = get_task(recipe.task)
+    size = (int(shape[0]), int(shape[1]))
+    if isinstance(output, CoarseOutput):
+        if task.pixel_output and task.postprocesses_on_grid(recipe):
+            return ZoomedOutput(output.coarse, size, lambda out: _enlarge(out, size, grid, recipe),
+                                repeat=output.repeat, grid_shape=output.grid_shape)
+        output = output.array()
     if not task.pixel_output or tuple(grid) == tuple(shape):
         return output
-    size = (int(shape[0]), int(shape[1]))
     if task.postprocesses_on_grid(recipe):
-        from builder.tasks.zoomed_output import ZoomedOutput
-
         return ZoomedOutput(output, size, lambda out: _enlarge(out, size, grid, recipe))
     return _enlarge(output, size, grid, recipe)
 
@@ -440,7 +500,7 @@ def predict_image(
     """
     raw, x, used = prepare_image(model, image, recipe, norm_stats=norm_stats, pixel_size=pixel_size,
                                  diameter=diameter)
-    return finish_prediction(network_output(model, x, recipe), raw, x, used, recipe, norm_stats=norm_stats,
+    return finish_prediction(network_output(model, x, recipe, coarse=True), raw, x, used, recipe, norm_stats=norm_stats,
                              postprocess=postprocess)
 
 

@@ -137,7 +137,8 @@ def _test_input(model: Any, recipe: Recipe) -> np.ndarray:
 
 
 def write_copy(run_dir: Path, model: Any, recipe: Recipe, checkpoint: Path) -> Path:
-    """Write ``model.onnx`` for ``model`` (loaded from ``checkpoint``), checked against Keras.
+    """Write ``model.onnx`` for ``model`` (loaded from ``checkpoint``), checked against Keras; for a network that
+    ends by repeating each pixel (the U-Net's ``grid``), the graph before that repeat.
 
     Raises
     ------
@@ -145,10 +146,15 @@ def write_copy(run_dir: Path, model: Any, recipe: Recipe, checkpoint: Path) -> P
         The network cannot be converted, or the copy's output differs from Keras.
     """
     from builder.export.onnx import write_onnx
+    from builder.workflow.coarse_network import RECORD_OUTPUT_GRID, coarse_keras_model, output_repeat
 
     path = RunFolder(Path(run_dir)).file(files.ONNX_COPY)
     record = prediction_record(model, recipe, checkpoint)
-    write_onnx(model, path, test_input=_test_input(model, recipe), properties={RECORD_KEY: json.dumps(record)})
+    repeat = output_repeat(model)
+    if repeat > 1:  # the graph leaves the final repeat out; OnnxNetwork repeats where asked for the whole output
+        record[RECORD_OUTPUT_GRID] = repeat
+    write_onnx(coarse_keras_model(model), path, test_input=_test_input(model, recipe),
+               properties={RECORD_KEY: json.dumps(record)})
     return path
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from builder.workflow.coarse_network import RECORD_OUTPUT_GRID
 from builder.workflow.receptive_field import RECORDED_REACH_ATTR, NetworkReach
 
 #: The engines ``predict --engine`` offers: ``auto`` (ONNX when a fresh copy exists, else Keras), ``onnx``, ``keras``.
@@ -23,8 +24,9 @@ ENGINE_AUTO, ENGINE_ONNX, ENGINE_KERAS = "auto", "onnx", "keras"
 ENGINES = (ENGINE_AUTO, ENGINE_ONNX, ENGINE_KERAS)
 #: ``metadata_props`` key of the record (JSON) that an ONNX copy of a checkpoint carries.
 RECORD_KEY = "cellwright.prediction_record"
-#: Version of that record; a copy with another version is made again.
-RECORD_VERSION = 1
+#: Version of that record; a copy with another version is made again (2: a grid network's copy leaves out its
+#: final repeat, see :mod:`builder.workflow.coarse_network`, which version 1 readers would not know).
+RECORD_VERSION = 2
 #: Keys every record has.
 RECORD_FIELDS = ("version", "checkpoint", "input_shape", "output_shape", "reach")
 
@@ -75,6 +77,8 @@ class OnnxNetwork:
         setattr(self, RECORDED_REACH_ATTR,
                 NetworkReach(int(reach["field"]), bool(reach["local"]), float(reach["bytes_per_pixel"])))
         self._input_name = session.get_inputs()[0].name
+        #: The repeat of each output pixel that the graph leaves out (see :mod:`builder.workflow.coarse_network`).
+        self.output_grid = max(1, int(record.get(RECORD_OUTPUT_GRID, 1) or 1))
 
     @property
     def input_shape(self) -> tuple[int | None, ...]:
@@ -85,7 +89,16 @@ class OnnxNetwork:
         return self.outputs[0].shape
 
     def predict_on_batch(self, batch: np.ndarray) -> np.ndarray:
-        """The network's output for a ``(B, Y, X, C)`` float32 batch (the first output of the graph)."""
+        """The network's output for a ``(B, Y, X, C)`` float32 batch (the first output of the graph), each pixel
+        repeated :attr:`output_grid` times along Y and X where the graph leaves that repeat out (as Keras gives
+        it)."""
+        out = self.predict_coarse(batch)
+        if self.output_grid > 1:
+            out = np.repeat(np.repeat(out, self.output_grid, axis=1), self.output_grid, axis=2)
+        return out
+
+    def predict_coarse(self, batch: np.ndarray) -> np.ndarray:
+        """The graph's own output: before the repeat of :attr:`output_grid` (``(B, Y / g, X / g, K)``)."""
         out = self.session.run(None, {self._input_name: np.ascontiguousarray(batch, dtype=np.float32)})
         return np.asarray(out[0], dtype=np.float32)
 
