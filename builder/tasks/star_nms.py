@@ -122,9 +122,10 @@ def nms_labels(prob: np.ndarray, dist: np.ndarray, *, threshold: float = 0.5, nm
     return labels, kept
 
 
-def _suppress(prob: np.ndarray, dist: np.ndarray, threshold: float, nms_threshold: float, min_area: float
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`nms_labels` and how many pixels each kept object owns.
+def _suppress(prob: np.ndarray, dist: np.ndarray, threshold: float, nms_threshold: float, min_area: float,
+              stride: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`nms_labels` and how many pixels each kept object owns; with ``stride`` > 1 only pixels whose row and
+    column are multiples of it propose (see :func:`_star_labels`).
 
     Proposals are visited one at a time in order, but their polygons are filled a batch at a time
     (:func:`~builder.tasks.star_batch.polygons_pixels`): the next :data:`NMS_BATCH` proposals whose own pixel is
@@ -136,6 +137,9 @@ def _suppress(prob: np.ndarray, dist: np.ndarray, threshold: float, nms_threshol
     shape = prob.shape
     labels = np.zeros(shape, np.int32)
     ys, xs = np.nonzero(prob > threshold)
+    if stride > 1:
+        first = (ys % stride == 0) & (xs % stride == 0)
+        ys, xs = ys[first], xs[first]
     order = descending_order(prob[ys, xs])
     ys, xs = ys[order], xs[order]
     flat = labels.ravel()  # a view
@@ -409,27 +413,37 @@ def _proposer(prob: np.ndarray, dist: np.ndarray, y: int, x: int, zoom: tuple[fl
 
 def star_nms(prob: np.ndarray, dist: np.ndarray, *, threshold: float = 0.5, nms_threshold: float = 0.4,
              min_area: float = 1.0, shape: tuple[int, int] | None = None,
-             zoom: tuple[float, float] = (1.0, 1.0)) -> np.ndarray:
+             zoom: tuple[float, float] = (1.0, 1.0), stride: int = 1) -> np.ndarray:
     """Greedy non-maximum suppression of the polygons proposed by pixels with ``prob > threshold``
     (:func:`kept_polygons`), drawn as labels on the output's grid or, given ``shape`` and ``zoom``, at the
     image's size (:func:`draw_polygons`).
 
     ``min_area`` is in pixels of the image (``shape``): on the grid a polygon covers ``zoom_y * zoom_x`` times
-    fewer pixels.
+    fewer pixels. ``stride`` > 1: only pixels whose row and column are multiples of it propose (an output that
+    repeats each value over blocks of that size, see :func:`_star_labels`).
 
     Returns
     -------
     (Y, X) int32 array
         Labels 1..N in the order the objects were kept (0 = background).
     """
-    return _star_labels(prob, dist, threshold, nms_threshold, min_area, shape, zoom)[0]
+    return _star_labels(prob, dist, threshold, nms_threshold, min_area, shape, zoom, stride)[0]
 
 
 def _star_labels(prob: np.ndarray, dist: np.ndarray, threshold: float, nms_threshold: float, min_area: float,
-                 shape: tuple[int, int] | None, zoom: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`star_nms` and the number of pixels of each label 1..N."""
+                 shape: tuple[int, int] | None, zoom: tuple[float, float], stride: int = 1
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`star_nms` and the number of pixels of each label 1..N.
+
+    ``stride``: the output repeats each of its values over ``stride`` x ``stride`` blocks (a grid network's), and
+    only each block's first pixel proposes, once, as StarDist proposes from its grid points. Its three copies
+    would propose the same polygon shifted by a pixel: they are covered when the first is kept and only cost
+    time, but where the first is suppressed one of them could still be kept (a duplicate of an object kept
+    earlier). On the nuclei benchmark image this suppression took about half the time (0.125 -> 0.070 s) and kept
+    652 instead of 656 objects, with F1@0.5 against the true nuclei 0.961 instead of 0.958.
+    """
     zy, zx = float(zoom[0]), float(zoom[1])
-    labels, kept, sizes = _suppress(prob, dist, threshold, nms_threshold, min_area / (zy * zx))
+    labels, kept, sizes = _suppress(prob, dist, threshold, nms_threshold, min_area / (zy * zx), stride)
     if shape is None or (tuple(shape) == tuple(prob.shape) and zy == zx == 1.0):
         return labels, sizes
     return _draw(kept[:, 0], kept[:, 1], prob, dist, (int(shape[0]), int(shape[1])), (zy, zx))
@@ -443,7 +457,8 @@ def instances_from_star(pred: Any, *, threshold: float = 0.5, nms_threshold: flo
     ----------
     pred : (Y, X, 1 + K) array of float, or a :class:`~builder.tasks.zoomed_output.ZoomedOutput` of one
         Channel 0 object probability, channels 1..K ray distances (pixels). A zoomed output is suppressed on
-        the network's grid and its kept polygons drawn at the image's size.
+        the network's grid and its kept polygons drawn at the image's size; one from a grid network's output
+        before its repeat (``repeat`` > 1) proposes once per repeated block (see :func:`_star_labels`).
     threshold : float
         Object probability above which a pixel proposes a polygon.
     nms_threshold : float
@@ -461,7 +476,7 @@ def instances_from_star(pred: Any, *, threshold: float = 0.5, nms_threshold: flo
     if isinstance(pred, ZoomedOutput):  # suppression on the network's grid, polygons drawn at the image's size
         prob, dist = _grid_prob_and_rays(pred)
         labels, sizes = _star_labels(prob, dist, threshold, nms_threshold, max(float(min_size), MIN_AREA),
-                                     pred.image_shape, pred.zoom)
+                                     pred.image_shape, pred.zoom, stride=pred.repeat)
     else:
         p = _check_star_output(pred)
         labels, sizes = _star_labels(p[..., 0], p[..., 1:], threshold, nms_threshold, max(float(min_size), MIN_AREA),

@@ -150,6 +150,11 @@ def profile(source, image_path: str, out: str) -> dict[str, float]:
     # target of the real mask, mirrored to size like the image)
     # the perfect output on the network's grid (the mask shrunk like the image), brought back like the network's
     truth_grid = nuclei_output(x.shape[:2], recipe.train.instance_target)
+    repeat = getattr(output, "repeat", 1)
+    if repeat > 1:  # a grid network's output before its repeat: the target sampled once per block
+        from builder.tasks.zoomed_output import CoarseOutput
+
+        truth_grid = CoarseOutput(truth_grid[::repeat, ::repeat], repeat, x.shape[:2])
     times["to_full_size_nuclei"], truth = _median_time(lambda: to_image_grid(truth_grid, raw.shape[:2],
                                                                             x.shape[:2], recipe))
     times["postprocess_nuclei"], result = _median_time(lambda: interpret_output(truth, recipe, params))

@@ -1,5 +1,6 @@
-"""Star-convex post-processing from a grid network's output before its final repeat (CoarseOutput): the same
-labels as from the repeated output, without ever repeating the 32 ray channels."""
+"""Star-convex post-processing from a grid network's output before its final repeat (CoarseOutput): one proposal
+per repeated block, the labels of the repeated output suppressed that way, without ever repeating the 32 ray
+channels."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import numpy as np
 import pytest
 
 from builder.data.preprocess import resize_yx
+from builder.tasks.label_order import keep_and_renumber
+from builder.tasks.metrics.instances import instance_metrics
 from builder.tasks.star_convex import star_convex_target
-from builder.tasks.star_nms import RepeatedRays, instances_from_star
+from builder.tasks.star_nms import MIN_AREA, RepeatedRays, _star_labels, instances_from_star, star_nms
 from builder.tasks.zoomed_output import CoarseOutput, ZoomedOutput, as_network_array, repeat_yx
 from tests.builder.tasks.test_star_grid_nms import disks
 
@@ -48,9 +51,20 @@ def test_coarse_output_gives_the_labels_of_the_repeated_output(grid_shape, image
     assert from_coarse.zoom == from_repeated.zoom and from_coarse.shape == from_repeated.shape
     labels = instances_from_star(from_coarse, **SETTINGS)
     assert from_coarse._grid is None and from_coarse._full is None  # 33 channels never repeated nor enlarged
-    expected = instances_from_star(from_repeated, **SETTINGS)
-    assert labels.shape == image_shape and labels.max() >= 5
+    # the repeated arrays, suppressed with one proposal per 2 x 2 block
+    expected, sizes = _star_labels(repeated[..., 0], repeated[..., 1:], 0.5, 0.4, max(10.0, MIN_AREA), image_shape,
+                                   from_repeated.zoom, stride=2)
+    expected = keep_and_renumber(expected, 10, sizes=sizes)
+    assert labels.shape == image_shape and labels.max() == len(np.unique(truth)) - 1
     np.testing.assert_array_equal(labels, expected)
+    # every pixel proposing instead finds the same objects here, outlined the same
+    every = instances_from_star(from_repeated, **SETTINGS)
+    if image_shape == (100, 120):
+        truth_at = truth
+    else:
+        truth_at = resize_yx(truth, image_shape, order=0)
+    assert instance_metrics(truth_at, labels, (0.5,))["f1@0.5"] == instance_metrics(truth_at, every, (0.5,))["f1@0.5"]
+    assert instance_metrics(every, labels, (0.5,))["mean_matched_iou"] > 0.97
     # asked for as an array, it is the repeated output enlarged, as before
     np.testing.assert_array_equal(np.asarray(from_coarse), np.asarray(from_repeated))
     np.testing.assert_array_equal(from_coarse.grid, repeated)
@@ -79,3 +93,15 @@ def test_repeated_rays_read_like_the_repeated_array():
     np.testing.assert_array_equal(rays[ys, xs], full[ys, xs])
     with pytest.raises(TypeError, match="two integer index arrays"):
         rays[0]
+
+
+def test_with_a_stride_only_pixels_on_it_propose():
+    prob = np.zeros((12, 12), np.float32)
+    dist = np.full((12, 12, 8), 2.5, np.float32)
+    at_odd, at_even = prob.copy(), prob.copy()
+    at_odd[5, 7] = 0.9
+    at_even[6, 4] = 0.9
+    assert star_nms(at_odd, dist, min_area=3).max() == 1  # every pixel proposes
+    assert star_nms(at_odd, dist, min_area=3, stride=2).max() == 0
+    labels = star_nms(at_even, dist, min_area=3, stride=2)
+    assert labels.max() == 1 and labels[6, 4] == 1
