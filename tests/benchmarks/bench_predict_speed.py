@@ -1,7 +1,7 @@
 """Prediction speed per 1024 x 1344 nuclei image after start-up, and the start-up itself (run by hand).
 
     PYTHONPATH=$PWD .venv/bin/python tests/benchmarks/bench_predict_speed.py [--images 6] [--diameter 0] [--target 30]
-        [--profile] [--serve] [--engine keras|onnx] [--grid 2]
+        [--profile] [--serve] [--engine keras|onnx] [--grid 2] [--run RUN]
 
 The DSB2018 image in ../shared/realdata/dsb2018_one_image (512 x 512) is tiled up (mirrored) to 1024 x 1344 and
 saved as ``--images`` copies with different noise. A run folder holds the nuclei example's network (U-Net, depth 3,
@@ -26,7 +26,9 @@ default) loads the Keras checkpoint as before.
 ``--diameter D`` sets ``preprocess.object_diameter: D`` in the run's recipe (the nuclei in this image have a
 median diameter of 23.7 px) and ``--target T`` its ``target_diameter``: the network then runs at ``T / D`` of the
 resolution. ``--grid 2`` sets the U-Net's ``grid: 2`` (the U-Net at half of that resolution after one
-full-resolution block). The numbers are wall-clock seconds
+full-resolution block). ``--run RUN`` times a trained run folder instead (e.g. one that
+``realdata_dsb2018.py`` trained; its recipe's settings apply and the other options are ignored): its network
+finds the nuclei, so the per-image time includes their post-processing. The numbers are wall-clock seconds
 on whatever machine runs this (a shared CPU gives noisy numbers; say so when you quote them).
 """
 
@@ -95,6 +97,19 @@ def write_run(run: Path, diameter: float, target: float, engine: str = "keras", 
         from builder.workflow.onnx_cache import FRESH, ensure_copy
 
         state = ensure_copy(run, model, recipe=recipe)
+        assert state.status == FRESH, state
+
+
+def copy_run(source: Path, run: Path, engine: str) -> None:
+    """A copy of a trained run folder (checkpoint, recipe, normalisation, tuned post-processing), with its ONNX
+    copy written unless ``engine`` is keras."""
+    shutil.copytree(source, run, ignore=shutil.ignore_patterns("predictions*", "report*", "export*", "*.onnx"))
+    if engine != "keras":
+        from builder.workflow.model_source import open_model_source
+        from builder.workflow.onnx_cache import FRESH, ensure_copy
+
+        keras_source = open_model_source(str(run), engine="keras")
+        state = ensure_copy(run, keras_source.model, recipe=keras_source.recipe)
         assert state.status == FRESH, state
 
 
@@ -265,6 +280,8 @@ def main() -> None:
     parser.add_argument("--engine", choices=("keras", "onnx"), default="keras",
                         help="what runs the network (onnx: the run's ONNX copy, written first)")
     parser.add_argument("--grid", type=int, choices=(1, 2), default=1, help="the U-Net's grid parameter")
+    parser.add_argument("--run", type=Path, help="time this trained run folder (copied; its recipe as trained) "
+                        "instead of an untrained network")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -272,7 +289,10 @@ def main() -> None:
         return
     root = Path(tempfile.mkdtemp(prefix="cw-bench-speed-"))
     try:
-        write_run(root / "run", args.diameter, args.target, args.engine, args.grid)
+        if args.run:
+            copy_run(args.run, root / "run", args.engine)
+        else:
+            write_run(root / "run", args.diameter, args.target, args.engine, args.grid)
         images = write_images(root / "images", args.images)
         env = {**os.environ, "PYTHONPATH": os.getcwd(), "TF_CPP_MIN_LOG_LEVEL": "2"}
         if args.serve:
@@ -286,9 +306,11 @@ def main() -> None:
                 sys.exit(f"predict failed:\n{proc.stderr[-3000:]}")
             r = json.loads(proc.stdout.strip().splitlines()[-1])
         tf_note = f" (tensorflow imported: {r['tensorflow']})" if "tensorflow" in r else ""
-        print(f"{SHAPE[0]}x{SHAPE[1]}, {r['n_images']} images, object_diameter={args.diameter or 'not set'}"
-              f"{f' target_diameter={args.target:g}' if args.diameter else ''}"
-              f"{f' grid={args.grid}' if args.grid != 1 else ''}"
+        setting = (f"trained run {args.run}" if args.run else
+                   f"object_diameter={args.diameter or 'not set'}"
+                   f"{f' target_diameter={args.target:g}' if args.diameter else ''}"
+                   f"{f' grid={args.grid}' if args.grid != 1 else ''}")
+        print(f"{SHAPE[0]}x{SHAPE[1]}, {r['n_images']} images, {setting}"
               f"{', served worker (cellwright serve)' if args.serve else ''}, engine {r.get('engine')}"
               f"{tf_note}: "
               f"start-up {r['startup_s']:.2f} s ({r['startup_cpu_s']:.2f} CPU s), "
