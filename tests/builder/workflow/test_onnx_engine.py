@@ -295,3 +295,41 @@ def test_another_checkpoint_given_by_hand_uses_keras_and_keeps_the_copy_of_the_b
     assert source.engine == "keras" and "a copy of best.keras, not of last.keras" in source.engine_reason
     assert refresh_after_keras(source) is None
     assert open_model_source(run, engine="auto").engine == "onnx"
+
+
+def _scaled_model(scale: float):
+    """A small convolutional network whose output is ``scale`` times a tanh (e.g. ray lengths in pixels)."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((None, None, 1))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="tanh")(inp)
+    return keras.Model(inp, keras.layers.Rescaling(scale)(keras.layers.Conv2D(2, 1, activation="tanh")(x)))
+
+
+def test_copy_tolerance_grows_with_the_size_of_the_outputs():
+    from builder.model_files.defaults import DEFAULT_TOLERANCE
+    from builder.workflow.onnx_cache import copy_tolerance
+
+    x = np.random.default_rng(0).normal(0, 1, (1, 32, 32, 1)).astype(np.float32)
+    assert copy_tolerance(_scaled_model(1.0), x) == DEFAULT_TOLERANCE  # probabilities: as exports
+    largest = float(np.abs(np.asarray(_scaled_model(250.0)(x))).max())
+    assert largest > 100
+    assert copy_tolerance(_scaled_model(250.0), x) == pytest.approx(DEFAULT_TOLERANCE * largest)
+
+
+def test_a_note_from_another_record_version_is_tried_again(tmp_path):
+    from builder.workflow.onnx_cache import IMPOSSIBLE, fingerprint
+    from builder.workflow.onnx_network import RECORD_VERSION
+
+    model = branchy_threshold_model(seed=0)
+    run = write_run(tmp_path / "run", model, make_recipe("instance_segmentation"))
+    folder = RunFolder(run)
+    checkpoint = folder.model_checkpoint()
+    note = {"checkpoint": fingerprint(checkpoint), "reason": "differs by up to 0.00016 (allowed: 0.0001)"}
+    folder.write_json(files.ONNX_COPY_NOTE, {**note, "version": RECORD_VERSION})
+    assert ensure_copy(run, model).status == IMPOSSIBLE  # this version's note: not tried again
+    folder.write_json(files.ONNX_COPY_NOTE, note)  # written by an older Cellwright
+    assert ensure_copy(run, model).status == FRESH
+    assert not folder.file(files.ONNX_COPY_NOTE).exists()
+    assert open_model_source(run, engine="auto").engine == "onnx"
