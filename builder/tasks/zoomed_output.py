@@ -82,7 +82,11 @@ class ZoomedOutput:
         them (a channel measured in pixels is not rescaled; use :meth:`full` for those)."""
         from builder.data.preprocess import resize_yx
 
-        return np.asarray(resize_yx(self.grid[..., index], self.image_shape, order=1), np.float32)
+        if self._grid is None:  # repeat that channel alone, not all of them
+            grid = repeat_yx(self.coarse[..., index], self.repeat, self.grid_shape)
+        else:
+            grid = self._grid[..., index]
+        return np.asarray(resize_yx(grid, self.image_shape, order=1), np.float32)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         full = self.full()

@@ -51,6 +51,8 @@ def test_coarse_output_gives_the_labels_of_the_repeated_output(grid_shape, image
     assert from_coarse.zoom == from_repeated.zoom and from_coarse.shape == from_repeated.shape
     labels = instances_from_star(from_coarse, **SETTINGS)
     assert from_coarse._grid is None and from_coarse._full is None  # 33 channels never repeated nor enlarged
+    np.testing.assert_array_equal(from_coarse.channel(0), from_repeated.channel(0))  # the probability map
+    assert from_coarse._grid is None  # one channel repeated for it, not 33
     # the repeated arrays, suppressed with one proposal per 2 x 2 block
     expected, sizes = _star_labels(repeated[..., 0], repeated[..., 1:], 0.5, 0.4, max(10.0, MIN_AREA), image_shape,
                                    from_repeated.zoom, stride=2)
