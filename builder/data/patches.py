@@ -234,7 +234,13 @@ def pad_whole(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     :func:`iter_tiled_bands` pads an image that goes through the network in one tile."""
     height, width = image.shape[:2]
     mode = _pad_mode((height, width), size)
-    return image[_pad_index(height, size[0], mode)[:, None], _pad_index(width, size[1], mode)[None, :]]
+    pad = [(0, max(0, size[0] - height)), (0, max(0, size[1] - width))] + [(0, 0)] * (image.ndim - 2)
+    image = image[: size[0], : size[1]]
+    if not (pad[0][1] or pad[1][1]):
+        return image
+    # np.pad's "reflect" (the edge pixel not repeated) and "edge" are the index tables of _pad_index, without
+    # its fancy indexing (a third of the main thread's time besides the network, at 648 x 848)
+    return np.pad(image, pad, mode="reflect" if mode == "reflect" else "edge")
 
 
 def _weights(starts: list[int], tile: int, overlap: int, size: int, margin: float | None) -> np.ndarray:

@@ -271,7 +271,7 @@ def network_output(model: Any, x: np.ndarray, recipe: Recipe, *, coarse: bool = 
     :class:`~builder.tasks.zoomed_output.CoarseOutput`, its output before that repeat (see
     :func:`_coarse_repeat` for when); :func:`to_image_grid` and :func:`finish_prediction` take it.
     """
-    x = as_yxc(x).astype(np.float32)
+    x = np.asarray(as_yxc(x), np.float32)
     predict = _predict_batch(model)
     if not get_task(recipe.task).pixel_output:
         return predict(x[None])[0].reshape(-1)
@@ -294,7 +294,8 @@ def _coarse_outputs(model: Any, xs: Sequence[np.ndarray], plan: TilePlan, repeat
     from builder.tasks.zoomed_output import CoarseOutput
 
     height, width = xs[0].shape[:2]
-    batch = np.stack([pad_whole(x, plan.tile) if x.shape[:2] != tuple(plan.tile) else x for x in xs])
+    padded = [pad_whole(x, plan.tile) for x in xs]
+    batch = padded[0][None] if len(padded) == 1 else np.stack(padded)
     out = _predict_batch(model, coarse=True)(batch)
     rows, cols = -(-height // repeat), -(-width // repeat)
     if out.shape[1] * repeat != batch.shape[1] or out.shape[2] * repeat != batch.shape[2]:
@@ -322,7 +323,7 @@ def network_outputs(model: Any, xs: Sequence[np.ndarray], recipe: Recipe, *, coa
     """
     from builder.data.patches import pad_whole
 
-    xs = [as_yxc(x).astype(np.float32) for x in xs]
+    xs = [np.asarray(as_yxc(x), np.float32) for x in xs]
     if not xs:
         return []
     per_call = images_per_call(model, xs[0].shape[:2], recipe)

@@ -78,3 +78,40 @@ def test_predict_tiled_matches_whole_image_with_a_real_conv_net():
     assert diff.max() < 1e-4, diff.max()
     naive = predict_tiled(lambda b: model(b).numpy(), image, tile=32, overlap=0, align=2)
     assert np.abs(naive - whole)[border:-border, border:-border].max() > 1e-3  # without overlap: seams
+
+
+@pytest.mark.parametrize(("shape", "size"), [
+    ((648, 848, 1), (656, 848)),  # a few rows: mirrored
+    ((30, 41, 2), (32, 48)),  # both axes, two channels
+    ((5, 7), (16, 16)),  # padding as large as the image: the edge repeated
+    ((16, 16, 1), (16, 16)),  # nothing to pad
+])
+def test_pad_whole_pads_like_the_tiles_of_iter_tiled_bands(shape, size):
+    """pad_whole gives exactly the pixels iter_tiled_bands reads for a tile beyond the image (its index tables)."""
+    from builder.data.patches import _pad_index, _pad_mode, pad_whole
+
+    image = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    mode = _pad_mode(shape[:2], size)
+    expected = image[_pad_index(shape[0], size[0], mode)[:, None], _pad_index(shape[1], size[1], mode)[None, :]]
+    padded = pad_whole(image, size)
+    assert padded.shape == (*size, *shape[2:])
+    np.testing.assert_array_equal(padded, expected)
+
+
+def test_a_one_tile_image_is_the_networks_output_cropped():
+    from builder.data.patches import predict_tiled
+
+    image = np.random.default_rng(1).normal(size=(30, 41, 1)).astype(np.float32)
+    calls = []
+
+    def network(batch):
+        calls.append(batch.shape)
+        return np.concatenate([batch * 2, batch + 1], axis=-1)
+
+    out = predict_tiled(network, image, tile=(32, 48), overlap=8, align=16)
+    assert calls == [(1, 32, 48, 1)]  # the whole image, padded, in one call
+    assert out.shape == (30, 41, 2) and out.flags.c_contiguous
+    np.testing.assert_array_equal(out, np.concatenate([image * 2, image + 1], axis=-1))
+    target = np.zeros((30, 41, 2), np.float32)
+    assert predict_tiled(network, image, tile=(32, 48), overlap=8, align=16, out=target) is target
+    np.testing.assert_array_equal(target, out)
