@@ -104,7 +104,10 @@ def open_copy(run_dir: Path, checkpoint: Path, recipe: Recipe) -> CopyState:
     made_from = (record.get("checkpoint") or {}).get("name") if isinstance(record.get("checkpoint"), dict) else None
     if made_from and made_from != checkpoint.name:
         return CopyState(STALE, f"{path.name} is a copy of {made_from}, not of {checkpoint.name}")
-    if record.get("version") != RECORD_VERSION or not same_checkpoint(record.get("checkpoint"), checkpoint):
+    if record.get("version") != RECORD_VERSION:
+        return CopyState(STALE, f"{path.name} was written by another version of Cellwright (record version "
+                         f"{record.get('version')}, now {RECORD_VERSION})")
+    if not same_checkpoint(record.get("checkpoint"), checkpoint):
         return CopyState(STALE, f"{path.name} was made from another version of {checkpoint.name} (the checkpoint "
                          "changed since)")
     return CopyState(FRESH, f"{path.name}, the ONNX copy of {checkpoint.name}", network)

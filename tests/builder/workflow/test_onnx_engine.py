@@ -333,3 +333,26 @@ def test_a_note_from_another_record_version_is_tried_again(tmp_path):
     assert ensure_copy(run, model).status == FRESH
     assert not folder.file(files.ONNX_COPY_NOTE).exists()
     assert open_model_source(run, engine="auto").engine == "onnx"
+
+
+def test_a_copy_from_an_older_record_version_is_stale_and_made_again(tmp_path):
+    """Version 1 copies of grid networks held the final repeat; a version 2 reader must not take one for a copy
+    that leaves it out, nor the other way round."""
+    import json as json_module
+
+    from builder.export.onnx import write_onnx
+    from builder.workflow.onnx_cache import _test_input, open_copy, prediction_record
+    from builder.workflow.onnx_network import RECORD_KEY, RECORD_VERSION
+
+    model = branchy_threshold_model(seed=0)
+    recipe = make_recipe("instance_segmentation")
+    run = write_run(tmp_path / "run", model, recipe)
+    folder = RunFolder(run)
+    checkpoint = folder.model_checkpoint()
+    old = {**prediction_record(model, recipe, checkpoint), "version": 1}
+    write_onnx(model, folder.file(files.ONNX_COPY), test_input=_test_input(model, recipe),
+               properties={RECORD_KEY: json_module.dumps(old)})
+    state = open_copy(run, checkpoint, recipe)
+    assert state.status == STALE and "another version of Cellwright (record version 1, now 2)" in state.reason
+    assert ensure_copy(run, model).status == FRESH
+    assert open_copy(run, checkpoint, recipe).network.record["version"] == RECORD_VERSION == 2
