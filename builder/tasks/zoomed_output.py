@@ -140,8 +140,3 @@ class CoarseOutput:
     def array(self) -> np.ndarray:
         """The output the whole network gives (each pixel repeated, cut to the network input's size)."""
         return repeat_yx(self.coarse, self.repeat, self.grid_shape)
-
-
-def as_network_array(output: Any) -> Any:
-    """``output`` with a :class:`CoarseOutput` repeated into the array the whole network gives."""
-    return output.array() if isinstance(output, CoarseOutput) else output
