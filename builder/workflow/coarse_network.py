@@ -43,10 +43,11 @@ def repeat_layer(model: Any) -> Any:
 
 def output_repeat(model: Any) -> int:
     """How many times (along Y and along X) ``model``'s last layer repeats each output pixel: 1 for most
-    networks. An ONNX network says what its record says; its graph already leaves the repeat out."""
-    record = getattr(model, "record", None)
-    if isinstance(record, dict):
-        return max(1, int(record.get(RECORD_OUTPUT_GRID, 1) or 1))
+    networks. An ONNX network (:class:`~builder.workflow.onnx_network.OnnxNetwork`) says what its record says;
+    its graph already leaves the repeat out."""
+    recorded = getattr(model, "output_grid", None)
+    if isinstance(recorded, int):
+        return recorded
     layer = repeat_layer(model)
     return 1 if layer is None else int(layer.size[0])
 

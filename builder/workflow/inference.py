@@ -299,8 +299,12 @@ def _coarse_outputs(model: Any, xs: Sequence[np.ndarray], plan: TilePlan, repeat
     out = _predict_batch(model, coarse=True)(batch)
     rows, cols = -(-height // repeat), -(-width // repeat)
     if out.shape[1] * repeat != batch.shape[1] or out.shape[2] * repeat != batch.shape[2]:
-        raise ValueError(f"The network's output before its repeat should be 1/{repeat} of its input. Received: "
-                         f"output shape {out.shape} for input {batch.shape}")
+        where = getattr(model, "path", "") or "model output"
+        raise DataError(where, f"The network should give {repeat} times fewer rows and columns than it takes "
+                        f"before its final repeat (U-Net grid: {repeat}); it gave {out.shape[1]}x{out.shape[2]} "
+                        f"for a {batch.shape[1]}x{batch.shape[2]} input.",
+                        "Delete the run's model.onnx (the next prediction writes it again from the checkpoint), "
+                        "or predict with --engine keras.")
     return [CoarseOutput(np.ascontiguousarray(o[:rows, :cols]), repeat, (height, width)) for o in out]
 
 

@@ -141,3 +141,28 @@ def test_onnx_copy_leaves_the_repeat_out_and_predicts_the_same_labels(tmp_path: 
     from_keras = predict_image(model, image, recipe, postprocess=params)
     assert from_keras["labels"].max() == from_onnx["labels"].max()
     assert (from_keras["labels"] == from_onnx["labels"]).mean() > 0.99
+
+
+def test_a_copy_whose_graph_keeps_the_repeat_it_claims_to_leave_out_is_refused_clearly(tmp_path: Path):
+    pytest.importorskip("onnxruntime")
+    import json
+
+    from builder.errors import DataError
+    from builder.export.onnx import write_onnx
+    from builder.run_folder import RunFolder, files
+    from builder.workflow.model_source import open_model_source
+    from builder.workflow.onnx_cache import _test_input, prediction_record
+    from builder.workflow.onnx_network import RECORD_KEY
+
+    recipe = _recipe()
+    model = _model(recipe)
+    run = write_run(tmp_path / "run", model, recipe)
+    folder = RunFolder(run)
+    record = {**prediction_record(model, recipe, folder.model_checkpoint()), "output_grid": 2}
+    copy = folder.file(files.ONNX_COPY)
+    write_onnx(model, copy, test_input=_test_input(model, recipe), properties={RECORD_KEY: json.dumps(record)})
+    source = open_model_source(str(run), engine="onnx")
+    with pytest.raises(DataError) as raised:
+        predict_image(source.model, _image(), source.recipe)
+    text = str(raised.value)
+    assert str(copy) in text and "2 times fewer rows and columns" in text and "Delete the run's model.onnx" in text
