@@ -1,8 +1,10 @@
 """A stand-in for ``cellwright train RECIPE --events`` (until the real command exists): real event lines.
 
 Usage: python fake_train_worker.py RUN_DIR EPOCHS [--fail | --crash] [--from N] [--write-run] [--evaluate N]
+                                   [--wait-for FILE]
 (--evaluate N: after the fit, the evaluation's progress events for N test images, then the test score)
 (N: epochs done before a resume; --write-run makes RUN_DIR a run folder on disk, as the real worker does)
+(--wait-for FILE: say nothing until FILE exists, so a test can look at the page before the first event)
 """
 
 import sys
@@ -14,6 +16,11 @@ from builder.events import json_lines_sink, make_event
 run_dir, epochs = sys.argv[1], int(sys.argv[2])
 first = int(sys.argv[sys.argv.index("--from") + 1]) if "--from" in sys.argv else 0
 sink = json_lines_sink()
+if "--wait-for" in sys.argv:
+    go = Path(sys.argv[sys.argv.index("--wait-for") + 1])
+    deadline = time.monotonic() + 60
+    while not go.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
 if "--write-run" in sys.argv:
     (Path(run_dir) / "checkpoints").mkdir(parents=True, exist_ok=True)
 print("plain log line from the worker", flush=True)

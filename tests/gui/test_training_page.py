@@ -89,7 +89,8 @@ def test_refuses_unsaved_untitled_recipe(qtbot, doc):
 def test_resume_keeps_the_earlier_epochs_and_the_bar_moves_by_steps(qtbot, doc, tmp_path):
     import json
 
-    page, run_dir = _page(qtbot, doc, tmp_path, "--from", "2")  # the worker continues after epoch 2
+    go = tmp_path / "go"  # the worker says nothing until this exists
+    page, run_dir = _page(qtbot, doc, tmp_path, "--from", "2", "--wait-for", str(go))  # continues after epoch 2
     run_dir.mkdir(parents=True)
     (run_dir / "history.json").write_text(json.dumps([{"epoch": 1, "loss": 0.9, "val_loss": 1.0},
                                                       {"epoch": 2, "loss": 0.7, "val_loss": 0.8}]))
@@ -101,7 +102,9 @@ def test_resume_keeps_the_earlier_epochs_and_the_bar_moves_by_steps(qtbot, doc, 
     page.on_event({"event": "batch", "epoch": 3, "epochs": 6, "step": 5, "steps": 10})
     assert page.progress.maximum() == 60 and page.progress.value() == 25
     assert page.progress.format() == "epoch 3 of 6 · 50 %"
+    go.touch()
     qtbot.waitUntil(lambda: bool(finished), timeout=20000)
+    assert [x for x, _y in page.curves.series["loss"]] == [1.0, 2.0, 3.0, 4.0]
     assert page.curves.series["loss"][:2] == [(1.0, 0.9), (2.0, 0.7)]
 
 
