@@ -143,7 +143,13 @@ def profile(source, image_path: str, out: str) -> dict[str, float]:
     times["read"], image = _median_time(lambda: _read_for_model(Path(image_path), source, channels=None,
                                                                 project=None))
     raw = image.array
-    times["normalise"], (x, _used) = _median_time(lambda: prepare(raw, recipe, model=source.model))
+    diameter = None  # a run trained with object_diameter: auto predicts at the diameter it measured
+    if recipe.preprocess.object_diameter is not None:
+        from builder.data.object_scale import training_diameter
+
+        diameter = training_diameter(recipe.preprocess, source.normalization)
+    times["normalise"], (x, _used) = _median_time(lambda: prepare(raw, recipe, model=source.model,
+                                                                  diameter=diameter))
     network_output(source.model, x, recipe, coarse=True)  # warm-up (tracing)
     # as predict runs it: a grid network's output before its final repeat where post-processing reads that
     times["network"], output = _median_time(lambda: network_output(source.model, x, recipe, coarse=True))

@@ -10,10 +10,13 @@ the test crops (F1@0.5 as in stardist.matching, merges and splits). Run by hand 
     nice -n 10 .venv/bin/python tests/benchmarks/realdata_nuclei_targets.py --speed   # NMS time on 1024x1024
     nice -n 10 .venv/bin/python tests/benchmarks/realdata_nuclei_targets.py --example --steps 600
     nice -n 10 .venv/bin/python tests/benchmarks/realdata_nuclei_targets.py --example --time-budget 20m
+    nice -n 10 .venv/bin/python tests/benchmarks/realdata_nuclei_targets.py --example --targets star_convex \
+        --example-file OLD_EXAMPLE.yaml --seed 7
 
 ``--example`` trains with the settings of ``recipes/examples/nuclei_instances.yaml`` (patches, augmentation,
 model, optimiser, headline-monitor checkpoint choice) on the same crops instead of the older benchmark recipe;
-``--steps N`` trains exactly N steps (early stopping off, so every target gets the same steps) and
+``--example-file`` takes the settings from another recipe (e.g. the example before a change) and ``--seed`` sets its
+``train.seed``. ``--steps N`` trains exactly N steps (early stopping off, so every target gets the same steps) and
 ``--time-budget`` uses the example's ``train.time_budget`` mechanism with the given budget instead.
 
 ``--rescore RUN`` tunes a finished run's thresholds again on its validation crops (e.g. after the tuning grid
@@ -70,13 +73,17 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def example_recipe(folder: Path, target: str, *, steps: int | None, time_budget: str | None) -> Path:
-    """The shipped example's recipe on the crops in ``folder``: ``steps`` fixed steps, or ``time_budget``."""
-    text = yaml.safe_load(EXAMPLE.read_text())
+def example_recipe(folder: Path, target: str, *, steps: int | None, time_budget: str | None,
+                   source: Path = EXAMPLE, seed: int | None = None) -> Path:
+    """The shipped example's recipe (or ``source``) on the crops in ``folder``: ``steps`` fixed steps, or
+    ``time_budget``; ``seed`` sets ``train.seed``."""
+    text = yaml.safe_load(source.read_text())
     text["data"] = {"layout": "folders", "root": str(folder), "masks": "masks", "split": {"mode": "folders"}}
     train = text["train"]
     train["instance_target"] = target
     train.pop("loss", None)
+    if seed is not None:
+        train["seed"] = seed
     if time_budget:
         train["time_budget"] = time_budget
         train["epochs"] = 1000
@@ -92,13 +99,13 @@ def example_recipe(folder: Path, target: str, *, steps: int | None, time_budget:
 
 
 def run_target(out: Path, target: str, epochs: int, *, example: bool = False, steps: int | None = None,
-               time_budget: str | None = None) -> dict:
+               time_budget: str | None = None, source: Path = EXAMPLE, seed: int | None = None) -> dict:
     from builder.workflow.evaluate_job import evaluate_run
     from builder.workflow.train_job import train_recipe
 
     folder = out / target
     write_layout(folder)
-    path = (example_recipe(folder, target, steps=steps, time_budget=time_budget) if example
+    path = (example_recipe(folder, target, steps=steps, time_budget=time_budget, source=source, seed=seed) if example
             else recipe(folder, epochs, target=target))
     load_before = os.getloadavg()[0]
     start, cpu = time.perf_counter(), _cpu_s()
@@ -141,6 +148,9 @@ def main() -> None:
     parser.add_argument("--example", action="store_true", help="Train with the shipped example's settings.")
     parser.add_argument("--steps", type=int, default=600, help="With --example: training steps (fixed).")
     parser.add_argument("--time-budget", help="With --example: train for this long instead (e.g. 20m).")
+    parser.add_argument("--example-file", type=Path, default=EXAMPLE,
+                        help="With --example: take the settings from this recipe instead (e.g. an older example).")
+    parser.add_argument("--seed", type=int, help="With --example: train.seed.")
     parser.add_argument("--speed", action="store_true", help="Only time the star-convex post-processing.")
     parser.add_argument("--rescore", type=Path, help="A run folder of this script: tune and score it again.")
     args = parser.parse_args()
@@ -155,7 +165,7 @@ def main() -> None:
     results = {}
     for target in args.targets:
         results[target] = run_target(args.out, target, args.epochs, example=args.example, steps=args.steps,
-                                     time_budget=args.time_budget)
+                                     time_budget=args.time_budget, source=args.example_file, seed=args.seed)
         print(json.dumps({target: results[target]}, indent=2, default=float), flush=True)
     table = [f"{'target':<12} {'val AP@0.5':>10} {'val F1@0.5':>10} {'test F1@0.5':>11} {'merges':>6} {'splits':>6} "
              f"{'epochs':>6} {'seconds':>7} {'CPU s':>6} {'load':>9}"]
