@@ -106,6 +106,10 @@ def methods_text(run: RunData) -> tuple[str, list[str]]:
         arch = f"a U-Net {cite('unet')} of depth {params.get('depth', '?')}"
         if params.get("base_filters"):
             arch += f" with {params['base_filters']} filters in the first level"
+        if int(params.get("grid") or 1) > 1:
+            grid = int(params["grid"])
+            arch += (f" that ran at 1/{grid} of the image resolution after one full-resolution block of convolutions, "
+                     f"its output repeated {grid}x{grid} to full size, as in StarDist {cite('stardist')}")
     elif template == "fpn":
         arch = f"a feature pyramid network {cite('fpn')}"
     elif template == "restoration":
@@ -150,8 +154,9 @@ def methods_text(run: RunData) -> tuple[str, list[str]]:
         size = scale + (f" and {size}" if size else "")
     from builder.report.sections import _augment_text
 
-    parts.append(f"Images were {norm}{', ' + size if size else ''}, and augmented with "
-                 f"{_augment_text(run.get('augment', {}) or {})}.")
+    augment = _augment_text(run.get("augment", {}) or {})
+    augmented = "not augmented" if augment == "none" else f"augmented with {augment}"
+    parts.append(f"Images were {norm}{', ' + size if size else ''}, and {augmented}.")
     parts.append(_training_sentence(run, cite))
     pseudo = pseudo_label_sentence(run)
     if pseudo:

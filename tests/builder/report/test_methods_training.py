@@ -47,3 +47,20 @@ def test_training_section_names_the_kept_epoch_by_the_runs_monitor_not_the_lowes
                        history=history)
     assert "kept the checkpoint of epoch 28 (lowest validation loss, 0.036)" in json.dumps(
         [b.__dict__ for b in training_section(loss_run).blocks], default=str)
+
+
+def test_a_grid_unet_is_described_as_running_at_half_resolution(tmp_path):
+    """The Methods said only "a U-Net of depth 3" for a network that ran at half resolution (``grid: 2``)."""
+
+    def methods(params):
+        recipe = {"task": "instance_segmentation", "train": {"epochs": 10, "instance_target": "star_convex"},
+                  "model": {"template": "unet", "params": params}, "augment": {"enabled": False, "flip": True}}
+        return methods_text(RunData(tmp_path, recipe=recipe, state={}, history=[]))
+
+    text, references = methods({"depth": 3, "base_filters": 16, "grid": 2})
+    assert "U-Net" in text and "16 filters in the first level that ran at 1/2 of the image resolution" in text
+    assert "repeated 2x2 to full size, as in StarDist (Schmidt et al., 2018)" in text
+    assert "stardist" in references
+    assert "and not augmented." in text and "augmented with none" not in text  # augmentation switched off
+    plain, _ = methods({"depth": 3, "base_filters": 16})
+    assert "resolution after" not in plain
