@@ -23,9 +23,13 @@ if TYPE_CHECKING:
 
 #: Most training masks read to measure the object diameter.
 MAX_MASKS = 200
+#: Fewest objects clear of the image edge for ``auto`` to measure those alone (else it measures every object).
+MIN_WHOLE_OBJECTS = 5
+#: ``measured_from`` of a scale record whose diameter came from the objects clear of the image edge.
+WHOLE_OBJECTS = "training masks (median of the objects clear of the image edge)"
 
 
-def object_diameters(mask: np.ndarray, *, instances: bool = True) -> np.ndarray:
+def object_diameters(mask: np.ndarray, *, instances: bool = True, whole_only: bool = False) -> np.ndarray:
     """Equivalent diameters ``2 * sqrt(area / pi)`` (px) of the objects of one mask.
 
     Parameters
@@ -34,6 +38,9 @@ def object_diameters(mask: np.ndarray, *, instances: bool = True) -> np.ndarray:
         Instance labels, or a binary / class mask (its connected foreground regions are the objects).
     instances : bool
         The mask holds instance labels (each positive value one object).
+    whole_only : bool
+        Leave out the objects that touch the image edge: they are cut, so they look smaller than they are
+        (training images are often crops or tiles of larger images).
     """
     m = np.asarray(mask)
     m = m[..., 0] if m.ndim == 3 else m
@@ -41,13 +48,26 @@ def object_diameters(mask: np.ndarray, *, instances: bool = True) -> np.ndarray:
         from skimage.measure import label
 
         m = label(m > 0)
-    areas = np.bincount(m.ravel().astype(np.int64))[1:]
-    areas = areas[areas > 0]
-    return 2.0 * np.sqrt(areas / np.pi)
+    m = m.astype(np.int64, copy=False)
+    areas = np.bincount(m.ravel())
+    keep = areas > 0
+    keep[0] = False
+    if whole_only:
+        keep[np.concatenate([m[0], m[-1], m[:, 0], m[:, -1]])] = False
+    return 2.0 * np.sqrt(areas[keep] / np.pi)
 
 
 def measure_diameter(samples: Sequence[Sample], recipe: Recipe) -> float:
-    """Median object diameter (px, in the images' own pixels) over the masks of ``samples``.
+    """Median object diameter (px, in the images' own pixels) over the masks of ``samples``."""
+    return measure_diameter_and_how(samples, recipe)[0]
+
+
+def measure_diameter_and_how(samples: Sequence[Sample], recipe: Recipe) -> tuple[float, bool]:
+    """``(median object diameter, whole)`` over the masks of ``samples``; ``whole``: only the objects clear of the
+    image edge were measured.
+
+    The objects that touch the image edge are left out when at least :data:`MIN_WHOLE_OBJECTS` others remain
+    (cut objects look smaller; see :func:`diameters_of_masks`).
 
     Raises
     ------
@@ -62,11 +82,21 @@ def measure_diameter(samples: Sequence[Sample], recipe: Recipe) -> float:
                         "masks, but the training images have no masks.",
                         "Give the object diameter in pixels (e.g. object_diameter: 30), or remove it.")
     instances = recipe.data.mask_kind in ("auto", "instances")
-    found = np.concatenate([object_diameters(read_image(p).array, instances=instances) for p in masks])
+    found, whole = diameters_of_masks([read_image(p).array for p in masks], instances=instances)
     if found.size == 0:
         raise DataError("preprocess.object_diameter", f"is 'auto' but the {len(masks)} training masks contain no "
                         "objects.", "Check the masks in Fiji, or give the object diameter in pixels.")
-    return float(np.median(found))
+    return float(np.median(found)), whole
+
+
+def diameters_of_masks(masks: Sequence[np.ndarray], *, instances: bool = True) -> tuple[np.ndarray, bool]:
+    """``(diameters, whole)``: the diameters of the objects clear of the image edge (``whole`` True) when there
+    are at least :data:`MIN_WHOLE_OBJECTS` of them, else of every object (``whole`` False)."""
+    whole = [object_diameters(m, instances=instances, whole_only=True) for m in masks]
+    if sum(d.size for d in whole) >= MIN_WHOLE_OBJECTS:
+        return np.concatenate(whole), True
+    every = [object_diameters(m, instances=instances) for m in masks]
+    return (np.concatenate(every) if every else np.zeros(0)), False
 
 
 def training_diameter(pre: PreprocessSection, normalization: Any = None) -> float | None:
@@ -85,12 +115,12 @@ def training_diameter(pre: PreprocessSection, normalization: Any = None) -> floa
                     "train the model again.")
 
 
-def scale_record(recipe: Recipe, diameter: float, *, measured: bool) -> dict[str, Any]:
-    """The ``scale`` entry of ``normalization.json``."""
+def scale_record(recipe: Recipe, diameter: float, *, measured: bool, whole: bool = False) -> dict[str, Any]:
+    """The ``scale`` entry of ``normalization.json`` (``whole``: measured on the objects clear of the image edge)."""
     target = float(recipe.preprocess.target_diameter)
+    how = (WHOLE_OBJECTS if whole else "training masks (median)") if measured else "recipe"
     return {"object_diameter": round(float(diameter), 3), "target_diameter": target,
-            "factor": round(target / float(diameter), 6),
-            "measured_from": "training masks (median)" if measured else "recipe"}
+            "factor": round(target / float(diameter), 6), "measured_from": how}
 
 
 def with_diameter(recipe: Recipe, diameter: float) -> Recipe:
@@ -105,5 +135,5 @@ def resolve_for_training(recipe: Recipe, train: Sequence[Sample]) -> tuple[Recip
     if value is None:
         return recipe, None
     measured = value == "auto"
-    diameter = measure_diameter(train, recipe) if measured else float(value)
-    return with_diameter(recipe, diameter), scale_record(recipe, diameter, measured=measured)
+    diameter, whole = measure_diameter_and_how(train, recipe) if measured else (float(value), False)
+    return with_diameter(recipe, diameter), scale_record(recipe, diameter, measured=measured, whole=whole)

@@ -182,7 +182,13 @@ def object_scale_phrase(run: RunData) -> str | None:
     if isinstance(record, dict) and record.get("object_diameter"):
         measured = diameter == "auto"
         diameter, target = record["object_diameter"], record.get("target_diameter", target)
-        how = " (the median object diameter in the training masks)" if measured else ""
+        from builder.data.object_scale import WHOLE_OBJECTS
+
+        how = ""
+        if measured:
+            how = (" (the median diameter of the objects in the training masks that do not touch the image edge)"
+                   if record.get("measured_from") == WHOLE_OBJECTS else
+                   " (the median object diameter in the training masks)")
     elif diameter == "auto":
         return "rescaled so that objects were about " + f"{fmt(target)} px across (diameter measured from the masks)"
     else:

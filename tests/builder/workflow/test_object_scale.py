@@ -170,3 +170,44 @@ def test_probability_maps_and_outline_measurements_are_opt_in(tmp_path):
     assert (tmp_path / "all" / "a_prob.tif").is_file()
     header = (tmp_path / "all" / "a_objects.csv").read_text().splitlines()[0].split(",")
     assert "perimeter" in header and "solidity" in header
+
+
+def test_auto_diameter_leaves_out_objects_cut_by_the_image_edge(tmp_path):
+    """Training crops cut nuclei at their edges; measuring those made the DSB nuclei 22.3 px instead of 23.7 px."""
+    from builder.data.object_scale import MIN_WHOLE_OBJECTS, WHOLE_OBJECTS
+
+    whole = [(20, 20, 9), (20, 60, 9), (20, 100, 9), (60, 40, 10), (60, 80, 10), (100, 60, 9)]
+    cut = [(0, 40, 9), (0, 80, 9), (0, 120, 9), (60, 0, 10), (119, 20, 9), (119, 100, 9), (100, 131, 10),
+           (40, 131, 9)]  # centres on the edges: halves, more of them than whole objects
+    labels = _labels((120, 132), whole + cut)
+    assert len(whole) >= MIN_WHOLE_OBJECTS
+    _dataset(tmp_path, labels)
+    recipe = _recipe(tmp_path, object_diameter="auto", target_diameter=10)
+    train = discover(recipe, tmp_path).splits["train"]
+    expected = np.median([2 * np.sqrt((labels == i).sum() / np.pi) for i in range(1, len(whole) + 1)])
+    every = np.median([2 * np.sqrt((labels == i).sum() / np.pi) for i in range(1, len(whole + cut) + 1)])
+    assert every < expected - 2  # the cut halves pull the median of every object down
+    assert measure_diameter(train, recipe) == pytest.approx(expected)
+    _, record = resolve_for_training(recipe, train)
+    assert record["measured_from"] == WHOLE_OBJECTS and record["object_diameter"] == pytest.approx(expected, 1e-4)
+
+    # fewer whole objects than MIN_WHOLE_OBJECTS: every object is measured rather than a handful
+    few = _labels((120, 132), whole[:2] + cut)
+    _dataset(tmp_path, few)
+    expected_few = np.median([2 * np.sqrt((few == i).sum() / np.pi) for i in range(1, 2 + len(cut) + 1)])
+    assert measure_diameter(train, recipe) == pytest.approx(expected_few)
+    assert resolve_for_training(recipe, train)[1]["measured_from"] == "training masks (median)"
+
+
+def test_methods_say_the_diameter_left_out_cut_objects(tmp_path):
+    from builder.data.object_scale import WHOLE_OBJECTS
+    from builder.report.methods import object_scale_phrase
+    from builder.report.run_data import RunData
+
+    def phrase(measured_from):
+        scale = {"object_diameter": 22.0, "target_diameter": 15.0, "factor": 15 / 22, "measured_from": measured_from}
+        return object_scale_phrase(RunData(tmp_path, recipe={"preprocess": {"object_diameter": "auto"}},
+                                           normalization={"scale": scale}))
+
+    assert "objects in the training masks that do not touch the image edge" in phrase(WHOLE_OBJECTS)
+    assert "(the median object diameter in the training masks)" in phrase("training masks (median)")
