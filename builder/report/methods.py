@@ -106,10 +106,6 @@ def methods_text(run: RunData) -> tuple[str, list[str]]:
         arch = f"a U-Net {cite('unet')} of depth {params.get('depth', '?')}"
         if params.get("base_filters"):
             arch += f" with {params['base_filters']} filters in the first level"
-        if int(params.get("grid") or 1) > 1:
-            grid = int(params["grid"])
-            arch += (f" that ran at 1/{grid} of the image resolution after one full-resolution block of convolutions, "
-                     f"its output repeated {grid}x{grid} to full size, as in StarDist {cite('stardist')}")
     elif template == "fpn":
         arch = f"a feature pyramid network {cite('fpn')}"
     elif template == "restoration":
@@ -131,6 +127,11 @@ def methods_text(run: RunData) -> tuple[str, list[str]]:
     total = (run.model_summary or {}).get("total_params")
     parts.append(f"We trained {arch}{f' ({fmt(total)} parameters)' if total else ''} for "
                  f"{_task_phrase(task, run)}.")
+    grid = int(params.get("grid") or 1) if template == "unet" else 1
+    if grid > 1:
+        parts.append(f"After one block of convolutions at full resolution, the U-Net ran at 1/{grid} of the image "
+                     f"resolution and its output was repeated {grid}x{grid} to full size, as in StarDist "
+                     f"{cite('stardist')}.")
     if init_from_name(run):
         parts.append(f"The network was fine-tuned from {init_from_name(run)}: its trained weights were the starting "
                      "point.")

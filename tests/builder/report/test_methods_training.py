@@ -58,9 +58,10 @@ def test_a_grid_unet_is_described_as_running_at_half_resolution(tmp_path):
         return methods_text(RunData(tmp_path, recipe=recipe, state={}, history=[]))
 
     text, references = methods({"depth": 3, "base_filters": 16, "grid": 2})
-    assert "U-Net" in text and "16 filters in the first level that ran at 1/2 of the image resolution" in text
-    assert "repeated 2x2 to full size, as in StarDist (Schmidt et al., 2018)" in text
+    assert "16 filters in the first level for instance segmentation" in text
+    assert ("After one block of convolutions at full resolution, the U-Net ran at 1/2 of the image resolution and "
+            "its output was repeated 2x2 to full size, as in StarDist (Schmidt et al., 2018).") in text
     assert "stardist" in references
     assert "and not augmented." in text and "augmented with none" not in text  # augmentation switched off
     plain, _ = methods({"depth": 3, "base_filters": 16})
-    assert "resolution after" not in plain
+    assert "full resolution" not in plain and "StarDist" not in plain
