@@ -52,8 +52,9 @@ def count_images(folder: Path, limit: int = MAX_FILES_SCANNED) -> int:
     return found
 
 
-def object_sizes(mask: np.ndarray) -> list[float]:
-    """Equivalent diameters (px) of the objects of one mask: ids for instance masks, connected parts otherwise."""
+def object_sizes(mask: np.ndarray, *, whole_only: bool = False) -> list[float]:
+    """Equivalent diameters (px) of the objects of one mask: ids for instance masks, connected parts otherwise
+    (``whole_only``: without the objects that touch the image edge)."""
     from scipy import ndimage
 
     mask = np.asarray(mask)
@@ -67,7 +68,10 @@ def object_sizes(mask: np.ndarray) -> list[float]:
         labels, _count = ndimage.label(mask != 0)
     else:
         labels = mask.astype(np.int64, copy=False)
-    areas = np.bincount(labels.ravel())[1:]
+    areas = np.bincount(labels.ravel())
+    if whole_only:
+        areas[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = 0
+    areas = areas[1:]
     areas = areas[areas > 0]
     return [float(np.sqrt(4.0 * a / np.pi)) for a in areas]
 
@@ -117,22 +121,28 @@ def _measure_objects(recipe: Any, folder: Path, report: FolderReport) -> None:
     except DataError:
         return
     masks = [s.mask_path for _split, s in dataset.samples() if s.mask_path is not None][:MAX_MASKS]
-    counts, diameters = [], []
+    from builder.data.object_scale import MIN_WHOLE_OBJECTS
+
+    counts, diameters, whole = [], [], []
     for path in masks:
         try:
-            sizes = object_sizes(read_image(path).array)
+            array = read_image(path).array
+            sizes = object_sizes(array)
         except DataError:
             continue
         counts.append(len(sizes))
         diameters += sizes
+        whole += object_sizes(array, whole_only=True)
     if not counts:
         return
     report.objects_per_image = float(np.mean(counts))
-    report.median_diameter = float(np.median(diameters)) if diameters else None
+    measured = whole if len(whole) >= MIN_WHOLE_OBJECTS else diameters  # as object_diameter: auto measures
+    report.median_diameter = float(np.median(measured)) if measured else None
     text = f"✓ Objects per image: {report.objects_per_image:.0f} on average (min {min(counts)}, max {max(counts)}, " \
            f"{len(counts)} masks read)"
     if report.median_diameter is not None:
-        text += f"; median object diameter {report.median_diameter:.0f} px. A patch size of at least " \
+        cut = " (objects cut by the image edge left out)" if measured is whole else ""
+        text += f"; median object diameter {report.median_diameter:.0f} px{cut}. A patch size of at least " \
                 f"{_patch_hint(report.median_diameter)} px holds several whole objects."
     report.lines.append(text)
 
