@@ -53,9 +53,10 @@ def count_images(folder: Path, limit: int = MAX_FILES_SCANNED) -> int:
 
 
 def object_sizes(mask: np.ndarray, *, whole_only: bool = False) -> list[float]:
-    """Equivalent diameters (px) of the objects of one mask: ids for instance masks, connected parts otherwise
-    (``whole_only``: without the objects that touch the image edge)."""
-    from scipy import ndimage
+    """Equivalent diameters (px) of the objects of one mask (time and channel axes: the first plane): ids for
+    instance masks, connected parts when one value marks the foreground (``whole_only``: without the objects that
+    touch the image edge; see :func:`builder.data.object_scale.object_diameters`)."""
+    from builder.data.object_scale import object_diameters
 
     mask = np.asarray(mask)
     while mask.ndim > 2:
@@ -64,16 +65,7 @@ def object_sizes(mask: np.ndarray, *, whole_only: bool = False) -> list[float]:
     values = values[values != 0]
     if values.size == 0:
         return []
-    if values.size == 1:  # binary foreground: objects are the connected parts
-        labels, _count = ndimage.label(mask != 0)
-    else:
-        labels = mask.astype(np.int64, copy=False)
-    areas = np.bincount(labels.ravel())
-    if whole_only:
-        areas[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = 0
-    areas = areas[1:]
-    areas = areas[areas > 0]
-    return [float(np.sqrt(4.0 * a / np.pi)) for a in areas]
+    return object_diameters(mask, instances=values.size > 1, whole_only=whole_only).tolist()
 
 
 def check_folder_for_task(folder: str | Path, task: str) -> FolderReport:
@@ -121,9 +113,9 @@ def _measure_objects(recipe: Any, folder: Path, report: FolderReport) -> None:
     except DataError:
         return
     masks = [s.mask_path for _split, s in dataset.samples() if s.mask_path is not None][:MAX_MASKS]
-    from builder.data.object_scale import MIN_WHOLE_OBJECTS
+    from builder.data.object_scale import choose_diameters
 
-    counts, diameters, whole = [], [], []
+    counts, diameters, clear = [], [], []
     for path in masks:
         try:
             array = read_image(path).array
@@ -132,16 +124,16 @@ def _measure_objects(recipe: Any, folder: Path, report: FolderReport) -> None:
             continue
         counts.append(len(sizes))
         diameters += sizes
-        whole += object_sizes(array, whole_only=True)
+        clear += object_sizes(array, whole_only=True)
     if not counts:
         return
     report.objects_per_image = float(np.mean(counts))
-    measured = whole if len(whole) >= MIN_WHOLE_OBJECTS else diameters  # as object_diameter: auto measures
-    report.median_diameter = float(np.median(measured)) if measured else None
+    measured, whole = choose_diameters(np.asarray(diameters), np.asarray(clear))  # as object_diameter: auto does
+    report.median_diameter = float(np.median(measured)) if measured.size else None
     text = f"✓ Objects per image: {report.objects_per_image:.0f} on average (min {min(counts)}, max {max(counts)}, " \
            f"{len(counts)} masks read)"
     if report.median_diameter is not None:
-        cut = " (objects cut by the image edge left out)" if measured is whole else ""
+        cut = " (objects cut by the image edge left out)" if whole else ""
         text += f"; median object diameter {report.median_diameter:.0f} px{cut}. A patch size of at least " \
                 f"{_patch_hint(report.median_diameter)} px holds several whole objects."
     report.lines.append(text)

@@ -57,17 +57,9 @@ def object_diameters(mask: np.ndarray, *, instances: bool = True, whole_only: bo
     return 2.0 * np.sqrt(areas[keep] / np.pi)
 
 
-def measure_diameter(samples: Sequence[Sample], recipe: Recipe) -> float:
-    """Median object diameter (px, in the images' own pixels) over the masks of ``samples``."""
-    return measure_diameter_and_how(samples, recipe)[0]
-
-
-def measure_diameter_and_how(samples: Sequence[Sample], recipe: Recipe) -> tuple[float, bool]:
-    """``(median object diameter, whole)`` over the masks of ``samples``; ``whole``: only the objects clear of the
-    image edge were measured.
-
-    The objects that touch the image edge are left out when at least :data:`MIN_WHOLE_OBJECTS` others remain
-    (cut objects look smaller; see :func:`diameters_of_masks`).
+def measure_diameter(samples: Sequence[Sample], recipe: Recipe) -> tuple[float, bool]:
+    """``(median object diameter, whole)`` (px, in the images' own pixels) over the masks of ``samples``;
+    ``whole``: only the objects clear of the image edge were measured (see :func:`choose_diameters`).
 
     Raises
     ------
@@ -82,21 +74,23 @@ def measure_diameter_and_how(samples: Sequence[Sample], recipe: Recipe) -> tuple
                         "masks, but the training images have no masks.",
                         "Give the object diameter in pixels (e.g. object_diameter: 30), or remove it.")
     instances = recipe.data.mask_kind in ("auto", "instances")
-    found, whole = diameters_of_masks([read_image(p).array for p in masks], instances=instances)
+    arrays = [read_image(p).array for p in masks]
+    every = np.concatenate([object_diameters(m, instances=instances) for m in arrays])
+    clear = np.concatenate([object_diameters(m, instances=instances, whole_only=True) for m in arrays])
+    found, whole = choose_diameters(every, clear)
     if found.size == 0:
         raise DataError("preprocess.object_diameter", f"is 'auto' but the {len(masks)} training masks contain no "
                         "objects.", "Check the masks in Fiji, or give the object diameter in pixels.")
     return float(np.median(found)), whole
 
 
-def diameters_of_masks(masks: Sequence[np.ndarray], *, instances: bool = True) -> tuple[np.ndarray, bool]:
-    """``(diameters, whole)``: the diameters of the objects clear of the image edge (``whole`` True) when there
-    are at least :data:`MIN_WHOLE_OBJECTS` of them, else of every object (``whole`` False)."""
-    whole = [object_diameters(m, instances=instances, whole_only=True) for m in masks]
-    if sum(d.size for d in whole) >= MIN_WHOLE_OBJECTS:
-        return np.concatenate(whole), True
-    every = [object_diameters(m, instances=instances) for m in masks]
-    return (np.concatenate(every) if every else np.zeros(0)), False
+def choose_diameters(every: np.ndarray, clear: np.ndarray) -> tuple[np.ndarray, bool]:
+    """The diameters ``auto`` takes the median of: ``clear`` (the objects clear of the image edge; cut objects look
+    smaller) when there are at least :data:`MIN_WHOLE_OBJECTS` of them, else ``every`` object; and which it took
+    (True: ``clear``)."""
+    if clear.size >= MIN_WHOLE_OBJECTS:
+        return clear, True
+    return every, False
 
 
 def training_diameter(pre: PreprocessSection, normalization: Any = None) -> float | None:
@@ -135,5 +129,5 @@ def resolve_for_training(recipe: Recipe, train: Sequence[Sample]) -> tuple[Recip
     if value is None:
         return recipe, None
     measured = value == "auto"
-    diameter, whole = measure_diameter_and_how(train, recipe) if measured else (float(value), False)
+    diameter, whole = measure_diameter(train, recipe) if measured else (float(value), False)
     return with_diameter(recipe, diameter), scale_record(recipe, diameter, measured=measured, whole=whole)

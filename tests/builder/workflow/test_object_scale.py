@@ -53,7 +53,7 @@ def test_auto_diameter_is_the_median_of_the_training_masks(tmp_path):
     recipe = _recipe(tmp_path, object_diameter="auto", target_diameter=10)
     train = discover(recipe, tmp_path).splits["train"]
     expected = np.median([2 * np.sqrt((labels == i).sum() / np.pi) for i in range(1, 5)])
-    assert measure_diameter(train, recipe) == pytest.approx(expected)
+    assert measure_diameter(train, recipe) == (pytest.approx(expected), False)  # 4 objects: fewer than 5
     resolved, record = resolve_for_training(recipe, train)
     assert resolved.preprocess.object_diameter == pytest.approx(expected)
     assert record["factor"] == pytest.approx(10 / expected, rel=1e-5)
@@ -187,7 +187,7 @@ def test_auto_diameter_leaves_out_objects_cut_by_the_image_edge(tmp_path):
     expected = np.median([2 * np.sqrt((labels == i).sum() / np.pi) for i in range(1, len(whole) + 1)])
     every = np.median([2 * np.sqrt((labels == i).sum() / np.pi) for i in range(1, len(whole + cut) + 1)])
     assert every < expected - 2  # the cut halves pull the median of every object down
-    assert measure_diameter(train, recipe) == pytest.approx(expected)
+    assert measure_diameter(train, recipe) == (pytest.approx(expected), True)
     _, record = resolve_for_training(recipe, train)
     assert record["measured_from"] == WHOLE_OBJECTS and record["object_diameter"] == pytest.approx(expected, 1e-4)
 
@@ -195,7 +195,7 @@ def test_auto_diameter_leaves_out_objects_cut_by_the_image_edge(tmp_path):
     few = _labels((120, 132), whole[:2] + cut)
     _dataset(tmp_path, few)
     expected_few = np.median([2 * np.sqrt((few == i).sum() / np.pi) for i in range(1, 2 + len(cut) + 1)])
-    assert measure_diameter(train, recipe) == pytest.approx(expected_few)
+    assert measure_diameter(train, recipe) == (pytest.approx(expected_few), False)
     assert resolve_for_training(recipe, train)[1]["measured_from"] == "training masks (median)"
 
 
